@@ -1,0 +1,531 @@
+"""The local cache: one small TinyDB file per customer, so common operations touch little.
+
+Layout (schema 1)::
+
+    meta.json                         schema version; checked before anything else is read
+    lock                              flock: one writer at a time
+    recent.json                       recently viewed customer ids, newest first
+    index/<shard>.json                search rows (name, e-mail, phone, company), 256 shards
+    customers/<shard>/<id>/profile.json      the customer, contacts, relationships, notes,
+                                             conversations, timeline summary, local changes
+    customers/<shard>/<id>/entries-<n>.json  timeline entries, CHUNK at a time, oldest first
+
+Opening a profile reads one profile file and the timeline chunks on screen; adding a note
+rewrites one profile file; a search reads the index once, then works in memory. TinyDB rewrites
+a whole file on every change, which is why no file here grows with the number of customers
+except the index shards (1/256 of them each).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
+
+from agentdesk.core.models import (
+    ContactKind,
+    ContactPoint,
+    Customer,
+    Note,
+    Profile,
+    TimelineEntry,
+    new_id,
+    utcnow,
+)
+from agentdesk.core.storage import (
+    AtomicJSONStorage,
+    CacheError,
+    CacheLock,
+    ReadOnlyCacheError,
+    atomic_write_json,
+    make_private_dir,
+    read_json,
+)
+
+SCHEMA = 1
+CHUNK = 500
+RECENT_MAX = 100
+STORED = {"stored": True}  # validation context for data we validated before writing it
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+
+# Migrations from older schemas: {old_version: function(cache_dir) -> None}. Schema 1 is the
+# first released layout; add an entry here when the layout changes.
+MIGRATIONS: dict[int, Any] = {}
+
+
+def shard_of(customer_id: str) -> str:
+    return hashlib.sha256(customer_id.encode()).hexdigest()[:2]
+
+
+def _dirname(customer_id: str) -> str:
+    """A file-system-safe folder name for any id (ids come from remote stores)."""
+    if _SAFE_ID.fullmatch(customer_id):
+        return customer_id
+    return "~" + hashlib.sha256(customer_id.encode()).hexdigest()
+
+
+@dataclass
+class IndexRow:
+    """What the customer search knows of one customer."""
+
+    id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+
+    @classmethod
+    def of(cls, profile: Profile) -> IndexRow:
+        email = profile.primary(ContactKind.EMAIL)
+        phone = profile.primary(ContactKind.PHONE)
+        return cls(
+            id=profile.customer.id,
+            name=profile.customer.name,
+            email=email.value if email else "",
+            phone=phone.value if phone else "",
+            company=profile.customer.company,
+        )
+
+
+@dataclass
+class TimelineSummary:
+    """Where the timeline's entries are, without reading them."""
+
+    chunk_sizes: list[int] = field(default_factory=list)
+    # Per chunk: (lines, characters) of the entries' text: lets the UI estimate the height of
+    # chunks it has not read yet.
+    chunk_text: list[tuple[int, int]] = field(default_factory=list)
+    # Conversation id -> index of its first entry in the whole timeline.
+    starts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.chunk_sizes)
+
+
+class Timeline:
+    """Read access to one customer's timeline, a chunk at a time (recent chunks kept)."""
+
+    def __init__(self, folder: Path, summary: TimelineSummary) -> None:
+        self.folder = folder
+        self.summary = summary
+        self._chunks: OrderedDict[int, list[TimelineEntry]] = OrderedDict()
+
+    @property
+    def total(self) -> int:
+        return self.summary.total
+
+    def chunk(self, index: int) -> list[TimelineEntry]:
+        if index in self._chunks:
+            self._chunks.move_to_end(index)
+            return self._chunks[index]
+        docs = (read_json(self.folder / f"entries-{index:05d}.json") or {}).get("entries", {})
+        entries = [
+            TimelineEntry.model_validate(doc, context=STORED)
+            for _, doc in sorted(docs.items(), key=lambda item: int(item[0]))
+        ]
+        self._chunks[index] = entries
+        if len(self._chunks) > 16:
+            self._chunks.popitem(last=False)
+        return entries
+
+    def locate(self, position: int) -> tuple[int, int]:
+        """(chunk, offset) of the entry at `position` in the whole timeline."""
+        for chunk, size in enumerate(self.summary.chunk_sizes):
+            if position < size:
+                return chunk, position
+            position -= size
+        raise IndexError(position)
+
+
+class Cache:
+    """A cache folder opened for reading and, when no other desk holds it, writing."""
+
+    def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:
+        self.root = root
+        self.read_only = read_only
+        self._lock = lock
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path, *, create: bool = True) -> Cache:
+        """Open (creating if needed) the cache at `root`.
+
+        If another process holds the write lock, the cache opens read-only (`read_only` is
+        True) rather than risk two writers. Raises CacheError for a cache we cannot read safely.
+        """
+        root = Path(root).expanduser()
+        if root.exists() and not root.is_dir():
+            raise CacheError(f"{root} is not a folder; choose another place with --cache.")
+        meta = root / "meta.json"
+        if not root.exists() or not any(root.iterdir()):
+            if not create:
+                raise CacheError(f"No cache at {root}.")
+            make_private_dir(root)
+        lock = CacheLock(root / "lock")
+        read_only = not lock.acquire()
+        try:
+            data = read_json(meta)
+        except ValueError:
+            data = {"schema": "unreadable"}
+        if data is None:
+            if any(p.name not in ("lock",) for p in root.iterdir()):
+                lock.release()
+                raise CacheError(
+                    f"{root} holds files but no meta.json: it is not an agentdesk cache (or one "
+                    "from before schema versions). Move it aside or choose another --cache."
+                )
+            if read_only:
+                raise CacheError(f"{root} is being created by another agentdesk; try again.")
+            atomic_write_json(meta, {"schema": SCHEMA, "created": utcnow().isoformat()})
+        else:
+            cls._check_schema(root, data, read_only, lock)
+        return cls(root, read_only=read_only, lock=None if read_only else lock)
+
+    @staticmethod
+    def _check_schema(root: Path, meta: dict[str, Any], read_only: bool, lock: CacheLock) -> None:
+        version = meta.get("schema") if isinstance(meta, dict) else None
+        if version == SCHEMA:
+            return
+        if isinstance(version, int) and version < SCHEMA and all(
+            v in MIGRATIONS for v in range(version, SCHEMA)
+        ):
+            if read_only:
+                raise CacheError(
+                    f"The cache at {root} needs upgrading from schema {version} to {SCHEMA}, "
+                    "but another agentdesk holds it; close that one first."
+                )
+            for step in range(version, SCHEMA):
+                MIGRATIONS[step](root)
+                atomic_write_json(root / "meta.json", {**meta, "schema": step + 1})
+            return
+        lock.release()
+        if isinstance(version, int) and version > SCHEMA:
+            raise CacheError(
+                f"The cache at {root} was written by a newer agentdesk (schema {version}; this "
+                f"version reads schema {SCHEMA}). Upgrade agentdesk or choose another --cache."
+            )
+        raise CacheError(
+            f"The cache at {root} has schema {version!r}, which this agentdesk cannot read or "
+            f"migrate (it reads schema {SCHEMA}). Move it aside and sync again, or choose "
+            "another --cache."
+        )
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def folder(self, customer_id: str) -> Path:
+        return self.root / "customers" / shard_of(customer_id) / _dirname(customer_id)
+
+    def _index_path(self, shard: str) -> Path:
+        return self.root / "index" / f"{shard}.json"
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyCacheError(
+                "This cache is open read-only because another agentdesk is using it; "
+                "close the other one to make changes."
+            )
+
+    @contextmanager
+    def _profile_db(self, customer_id: str, durable: bool = True) -> Iterator[TinyDB]:
+        """The profile file as a TinyDB whose changes are written once, atomically, on exit."""
+        self._require_writable()
+        path = self.folder(customer_id) / "profile.json"
+        db = TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage), durable=durable)
+        db.storage.WRITE_CACHE_SIZE = 1 << 30  # flush only when we close
+        try:
+            yield db
+        except BaseException:
+            raise  # the half-made change is dropped with `db`: nothing was written
+        db.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def load_profile(self, customer_id: str) -> Profile | None:
+        raw = read_json(self.folder(customer_id) / "profile.json")
+        if raw is None:
+            return None
+        return _profile_from_tables(raw)
+
+    def timeline(self, customer_id: str) -> Timeline:
+        raw = read_json(self.folder(customer_id) / "profile.json") or {}
+        doc = next(iter(raw.get("timeline", {}).values()), None) or {}
+        summary = TimelineSummary(
+            chunk_sizes=list(doc.get("chunk_sizes", [])),
+            chunk_text=[tuple(x) for x in doc.get("chunk_text", [])],
+            starts=dict(doc.get("starts", {})),
+        )
+        return Timeline(self.folder(customer_id), summary)
+
+    def local_changes(self, customer_id: str) -> list[dict[str, Any]]:
+        """Edits made here and not yet sent to a remote store, oldest first."""
+        raw = read_json(self.folder(customer_id) / "profile.json") or {}
+        docs = raw.get("local_changes", {})
+        return [docs[k] for k in sorted(docs, key=int)]
+
+    def index_rows(self) -> Iterator[IndexRow]:
+        """Every customer's search row (reads all index shards: for the search index)."""
+        folder = self.root / "index"
+        if not folder.exists():
+            return
+        for path in sorted(folder.glob("*.json")):
+            for doc in (read_json(path) or {}).get("customers", {}).values():
+                yield IndexRow(**doc)
+
+    def first_customer_id(self) -> str | None:
+        """Some customer to open when nothing was viewed yet (reads one index shard)."""
+        folder = self.root / "index"
+        for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+            docs = (read_json(path) or {}).get("customers", {})
+            if docs:
+                return min(docs.values(), key=lambda d: d["name"].casefold())["id"]
+        return None
+
+    def recent(self) -> list[str]:
+        data = read_json(self.root / "recent.json")
+        return [x for x in data if isinstance(x, str)] if isinstance(data, list) else []
+
+    def start_customer_id(self) -> str | None:
+        """The customer the desk opens on: the last one viewed that still exists, else any."""
+        for customer_id in self.recent()[:5]:
+            if (self.folder(customer_id) / "profile.json").exists():
+                return customer_id
+        return self.first_customer_id()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def mark_viewed(self, customer_id: str) -> None:
+        """Remember a viewed profile (for "recently viewed first"). Not worth an fsync."""
+        if self.read_only:
+            return
+        recent = [customer_id, *(x for x in self.recent() if x != customer_id)][:RECENT_MAX]
+        atomic_write_json(self.root / "recent.json", recent, durable=False)
+
+    def put_profile(
+        self, profile: Profile, entries: Iterable[TimelineEntry] | None = None, *, durable: bool = True
+    ) -> None:
+        """Store a whole profile (replacing any older copy) and, if given, its timeline."""
+        self._require_writable()
+        folder = self.folder(profile.customer.id)
+        make_private_dir(folder)
+        summary = self._write_timeline(folder, entries, durable) if entries is not None else None
+        with self._profile_db(profile.customer.id, durable) as db:
+            pending = db.table("local_changes").all()
+            old_timeline = db.table("timeline").all()
+            db.drop_tables()
+            _profile_to_tables(db, profile)
+            db.table("local_changes").insert_multiple(pending)
+            timeline = db.table("timeline")
+            if summary is not None:
+                timeline.insert(
+                    {
+                        "chunk_sizes": summary.chunk_sizes,
+                        "chunk_text": summary.chunk_text,
+                        "starts": summary.starts,
+                    }
+                )
+            else:
+                timeline.insert_multiple(old_timeline)
+        self._write_index_rows({IndexRow.of(profile).id: IndexRow.of(profile)}, durable)
+
+    def import_profiles(
+        self, items: Iterable[tuple[Profile, list[TimelineEntry]]], *, durable: bool = False
+    ) -> int:
+        """Bulk-load many profiles (demo data, benchmarks): index shards written once at the end."""
+        self._require_writable()
+        rows: dict[str, IndexRow] = {}
+        count = 0
+        for profile, entries in items:
+            folder = self.folder(profile.customer.id)
+            summary = self._write_timeline(folder, entries, durable)
+            tables: dict[str, dict[str, Any]] = {}
+            _profile_to_dict(tables, profile)
+            tables["timeline"] = {
+                "1": {
+                    "chunk_sizes": summary.chunk_sizes,
+                    "chunk_text": summary.chunk_text,
+                    "starts": summary.starts,
+                }
+            }
+            atomic_write_json(folder / "profile.json", tables, durable=durable)
+            rows[profile.customer.id] = IndexRow.of(profile)
+            count += 1
+        self._write_index_rows(rows, durable=True)
+        return count
+
+    def _write_timeline(
+        self, folder: Path, entries: Iterable[TimelineEntry], durable: bool
+    ) -> TimelineSummary:
+        ordered = sorted(entries, key=lambda e: (e.at, e.id))
+        summary = TimelineSummary()
+        make_private_dir(folder)
+        for old in folder.glob("entries-*.json"):
+            old.unlink()
+        for number, start in enumerate(range(0, len(ordered), CHUNK)):
+            chunk = ordered[start : start + CHUNK]
+            docs = {str(i + 1): e.model_dump(mode="json") for i, e in enumerate(chunk)}
+            atomic_write_json(folder / f"entries-{number:05d}.json", {"entries": docs}, durable=durable)
+            summary.chunk_sizes.append(len(chunk))
+            summary.chunk_text.append(
+                (
+                    sum(e.body.count("\n") + 1 for e in chunk),
+                    sum(len(e.body) for e in chunk),
+                )
+            )
+        for position, entry in enumerate(ordered):
+            summary.starts.setdefault(entry.conversation_id, position)
+        return summary
+
+    def _write_index_rows(self, rows: dict[str, IndexRow], durable: bool) -> None:
+        by_shard: dict[str, list[IndexRow]] = {}
+        for row in rows.values():
+            by_shard.setdefault(shard_of(row.id), []).append(row)
+        for shard, shard_rows in by_shard.items():
+            path = self._index_path(shard)
+            data = read_json(path) or {"customers": {}}
+            docs = data.setdefault("customers", {})
+            by_id = {doc["id"]: key for key, doc in docs.items()}
+            next_key = max((int(k) for k in docs), default=0) + 1
+            for row in shard_rows:
+                key = by_id.get(row.id)
+                if key is None:
+                    key, next_key = str(next_key), next_key + 1
+                docs[key] = row.__dict__.copy()
+            atomic_write_json(path, data, durable=durable)
+
+    # -- edits by the agent: saved at once, recorded as local changes for a later sync ------
+
+    def _record(self, db: TinyDB, customer_id: str, kind: str, target: str, data: Any) -> None:
+        db.table("local_changes").insert(
+            {
+                "id": new_id("chg"),
+                "customer_id": customer_id,
+                "kind": kind,
+                "target": target,
+                "data": data,
+                "at": utcnow().isoformat(),
+            }
+        )
+
+    def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
+        note = Note(text=text, author=author)
+        with self._profile_db(customer_id) as db:
+            _require_profile(db, customer_id)
+            db.table("notes").insert(note.model_dump(mode="json"))
+            self._record(db, customer_id, "note.add", note.id, note.model_dump(mode="json"))
+        return note
+
+    def edit_note(self, customer_id: str, note_id: str, text: str) -> Note:
+        with self._profile_db(customer_id) as db:
+            _require_profile(db, customer_id)
+            notes = db.table("notes")
+            docs = [d for d in notes.all() if d.get("id") == note_id]
+            if not docs:
+                raise CacheError("That note no longer exists.")
+            note = Note.model_validate({**docs[0], "text": text, "updated": utcnow()})
+            notes.update(note.model_dump(mode="json"), doc_ids=[docs[0].doc_id])
+            self._record(db, customer_id, "note.edit", note_id, {"text": text})
+        return note
+
+    def delete_note(self, customer_id: str, note_id: str) -> None:
+        with self._profile_db(customer_id) as db:
+            _require_profile(db, customer_id)
+            notes = db.table("notes")
+            doc_ids = [d.doc_id for d in notes.all() if d.get("id") == note_id]
+            if not doc_ids:
+                raise CacheError("That note no longer exists.")
+            notes.remove(doc_ids=doc_ids)
+            self._record(db, customer_id, "note.delete", note_id, None)
+
+    def update_details(
+        self, customer_id: str, *, name: str, company: str, contacts: list[ContactPoint]
+    ) -> Profile:
+        """Save the edit-contact form: name, company and the whole list of contact points.
+
+        Values are validated (pydantic, e-mail and phone checks) before anything is written:
+        an invalid value raises and the cache is untouched.
+        """
+        with self._profile_db(customer_id) as db:
+            profile = _require_profile(db, customer_id)
+            customer = Customer.model_validate(
+                {**profile.customer.model_dump(), "name": name, "company": company, "updated": utcnow()}
+            )
+            checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
+            db.table("customer").truncate()
+            db.table("customer").insert(customer.model_dump(mode="json"))
+            db.table("contacts").truncate()
+            db.table("contacts").insert_multiple(c.model_dump(mode="json") for c in checked)
+            self._record(
+                db,
+                customer_id,
+                "customer.edit",
+                customer_id,
+                {"name": name, "company": company, "contacts": [c.model_dump(mode="json") for c in checked]},
+            )
+        updated = profile.model_copy(update={"customer": customer, "contacts": checked})
+        self._write_index_rows({customer_id: IndexRow.of(updated)}, durable=True)
+        return updated
+
+
+def _require_profile(db: TinyDB, customer_id: str) -> Profile:
+    raw = db.storage.read() or {}
+    if not raw.get("customer"):
+        raise CacheError(f"Customer {customer_id} is not in the cache.")
+    return _profile_from_tables(raw)
+
+
+def _docs(tables: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    table = tables.get(name) or {}
+    return [table[k] for k in sorted(table, key=int)]
+
+
+def _profile_from_tables(tables: dict[str, Any]) -> Profile:
+    customers = _docs(tables, "customer")
+    if not customers:
+        raise CacheError("A profile file without its customer record: the cache is damaged.")
+    return Profile.model_validate(
+        {
+            "customer": customers[0],
+            "contacts": _docs(tables, "contacts"),
+            "relationships": _docs(tables, "relationships"),
+            "notes": _docs(tables, "notes"),
+            "conversations": _docs(tables, "conversations"),
+        },
+        context=STORED,
+    )
+
+
+_PROFILE_TABLES = ("contacts", "relationships", "notes", "conversations")
+
+
+def _profile_to_dict(tables: dict[str, dict[str, Any]], profile: Profile) -> None:
+    tables["customer"] = {"1": profile.customer.model_dump(mode="json")}
+    for name in _PROFILE_TABLES:
+        items = getattr(profile, name)
+        tables[name] = {str(i + 1): item.model_dump(mode="json") for i, item in enumerate(items)}
+
+
+def _profile_to_tables(db: TinyDB, profile: Profile) -> None:
+    db.table("customer").insert(profile.customer.model_dump(mode="json"))
+    for name in _PROFILE_TABLES:
+        db.table(name).insert_multiple(item.model_dump(mode="json") for item in getattr(profile, name))

@@ -1,0 +1,221 @@
+"""A deterministic, realistic demo data set (same seed, same data, no clock).
+
+~50 customers with relationships, multi-channel conversations on several topics and notes;
+one customer with 10,000 timeline entries; one whose every field is hostile text. The same
+generator makes the large caches the benchmarks use.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from agentdesk.core.cache import Cache
+from agentdesk.core.models import (
+    Channel,
+    ContactKind,
+    ContactPoint,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    CustomerStatus,
+    Direction,
+    Note,
+    Profile,
+    Relationship,
+    TimelineEntry,
+)
+
+EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+BIG_ID = "cus_big_timeline"
+HOSTILE_ID = "cus_hostile"
+
+FIRST = "Ada Bruno Chiara Dmitri Elena Farah Gustav Hana Ivan Jun Kofi Lena Mateo Nia Oskar Priya " \
+    "Quinn Rosa Sven Tomoko Uma Victor Wen Ximena Yusuf Zofia".split()
+LAST = "Okafor Lindqvist Moreau Tanaka Novak Haddad Silva Kowalski Nakamura Osei Rossi Petrov " \
+    "Schmidt Alvarez Ibrahim Chen Dubois Kaur Jensen Mensah".split()
+COMPANIES = ["Northwind Traders", "Blue Harbor Hotels", "Kettle & Co", "Alder Logistics",
+             "Pinecrest Clinic", "Moonlight Bakery", "Quarry Labs", ""]
+TOPICS = ["Billing", "Shipping delay", "Return request", "Account access", "Product question",
+          "Warranty claim", "Subscription change", "Feedback"]
+TAGS = ["vip", "wholesale", "newsletter", "beta", "churn-risk", "spanish", "allergy"]
+AGENTS = ["Sam Rivera", "Alex Kim", "Jo Park", "Max Weber"]
+LINES = [
+    "Hi, my order #{n} still hasn't arrived. Can you check where it is?",
+    "Thanks for reaching out! I've looked into it and the parcel left our warehouse on Monday.",
+    "Could you refund the duplicate charge on my card ending {n}?",
+    "I've issued the refund; it should show within 3-5 business days.",
+    "The app logs me out every time I switch networks.",
+    "Please try signing out on all devices, then sign in again. Let me know if it persists.",
+    "Customer called about the warranty. Serial number verified, replacement approved.",
+    "Is the large size back in stock? I'd like two.",
+    "We restocked this morning — I've reserved two for you.",
+    "Left a voicemail asking them to call back about the invoice.",
+]
+RELATION_LABELS = ["spouse", "assistant", "manager", "colleague", "parent", "child"]
+
+
+def _profile(rng: random.Random, number: int, customer_id: str | None = None,
+             name: tuple[str, str] | None = None, days: tuple[int, int] = (30, 900)) -> Profile:
+    first, last = name or (rng.choice(FIRST), rng.choice(LAST))
+    name = f"{first} {last}"
+    handle = f"{first}.{last}{number}".lower()
+    created = EPOCH - timedelta(days=rng.randint(*days))
+    customer = Customer(
+        id=customer_id or f"cus_{number:06d}",
+        name=name,
+        company=rng.choice(COMPANIES),
+        status=rng.choice(list(CustomerStatus)),
+        tags=sorted(rng.sample(TAGS, rng.randint(0, 3))),
+        created=created,
+        updated=created + timedelta(days=rng.randint(0, 29)),
+        source=rng.choice(["web form", "import", "phone", "api", "chat widget"]),
+    )
+    contacts = [
+        ContactPoint(id=f"cp_{number}_1", kind=ContactKind.EMAIL, value=f"{handle}@example.com",
+                     label="work", primary=True),
+        ContactPoint(id=f"cp_{number}_2", kind=ContactKind.PHONE,
+                     value=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                     label="mobile", primary=True),
+    ]
+    if rng.random() < 0.5:
+        contacts.append(ContactPoint(id=f"cp_{number}_3", kind=ContactKind.EMAIL,
+                                     value=f"{first.lower()}{number}@mail.example.org", label="home"))
+    if rng.random() < 0.6:
+        contacts.append(ContactPoint(id=f"cp_{number}_4", kind=ContactKind.ADDRESS,
+                                     value=f"{rng.randint(1, 400)} Harbor Street, Portland, OR 97201",
+                                     label="shipping"))
+    if rng.random() < 0.4:
+        contacts.append(ContactPoint(id=f"cp_{number}_5", kind=ContactKind.SOCIAL,
+                                     value=f"@{handle.replace('.', '_')}", label="twitter"))
+    notes = [
+        Note(id=f"note_{number}_{i}", text=text, author=rng.choice(AGENTS),
+             created=created + timedelta(days=i), updated=created + timedelta(days=i))
+        for i, text in enumerate(rng.sample([
+            "Prefers e-mail over phone calls.", "Allergic to peanuts: never send the gift box.",
+            "Likes the colour green.", "Works nights; call after 2 pm.",
+            "Speaks Spanish and English.", "Asked not to be contacted on weekends.",
+        ], rng.randint(0, 3)))
+    ]
+    return Profile(customer=customer, contacts=contacts, notes=notes)
+
+
+def _conversations(
+    rng: random.Random, profile: Profile, count: int, entries: int, number: int,
+    minutes: tuple[int, int] = (3, 600), days: tuple[int, int] = (1, 40),
+) -> tuple[list[Conversation], list[TimelineEntry]]:
+    """`count` conversations holding `entries` entries in all, spread over time."""
+    conversations: list[Conversation] = []
+    timeline: list[TimelineEntry] = []
+    at = profile.customer.created + timedelta(hours=rng.randint(1, 48))
+    per = [entries // count + (1 if i < entries % count else 0) for i in range(count)]
+    for c in range(count):
+        channels = rng.sample([Channel.EMAIL, Channel.CHAT, Channel.SMS, Channel.VOICE, Channel.SOCIAL],
+                              rng.randint(1, 2))
+        conv = Conversation(
+            id=f"conv_{number}_{c}",
+            topic=rng.choice(TOPICS),
+            status=ConversationStatus.CLOSED if c < count - 2 else rng.choice(list(ConversationStatus)),
+            channels=channels,
+            started=at,
+            assignee=rng.choice(AGENTS),
+        )
+        for e in range(per[c]):
+            channel = rng.choice(channels)
+            if e and rng.random() < 0.12:
+                channel, direction, author = Channel.NOTE, Direction.INTERNAL, rng.choice(AGENTS)
+            elif e % 2 == 0:
+                direction, author = Direction.INBOUND, profile.customer.name
+            else:
+                direction, author = Direction.OUTBOUND, conv.assignee
+            body = rng.choice(LINES).format(n=rng.randint(1000, 9999))
+            if rng.random() < 0.15:
+                body += "\n" + rng.choice(LINES).format(n=rng.randint(1000, 9999))
+            timeline.append(TimelineEntry(
+                id=f"ent_{number}_{c}_{e}", conversation_id=conv.id, at=at, channel=channel,
+                direction=direction, author=author,
+                subject=f"Re: {conv.topic}" if channel == Channel.EMAIL else "", body=body,
+            ))
+            at += timedelta(minutes=rng.randint(*minutes))
+        if conv.status == ConversationStatus.CLOSED:
+            conv.ended = at
+        conversations.append(conv)
+        at += timedelta(days=rng.randint(*days))
+    return conversations, timeline
+
+
+def hostile_profile() -> tuple[Profile, list[TimelineEntry]]:
+    """A customer whose every field tries to style, break or take over the terminal."""
+    esc = "\x1b"
+    customer = Customer(
+        id=HOSTILE_ID, name="[bold red]Mallory[/] \x1b[2J\x1b[31mEvil",
+        company="[link=http://x]Corp[/link] [USD] [/", status=CustomerStatus.BLOCKED,
+        tags=["[b]tag[/b]", "\x9b31m"], created=EPOCH, updated=EPOCH, source="import",
+    )
+    contacts = [
+        ContactPoint(id="cp_h1", kind=ContactKind.EMAIL, value="mallory@example.com",
+                     label="[reverse]work", primary=True),
+        ContactPoint(id="cp_h2", kind=ContactKind.ADDRESS,
+                     value="1 \x1b]0;pwned-title\x07Main St [/", label="home"),
+        ContactPoint(id="cp_h3", kind=ContactKind.SOCIAL, value="@mallory\u202egnp.exe", label="x"),
+    ]
+    notes = [Note(id="note_h1", text="Clipboard: \x1b]52;c;cHduZWQ=\x07 done [bold]x[/bold]",
+                  author="[i]agent", created=EPOCH, updated=EPOCH)]
+    conv = Conversation(id="conv_h1", topic="[blink]Refund[/blink] \x1b[5m", status=ConversationStatus.OPEN,
+                        channels=[Channel.EMAIL, Channel.CHAT], started=EPOCH, assignee="Sam Rivera")
+    bodies = [
+        "[bold]x[/bold] and [/ and [USD] and \\[escaped]",
+        f"Screen wipe {esc}[2J{esc}[H and colour {esc}[31mred{esc}[0m",
+        f"OSC 52 {esc}]52;c;cHduZWQ={esc}\\ and title {esc}]2;owned\x07",
+        "C1 bytes: \x9b2J \x9d0;t\x9c \x85 \x90x\x9c end",
+        "Wide text: 你好世界 👩‍💻 ｆｕｌｌｗｉｄｔｈ and emoji 🎉🎉",
+        "A very long line " + "lorem ipsum dolor sit amet " * 30,
+        "",
+    ]
+    entries = [
+        TimelineEntry(id=f"ent_h{i}", conversation_id=conv.id, at=EPOCH + timedelta(minutes=i),
+                      channel=Channel.CHAT if i % 2 else Channel.EMAIL,
+                      direction=Direction.INBOUND, author="[bold]Mallory\x1b[8m",
+                      subject="[red]subject\x1b]8;;http://evil\x1b\\" if i == 0 else "", body=body)
+        for i, body in enumerate(bodies)
+    ]
+    profile = Profile(customer=customer, contacts=contacts, notes=notes, conversations=[conv])
+    return profile, entries
+
+
+def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
+             entries_each: tuple[int, int] = (4, 40)) -> Iterator[tuple[Profile, list[TimelineEntry]]]:
+    """Yield (profile, timeline) pairs: `customers` ordinary ones, a big one and a hostile one."""
+    rng = random.Random(seed)
+    ids = [f"cus_{n:06d}" for n in range(customers)]
+    for n in range(customers):
+        profile = _profile(rng, n)
+        conv_count = rng.randint(1, 6)
+        entries = max(conv_count, rng.randint(*entries_each))
+        profile.conversations, timeline = _conversations(rng, profile, conv_count, entries, n)
+        for _ in range(rng.randint(0, 2)):
+            other = rng.choice(ids)
+            if other != profile.customer.id:
+                profile.relationships.append(
+                    Relationship(id=f"rel_{n}_{other}", customer_id=other, label=rng.choice(RELATION_LABELS)))
+        if n == 0:
+            profile.relationships.append(Relationship(id="rel_0_big", customer_id=BIG_ID, label="manager"))
+        yield profile, timeline
+    if big_entries:
+        big = _profile(rng, customers, BIG_ID, name=("Beatrix", "Longhistory"), days=(1200, 1200))
+        big.relationships.append(Relationship(id="rel_big_0", customer_id=ids[0], label="assistant"))
+        big.conversations, timeline = _conversations(rng, big, 120, big_entries, customers,
+                                                      minutes=(2, 90), days=(1, 6))
+        yield big, timeline
+    yield hostile_profile()
+
+
+def fill(cache: Cache, customers: int = 50, big_entries: int = 10_000) -> int:
+    """Write the demo data set into an open, writable cache; returns how many profiles."""
+    items = list(generate(customers, big_entries=big_entries))
+    names = {p.customer.id: p.customer.name for p, _ in items}
+    for profile, _ in items:
+        for rel in profile.relationships:
+            rel.name = names.get(rel.customer_id, "")
+    return cache.import_profiles(items)

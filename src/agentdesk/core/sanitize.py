@@ -1,0 +1,43 @@
+"""Make customer-supplied text safe to put on a terminal.
+
+Textual writes a widget's text to the terminal as it is: an ESC in a customer's message would
+reach the agent's terminal and could clear it, retitle it or write their clipboard (OSC 52).
+Everything from data passes through `clean_text` / `clean_line` before it is drawn. Markup is
+a separate matter: the UI never parses data as markup at all (it builds `Text`/`Segment`s).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whole escape sequences first, so their parameters don't survive as visible junk:
+#   CSI: ESC [ params final   |  OSC/DCS/SOS/PM/APC: ESC ] ... (BEL | ESC \ | end of text)
+#   C1 forms of the same introducers (0x9B CSI, 0x9D OSC, 0x90 DCS, ...), other ESC x pairs.
+_SEQUENCES = re.compile(
+    r"""
+      (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?                     # CSI
+    | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]).*?(?:\x07|\x1b\\|\x9c|$)  # OSC, DCS, SOS, PM, APC
+    | \x1b[ -/]*[0-~]?                                     # other ESC sequences, lone ESC
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# Remaining control characters: C0 except TAB/LF, DEL, C1, and the bidirectional overrides
+# that can make text read differently from what it is ("Trojan Source").
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TAB = "    "
+
+
+def clean_text(text: str) -> str:
+    """Text with escape sequences and control characters removed; newlines kept."""
+    if text.isprintable():  # the common case, and fast
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SEQUENCES.sub("", text)
+    return _CONTROLS.sub("", text.replace("\t", _TAB))
+
+
+def clean_line(text: str) -> str:
+    """Like `clean_text`, for one-line places (names, subjects): newlines become spaces."""
+    if text.isprintable():
+        return text
+    return clean_text(text).replace("\n", " ")

@@ -1,0 +1,151 @@
+"""Files that survive a crash at any instant, readable only by their owner.
+
+Every write goes to a temporary file in the same folder, is fsynced, renamed over the old file
+and the folder is fsynced: a reader sees the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder (and parents we create) as 0700."""
+    missing = []
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            pass
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is masked by the umask
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically; `durable=False` skips fsync (bulk imports only)."""
+    make_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    if durable:
+        _fsync_dir(path.parent)
+
+
+def dump_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def atomic_write_json(path: Path, data: Any, *, durable: bool = True) -> None:
+    atomic_write_bytes(path, dump_json(data), durable=durable)
+
+
+def read_json(path: Path) -> Any:
+    """The parsed file, or None if it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that writes atomically with 0600 files (TinyDB's own rewrites in place)."""
+
+    def __init__(self, path: str | Path, durable: bool = True, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.durable = durable
+        self.read_only = read_only
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return read_json(self.path)
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self.read_only:
+            raise ReadOnlyCacheError("This cache is open read-only: another agentdesk is using it.")
+        atomic_write_json(self.path, data, durable=self.durable)
+
+
+def open_db(path: Path, *, durable: bool = True, read_only: bool = False) -> TinyDB:
+    return TinyDB(path, storage=AtomicJSONStorage, durable=durable, read_only=read_only)
+
+
+class CacheError(Exception):
+    """A cache problem explained for the person at the keyboard."""
+
+
+class ReadOnlyCacheError(CacheError):
+    pass
+
+
+class CacheLock:
+    """An exclusive advisory lock on the cache: one writer at a time.
+
+    `acquire()` returns False when another process holds it; the caller then opens read-only.
+    The kernel drops the lock when the process dies, so a crash never leaves it stuck.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        make_private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                return False
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

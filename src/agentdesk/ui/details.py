@@ -1,0 +1,153 @@
+"""The Customer Details panel: who the customer is, how to reach them, their conversations by
+topic, who they are related to, and what agents noted about them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agentdesk.core.models import ConversationStatus, Profile
+from agentdesk.ui import safe
+
+STATUS_MARK = {
+    ConversationStatus.NEW: "✦",
+    ConversationStatus.OPEN: "●",
+    ConversationStatus.WAITING: "◐",
+    ConversationStatus.CLOSED: "○",
+}
+STATUS_STYLE = {
+    ConversationStatus.NEW: "bold cyan",
+    ConversationStatus.OPEN: "bold green",
+    ConversationStatus.WAITING: "yellow",
+    ConversationStatus.CLOSED: "dim",
+}
+
+
+class SectionList(OptionList):
+    """An OptionList with the desk's list keys; Enter posts `OptionSelected` as usual."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("g", "first", "First", show=False, id="list.first"),
+        Binding("G", "last", "Last", show=False, id="list.last"),
+    ]
+
+
+class NoteList(SectionList):
+    BINDINGS = [
+        Binding("delete,d", "delete_note", "Delete note", id="notes.delete"),
+    ]
+
+    class DeleteRequested(Message):
+        def __init__(self, note_id: str) -> None:
+            self.note_id = note_id
+            super().__init__()
+
+    def action_delete_note(self) -> None:
+        if self.highlighted is not None:
+            option = self.get_option_at_index(self.highlighted)
+            if option.id and not option.disabled:
+                self.post_message(self.DeleteRequested(option.id))
+
+
+def _empty(text: str) -> Option:
+    return Option(Text(text, style="dim italic"), disabled=True)
+
+
+class DetailsPanel(VerticalScroll, can_focus=False):
+    """Sections of the profile; each list is a stop for Tab."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="summary")
+        yield Label("Contact", classes="section-title")
+        yield SectionList(id="contacts")
+        yield Label("Conversations", classes="section-title")
+        yield SectionList(id="conversations")
+        yield Label("Relationships", classes="section-title")
+        yield SectionList(id="relationships")
+        yield Label("Details", classes="section-title")
+        yield NoteList(id="notes")
+
+    def show(self, profile: Profile, names: dict[str, str]) -> None:
+        """Fill every section from `profile`; `names` gives related customers' current names."""
+        c = profile.customer
+        summary = Text()
+        summary.append_text(safe.line(c.name, "bold"))
+        summary.append("\n")
+        if c.company:
+            summary.append_text(safe.line(c.company))
+            summary.append("\n")
+        summary.append(f"{c.status.value.upper()}", style="reverse")
+        for tag in c.tags:
+            summary.append(" ")
+            summary.append_text(safe.line(f"#{tag}", "italic"))
+        summary.append("\n")
+        summary.append("id ", style="dim")
+        summary.append_text(safe.line(c.id))
+        if c.source:
+            summary.append(" · from ", style="dim")
+            summary.append_text(safe.line(c.source))
+        summary.append(f"\ncustomer since {safe.day(c.created)} · updated {safe.day(c.updated)}", style="dim")
+        self.query_one("#summary", Static).update(summary)
+
+        contacts = self.query_one("#contacts", SectionList)
+        contacts.clear_options()
+        for point in sorted(profile.contacts, key=lambda p: (p.kind.value, not p.primary)):
+            prompt = Text()
+            prompt.append("★ " if point.primary else "  ", style="bold yellow")
+            prompt.append(f"{point.kind.value:<7} ", style="dim")
+            prompt.append_text(safe.line(point.value))
+            if point.label:
+                prompt.append(" ")
+                prompt.append_text(safe.line(f"({point.label})", "dim"))
+            contacts.add_option(Option(prompt, id=point.id))
+        if not profile.contacts:
+            contacts.add_option(_empty("no contact points — press e to add"))
+
+        conversations = self.query_one("#conversations", SectionList)
+        conversations.clear_options()
+        by_topic = defaultdict(list)
+        for conv in profile.conversations:
+            by_topic[conv.topic].append(conv)
+        # Topics with the most recent conversation first, newest conversation first within.
+        topics = sorted(by_topic.items(), key=lambda item: max(c.started for c in item[1]), reverse=True)
+        for topic, convs in topics:
+            conversations.add_option(Option(safe.line(topic, "bold"), disabled=True))
+            for conv in sorted(convs, key=lambda c: c.started, reverse=True):
+                prompt = Text("  ")
+                prompt.append(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", style=STATUS_STYLE[conv.status])
+                prompt.append(f"{safe.day(conv.started)} ", style="dim")
+                prompt.append(", ".join(ch.value for ch in conv.channels))
+                conversations.add_option(Option(prompt, id=conv.id))
+        if not profile.conversations:
+            conversations.add_option(_empty("no conversations yet"))
+
+        relationships = self.query_one("#relationships", SectionList)
+        relationships.clear_options()
+        for rel in profile.relationships:
+            prompt = Text()
+            prompt.append_text(safe.line(rel.label, "italic"))
+            prompt.append(" · ")
+            prompt.append_text(safe.line(names.get(rel.customer_id) or rel.name or rel.customer_id))
+            prompt.append(" ›", style="dim")
+            relationships.add_option(Option(prompt, id=rel.id))
+        if not profile.relationships:
+            relationships.add_option(_empty("no relationships"))
+
+        notes = self.query_one("#notes", NoteList)
+        notes.clear_options()
+        for note in sorted(profile.notes, key=lambda n: n.created):
+            prompt = safe.block(note.text)
+            prompt.append("\n")
+            prompt.append_text(safe.line(f"{note.author or 'agent'} · {safe.when(note.updated)}", "dim"))
+            notes.add_option(Option(prompt, id=note.id))
+        if not profile.notes:
+            notes.add_option(_empty("no details yet — press n to add one"))

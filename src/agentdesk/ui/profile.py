@@ -1,0 +1,231 @@
+"""The customer profile: Customer Details on the left, the conversation timeline on the right."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+
+from agentdesk.core.cache import Cache, Timeline
+from agentdesk.core.models import ContactKind, Profile
+from agentdesk.core.storage import CacheError
+from agentdesk.ui import safe
+from agentdesk.ui.details import DetailsPanel, NoteList, SectionList
+from agentdesk.ui.forms import ConfirmScreen, ContactForm, DetailsEdit, NoteForm
+from agentdesk.ui.timeline import TimelineView
+
+NARROW = 80  # below this many columns, details and timeline share the screen by turns
+
+
+class TopBar(Static):
+    """One line: where we are. Our words plus data rendered as literal Text."""
+
+
+class ProfileScreen(Screen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="profile.back"),
+        Binding("n", "new_note", "Note", id="profile.new_note"),
+        Binding("e", "edit_contact", "Edit", id="profile.edit_contact"),
+        Binding("b", "toggle_details", "Panel", id="profile.toggle_details"),
+        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline"),
+    ]
+
+    def __init__(self, cache: Cache, customer_id: str) -> None:
+        super().__init__()
+        self.cache = cache
+        self.customer_id = customer_id
+        self.profile: Profile | None = None
+        self.timeline: Timeline | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        with Horizontal(id="profile-body"):
+            yield DetailsPanel(id="details")
+            with Vertical(id="timeline-pane"):
+                yield Static(id="timeline-title")
+                yield TimelineView(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(TimelineView).focus()
+        self._apply_width(self.app.size.width)
+
+    def reload(self) -> None:
+        """Read the profile from the cache and show it (timeline reads only what is on screen)."""
+        profile = self.cache.load_profile(self.customer_id)
+        if profile is None:
+            self.query_one("#topbar", TopBar).update(Text(f"Customer {self.customer_id!r} is not in the cache."))
+            return
+        self.profile = profile
+        self.timeline = self.cache.timeline(self.customer_id)
+        self._show_profile()
+        self.query_one(TimelineView).show(self.timeline, profile.conversations)
+        self._show_title()
+
+    def _show_profile(self) -> None:
+        assert self.profile is not None
+        names = {}
+        for rel in self.profile.relationships:
+            names[rel.customer_id] = self.app.customer_name(rel.customer_id) or rel.name  # type: ignore[attr-defined]
+        self.query_one(DetailsPanel).show(self.profile, names)
+        bar = Text()
+        bar.append(" agentdesk ", style="bold reverse")
+        bar.append(" ")
+        bar.append_text(safe.line(self.profile.customer.name, "bold"))
+        email = self.profile.primary(ContactKind.EMAIL)
+        if email:
+            bar.append("  ")
+            bar.append_text(safe.line(email.value, "dim"))
+        depth = len(self.app.screen_stack) - 1
+        if depth > 1:
+            bar.append(f"   ‹ esc back ({depth - 1})", style="dim")
+        if self.cache.read_only:
+            bar.append("   READ-ONLY: another agentdesk has this cache", style="bold red")
+        self.query_one("#topbar", TopBar).update(bar)
+
+    def _show_title(self) -> None:
+        assert self.timeline is not None
+        total = self.timeline.total
+        self.query_one("#timeline-title", Static).update(
+            Text(f" Timeline · {total:,} entr{'y' if total == 1 else 'ies'} · "
+                 f"{len(self.profile.conversations) if self.profile else 0} conversations", style="bold")
+        )
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+
+    def action_toggle_details(self) -> None:
+        self.toggle_class("-details-toggled")
+        if self.has_class("-narrow") and self.has_class("-details-toggled"):
+            self.query_one("#contacts").focus()
+        elif self.has_class("-narrow"):
+            self.query_one(TimelineView).focus()
+
+    def action_focus_timeline(self) -> None:
+        self.query_one(TimelineView).focus()
+
+    # -- panel actions ---------------------------------------------------------------------
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        list_id, option_id = event.option_list.id, event.option.id
+        if option_id is None or self.profile is None:
+            return
+        if list_id == "conversations":
+            timeline = self.query_one(TimelineView)
+            if timeline.scroll_to_conversation(option_id):
+                if self.has_class("-narrow"):
+                    self.remove_class("-details-toggled")
+                timeline.focus()
+        elif list_id == "relationships":
+            rel = next((r for r in self.profile.relationships if r.id == option_id), None)
+            if rel is not None:
+                self.app.open_customer(rel.customer_id)  # type: ignore[attr-defined]
+        elif list_id == "contacts":
+            self.action_edit_contact()
+        elif list_id == "notes":
+            self._edit_note(option_id)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
+            self.app.pop_screen()
+
+    def _refuse_if_read_only(self) -> bool:
+        if self.cache.read_only:
+            self.notify("This cache is read-only (another agentdesk has it open).", severity="warning")
+        return self.cache.read_only
+
+    def action_new_note(self) -> None:
+        if self.profile is None or self._refuse_if_read_only():
+            return
+
+        def save(text: str | None) -> None:
+            if text:
+                self._save(lambda: self.cache.add_note(self.customer_id, text, self.app.author))  # type: ignore[attr-defined]
+
+        self.app.push_screen(NoteForm(), save)
+
+    def _edit_note(self, note_id: str) -> None:
+        note = next((n for n in self.profile.notes if n.id == note_id), None) if self.profile else None
+        if note is None or self._refuse_if_read_only():
+            return
+
+        def save(text: str | None) -> None:
+            if text:
+                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text))
+
+        self.app.push_screen(NoteForm(note.text, title="Edit note"), save)
+
+    def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
+        note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None
+        if note is None or self._refuse_if_read_only():
+            return
+        question = Text("Delete this note?\n\n")
+        question.append_text(safe.block(note.text, "italic"))
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._save(lambda: self.cache.delete_note(self.customer_id, event.note_id))
+
+        self.app.push_screen(ConfirmScreen(question), answer)
+
+    def action_edit_contact(self) -> None:
+        if self.profile is None or self._refuse_if_read_only():
+            return
+
+        def save(edit: DetailsEdit | None) -> None:
+            if edit is not None:
+                self._save(lambda: self.cache.update_details(
+                    self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts))
+
+        self.app.push_screen(ContactForm(self.profile), save)
+
+    def _save(self, write) -> None:  # type: ignore[no-untyped-def]
+        """Write to the cache, then show the result; a failure is shown, nothing half-saved."""
+        try:
+            result = write()
+        except CacheError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        focused = self.focused.id if self.focused else None
+        self.profile = self.cache.load_profile(self.customer_id)
+        self._show_profile()
+        if hasattr(result, "customer"):  # details edited: the search index must follow
+            self.app.index_changed(result)  # type: ignore[attr-defined]
+        self.notify("Saved (local change, not yet synced).", timeout=3)
+        if focused:
+            self.query_one(f"#{focused}").focus()
+
+
+class EmptyScreen(Screen):
+    """Shown instead of a blank desk when the cache has no customers."""
+
+    def __init__(self, cache: Cache) -> None:
+        super().__init__()
+        self.cache = cache
+
+    def compose(self) -> ComposeResult:
+        message = Text()
+        message.append("No customers in this cache yet\n\n", style="bold")
+        message.append("The cache at ")
+        message.append_text(safe.line(str(self.cache.root), "italic"))
+        message.append(" is empty.\n\n")
+        message.append("To try the desk on demo data, quit (q) and run:\n\n")
+        message.append("    agentdesk --demo\n\n", style="bold")
+        message.append("Customers arrive here when the desk syncs from your team's remote store, "
+                       "or when another cache folder is chosen with --cache DIR or AGENTDESK_CACHE.\n\n")
+        message.append("?  help    q  quit", style="dim")
+        yield Static(message, id="empty-message")
+        yield Footer()
+
+
+__all__ = ["ProfileScreen", "EmptyScreen", "SectionList"]

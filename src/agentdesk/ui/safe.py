@@ -1,0 +1,52 @@
+"""Turn customer-supplied strings into things Textual draws literally.
+
+Rule: data never becomes markup. Widgets get `Text` objects (never `str`, which some widgets
+parse as markup) built from `clean_line` / `clean_text` output, so neither `[bold]` nor an
+escape sequence in a customer's name can do anything but show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from agentdesk.core.sanitize import clean_line, clean_text
+
+
+def line(value: object, style: str = "") -> Text:
+    """One line of data as literal text."""
+    return Text(clean_line(str(value)), style=style, no_wrap=False)
+
+
+def block(value: object, style: str = "") -> Text:
+    """Multi-line data as literal text (newlines kept)."""
+    return Text(clean_text(str(value)), style=style)
+
+
+def join(*parts: Text | tuple[object, str] | str, sep: str = "") -> Text:
+    """Join literal pieces: `str` parts are our own words, tuples are (data, style)."""
+    out = Text()
+    first = True
+    for part in parts:
+        if not first and sep:
+            out.append(sep)
+        first = False
+        if isinstance(part, Text):
+            out.append_text(part)
+        elif isinstance(part, tuple):
+            out.append_text(line(part[0], part[1]))
+        else:
+            out.append(part)
+    return out
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp as the agent reads it: local time, to the minute."""
+    if value is None:
+        return ""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone().strftime("%Y-%m-%d")

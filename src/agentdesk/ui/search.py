@@ -1,0 +1,143 @@
+"""Customer search: incremental as you type, recently viewed first, Enter opens the profile."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Footer, Input, Static
+
+from agentdesk.core.cache import IndexRow
+from agentdesk.core.sanitize import clean_line
+from agentdesk.core.search import CustomerIndex, SearchResult
+
+
+class ResultList(ScrollView, can_focus=True):
+    """Rows drawn one line at a time: replacing 200 results costs nothing per keystroke."""
+
+    COMPONENT_CLASSES = {"results--cursor", "results--dim", "results--recent"}
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Down", show=False, id="results.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="results.up"),
+        Binding("enter", "open", "Open", id="results.open"),
+    ]
+
+    class Opened(Message):
+        def __init__(self, customer_id: str) -> None:
+            self.customer_id = customer_id
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[IndexRow] = []
+        self.recent: set[str] = set()
+        self.cursor = 0
+
+    def set_rows(self, rows: list[IndexRow], recent: set[str]) -> None:
+        self.rows, self.recent, self.cursor = rows, recent, 0
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def action_move(self, step: int) -> None:
+        if not self.rows:
+            return
+        self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+        self.scroll_to_region(self.region.__class__(0, self.cursor, 1, 1), animate=False, immediate=True)
+        self.refresh()
+
+    def action_open(self) -> None:
+        if self.rows:
+            self.post_message(self.Opened(self.rows[self.cursor].id))
+
+    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        row = event.y + self.scroll_offset.y
+        if 0 <= row < len(self.rows):
+            self.cursor = row
+            self.action_open()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = y + self.scroll_offset.y
+        if index >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        row = self.rows[index]
+        base = self.rich_style
+        if index == self.cursor:
+            base = base + self.get_component_rich_style("results--cursor")
+        dim = base + self.get_component_rich_style("results--dim", partial=True)
+        mark = "↺ " if row.id in self.recent else "  "
+        segments = [
+            Segment(mark, base),
+            Segment(f"{clean_line(row.name)[:40]:<40} ", base + Style(bold=True)),
+            Segment(f"{clean_line(row.email)[:32]:<32} ", base),
+            Segment(f"{clean_line(row.phone)[:18]:<18} ", dim),
+            Segment(f"{clean_line(row.company)[:24]:<24} ", base),
+            Segment(clean_line(row.id), dim),
+        ]
+        return Strip(segments).adjust_cell_length(width, base).crop(0, width)
+
+
+class SearchScreen(Screen):
+    """Type to search; ↑/↓ to choose; Enter to open; Esc to go back."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="search.back"),
+        Binding("down", "move(1)", "Down", show=False, id="search.down"),
+        Binding("up", "move(-1)", "Up", show=False, id="search.up"),
+        Binding("pagedown", "move(10)", "Page down", show=False, id="search.page_down"),
+        Binding("pageup", "move(-10)", "Page up", show=False, id="search.page_up"),
+    ]
+
+    def __init__(self, index: CustomerIndex | None) -> None:
+        super().__init__()
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(" Find a customer: name, e-mail, phone, company or id", style="bold"), id="search-title")
+        yield Input(placeholder="type to search…", id="search-input")
+        yield Static(id="search-count")
+        yield ResultList(id="results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self.run_search("")
+
+    def set_index(self, index: CustomerIndex) -> None:
+        """The index finished loading in the background: search what was typed meanwhile."""
+        self.index = index
+        self.run_search(self.query_one(Input).value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.run_search(event.value)
+
+    def run_search(self, query: str) -> SearchResult | None:
+        count = self.query_one("#search-count", Static)
+        if self.index is None:
+            count.update(Text(" Loading the customer index…", style="italic"))
+            return None
+        result = self.index.search(query)
+        self.query_one(ResultList).set_rows(result.rows, set(self.index.recent))
+        total = f"{result.total:,}{'+' if result.more else ''}"
+        shown = f" (showing {len(result.rows)})" if len(result.rows) < result.total else ""
+        noun = "customer" if result.total == 1 else "customers"
+        count.update(Text(f" {total} {noun}{shown}" + ("" if query else " · recently viewed first"), style="dim"))
+        return result
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(ResultList).action_open()
+
+    def action_move(self, step: int) -> None:
+        self.query_one(ResultList).action_move(step)
+
+    def on_result_list_opened(self, event: ResultList.Opened) -> None:
+        self.app.pop_screen()
+        self.app.open_customer(event.customer_id)  # type: ignore[attr-defined]

@@ -1,0 +1,65 @@
+"""Shared fixtures: a real cache on disk, demo data, a fixed clock-free environment."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pytest_textual_snapshot
+from pytest_textual_snapshot import SVGImageExtension
+
+from agentdesk.config import Config
+from agentdesk.core import demo
+from agentdesk.core.cache import Cache
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Deterministic rendering: every test sees times in UTC.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+class TopLevelSnapshots(SVGImageExtension):
+    """Keep snapshot SVGs in the top-level `snapshots/` folder, as the project layout says."""
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:  # type: ignore[no-untyped-def, override]
+        return str(ROOT / "snapshots")
+
+
+pytest_textual_snapshot.SVGImageExtension = TopLevelSnapshots
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data set, generated once per test session."""
+    root = tmp_path_factory.mktemp("demo-template") / "cache"
+    with Cache.open(root) as cache:
+        demo.fill(cache)
+    return root
+
+
+@pytest.fixture
+def demo_cache(demo_template: Path, tmp_path: Path) -> Iterator[Cache]:
+    """A private, writable copy of the demo cache for one test."""
+    import shutil
+
+    root = tmp_path / "cache"
+    shutil.copytree(demo_template, root)
+    (root / "lock").unlink(missing_ok=True)
+    with Cache.open(root) as cache:
+        yield cache
+
+
+@pytest.fixture
+def empty_cache(tmp_path: Path) -> Iterator[Cache]:
+    with Cache.open(tmp_path / "empty") as cache:
+        yield cache
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(path=tmp_path / "config.toml", author="Test Agent", keymap={})
