@@ -43,6 +43,7 @@ class HelpScreen(ModalScreen):
     def __init__(self, screen: Screen) -> None:
         super().__init__()
         self.for_screen = screen
+        self.rows: list[tuple[str, str, str, str]] = []  # (group, keys, action, id) as shown
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
@@ -55,6 +56,8 @@ class HelpScreen(ModalScreen):
                 table.add_column("id", style="dim", no_wrap=True)
                 for key_list, binding in bindings:
                     keys = ", ".join(self.app.get_key_display(Binding(k, "")) for k in key_list)
-                    table.add_row(Text(keys), Text(binding.description or binding.action), Text(binding.id or ""))
+                    description = binding.description or binding.action
+                    self.rows.append((title, keys, description, binding.id or ""))
+                    table.add_row(Text(keys), Text(description), Text(binding.id or ""))
                 yield Static(table, classes="help-group")
             yield Static(Text("Remap any key in config.toml: [keymap] <id> = \"keys\"   (agentdesk --help)", style="dim"))

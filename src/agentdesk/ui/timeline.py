@@ -107,6 +107,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._offsets: list[int] = [0]
         self._layouts: OrderedDict[int, ChunkLayout] = OrderedDict()
         self._width = 0
+        self._end_pending = False
 
     # -- data ------------------------------------------------------------------------------
 
@@ -117,9 +118,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._start_of = {pos: cid for cid, pos in timeline.summary.starts.items()}
         self._starts = sorted(self._start_of)
         self._reset_layout(self._content_width())
-        for chunk in range(max(0, len(self._heights) - 2), len(self._heights)):
-            self._layout(chunk)  # the newest entries are shown first: make their height exact
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self._scroll_to_end()
+        self._end_pending = not self.size.width  # not laid out yet: scroll once we are
         self.refresh()
 
     @property
@@ -171,11 +171,11 @@ class TimelineView(ScrollView, can_focus=True):
         styles = {n: self._style(f"timeline--{n}") for n in
                   ("header", "meta", "inbound", "outbound", "note", "note-body", "subject", "body")}
         for offset, entry in enumerate(self._timeline.chunk(chunk)):
-            layout.entry_lines.append(len(layout.lines))
             conversation_id = self._start_of.get(first + offset)
+            if conversation_id is not None and layout.lines:
+                layout.lines.append(Strip.blank(width))  # space before a new conversation
+            layout.entry_lines.append(len(layout.lines))
             if conversation_id is not None:
-                if layout.lines:
-                    layout.lines.append(Strip.blank(width))
                 layout.header_lines.add(len(layout.lines))
                 layout.lines.append(self._header(conversation_id, entry, width, styles["header"]))
             layout.lines.extend(self._entry(entry, width, styles))
@@ -248,11 +248,22 @@ class TimelineView(ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def _relayout(self, width: int) -> None:
-        """New width: all heights change; keep the entry at the top of the screen in place."""
+        """New width: all heights change; keep the line at the top of the screen in place."""
+        at_bottom = self._end_pending or self.scroll_offset.y >= self.max_scroll_y
+        self._end_pending = False
         anchor = self.top_entry()
+        offset = self.scroll_offset.y - self.entry_y(anchor[0]) if anchor else 0
         self._reset_layout(width)
-        if anchor is not None:
-            self.scroll_to_entry(anchor[0], header=False, animate=False)
+        if at_bottom or anchor is None:
+            self._scroll_to_end()
+        else:
+            y = self.entry_y(anchor[0]) + offset
+            self.scroll_to(y=y, animate=False, immediate=True)
+
+    def _scroll_to_end(self) -> None:
+        for chunk in range(max(0, len(self._heights) - 2), len(self._heights)):
+            self._layout(chunk)  # the newest entries are shown first: make their height exact
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_y = self.scroll_offset.y
