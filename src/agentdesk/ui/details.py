@@ -33,6 +33,8 @@ STATUS_STYLE = {
 class SectionList(OptionList):
     """An OptionList with the desk's list keys; Enter posts `OptionSelected` as usual."""
 
+    HELP_GROUP = "Lists in Customer Details"
+
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="list.down"),
         Binding("k", "cursor_up", "Up", show=False, id="list.up"),
@@ -42,6 +44,7 @@ class SectionList(OptionList):
 
 
 class NoteList(SectionList):
+    HELP_GROUP = "Details (notes)"
     BINDINGS = [
         Binding("delete,d", "delete_note", "Delete note", id="notes.delete"),
     ]

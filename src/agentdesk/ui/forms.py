@@ -91,10 +91,11 @@ class ContactRow(Vertical):
         with Horizontal(classes="contact-fields"):
             yield Label(caption, classes="contact-kind")
             yield Input(clean_line(point.value) if point else "", placeholder=self.kind.value,
-                        id=f"value-{self.index}", classes="contact-value")
+                        id=f"value-{self.index}", classes="contact-value", compact=True)
             yield Input(clean_line(point.label) if point else "", placeholder="label",
-                        id=f"label-{self.index}", classes="contact-label")
-            yield Checkbox("primary", point.primary if point else False, id=f"primary-{self.index}")
+                        id=f"label-{self.index}", classes="contact-label", compact=True)
+            yield Checkbox("primary", point.primary if point else False, id=f"primary-{self.index}",
+                           compact=True)
         yield Static("", id=f"error-{self.index}", classes="error")
 
 
@@ -112,11 +113,11 @@ class ContactForm(FormScreen):
             with VerticalScroll(id="contact-fields"):
                 with Horizontal(classes="contact-fields"):
                     yield Label("name", classes="contact-kind")
-                    yield Input(clean_line(customer.name), id="name")
+                    yield Input(clean_line(customer.name), id="name", compact=True)
                 yield Static("", id="name-error", classes="error")
                 with Horizontal(classes="contact-fields"):
                     yield Label("company", classes="contact-kind")
-                    yield Input(clean_line(customer.company), id="company")
+                    yield Input(clean_line(customer.company), id="company", compact=True)
                 rows = [(p, p.kind) for p in self.profile.contacts]
                 rows += [(None, ContactKind.EMAIL), (None, ContactKind.PHONE)]
                 for index, (point, kind) in enumerate(rows):

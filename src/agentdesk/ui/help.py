@@ -23,7 +23,7 @@ def _bindings(node: DOMNode) -> list[tuple[list[str], Binding]]:
 
 def _groups(screen: Screen) -> list[tuple[str, list[tuple[list[str], Binding]]]]:
     groups: list[tuple[str, list[tuple[list[str], Binding]]]] = [("Everywhere", _bindings(screen.app))]
-    groups.append((screen.__class__.__name__.replace("Screen", "") or "Screen", _bindings(screen)))
+    groups.append((getattr(screen, "HELP_GROUP", screen.__class__.__name__), _bindings(screen)))
     seen: set[type] = set()
     for widget in screen.walk_children():
         if type(widget) in seen or not widget.BINDINGS:
@@ -31,7 +31,7 @@ def _groups(screen: Screen) -> list[tuple[str, list[tuple[list[str], Binding]]]]
         seen.add(type(widget))
         own = [b for b in _bindings(widget) if b[1].id]
         if own:
-            groups.append((widget.__class__.__name__, own))
+            groups.append((getattr(widget, "HELP_GROUP", widget.__class__.__name__), own))
     return groups
 
 
@@ -50,9 +50,9 @@ class HelpScreen(ModalScreen):
             yield Static(Text("Keys", style="bold"), id="help-title")
             for title, bindings in _groups(self.for_screen):
                 table = Table(title=title, title_justify="left", title_style="bold", box=None,
-                              show_header=False, padding=(0, 2, 0, 0), expand=True)
-                table.add_column("keys", style="bold", no_wrap=True, min_width=14)
-                table.add_column("action")
+                              show_header=False, padding=(0, 2, 0, 0))
+                table.add_column("keys", style="bold", no_wrap=True, width=18)
+                table.add_column("action", width=28)
                 table.add_column("id", style="dim", no_wrap=True)
                 for key_list, binding in bindings:
                     keys = ", ".join(self.app.get_key_display(Binding(k, "")) for k in key_list)

@@ -25,6 +25,7 @@ class TopBar(Static):
 
 
 class ProfileScreen(Screen):
+    HELP_GROUP = "Customer profile"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="profile.back"),
         Binding("n", "new_note", "Note", id="profile.new_note"),

@@ -22,6 +22,8 @@ from agentdesk.core.search import CustomerIndex, SearchResult
 class ResultList(ScrollView, can_focus=True):
     """Rows drawn one line at a time: replacing 200 results costs nothing per keystroke."""
 
+    HELP_GROUP = "Search results"
+
     COMPONENT_CLASSES = {"results--cursor", "results--dim", "results--recent"}
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="results.down"),
@@ -73,7 +75,7 @@ class ResultList(ScrollView, can_focus=True):
         if index == self.cursor:
             base = base + self.get_component_rich_style("results--cursor")
         dim = base + self.get_component_rich_style("results--dim", partial=True)
-        mark = "↺ " if row.id in self.recent else "  "
+        mark = "• " if row.id in self.recent else "  "
         segments = [
             Segment(mark, base),
             Segment(f"{clean_line(row.name)[:40]:<40} ", base + Style(bold=True)),
@@ -87,6 +89,8 @@ class ResultList(ScrollView, can_focus=True):
 
 class SearchScreen(Screen):
     """Type to search; ↑/↓ to choose; Enter to open; Esc to go back."""
+
+    HELP_GROUP = "Customer search"
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="search.back"),
@@ -129,7 +133,7 @@ class SearchScreen(Screen):
         total = f"{result.total:,}{'+' if result.more else ''}"
         shown = f" (showing {len(result.rows)})" if len(result.rows) < result.total else ""
         noun = "customer" if result.total == 1 else "customers"
-        count.update(Text(f" {total} {noun}{shown}" + ("" if query else " · recently viewed first"), style="dim"))
+        count.update(Text(f" {total} {noun}{shown}" + " · • recently viewed", style="dim"))
         return result
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

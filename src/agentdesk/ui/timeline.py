@@ -68,6 +68,8 @@ class ChunkLayout:
 class TimelineView(ScrollView, can_focus=True):
     """Draws a `Timeline` one line at a time."""
 
+    HELP_GROUP = "Timeline"
+
     BINDINGS = [
         Binding("j,down", "scroll_lines(1)", "Down", show=False, id="timeline.down"),
         Binding("k,up", "scroll_lines(-1)", "Up", show=False, id="timeline.up"),

@@ -1,0 +1,121 @@
+"""Snapshot tests of every screen state (SVGs in the top-level snapshots/ folder).
+
+Deterministic: fixed terminal size, times in UTC (conftest), demo data from a fixed seed, no
+clock on screen, cursor blink off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, TextArea
+
+from agentdesk.config import Config
+from agentdesk.core import demo
+from agentdesk.core.cache import Cache
+from agentdesk.ui.app import AgentDesk
+
+SIZE = (120, 35)
+
+
+def steady(pilot) -> None:  # type: ignore[no-untyped-def]
+    """No blinking cursors: the picture must not depend on when it is taken."""
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    for widget in pilot.app.screen.query(TextArea):
+        widget.cursor_blink = False
+
+
+async def index_loaded(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if pilot.app.index is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def test_profile(snap_compare, demo_cache: Cache, config: Config) -> None:
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
+                        run_before=index_loaded)
+
+
+def test_after_jump_to_conversation(snap_compare, demo_cache: Cache, config: Config) -> None:
+    async def jump(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        conversations = pilot.app.screen.query_one("#conversations")
+        conversations.focus()
+        conversations.highlighted = 5
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id=demo.BIG_ID), terminal_size=SIZE,
+                        run_before=jump)
+
+
+def test_search(snap_compare, demo_cache: Cache, config: Config) -> None:
+    async def search(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("slash", *"ada")
+        steady(pilot)
+        await pilot.pause()
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
+                        run_before=search)
+
+
+def test_help(snap_compare, demo_cache: Cache, config: Config) -> None:
+    async def help_(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
+                        run_before=help_)
+
+
+def test_edit_form_with_error(snap_compare, demo_cache: Cache, config: Config) -> None:
+    async def edit(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("e")
+        pilot.app.screen.query_one("#value-0", Input).value = "ada at example"
+        await pilot.press("ctrl+s")
+        pilot.app.clear_notifications()
+        steady(pilot)
+        await pilot.pause()
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
+                        run_before=edit)
+
+
+def test_note_form(snap_compare, demo_cache: Cache, config: Config) -> None:
+    async def note(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("n", *"Prefers [bold]tea[/]")
+        steady(pilot)
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
+                        run_before=note)
+
+
+def test_narrow_terminal(snap_compare, demo_cache: Cache, config: Config) -> None:
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=(60, 20),
+                        run_before=index_loaded)
+
+
+def test_narrow_terminal_details_toggled(snap_compare, demo_cache: Cache, config: Config) -> None:
+    async def toggle(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("b")
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=(40, 12),
+                        run_before=toggle)
+
+
+def test_hostile_content(snap_compare, demo_cache: Cache, config: Config) -> None:
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id=demo.HOSTILE_ID), terminal_size=SIZE,
+                        run_before=index_loaded)
+
+
+def test_empty_state(snap_compare, tmp_path, monkeypatch, config: Config) -> None:
+    monkeypatch.chdir(tmp_path)  # the screen names the cache folder: keep it the same every run
+    with Cache.open(Path("empty-cache")) as cache:
+        assert snap_compare(AgentDesk(cache, config), terminal_size=SIZE)
