@@ -262,20 +262,26 @@ class Cache:
     # -- reading -------------------------------------------------------------------------
 
     def load_profile(self, customer_id: str) -> Profile | None:
-        raw = read_json(self.folder(customer_id) / "profile.json")
+        loaded = self.open_profile(customer_id)
+        return loaded[0] if loaded else None
+
+    def open_profile(self, customer_id: str) -> tuple[Profile, Timeline] | None:
+        """The profile and its timeline (entries not read yet), from one small file read."""
+        folder = self.folder(customer_id)
+        raw = read_json(folder / "profile.json")
         if raw is None:
             return None
-        return _profile_from_tables(raw)
-
-    def timeline(self, customer_id: str) -> Timeline:
-        raw = read_json(self.folder(customer_id) / "profile.json") or {}
         doc = next(iter(raw.get("timeline", {}).values()), None) or {}
         summary = TimelineSummary(
             chunk_sizes=list(doc.get("chunk_sizes", [])),
             chunk_text=[tuple(x) for x in doc.get("chunk_text", [])],
             starts=dict(doc.get("starts", {})),
         )
-        return Timeline(self.folder(customer_id), summary)
+        return _profile_from_tables(raw), Timeline(folder, summary)
+
+    def timeline(self, customer_id: str) -> Timeline:
+        loaded = self.open_profile(customer_id)
+        return loaded[1] if loaded else Timeline(self.folder(customer_id), TimelineSummary())
 
     def local_changes(self, customer_id: str) -> list[dict[str, Any]]:
         """Edits made here and not yet sent to a remote store, oldest first."""

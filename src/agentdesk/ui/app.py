@@ -70,9 +70,6 @@ class AgentDesk(App):
 
     def open_customer(self, customer_id: str) -> None:
         """Open a profile on top of the current one (Escape comes back)."""
-        if self.cache.load_profile(customer_id) is None and not isinstance(self.screen, ProfileScreen):
-            self.push_screen(EmptyScreen(self.cache))
-            return
         self.push_screen(ProfileScreen(self.cache, customer_id))
         self.cache.mark_viewed(customer_id)
         if self.index is not None:

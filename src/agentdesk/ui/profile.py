@@ -57,12 +57,15 @@ class ProfileScreen(Screen):
 
     def reload(self) -> None:
         """Read the profile from the cache and show it (timeline reads only what is on screen)."""
-        profile = self.cache.load_profile(self.customer_id)
-        if profile is None:
-            self.query_one("#topbar", TopBar).update(Text(f"Customer {self.customer_id!r} is not in the cache."))
+        loaded = self.cache.open_profile(self.customer_id)
+        if loaded is None:
+            message = Text(" This customer is not in the cache: ")
+            message.append_text(safe.line(self.customer_id, "bold"))
+            message.append("  (esc: back, /: search)")
+            self.query_one("#topbar", TopBar).update(message)
             return
+        profile, self.timeline = loaded
         self.profile = profile
-        self.timeline = self.cache.timeline(self.customer_id)
         self._show_profile()
         self.query_one(TimelineView).show(self.timeline, profile.conversations)
         self._show_title()
