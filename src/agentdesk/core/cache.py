@@ -61,6 +61,10 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 MIGRATIONS: dict[int, Any] = {}
 
 
+def _is_temp(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
 def shard_of(customer_id: str) -> str:
     return hashlib.sha256(customer_id.encode()).hexdigest()[:2]
 
@@ -175,10 +179,13 @@ class Cache:
         read_only = not lock.acquire()
         try:
             data = read_json(meta)
-        except ValueError:
+        except (ValueError, OSError):
             data = {"schema": "unreadable"}
         if data is None:
-            if any(p.name not in ("lock",) for p in root.iterdir()):
+            for leftover in root.glob(".*.tmp"):  # a write cut short by a crash
+                if not read_only:
+                    leftover.unlink(missing_ok=True)
+            if any(p.name != "lock" and not _is_temp(p) for p in root.iterdir()):
                 lock.release()
                 raise CacheError(
                     f"{root} holds files but no meta.json: it is not an agentdesk cache (or one "
@@ -194,6 +201,8 @@ class Cache:
     @staticmethod
     def _check_schema(root: Path, meta: dict[str, Any], read_only: bool, lock: CacheLock) -> None:
         version = meta.get("schema") if isinstance(meta, dict) else None
+        if type(version) is not int:  # not True, not 1.0: those are not schema 1
+            version = None if version is None else repr(version)
         if version == SCHEMA:
             return
         if isinstance(version, int) and version < SCHEMA and all(
@@ -308,7 +317,10 @@ class Cache:
         return None
 
     def recent(self) -> list[str]:
-        data = read_json(self.root / "recent.json")
+        try:  # written without fsync: after a power cut it may be empty, which is no error
+            data = read_json(self.root / "recent.json")
+        except (ValueError, OSError):
+            return []
         return [x for x in data if isinstance(x, str)] if isinstance(data, list) else []
 
     def start_customer_id(self) -> str | None:
@@ -509,8 +521,10 @@ def _profile_from_tables(tables: dict[str, Any]) -> Profile:
     customers = _docs(tables, "customer")
     if not customers:
         raise CacheError("A profile file without its customer record: the cache is damaged.")
+    extra = _docs(tables, "extra")
     return Profile.model_validate(
         {
+            **(extra[0] if extra else {}),
             "customer": customers[0],
             "contacts": _docs(tables, "contacts"),
             "relationships": _docs(tables, "relationships"),
@@ -524,8 +538,16 @@ def _profile_from_tables(tables: dict[str, Any]) -> Profile:
 _PROFILE_TABLES = ("contacts", "relationships", "notes", "conversations")
 
 
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(data)
+
+
 def _profile_to_dict(tables: dict[str, dict[str, Any]], profile: Profile) -> None:
     tables["customer"] = {"1": profile.customer.model_dump(mode="json")}
+    if profile.model_extra:  # kinds of profile data this version does not know: keep them
+        tables["extra"] = {"1": _json_safe(profile.model_extra)}
     for name in _PROFILE_TABLES:
         items = getattr(profile, name)
         tables[name] = {str(i + 1): item.model_dump(mode="json") for i, item in enumerate(items)}
@@ -533,5 +555,7 @@ def _profile_to_dict(tables: dict[str, dict[str, Any]], profile: Profile) -> Non
 
 def _profile_to_tables(db: TinyDB, profile: Profile) -> None:
     db.table("customer").insert(profile.customer.model_dump(mode="json"))
+    if profile.model_extra:
+        db.table("extra").insert(_json_safe(profile.model_extra))
     for name in _PROFILE_TABLES:
         db.table(name).insert_multiple(item.model_dump(mode="json") for item in getattr(profile, name))

@@ -50,7 +50,12 @@ class ContactKind(StrEnum):
 
 
 class ContactPoint(Model):
-    """One way to reach the customer: an email, phone, postal address or social handle."""
+    """One way to reach the customer: an email, phone, postal address or social handle.
+
+    Frozen: a value is checked against its kind once, when made; an edit makes a new one.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     id: Id = Field(default_factory=lambda: new_id("cp"))
     kind: ContactKind

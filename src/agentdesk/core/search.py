@@ -23,12 +23,17 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def _field(value: str) -> str:
+    """A value as stored in the strings: only the two separators are replaced."""
+    return value.replace("\n", " ").replace(SEP, " ")
+
+
 def _line(row: IndexRow) -> str:
-    return SEP.join(" ".join(v.split()) for v in (row.id, row.name, row.email, row.phone, row.company))
+    return SEP.join(_field(v) for v in (row.id, row.name, row.email, row.phone, row.company))
 
 
 def _haystack(row: IndexRow) -> str:
-    return SEP.join((row.name, row.email, row.phone, _digits(row.phone), row.company, row.id)).casefold().replace("\n", " ")
+    return SEP.join(_field(v) for v in (row.name, row.email, row.phone, _digits(row.phone), row.company, row.id)).casefold()
 
 
 @dataclass
@@ -78,20 +83,12 @@ class CustomerIndex:
         words = query.casefold().split()
         recent_rank = {cid: n for n, cid in enumerate(self.recent)}
         if not words:
-            found = [r for cid in self.recent if (r := self.get(cid)) is not None][:limit]
-            seen = {r.id for r in found}
-            i = 0
-            while len(found) < limit and i < len(self._ids):
-                row = self.get(self._row_id(i)) or self.row(i)
-                if row.id not in seen:
-                    found.append(row)
-                i += 1
-            return SearchResult(found, len(self), False)
+            return self._listing(limit, recent_rank)
+        phrase = " ".join(words)
         # Walk the longest word (fewest hits), check the others on each hit's line.
-        words.sort(key=len, reverse=True)
-        first, others = words[0], words[1:]
+        first, *others = sorted(words, key=len, reverse=True)
         hay, starts = self._hay, self._hay_starts
-        matches: list[tuple[int, str]] = []  # (row, its lower-cased name)
+        found: dict[str, tuple[str, int | IndexRow]] = {}  # id -> (lower-cased name, row)
         pos, more = 0, False
         while True:
             hit = hay.find(first, pos)
@@ -99,29 +96,42 @@ class CustomerIndex:
                 break
             i = bisect_right(starts, hit) - 1
             line = hay[starts[i] : starts[i + 1]]
-            if not others or all(w in line for w in others):
-                if len(matches) >= SCAN_LIMIT:
+            if all(w in line for w in others):
+                if len(found) >= SCAN_LIMIT:
                     more = True
                     break
-                matches.append((i, line[: line.index(SEP)]))
+                row_id = self._row_id(i)
+                if row_id not in self._changed:
+                    found[row_id] = (line[: line.index(SEP)], i)
             pos = starts[i + 1]
-        if self._changed:  # edited rows may match now, or no longer
-            changed = {self._ids.get(cid, -1) for cid in self._changed}
-            matches = [m for m in matches if m[0] not in changed]
-            extra = [r for r in self._changed.values() if all(w in _haystack(r) for w in words)]
-        else:
-            extra = []
-        ranked = [(self._row_id(i), name, i) for i, name in matches]
-        ranked += [(r.id, r.name.casefold(), r) for r in extra]
-        ranked.sort(
-            key=lambda m: (
-                recent_rank.get(m[0], len(recent_rank)),
-                not m[1].startswith(first),
-                m[1],
-            )
+        # Edited rows, and recently viewed ones (which may lie past the scan limit).
+        for row in [*self._changed.values(), *filter(None, map(self.get, self.recent))]:
+            if row.id not in found and all(w in _haystack(row) for w in words):
+                found[row.id] = (row.name.casefold(), row)
+        ranked = sorted(
+            found.items(),
+            key=lambda item: (
+                recent_rank.get(item[0], len(recent_rank)),
+                not item[1][0].startswith(phrase),
+                item[1][0],
+            ),
         )
-        rows = [m[2] if isinstance(m[2], IndexRow) else self.row(m[2]) for m in ranked[:limit]]
+        rows = [r if isinstance(r, IndexRow) else self.row(r) for _, (_, r) in ranked[:limit]]
         return SearchResult(rows, len(ranked), more)
+
+    def _listing(self, limit: int, recent_rank: dict[str, int]) -> SearchResult:
+        """No query: recently viewed first, then everyone by name (edits included)."""
+        recent = [r for cid in self.recent if (r := self.get(cid)) is not None][:limit]
+        seen = {r.id for r in recent}
+        rest: list[IndexRow] = [r for r in self._changed.values() if r.id not in seen]
+        i = 0
+        while len(rest) < limit + len(self._changed) and i < len(self._display_starts) - 1:
+            row_id = self._row_id(i)
+            if row_id not in self._changed and row_id not in seen:
+                rest.append(self.row(i))
+            i += 1
+        rest.sort(key=lambda r: (r.name.casefold(), r.id))
+        return SearchResult((recent + rest)[:limit], len(self), False)
 
 
 def _line_starts(text: str) -> array:

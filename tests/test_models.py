@@ -1,0 +1,235 @@
+"""Domain models: contact validation, normalisation, unknown fields, Profile.primary()."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from agentdesk.core.models import (
+    ContactKind,
+    ContactPoint,
+    Conversation,
+    Customer,
+    Note,
+    Profile,
+    TimelineEntry,
+)
+from agentdesk.core.validation import InvalidContact
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def _contact_error(kind: str, value: str) -> tuple[str, InvalidContact]:
+    """The agent-facing message of a rejected contact value, and the original exception."""
+    with pytest.raises(ValidationError) as caught:
+        ContactPoint(kind=kind, value=value)
+    errors = caught.value.errors()
+    assert len(errors) == 1
+    error = errors[0]["ctx"]["error"]
+    assert isinstance(error, InvalidContact)
+    # pydantic shows the agent our own sentence, prefixed by "Value error, ".
+    assert errors[0]["msg"] == f"Value error, {error}"
+    return str(error), error
+
+
+# -- e-mail ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["not-an-email", "ada@", "@example.com", "ada lovelace@example.com", "ada@example..com",
+     "ada@@example.com", "ada@exa mple.com", "Ada <ada@example.com>"],
+)
+def test_bad_email_rejected_with_clear_message(value: str) -> None:
+    message, _ = _contact_error("email", value)
+    assert message.startswith("Not a valid e-mail address: ")
+    assert len(message) > len("Not a valid e-mail address: ")  # says why
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_missing_email_rejected(value: str) -> None:
+    message, _ = _contact_error("email", value)
+    assert message == "An e-mail address is required."
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Ada.Lovelace@EXAMPLE.COM", "Ada.Lovelace@example.com"),  # domain lower-cased, local kept
+        ("  ada@example.com  ", "ada@example.com"),  # surrounding blanks dropped
+        ("ada@BÜCHER.example", "ada@bücher.example"),  # internationalised domain
+        ("ada@example.com", "ada@example.com"),
+    ],
+)
+def test_valid_email_normalized(value: str, expected: str) -> None:
+    point = ContactPoint(kind=ContactKind.EMAIL, value=value)
+    assert point.value == expected
+    # Normalising is idempotent: a stored value validates to itself.
+    assert ContactPoint.model_validate(point.model_dump()).value == expected
+
+
+# -- phone ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected_message"),
+    [
+        ("12345", "Not a valid phone number: it has 5 digits, expected 7 to 15."),
+        ("+1 234 567 890 123 456", "Not a valid phone number: it has 16 digits, expected 7 to 15."),
+        ("555-CALL-NOW", "Not a valid phone number: use digits, spaces, ( ) - . and an optional leading +."),
+        ("+1 555 123 4567; rm -rf", "Not a valid phone number: use digits, spaces, ( ) - . and an optional leading +."),
+        ("++1 555 123 4567", "Not a valid phone number: use digits, spaces, ( ) - . and an optional leading +."),
+        ("", "A phone number is required."),
+        ("  \t ", "A phone number is required."),
+        # An extension does not count towards the 7 digits.
+        ("123 x 4567", "Not a valid phone number: it has 3 digits, expected 7 to 15."),
+    ],
+)
+def test_bad_phone_rejected_with_clear_message(value: str, expected_message: str) -> None:
+    message, _ = _contact_error("phone", value)
+    assert message == expected_message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("  +1   (555) 123-4567 ", "+1 (555) 123-4567"),  # runs of blanks collapse
+        ("+1\t555\n123 4567", "+1 555 123 4567"),
+        ("555 1234", "555 1234"),  # 7 digits: the minimum
+        ("+44 20 7946 0958 ext. 12", "+44 20 7946 0958 ext. 12"),
+        ("+1 555 123 4567 x123", "+1 555 123 4567 x123"),
+        ("030.1234.5678", "030.1234.5678"),
+        ("+123456789012345", "+123456789012345"),  # 15 digits: the maximum
+    ],
+)
+def test_valid_phone_normalized(value: str, expected: str) -> None:
+    point = ContactPoint(kind="phone", value=value)
+    assert point.value == expected
+
+
+# -- other kinds, stored data ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["address", "social"])
+def test_other_kinds_need_a_value_and_are_kept_as_typed(kind: str) -> None:
+    assert ContactPoint(kind=kind, value=" 1 Main St ").value == " 1 Main St "
+    message, _ = _contact_error(kind, "  ")
+    assert message == f"A {kind} value is required."
+
+
+def test_unknown_contact_kind_rejected() -> None:
+    with pytest.raises(ValidationError):
+        ContactPoint(kind="pigeon", value="coo")
+
+
+def test_stored_context_skips_the_contact_check() -> None:
+    """Data read back from the cache was validated when written: it is not re-checked."""
+    raw = {"kind": "email", "value": "legacy value", "id": "cp_1"}
+    point = ContactPoint.model_validate(raw, context={"stored": True})
+    assert point.value == "legacy value"
+    with pytest.raises(ValidationError):
+        ContactPoint.model_validate(raw)
+
+
+def test_ids_are_bounded_and_client_made_ids_unique() -> None:
+    with pytest.raises(ValidationError):
+        Customer(id="", name="x")
+    with pytest.raises(ValidationError):
+        Customer(id="x" * 129, name="x")
+    assert Customer(id="x" * 128, name="x").id == "x" * 128
+    ids = {Note(text="n").id for _ in range(200)}
+    assert len(ids) == 200 and all(i.startswith("note_") for i in ids)
+
+
+def test_rejected_assignment_leaves_contact_unchanged() -> None:
+    point = ContactPoint(kind="email", value="ada@example.com")
+    with pytest.raises(ValidationError):
+        point.value = "not-an-email"
+    assert point.value == "ada@example.com"
+
+
+# -- unknown fields -------------------------------------------------------------------------
+
+
+def _profile_with_extras() -> Profile:
+    return Profile.model_validate(
+        {
+            "customer": {"id": "cus_x", "name": "Ada", "created": T0, "updated": T0,
+                         "loyalty": {"tier": "gold", "points": 1200}},
+            "contacts": [{"id": "cp_1", "kind": "email", "value": "ada@example.com",
+                          "verified_at": "2026-01-01T00:00:00Z"}],
+            "notes": [{"id": "n1", "text": "hi", "created": T0, "updated": T0, "pinned": True}],
+            "conversations": [{"id": "c1", "topic": "Billing", "started": T0, "sla": {"hours": 4}}],
+            "surveys": [{"score": 9}],
+        }
+    )
+
+
+def test_unknown_fields_kept_on_round_trip() -> None:
+    profile = _profile_with_extras()
+    assert profile.customer.loyalty == {"tier": "gold", "points": 1200}
+    assert profile.contacts[0].verified_at == "2026-01-01T00:00:00Z"
+    for dumped in (profile.model_dump(mode="json"), profile.model_dump()):
+        again = Profile.model_validate(dumped)
+        assert again == profile
+        assert again.customer.model_extra == {"loyalty": {"tier": "gold", "points": 1200}}
+        assert again.contacts[0].model_extra == {"verified_at": "2026-01-01T00:00:00Z"}
+        assert again.notes[0].model_extra == {"pinned": True}
+        assert again.conversations[0].model_extra == {"sla": {"hours": 4}}
+        assert again.model_extra == {"surveys": [{"score": 9}]}
+    via_json = Profile.model_validate_json(profile.model_dump_json())
+    assert via_json == profile
+    assert via_json.model_dump(mode="json")["customer"]["loyalty"] == {"tier": "gold", "points": 1200}
+
+
+def test_timeline_entry_keeps_unknown_fields() -> None:
+    entry = TimelineEntry(conversation_id="c1", at=T0, channel="chat", direction="inbound",
+                          sentiment=-0.4)
+    assert TimelineEntry.model_validate_json(entry.model_dump_json()).sentiment == -0.4
+
+
+def test_enums_and_dates_validated() -> None:
+    with pytest.raises(ValidationError):
+        Customer(name="x", status="royalty")
+    with pytest.raises(ValidationError):
+        Conversation(topic="t", started="yesterday")
+    conv = Conversation(topic="t", started="2026-01-05T09:00:00Z", channels=["email", "sms"])
+    assert conv.started == T0
+    assert [c.value for c in conv.channels] == ["email", "sms"]
+
+
+# -- Profile.primary ------------------------------------------------------------------------
+
+
+def _point(kind: str, value: str, primary: bool = False, id: str | None = None) -> ContactPoint:
+    return ContactPoint(kind=kind, value=value, primary=primary, id=id or f"cp_{value}")
+
+
+def test_primary_prefers_the_primary_point_of_that_kind() -> None:
+    profile = Profile(
+        customer=Customer(name="Ada"),
+        contacts=[
+            _point("email", "first@example.com"),
+            _point("phone", "+1 555 000 0000", primary=True),
+            _point("email", "main@example.com", primary=True),
+            _point("email", "third@example.com"),
+        ],
+    )
+    assert profile.primary(ContactKind.EMAIL).value == "main@example.com"
+    assert profile.primary(ContactKind.PHONE).value == "+1 555 000 0000"
+
+
+def test_primary_falls_back_to_first_of_kind_then_none() -> None:
+    profile = Profile(
+        customer=Customer(name="Ada"),
+        contacts=[
+            _point("phone", "+1 555 000 0000", primary=True),  # primary, but another kind
+            _point("email", "first@example.com"),
+            _point("email", "second@example.com"),
+        ],
+    )
+    assert profile.primary(ContactKind.EMAIL).value == "first@example.com"
+    assert profile.primary(ContactKind.ADDRESS) is None
+    assert Profile(customer=Customer(name="Nobody")).primary(ContactKind.EMAIL) is None
