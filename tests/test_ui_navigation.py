@@ -127,6 +127,24 @@ async def test_relationship_opens_the_related_customer_and_back(demo_cache: Cach
         assert app.screen is first
 
 
+async def test_going_back_shows_edits_made_further_on(demo_cache: Cache, config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id="cus_000000")
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.screen
+        await wait_for(lambda: app.index is not None, pilot)
+        await pilot.press("slash", *"cus_000000", "enter")  # the same customer, opened again
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileScreen) and app.screen is not first
+        await pilot.press("n", *"Seen on the second screen", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is first
+        texts = [n.text for n in first.profile.notes]
+        assert "Seen on the second screen" in texts
+        assert any(o.id == first.profile.notes[-1].id for o in first.query_one(NoteList).options)
+
+
 async def test_search_is_incremental_and_opens_the_profile(demo_cache: Cache, config: Config) -> None:
     app = AgentDesk(demo_cache, config, customer_id="cus_000000")
     async with app.run_test(size=SIZE) as pilot:
@@ -174,6 +192,8 @@ async def test_add_edit_delete_a_note(demo_cache: Cache, config: Config) -> None
         assert len(notes) == before + 1
         added = next(n for n in notes if n.text == "Prefers [bold]tea[/]")
         assert added.author == "Test Agent"
+        note_list = profile_screen.query_one(NoteList)
+        assert note_list.get_option(added.id) is not None  # shown at once
         assert [c["kind"] for c in demo_cache.local_changes("cus_000001")] == ["note.add"]
         # Edit it: Enter on the note in the Details list.
         await select_option(pilot, "notes", added.id)
@@ -194,7 +214,7 @@ async def test_add_edit_delete_a_note(demo_cache: Cache, config: Config) -> None
         assert all(n.id != added.id for n in notes) and len(notes) == before
         kinds = [c["kind"] for c in demo_cache.local_changes("cus_000001")]
         assert kinds == ["note.add", "note.edit", "note.delete"]
-        assert isinstance(app.screen.query_one(NoteList), NoteList)
+        assert all(o.id != added.id for o in note_list.options)
 
 
 async def test_invalid_email_is_refused_inline_and_nothing_is_saved(demo_cache: Cache, config: Config) -> None:

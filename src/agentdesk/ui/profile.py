@@ -20,6 +20,10 @@ from agentdesk.ui.timeline import TimelineView
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 class TopBar(Static):
     """One line: where we are. Our words plus data rendered as literal Text."""
 
@@ -40,6 +44,7 @@ class ProfileScreen(Screen):
         self.customer_id = customer_id
         self.profile: Profile | None = None
         self.timeline: Timeline | None = None
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -54,6 +59,13 @@ class ProfileScreen(Screen):
         self.reload()
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
+
+    def on_screen_resume(self) -> None:
+        """Back from another profile or a form: the customer may have been edited there."""
+        if self._shown_once and self.profile is not None:
+            self.profile = self.cache.load_profile(self.customer_id) or self.profile
+            self._show_profile()
+        self._shown_once = True
 
     def reload(self) -> None:
         """Read the profile from the cache and show it (timeline reads only what is on screen)."""
@@ -96,7 +108,7 @@ class ProfileScreen(Screen):
         total = self.timeline.total
         self.query_one("#timeline-title", Static).update(
             Text(f" Timeline · {total:,} entr{'y' if total == 1 else 'ies'} · "
-                 f"{len(self.profile.conversations) if self.profile else 0} conversations", style="bold")
+                 f"{_count(len(self.profile.conversations) if self.profile else 0, 'conversation')}", style="bold")
         )
 
     # -- layout ----------------------------------------------------------------------------
@@ -194,20 +206,19 @@ class ProfileScreen(Screen):
         self.app.push_screen(ContactForm(self.profile), save)
 
     def _save(self, write) -> None:  # type: ignore[no-untyped-def]
-        """Write to the cache, then show the result; a failure is shown, nothing half-saved."""
+        """Write to the cache; a failure is shown and nothing is half-saved.
+
+        Runs as the form's result callback, before this screen resumes: `on_screen_resume`
+        then shows the saved profile.
+        """
         try:
             result = write()
         except CacheError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        focused = self.focused.id if self.focused else None
-        self.profile = self.cache.load_profile(self.customer_id)
-        self._show_profile()
         if hasattr(result, "customer"):  # details edited: the search index must follow
             self.app.index_changed(result)  # type: ignore[attr-defined]
         self.notify("Saved (local change, not yet synced).", timeout=3)
-        if focused:
-            self.query_one(f"#{focused}").focus()
 
 
 class EmptyScreen(Screen):

@@ -18,7 +18,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -90,13 +89,6 @@ class TimelineView(ScrollView, can_focus=True):
         "timeline--subject",
         "timeline--body",
     }
-
-    class ConversationShown(Message):
-        """The conversation at the top of the timeline changed (for the panel to follow)."""
-
-        def __init__(self, conversation_id: str | None) -> None:
-            self.conversation_id = conversation_id
-            super().__init__()
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -321,15 +313,7 @@ class TimelineView(ScrollView, can_focus=True):
             return False
         position = self._timeline.summary.starts[conversation_id]
         self.scroll_to_entry(position)
-        self.post_message(self.ConversationShown(conversation_id))
         return True
-
-    def conversation_at_top(self) -> str | None:
-        top = self.top_entry()
-        if top is None or not self._starts:
-            return None
-        i = bisect_right(self._starts, top[0]) - 1
-        return self._start_of[self._starts[i]] if i >= 0 else None
 
     def action_conversation(self, step: int) -> None:
         top = self.top_entry()
