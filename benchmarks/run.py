@@ -1,0 +1,376 @@
+"""agentdesk benchmarks: `python benchmarks/run.py [--quick] [options]` (see benchmarks/README.md).
+
+Measures, side by side in one run, on a cache of 100,000 customers:
+
+1. start-up to the first painted profile, vs a minimal Textual app (fresh processes);
+2. opening a profile of 10,000 (and 100,000) entries vs one of 10 entries;
+3. customer search per keystroke (index, UI path, key-to-frame);
+4. adding a note (durable);
+5. peak memory of the desk (profile painted, index loaded) vs the minimal Textual app.
+
+This process only orchestrates: every measurement runs in a fresh child process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import bench_data  # noqa: E402
+
+PARTS = ("startup", "open", "search", "notes")
+
+
+# -- statistics and reporting ---------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+@dataclass
+class Row:
+    name: str
+    measured: str
+    target: str
+    ok: bool | None  # None: information only
+
+    @property
+    def verdict(self) -> str:
+        return "info" if self.ok is None else ("PASS" if self.ok else "FAIL")
+
+
+def print_rows(rows: list[Row]) -> None:
+    widths = [max(len(x) for x in col) for col in zip(*[(r.name, r.measured, r.target, r.verdict) for r in rows],
+                                                      ("Benchmark", "Measured", "Target", "Result"))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format("Benchmark", "Measured", "Target", "Result"))
+    print(line.format(*("-" * w for w in widths)))
+    for r in rows:
+        print(line.format(r.name, r.measured, r.target, r.verdict))
+
+
+def markdown(rows: list[Row]) -> str:
+    out = ["| Benchmark | Measured | Target | Result |", "|---|---|---|---|"]
+    for r in rows:
+        verdict = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "info": "info"}[r.verdict]
+        out.append(f"| {r.name} | {r.measured.replace('|', '/')} | {r.target} | {verdict} |")
+    return "\n".join(out)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# -- children -------------------------------------------------------------------------------
+
+
+PYCACHE: Path | None = None  # set in main(): bytecode cache for the children
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("TEXTUAL", None)  # no devtools, no debug features
+    # Start-up as installed: modules load from compiled bytecode. Some environments set
+    # PYTHONDONTWRITEBYTECODE, and the editable agentdesk would then be compiled from source
+    # on every start (the installed site-packages are not). Children keep their .pyc files
+    # under bench-data/ rather than in the source tree; the warm-up run fills it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if PYCACHE is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    env.setdefault("TERM", "xterm-256color")
+    env["COLORTERM"] = "truecolor"
+    env["TZ"] = "UTC"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_in_pty(cmd: list[str], size: tuple[int, int], timeout: float) -> int:
+    """Run `cmd` on a pseudo-terminal of `size` (the real Textual driver), draining its output."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=child_env(),
+                            start_new_session=True, cwd=HERE)
+    os.close(slave)
+
+    def drain() -> None:
+        while True:
+            try:
+                if not os.read(master, 1 << 16):
+                    break
+            except OSError:
+                break
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        return proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(1)
+        os.close(master)
+
+
+def start_once(kind: str, cache: Path, size: tuple[int, int], use_pty: bool, tmp: Path) -> dict[str, Any]:
+    out = tmp / f"start-{kind}-{time.monotonic_ns()}.json"
+    spec = {"kind": kind, "out": str(out), "cache": str(cache), "customer": bench_data.TYPICAL_ID,
+            "size": list(size), "headless": not use_pty}
+    cmd = [sys.executable, str(HERE / "child_start.py"), json.dumps(spec)]
+    spawn = time.perf_counter()  # CLOCK_MONOTONIC, the same clock as the child's perf_counter
+    if use_pty:
+        rc = run_in_pty(cmd, size, timeout=300)
+    else:
+        rc = subprocess.run(cmd, env=child_env(), cwd=HERE, timeout=300,
+                            stdin=subprocess.DEVNULL).returncode
+    if rc != 0 or not out.exists():
+        raise SystemExit(f"start-up child ({kind}) failed with exit code {rc}")
+    marks = json.loads(out.read_text())
+    out.unlink()
+    if "error" in marks:
+        raise SystemExit(f"start-up child ({kind}): {marks['error']}")
+    if "paint" in marks and marks.get("size") != list(size):
+        raise SystemExit(f"start-up child ({kind}) ran at {marks.get('size')}, not {list(size)}")
+    if marks.get("read_only"):
+        raise SystemExit("the benchmark cache opened read-only: is another agentdesk using it?")
+    return {
+        "driver": marks["driver"],
+        "script": marks["paint"] - marks["t0"],  # first line of the script -> first frame
+        "spawn": marks["paint"] - spawn,  # process spawn -> first frame (interpreter start too)
+        "index": marks["index"] - marks["t0"] if "index" in marks else None,
+        "maxrss_mb": marks["maxrss_kb"] / 1024,
+    }
+
+
+def bench_startup(args: argparse.Namespace, cache: Path, tmp: Path) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {"minimal": [], "desk": []}
+    say(f"\n[1+5] Start-up to first painted profile, and peak memory ({args.runs} runs each, interleaved, "
+        f"{'pty + real driver' if args.pty else 'headless'}, {args.size[0]}x{args.size[1]})")
+    for kind in ("minimal", "desk"):  # warm-up (page cache, .pyc): not counted
+        start_once(kind, cache, args.size, args.pty, tmp)
+    for i in range(args.runs):
+        order = ("minimal", "desk") if i % 2 == 0 else ("desk", "minimal")
+        for kind in order:
+            r = start_once(kind, cache, args.size, args.pty, tmp)
+            runs[kind].append(r)
+        d, m = runs["desk"][-1], runs["minimal"][-1]
+        if i == 0:
+            say(f"  (Textual driver: {d['driver']})")
+        say(f"  run {i + 1}: desk {ms(d['script'])} (index ready {ms(d['index'])}, {d['maxrss_mb']:.0f} MB)"
+            f"   minimal {ms(m['script'])} ({m['maxrss_mb']:.0f} MB)")
+    for kind in ("minimal", "desk"):
+        v = [r["script"] for r in runs[kind]]
+        say(f"  {kind:8s} median {ms(median(v))}, min {ms(min(v))}, max {ms(max(v))}")
+    return runs
+
+
+def bench_in_app(args: argparse.Namespace, cache: Path, tmp: Path, parts: list[str]) -> dict[str, Any]:
+    out = tmp / "app.json"
+    spec = {"cache": str(cache), "out": str(out), "size": list(args.size), "rounds": args.rounds,
+            "warmup": 1, "search_repeats": args.search_repeats, "notes": args.notes, "only": parts}
+    what = {"open": f"open profiles ({args.rounds} rounds after 1 warm-up)",
+            "search": f"search ({args.search_repeats} passes)",
+            "notes": f"add notes ({args.notes} per customer, no app running)"}
+    say(f"\n[{'/'.join(str(2 + PARTS.index(p) - 1) for p in parts)}] In a fresh process: "
+        + "; ".join(what[p] for p in parts))
+    t = time.perf_counter()
+    subprocess.run([sys.executable, str(HERE / "bench_app.py"), json.dumps(spec)], env=child_env(),
+                   cwd=HERE, check=True, timeout=3600, stdin=subprocess.DEVNULL)
+    say(f"  done in {time.perf_counter() - t:.0f} s")
+    return json.loads(out.read_text())
+
+
+# -- figures --------------------------------------------------------------------------------
+
+
+def startup_rows(runs: dict[str, list[dict[str, Any]]]) -> list[Row]:
+    desk = median([r["script"] for r in runs["desk"]])
+    mini = median([r["script"] for r in runs["minimal"]])
+    desk_spawn = median([r["spawn"] for r in runs["desk"]])
+    mini_spawn = median([r["spawn"] for r in runs["minimal"]])
+    index = median([r["index"] for r in runs["desk"] if r["index"] is not None])
+    mem_d = median([r["maxrss_mb"] for r in runs["desk"]])
+    mem_m = median([r["maxrss_mb"] for r in runs["minimal"]])
+    n = len(runs["desk"])
+    return [
+        Row(f"Start → first painted profile (median of {n}; script's first line → frame)",
+            f"desk {ms(desk)} vs minimal app {ms(mini)}: ×{desk / mini:.2f}", "≤ ×1.3", desk / mini <= 1.3),
+        Row("  same, from process spawn (interpreter start-up included)",
+            f"desk {ms(desk_spawn)} vs minimal app {ms(mini_spawn)}: ×{desk_spawn / mini_spawn:.2f}", "—", None),
+        Row("  start → customer search index loaded (background)", ms(index), "—", None),
+        Row(f"Peak memory, profile painted + index loaded (median of {n})",
+            f"desk {mem_d:.0f} MB vs minimal app {mem_m:.0f} MB: ×{mem_d / mem_m:.2f}", "≤ ×2", mem_d / mem_m <= 2),
+    ]
+
+
+def open_rows(res: dict[str, Any]) -> list[Row]:
+    runs = res["runs"]
+    base = median(runs[bench_data.ID_10]["paint"])
+    rows = [Row(f"Open profile, 10 entries → first paint (median of {len(runs[bench_data.ID_10]['paint'])})",
+                f"{ms(base)} (profile loaded + widgets filled: {ms(median(runs[bench_data.ID_10]['reload']))})",
+                "baseline", None)]
+    for cid, label, target in ((bench_data.ID_10K, "10,000", 1.2), (bench_data.ID_100K, "100,000", 1.5)):
+        paint = median(runs[cid]["paint"])
+        rows.append(Row(f"Open profile, {label} entries vs 10 entries",
+                        f"{ms(paint)} (loaded + filled: {ms(median(runs[cid]['reload']))}): ×{paint / base:.2f}",
+                        f"≤ ×{target}", paint / base <= target))
+    return rows
+
+
+def search_rows(res: dict[str, Any]) -> list[Row]:
+    rows = []
+    for key, label, target in (("core", "CustomerIndex.search", True), ("ui", "SearchScreen.run_search", True),
+                               ("typed", "key event → frame with results", False)):
+        v = res[key]
+        p95 = pct(v, 95)
+        rows.append(Row(f"Search per keystroke, {label} ({len(v)} keys, {res['index_rows']:,} customers)",
+                        f"p50 {ms(median(v))} · p95 {ms(p95)} · max {ms(max(v))}",
+                        "p95 ≤ 30 ms" if target else "— (frames every 16.7 ms)",
+                        p95 <= 0.030 if target else None))
+    return rows
+
+
+def notes_rows(res: dict[str, Any]) -> list[Row]:
+    rows = []
+    for key, label in (("typical", "typical customer"), ("100k", "customer with 100,000 entries")):
+        r = res[key]
+        v = r["times"]
+        target = key == "typical"
+        rows.append(Row(f"Add a note (durable), {label} ({len(v)} notes, profile file {r['profile_bytes'] / 1000:,.0f} kB)",
+                        f"median {ms(median(v))} · p95 {ms(pct(v, 95))}",
+                        "≤ 20 ms (median and p95)" if target else "— (≤ 20 ms wished)",
+                        (median(v) <= 0.020 and pct(v, 95) <= 0.020) if target else None))
+    return rows
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def size_arg(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    return int(w), int(h)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 10,000 customers, 3 start-up runs, 3 open rounds, 1 search pass, 20 notes")
+    p.add_argument("--customers", type=int, help="ordinary customers in the cache (default 100,000)")
+    p.add_argument("--runs", type=int, help="start-up/memory runs per app (default 7)")
+    p.add_argument("--rounds", type=int, help="profile-open rounds (default 15)")
+    p.add_argument("--search-repeats", type=int, help="passes over the typed queries (default 3)")
+    p.add_argument("--notes", type=int, help="notes added per customer (default 50)")
+    p.add_argument("--size", type=size_arg, default=(160, 48), help="terminal size WxH (default 160x48)")
+    p.add_argument("--pty", action="store_true",
+                   help="start-up runs on a pseudo-terminal with Textual's real driver (default: headless)")
+    p.add_argument("--only", default=",".join(PARTS),
+                   help=f"comma-separated subset of {','.join(PARTS)} (memory comes with startup)")
+    p.add_argument("--data-dir", type=Path, default=REPO / "bench-data", help="where data sets are kept")
+    p.add_argument("--rebuild", action="store_true", help="build the data set again even if it exists")
+    p.add_argument("--json", type=Path, help="also write the raw timings here")
+    args = p.parse_args(argv)
+    quick = args.quick
+    for name, full, small in (("customers", 100_000, 10_000), ("runs", 7, 3), ("rounds", 15, 3),
+                              ("search_repeats", 3, 1), ("notes", 50, 20)):
+        if getattr(args, name) is None:
+            setattr(args, name, small if quick else full)
+    args.parts = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        p.error(f"--only: unknown {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    global PYCACHE
+    args = parse(argv)
+    from importlib.metadata import version
+
+    textual_version = version("textual")
+    args.data_dir = args.data_dir.resolve()
+    PYCACHE = args.data_dir / "pycache"
+    say(f"agentdesk benchmarks — Python {platform.python_version()}, Textual {textual_version}, "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+        + ("  [--quick]" if args.quick else ""))
+    t = time.perf_counter()
+    data = bench_data.ensure(args.data_dir, args.customers, rebuild=args.rebuild, log=say)
+    meta = data.meta
+    if data.reused:
+        say(f"Data set {data.root} reused (built {meta['built']} in {meta['build_seconds']} s, "
+            f"{meta['profiles']:,} profiles, {meta.get('size_mb', '?')} MB; checked in {time.perf_counter() - t:.1f} s)")
+    else:
+        say(f"Data set built in {meta['build_wall_seconds']} s (import {meta['build_seconds']} s, "
+            f"peak RSS {meta['build_peak_rss_mb']} MB, {meta['profiles']:,} profiles, {meta.get('size_mb', '?')} MB)")
+
+    rows: list[Row] = []
+    raw: dict[str, Any] = {"data": meta, "args": {k: str(v) for k, v in vars(args).items()}}
+    with tempfile.TemporaryDirectory(prefix="agentdesk-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        if "startup" in args.parts:
+            raw["startup"] = bench_startup(args, data.cache, tmp)
+        in_app = [p for p in ("open", "search") if p in args.parts]
+        if in_app:
+            raw.update(bench_in_app(args, data.cache, tmp, in_app))
+        if "notes" in args.parts:  # its own process: no garbage left by the app runs above
+            raw.update(bench_in_app(args, data.cache, tmp, ["notes"]))
+    if "startup" in raw:
+        rows += startup_rows(raw["startup"])
+    if "open" in raw:
+        rows += open_rows(raw["open"])
+    if "search" in raw:
+        rows += search_rows(raw["search"])
+        say("\nSlowest keystrokes")
+        for key, label in (("slowest_core", "CustomerIndex.search"), ("slowest_typed", "key → frame")):
+            slow = ", ".join(f"{q!r} {ms(s)}" for s, q in raw["search"][key][:6])
+            say(f"  {label}: {slow}")
+    if "notes" in raw:
+        rows += notes_rows(raw["notes"])
+
+    say("\nResults")
+    print_rows(rows)
+    build = (f"{meta['build_seconds']} s" + (" (reused)" if data.reused else ""))
+    say(f"\nMarkdown ({meta['customers']:,} customers + extras; data set built in {build}; "
+        f"{args.size[0]}x{args.size[1]}; Python {platform.python_version()}, Textual {textual_version}):\n")
+    say(markdown(rows))
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=1))
+    failed = [r for r in rows if r.ok is False]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
