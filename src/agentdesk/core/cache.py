@@ -8,7 +8,7 @@ Layout (schema 1)::
     index/<shard>.json                search rows (name, e-mail, phone, company), 256 shards
     customers/<shard>/<id>/profile.json      the customer, contacts, relationships, notes,
                                              conversations, timeline summary, local changes
-    customers/<shard>/<id>/entries-<n>.json  timeline entries, CHUNK at a time, oldest first
+    customers/<shard>/<id>/entries-<n>.json  timeline entries, CHUNK (200) per file, oldest first
 
 Opening a profile reads one profile file and the timeline chunks on screen; adding a note
 rewrites one profile file; a search reads the index once, then works in memory. TinyDB rewrites
@@ -51,7 +51,7 @@ from agentdesk.core.storage import (
 )
 
 SCHEMA = 1
-CHUNK = 500
+CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
 RECENT_MAX = 100
 STORED = {"stored": True}  # validation context for data we validated before writing it
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")

@@ -8,6 +8,7 @@ several times the memory.
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from agentdesk.core.cache import IndexRow
 
 SEP = "\x1f"
+_PHONE = re.compile(r"\+?[\d\s().-]+")
 SCAN_LIMIT = 1000  # matches ranked per keystroke; beyond that the count shows as "1000+"
 
 
@@ -81,6 +83,8 @@ class CustomerIndex:
         Ranked: recently viewed, then names starting with the query, then by name.
         """
         words = query.casefold().split()
+        if _PHONE.fullmatch(query.strip()) and sum(c.isdigit() for c in query) >= 3:
+            words = [_digits(query)]  # a phone typed as written: match its digits in one go
         recent_rank = {cid: n for n, cid in enumerate(self.recent)}
         if not words:
             return self._listing(limit, recent_rank)

@@ -44,7 +44,8 @@ class AgentDesk(App):
             self.push_screen(EmptyScreen(self.cache))
         else:
             self.open_customer(customer_id)
-        self.load_index()
+        # After the first paint: the index load must not compete with it for the interpreter.
+        self.call_after_refresh(self.load_index)
 
     @work(thread=True, exclusive=True, group="index")
     def load_index(self) -> None:

@@ -122,14 +122,16 @@ class DetailsPanel(VerticalScroll, can_focus=False):
             by_topic[conv.topic].append(conv)
         # Topics with the most recent conversation first, newest conversation first within.
         topics = sorted(by_topic.items(), key=lambda item: max(c.started for c in item[1]), reverse=True)
+        options: list[Option] = []
         for topic, convs in topics:
-            conversations.add_option(Option(safe.line(topic, "bold"), disabled=True))
+            options.append(Option(safe.line(topic, "bold"), disabled=True))
             for conv in sorted(convs, key=lambda c: c.started, reverse=True):
                 prompt = Text("  ")
                 prompt.append(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", style=STATUS_STYLE[conv.status])
                 prompt.append(f"{safe.day(conv.started)} ", style="dim")
                 prompt.append(", ".join(ch.value for ch in conv.channels))
-                conversations.add_option(Option(prompt, id=conv.id))
+                options.append(Option(prompt, id=conv.id))
+        conversations.add_options(options)  # one call: a profile may have 1,000+ conversations
         if not profile.conversations:
             conversations.add_option(_empty("no conversations yet"))
 

@@ -9,7 +9,7 @@ moves by the difference, so what the agent is reading stays put.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -102,6 +102,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._layouts: OrderedDict[int, ChunkLayout] = OrderedDict()
         self._width = 0
         self._end_pending = False
+        self._chunk_first: list[int] = [0]
 
     # -- data ------------------------------------------------------------------------------
 
@@ -111,9 +112,11 @@ class TimelineView(ScrollView, can_focus=True):
         self._conversations = {c.id: c for c in conversations}
         self._start_of = {pos: cid for cid, pos in timeline.summary.starts.items()}
         self._starts = sorted(self._start_of)
-        self._reset_layout(self._content_width())
-        self._scroll_to_end()
-        self._end_pending = not self.size.width  # not laid out yet: scroll once we are
+        self._end_pending = True
+        if self.size.width:
+            self._relayout(self._content_width())
+        else:  # not laid out yet: the first render lays out at the real width, once
+            self._width = 0
         self.refresh()
 
     @property
@@ -127,6 +130,9 @@ class TimelineView(ScrollView, can_focus=True):
         self._width = width
         self._layouts.clear()
         sizes = self._timeline.summary.chunk_sizes if self._timeline else []
+        self._chunk_first = [0]
+        for size in sizes:
+            self._chunk_first.append(self._chunk_first[-1] + size)
         self._heights = [self._estimate(i) for i in range(len(sizes))]
         self._exact = [False] * len(sizes)
         self._update_offsets()
@@ -136,8 +142,8 @@ class TimelineView(ScrollView, can_focus=True):
         summary = self._timeline.summary
         entries = summary.chunk_sizes[chunk]
         lines, chars = summary.chunk_text[chunk] if chunk < len(summary.chunk_text) else (entries, 0)
-        first = sum(summary.chunk_sizes[:chunk])
-        headers = sum(1 for s in self._starts if first <= s < first + entries)
+        first = self._chunk_first[chunk]
+        headers = bisect_left(self._starts, first + entries) - bisect_left(self._starts, first)
         body_width = max(1, self._width - INDENT)
         return headers * 2 + entries * 2 + lines + chars // body_width
 
@@ -159,7 +165,7 @@ class TimelineView(ScrollView, can_focus=True):
             self._layouts.move_to_end(chunk)
             return self._layouts[chunk]
         assert self._timeline is not None
-        first = sum(self._timeline.summary.chunk_sizes[:chunk])
+        first = self._chunk_first[chunk]
         layout = ChunkLayout([], [])
         width = self._width
         styles = {n: self._style(f"timeline--{n}") for n in
@@ -243,8 +249,12 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _relayout(self, width: int) -> None:
         """New width: all heights change; keep the line at the top of the screen in place."""
-        at_bottom = self._end_pending or self.scroll_offset.y >= self.max_scroll_y
-        self._end_pending = False
+        if self._end_pending or not self._heights:
+            self._end_pending = False
+            self._reset_layout(width)
+            self._scroll_to_end()
+            return
+        at_bottom = self.scroll_offset.y >= self.max_scroll_y
         anchor = self.top_entry()
         offset = self.scroll_offset.y - self.entry_y(anchor[0]) if anchor else 0
         self._reset_layout(width)
@@ -255,8 +265,13 @@ class TimelineView(ScrollView, can_focus=True):
             self.scroll_to(y=y, animate=False, immediate=True)
 
     def _scroll_to_end(self) -> None:
-        for chunk in range(max(0, len(self._heights) - 2), len(self._heights)):
-            self._layout(chunk)  # the newest entries are shown first: make their height exact
+        # The newest entries are shown first: make their height exact, as far as a screen.
+        shown, chunk = 0, len(self._heights) - 1
+        while chunk >= 0 and shown < self.size.height + 1:
+            shown += len(self._layout(chunk).lines)
+            chunk -= 1
+        # Set directly too: during the first render the scrollbars do not know the new size yet.
+        self.set_scroll(None, max(0, self._offsets[-1] - self.scrollable_content_region.height))
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
@@ -287,7 +302,7 @@ class TimelineView(ScrollView, can_focus=True):
         layout = self._layout(chunk)
         index = max(0, min(y - self._offsets[chunk], len(layout.lines) - 1))
         offset = max(0, bisect_right(layout.entry_lines, index) - 1)
-        first = sum(self._timeline.summary.chunk_sizes[:chunk])
+        first = self._chunk_first[chunk]
         return first + offset, index in layout.header_lines
 
     def entry_y(self, position: int, header: bool = True) -> int:
