@@ -31,7 +31,7 @@ from typing import Any
 
 # Bump when what is generated changes (ids, sizes, generator arguments), so old data sets are
 # not reused by mistake. The cache schema is part of the key as well.
-DATA_VERSION = "1"
+DATA_VERSION = "2"  # 2: timeline files of 200 entries
 
 ID_10 = "cus_bench_10"
 ID_10K = "cus_big_timeline"  # agentdesk.core.demo.BIG_ID
