@@ -63,3 +63,13 @@ def empty_cache(tmp_path: Path) -> Iterator[Cache]:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return Config(path=tmp_path / "config.toml", author="Test Agent", keymap={})
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """A umask that would let group/other read: files must still come out 0600."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
