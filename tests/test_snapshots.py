@@ -34,6 +34,18 @@ async def index_loaded(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+def pressing(*keys: str):  # type: ignore[no-untyped-def]
+    """A run_before: wait for the index, press `keys`, then hold every cursor still."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press(*keys)
+        steady(pilot)
+        await pilot.pause()
+
+    return run
+
+
 def test_profile(snap_compare, demo_cache: Cache, config: Config) -> None:
     assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
                         run_before=index_loaded)
@@ -53,23 +65,13 @@ def test_after_jump_to_conversation(snap_compare, demo_cache: Cache, config: Con
 
 
 def test_search(snap_compare, demo_cache: Cache, config: Config) -> None:
-    async def search(pilot) -> None:  # type: ignore[no-untyped-def]
-        await index_loaded(pilot)
-        await pilot.press("slash", *"ada")
-        steady(pilot)
-        await pilot.pause()
-
     assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
-                        run_before=search)
+                        run_before=pressing("slash", *"ada"))
 
 
 def test_help(snap_compare, demo_cache: Cache, config: Config) -> None:
-    async def help_(pilot) -> None:  # type: ignore[no-untyped-def]
-        await index_loaded(pilot)
-        await pilot.press("question_mark")
-
     assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
-                        run_before=help_)
+                        run_before=pressing("question_mark"))
 
 
 def test_edit_form_with_error(snap_compare, demo_cache: Cache, config: Config) -> None:
@@ -87,13 +89,8 @@ def test_edit_form_with_error(snap_compare, demo_cache: Cache, config: Config) -
 
 
 def test_note_form(snap_compare, demo_cache: Cache, config: Config) -> None:
-    async def note(pilot) -> None:  # type: ignore[no-untyped-def]
-        await index_loaded(pilot)
-        await pilot.press("n", *"Prefers [bold]tea[/]")
-        steady(pilot)
-
     assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
-                        run_before=note)
+                        run_before=pressing("n", *"Prefers [bold]tea[/]"))
 
 
 def test_narrow_terminal(snap_compare, demo_cache: Cache, config: Config) -> None:
@@ -102,12 +99,8 @@ def test_narrow_terminal(snap_compare, demo_cache: Cache, config: Config) -> Non
 
 
 def test_narrow_terminal_details_toggled(snap_compare, demo_cache: Cache, config: Config) -> None:
-    async def toggle(pilot) -> None:  # type: ignore[no-untyped-def]
-        await index_loaded(pilot)
-        await pilot.press("b")
-
     assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=(40, 12),
-                        run_before=toggle)
+                        run_before=pressing("b"))
 
 
 def test_hostile_content(snap_compare, demo_cache: Cache, config: Config) -> None:

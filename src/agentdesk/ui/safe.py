@@ -24,23 +24,6 @@ def block(value: object, style: str = "") -> Text:
     return Text(clean_text(str(value)), style=style)
 
 
-def join(*parts: Text | tuple[object, str] | str, sep: str = "") -> Text:
-    """Join literal pieces: `str` parts are our own words, tuples are (data, style)."""
-    out = Text()
-    first = True
-    for part in parts:
-        if not first and sep:
-            out.append(sep)
-        first = False
-        if isinstance(part, Text):
-            out.append_text(part)
-        elif isinstance(part, tuple):
-            out.append_text(line(part[0], part[1]))
-        else:
-            out.append(part)
-    return out
-
-
 def when(value: datetime | None) -> str:
     """A timestamp as the agent reads it: local time, to the minute."""
     if value is None:
