@@ -1,0 +1,144 @@
+"""The sync protocol between a desk and a remote store: the wire models, shared by both ends.
+
+No UI and no server imports: the server (`agentdesk.server`) and the sync engine
+(`agentdesk.core.sync`) both speak these models, and the OpenAPI schema the server publishes is
+generated from them. The protocol is described for people in `docs/sync-protocol.md`.
+
+Records travel as *changes*: the latest state of one record (an upsert) or its tombstone (a
+delete), ordered by the store's sequence number. Every record has a `revision` (the store's
+sequence number when it was last written), which is what a mutation says it was based on.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/v1"
+PROTOCOL_VERSION = 1
+DEFAULT_PAGE = 500
+MAX_PAGE = 5000
+MAX_BATCH = 200
+
+
+class Wire(BaseModel):
+    """Base of the wire models: unknown fields are kept, so a newer server does not break us."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class RecordType(StrEnum):
+    CUSTOMER = "customer"
+    CONTACT = "contact"
+    RELATIONSHIP = "relationship"
+    NOTE = "note"
+    CONVERSATION = "conversation"
+    ENTRY = "entry"
+
+
+class ChangeOp(StrEnum):
+    UPSERT = "upsert"  # `data` is the record's full current state
+    DELETE = "delete"  # tombstone; `data` is the record's last state (entries: at least `at`)
+    MERGE = "merge"  # customer `id` was merged into `data["into"]`; its records follow as upserts
+    EVICT = "evict"  # customer `id` left this agent's scope: drop it from the cache
+    INCLUDE = "include"  # customer `id` joined this agent's scope: fetch its profile
+
+
+class Change(Wire):
+    """One entry of the change feed."""
+
+    seq: int = Field(description="The store's sequence number of this change; increasing.")
+    op: ChangeOp
+    type: RecordType
+    id: str = Field(min_length=1, max_length=128)
+    customer_id: str = Field(min_length=1, max_length=128)
+    revision: int = Field(description="The record's revision after this change.")
+    data: dict[str, Any] | None = None
+
+
+class FeedPage(Wire):
+    """A page of the change feed after a cursor."""
+
+    epoch: str = Field(description="Identity of the store; changes when it is rebuilt or restored.")
+    changes: list[Change]
+    next_cursor: str = Field(description="Opaque; pass it back to get the changes after this page.")
+    more: bool = Field(description="True when more changes remain after next_cursor.")
+
+
+class ProfileSnapshot(Wire):
+    """Every record of one customer, as upserts (GET /v1/customers/{id})."""
+
+    epoch: str
+    customer_id: str
+    changes: list[Change]
+
+
+class SearchHit(Wire):
+    id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+
+
+class SearchResults(Wire):
+    epoch: str
+    hits: list[SearchHit]
+
+
+class MutationKind(StrEnum):
+    NOTE_ADD = "note.add"  # data: the Note (with its client-made id)
+    NOTE_EDIT = "note.edit"  # data: {"set": {"text": ...}, "base": {"text": ...}}
+    NOTE_DELETE = "note.delete"  # data: {}
+    CUSTOMER_UPDATE = "customer.update"  # data: {"set": {field: value}, "base": {field: value}}
+    CONTACT_UPSERT = "contact.upsert"  # data: {"set": ContactPoint fields, "base": old or None}
+    CONTACT_DELETE = "contact.delete"  # data: {"base": the contact as the desk last saw it}
+
+
+class Mutation(Wire):
+    """One queued edit from a desk."""
+
+    id: str = Field(min_length=1, max_length=128, description="Client-made idempotency id.")
+    kind: MutationKind
+    customer_id: str = Field(min_length=1, max_length=128)
+    target: str = Field(min_length=1, max_length=128, description="Id of the record edited.")
+    base_revision: int | None = Field(
+        default=None, description="Revision of the record the edit was made on; None if new."
+    )
+    data: dict[str, Any] = Field(default_factory=dict)
+    made_at: str = ""
+
+
+class MutationBatch(Wire):
+    mutations: list[Mutation] = Field(max_length=MAX_BATCH)
+
+
+class MutationStatus(StrEnum):
+    APPLIED = "applied"
+    CONFLICT = "conflict"  # some fields were not applied: the server's value won
+    REJECTED = "rejected"  # nothing applied; `reason` says why; retrying will not help
+
+
+class MutationResult(Wire):
+    id: str
+    status: MutationStatus
+    revision: int | None = Field(default=None, description="The record's revision afterwards.")
+    current: dict[str, Any] | None = Field(
+        default=None, description="The record as the store now has it (conflicts)."
+    )
+    conflicts: list[str] = Field(
+        default_factory=list, description="Fields whose value on the store won over the edit."
+    )
+    reason: str = ""
+
+
+class MutationResults(Wire):
+    epoch: str
+    results: list[MutationResult]
+
+
+class ErrorBody(Wire):
+    error: str
+    detail: str = ""
