@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,11 @@ from agentdesk.core.models import (
     new_id,
     utcnow,
 )
+from agentdesk.core import mutations
+from agentdesk.core import tables as t
+from agentdesk.core.outbox import Outbox
+from agentdesk.core.protocol import Mutation, MutationKind
+from agentdesk.core.tables import Tables
 from agentdesk.core.storage import (
     AtomicJSONStorage,
     CacheError,
@@ -96,6 +102,24 @@ class IndexRow:
             email=email.value if email else "",
             phone=phone.value if phone else "",
             company=profile.customer.company,
+        )
+
+    @classmethod
+    def of_tables(cls, tables: Tables) -> IndexRow:
+        """The row from a profile file's tables, without building models."""
+        customer = t.customer(tables) or {}
+
+        def primary(kind: str) -> str:
+            points = [d for d in t.docs(tables, "contacts") if d.get("kind") == kind]
+            chosen = next((d for d in points if d.get("primary")), points[0] if points else None)
+            return str(chosen.get("value", "")) if chosen else ""
+
+        return cls(
+            id=str(customer.get("id", "")),
+            name=str(customer.get("name", "")),
+            email=primary("email"),
+            phone=primary("phone"),
+            company=str(customer.get("company", "")),
         )
 
 
@@ -157,6 +181,9 @@ class Cache:
         self.root = root
         self.read_only = read_only
         self._lock = lock
+        # Edits from the UI and records from a sync worker change the same files: one at a time.
+        self.write_lock = threading.RLock()
+        self.outbox = Outbox(root / "outbox.json", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -292,12 +319,6 @@ class Cache:
         loaded = self.open_profile(customer_id)
         return loaded[1] if loaded else Timeline(self.folder(customer_id), TimelineSummary())
 
-    def local_changes(self, customer_id: str) -> list[dict[str, Any]]:
-        """Edits made here and not yet sent to a remote store, oldest first."""
-        raw = read_json(self.folder(customer_id) / "profile.json") or {}
-        docs = raw.get("local_changes", {})
-        return [docs[k] for k in sorted(docs, key=int)]
-
     def index_rows(self) -> Iterator[IndexRow]:
         """Every customer's search row (reads all index shards: for the search index)."""
         folder = self.root / "index"
@@ -348,11 +369,11 @@ class Cache:
         make_private_dir(folder)
         summary = self._write_timeline(folder, entries, durable) if entries is not None else None
         with self._profile_db(profile.customer.id, durable) as db:
-            pending = db.table("local_changes").all()
+            old_revisions = db.table("revisions").all()
             old_timeline = db.table("timeline").all()
             db.drop_tables()
             _profile_to_tables(db, profile)
-            db.table("local_changes").insert_multiple(pending)
+            db.table("revisions").insert_multiple(old_revisions)
             timeline = db.table("timeline")
             if summary is not None:
                 timeline.insert(
@@ -431,49 +452,70 @@ class Cache:
                 docs[key] = row.__dict__.copy()
             atomic_write_json(path, data, durable=durable)
 
-    # -- edits by the agent: saved at once, recorded as local changes for a later sync ------
+    # -- edits by the agent: queued in the outbox, then saved to the profile ----------------
 
-    def _record(self, db: TinyDB, customer_id: str, kind: str, target: str, data: Any) -> None:
-        db.table("local_changes").insert(
-            {
-                "id": new_id("chg"),
-                "customer_id": customer_id,
-                "kind": kind,
-                "target": target,
-                "data": data,
-                "at": utcnow().isoformat(),
-            }
-        )
+    def _edit(self, customer_id: str, build: Callable[[Tables], list[Mutation]]) -> Tables:
+        """Make an edit: the outbox entry is durable before the profile shows it.
+
+        `build` turns the current tables into the edit's mutations (raising to refuse it, with
+        nothing written). A crash between the two writes loses nothing: the queued mutation is
+        pushed to the store and comes back with the next sync.
+        """
+        self._require_writable()
+        path = self.folder(customer_id) / "profile.json"
+        with self.write_lock:
+            tables = AtomicJSONStorage(path).read() or {}
+            if not t.customer(tables):
+                raise CacheError(f"Customer {customer_id} is not in the cache.")
+            changes = build(tables)
+            if not changes:
+                return tables
+            self.outbox.add(changes)
+            for m in changes:
+                mutations.apply(tables, m)
+            AtomicJSONStorage(path).write(tables)
+            self._write_index_rows({customer_id: IndexRow.of_tables(tables)}, durable=True)
+        return tables
+
+    def local_changes(self, customer_id: str) -> list[dict[str, Any]]:
+        """Edits made here and not yet confirmed by the store, oldest first."""
+        return [
+            {**i.mutation.model_dump(mode="json"), "status": i.status, "reason": i.reason}
+            for i in self.outbox.items(customer_id)
+        ]
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
         note = Note(text=text, author=author)
-        with self._profile_db(customer_id) as db:
-            _require_profile(db, customer_id)
-            db.table("notes").insert(note.model_dump(mode="json"))
-            self._record(db, customer_id, "note.add", note.id, note.model_dump(mode="json"))
+        data = note.model_dump(mode="json")
+        self._edit(customer_id, lambda _: [
+            mutations.make(MutationKind.NOTE_ADD, customer_id, note.id, data, None)
+        ])
         return note
 
     def edit_note(self, customer_id: str, note_id: str, text: str) -> Note:
-        with self._profile_db(customer_id) as db:
-            _require_profile(db, customer_id)
-            notes = db.table("notes")
-            docs = [d for d in notes.all() if d.get("id") == note_id]
-            if not docs:
+        def build(tables: Tables) -> list[Mutation]:
+            doc = t.find(tables, "notes", note_id)
+            if doc is None:
                 raise CacheError("That note no longer exists.")
-            note = Note.model_validate({**docs[0], "text": text, "updated": utcnow()})
-            notes.update(note.model_dump(mode="json"), doc_ids=[docs[0].doc_id])
-            self._record(db, customer_id, "note.edit", note_id, {"text": text})
-        return note
+            Note.model_validate({**doc, "text": text})  # refuse what the model would
+            return [mutations.make(
+                MutationKind.NOTE_EDIT, customer_id, note_id,
+                {"set": {"text": text}, "base": {"text": doc.get("text", "")}},
+                t.revision_of(tables, "note", note_id),
+            )]
+        tables = self._edit(customer_id, build)
+        return Note.model_validate(t.find(tables, "notes", note_id), context=STORED)
 
     def delete_note(self, customer_id: str, note_id: str) -> None:
-        with self._profile_db(customer_id) as db:
-            _require_profile(db, customer_id)
-            notes = db.table("notes")
-            doc_ids = [d.doc_id for d in notes.all() if d.get("id") == note_id]
-            if not doc_ids:
+        def build(tables: Tables) -> list[Mutation]:
+            doc = t.find(tables, "notes", note_id)
+            if doc is None:
                 raise CacheError("That note no longer exists.")
-            notes.remove(doc_ids=doc_ids)
-            self._record(db, customer_id, "note.delete", note_id, None)
+            return [mutations.make(
+                MutationKind.NOTE_DELETE, customer_id, note_id, {"base": dict(doc)},
+                t.revision_of(tables, "note", note_id),
+            )]
+        self._edit(customer_id, build)
 
     def update_details(
         self, customer_id: str, *, name: str, company: str, contacts: list[ContactPoint]
@@ -481,28 +523,39 @@ class Cache:
         """Save the edit-contact form: name, company and the whole list of contact points.
 
         Values are validated (pydantic, e-mail and phone checks) before anything is written:
-        an invalid value raises and the cache is untouched.
+        an invalid value raises and the cache is untouched. Only what changed is queued, one
+        mutation per record, so the store can merge it with edits made elsewhere.
         """
-        with self._profile_db(customer_id) as db:
-            profile = _require_profile(db, customer_id)
-            customer = Customer.model_validate(
-                {**profile.customer.model_dump(), "name": name, "company": company, "updated": utcnow()}
-            )
-            checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
-            db.table("customer").truncate()
-            db.table("customer").insert(customer.model_dump(mode="json"))
-            db.table("contacts").truncate()
-            db.table("contacts").insert_multiple(c.model_dump(mode="json") for c in checked)
-            self._record(
-                db,
-                customer_id,
-                "customer.edit",
-                customer_id,
-                {"name": name, "company": company, "contacts": [c.model_dump(mode="json") for c in checked]},
-            )
-        updated = profile.model_copy(update={"customer": customer, "contacts": checked})
-        self._write_index_rows({customer_id: IndexRow.of(updated)}, durable=True)
-        return updated
+        checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
+
+        def build(tables: Tables) -> list[Mutation]:
+            old = t.customer(tables) or {}
+            Customer.model_validate({**old, "name": name, "company": company})
+            changed = {k: v for k, v in (("name", name), ("company", company)) if old.get(k) != v}
+            out: list[Mutation] = []
+            if changed:
+                out.append(mutations.make(
+                    MutationKind.CUSTOMER_UPDATE, customer_id, customer_id,
+                    {"set": changed, "base": {k: old.get(k) for k in changed}},
+                    t.revision_of(tables, "customer", customer_id),
+                ))
+            before = {d["id"]: d for d in t.docs(tables, "contacts")}
+            for point in checked:
+                doc = point.model_dump(mode="json")
+                base = before.pop(point.id, None)
+                if base != doc:
+                    out.append(mutations.make(
+                        MutationKind.CONTACT_UPSERT, customer_id, point.id,
+                        {"set": doc, "base": base}, t.revision_of(tables, "contact", point.id),
+                    ))
+            for gone_id, base in before.items():
+                out.append(mutations.make(
+                    MutationKind.CONTACT_DELETE, customer_id, gone_id, {"base": base},
+                    t.revision_of(tables, "contact", gone_id),
+                ))
+            return out
+
+        return _profile_from_tables(self._edit(customer_id, build))
 
 
 def _require_profile(db: TinyDB, customer_id: str) -> Profile:
