@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,13 @@ from agentdesk.core.models import (
     Note,
     Profile,
     TimelineEntry,
-    new_id,
     utcnow,
 )
 from agentdesk.core import mutations
 from agentdesk.core import tables as t
+from agentdesk.core import timeline_files
 from agentdesk.core.outbox import Outbox
+from agentdesk.core.timeline_files import CHUNK, Timeline, TimelineSummary  # noqa: F401 (re-exported)
 from agentdesk.core.protocol import Mutation, MutationKind
 from agentdesk.core.tables import Tables
 from agentdesk.core.storage import (
@@ -57,7 +57,6 @@ from agentdesk.core.storage import (
 )
 
 SCHEMA = 1
-CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
 RECENT_MAX = 100
 STORED = {"stored": True}  # validation context for data we validated before writing it
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
@@ -121,57 +120,6 @@ class IndexRow:
             phone=primary("phone"),
             company=str(customer.get("company", "")),
         )
-
-
-@dataclass
-class TimelineSummary:
-    """Where the timeline's entries are, without reading them."""
-
-    chunk_sizes: list[int] = field(default_factory=list)
-    # Per chunk: (lines, characters) of the entries' text: lets the UI estimate the height of
-    # chunks it has not read yet.
-    chunk_text: list[tuple[int, int]] = field(default_factory=list)
-    # Conversation id -> index of its first entry in the whole timeline.
-    starts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.chunk_sizes)
-
-
-class Timeline:
-    """Read access to one customer's timeline, a chunk at a time (recent chunks kept)."""
-
-    def __init__(self, folder: Path, summary: TimelineSummary) -> None:
-        self.folder = folder
-        self.summary = summary
-        self._chunks: OrderedDict[int, list[TimelineEntry]] = OrderedDict()
-
-    @property
-    def total(self) -> int:
-        return self.summary.total
-
-    def chunk(self, index: int) -> list[TimelineEntry]:
-        if index in self._chunks:
-            self._chunks.move_to_end(index)
-            return self._chunks[index]
-        docs = (read_json(self.folder / f"entries-{index:05d}.json") or {}).get("entries", {})
-        entries = [
-            TimelineEntry.model_validate(doc, context=STORED)
-            for _, doc in sorted(docs.items(), key=lambda item: int(item[0]))
-        ]
-        self._chunks[index] = entries
-        if len(self._chunks) > 16:
-            self._chunks.popitem(last=False)
-        return entries
-
-    def locate(self, position: int) -> tuple[int, int]:
-        """(chunk, offset) of the entry at `position` in the whole timeline."""
-        for chunk, size in enumerate(self.summary.chunk_sizes):
-            if position < size:
-                return chunk, position
-            position -= size
-        raise IndexError(position)
 
 
 class Cache:
@@ -307,13 +255,10 @@ class Cache:
         raw = read_json(folder / "profile.json")
         if raw is None:
             return None
+        if not t.customer(raw):
+            return None  # records of a customer whose own record has not arrived (yet)
         doc = next(iter(raw.get("timeline", {}).values()), None) or {}
-        summary = TimelineSummary(
-            chunk_sizes=list(doc.get("chunk_sizes", [])),
-            chunk_text=[tuple(x) for x in doc.get("chunk_text", [])],
-            starts=dict(doc.get("starts", {})),
-        )
-        return _profile_from_tables(raw), Timeline(folder, summary)
+        return _profile_from_tables(raw), Timeline(folder, TimelineSummary.from_json(doc))
 
     def timeline(self, customer_id: str) -> Timeline:
         loaded = self.open_profile(customer_id)
@@ -367,7 +312,7 @@ class Cache:
         self._require_writable()
         folder = self.folder(profile.customer.id)
         make_private_dir(folder)
-        summary = self._write_timeline(folder, entries, durable) if entries is not None else None
+        summary = timeline_files.write_all(folder, entries, durable) if entries is not None else None
         with self._profile_db(profile.customer.id, durable) as db:
             old_revisions = db.table("revisions").all()
             old_timeline = db.table("timeline").all()
@@ -376,13 +321,7 @@ class Cache:
             db.table("revisions").insert_multiple(old_revisions)
             timeline = db.table("timeline")
             if summary is not None:
-                timeline.insert(
-                    {
-                        "chunk_sizes": summary.chunk_sizes,
-                        "chunk_text": summary.chunk_text,
-                        "starts": summary.starts,
-                    }
-                )
+                timeline.insert(summary.to_json())
             else:
                 timeline.insert_multiple(old_timeline)
         self._write_index_rows({IndexRow.of(profile).id: IndexRow.of(profile)}, durable)
@@ -396,44 +335,15 @@ class Cache:
         count = 0
         for profile, entries in items:
             folder = self.folder(profile.customer.id)
-            summary = self._write_timeline(folder, entries, durable)
+            summary = timeline_files.write_all(folder, entries, durable)
             tables: dict[str, dict[str, Any]] = {}
             _profile_to_dict(tables, profile)
-            tables["timeline"] = {
-                "1": {
-                    "chunk_sizes": summary.chunk_sizes,
-                    "chunk_text": summary.chunk_text,
-                    "starts": summary.starts,
-                }
-            }
+            tables["timeline"] = {"1": summary.to_json()}
             atomic_write_json(folder / "profile.json", tables, durable=durable)
             rows[profile.customer.id] = IndexRow.of(profile)
             count += 1
         self._write_index_rows(rows, durable=True)
         return count
-
-    def _write_timeline(
-        self, folder: Path, entries: Iterable[TimelineEntry], durable: bool
-    ) -> TimelineSummary:
-        ordered = sorted(entries, key=lambda e: (e.at, e.id))
-        summary = TimelineSummary()
-        make_private_dir(folder)
-        for old in folder.glob("entries-*.json"):
-            old.unlink()
-        for number, start in enumerate(range(0, len(ordered), CHUNK)):
-            chunk = ordered[start : start + CHUNK]
-            docs = {str(i + 1): e.model_dump(mode="json") for i, e in enumerate(chunk)}
-            atomic_write_json(folder / f"entries-{number:05d}.json", {"entries": docs}, durable=durable)
-            summary.chunk_sizes.append(len(chunk))
-            summary.chunk_text.append(
-                (
-                    sum(e.body.count("\n") + 1 for e in chunk),
-                    sum(len(e.body) for e in chunk),
-                )
-            )
-        for position, entry in enumerate(ordered):
-            summary.starts.setdefault(entry.conversation_id, position)
-        return summary
 
     def _write_index_rows(self, rows: dict[str, IndexRow], durable: bool) -> None:
         by_shard: dict[str, list[IndexRow]] = {}

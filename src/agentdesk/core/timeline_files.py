@@ -1,0 +1,270 @@
+"""A customer's timeline on disk: entries in files of about CHUNK, oldest first.
+
+The profile file keeps a summary (sizes, text volume, last key and first entry of each
+conversation per chunk) so the desk can open a 100,000-entry timeline by reading one chunk,
+and the sync can file a new entry by rewriting one chunk. Chunks are split when they grow past
+2 x CHUNK and dropped when emptied; their file names are listed in the summary, so a split
+never renames the files after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from agentdesk.core.models import TimelineEntry
+from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
+
+CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
+STORED = {"stored": True}
+
+Key = tuple[datetime, str]  # entries are ordered by (time, id)
+
+
+def default_file(index: int) -> str:
+    return f"entries-{index:05d}.json"
+
+
+@dataclass
+class TimelineSummary:
+    """Where the timeline's entries are, without reading them."""
+
+    chunk_sizes: list[int] = field(default_factory=list)
+    # Per chunk: (lines, characters) of the entries' text: lets the UI estimate the height of
+    # chunks it has not read yet.
+    chunk_text: list[tuple[int, int]] = field(default_factory=list)
+    # Conversation id -> index of its first entry in the whole timeline.
+    starts: dict[str, int] = field(default_factory=dict)
+    chunk_files: list[str] = field(default_factory=list)
+    # Per chunk: (time, id) of its last entry, to find where an arriving entry belongs.
+    chunk_last: list[tuple[str, str]] = field(default_factory=list)
+    # Per chunk: conversation id -> offset of that conversation's first entry in the chunk.
+    chunk_convs: list[dict[str, int]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.chunk_sizes)
+
+    def file(self, index: int) -> str:
+        return self.chunk_files[index] if index < len(self.chunk_files) else default_file(index)
+
+    @property
+    def complete(self) -> bool:
+        """Written by this version (older summaries lack what incremental updates need)."""
+        n = len(self.chunk_sizes)
+        return len(self.chunk_files) == len(self.chunk_last) == len(self.chunk_convs) == n
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chunk_sizes": self.chunk_sizes,
+            "chunk_text": [list(x) for x in self.chunk_text],
+            "starts": self.starts,
+            "chunk_files": self.chunk_files,
+            "chunk_last": [list(x) for x in self.chunk_last],
+            "chunk_convs": self.chunk_convs,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> TimelineSummary:
+        return cls(
+            chunk_sizes=list(doc.get("chunk_sizes", [])),
+            chunk_text=[tuple(x) for x in doc.get("chunk_text", [])],
+            starts=dict(doc.get("starts", {})),
+            chunk_files=list(doc.get("chunk_files", [])),
+            chunk_last=[tuple(x) for x in doc.get("chunk_last", [])],
+            chunk_convs=[dict(x) for x in doc.get("chunk_convs", [])],
+        )
+
+    def recompute_starts(self) -> None:
+        starts: dict[str, int] = {}
+        base = 0
+        for size, convs in zip(self.chunk_sizes, self.chunk_convs, strict=True):
+            for conv, offset in convs.items():
+                if conv not in starts:
+                    starts[conv] = base + offset
+            base += size
+        self.starts = starts
+
+
+class Timeline:
+    """Read access to one customer's timeline, a chunk at a time (recent chunks kept)."""
+
+    def __init__(self, folder: Path, summary: TimelineSummary) -> None:
+        self.folder = folder
+        self.summary = summary
+        self._chunks: OrderedDict[int, list[TimelineEntry]] = OrderedDict()
+
+    @property
+    def total(self) -> int:
+        return self.summary.total
+
+    def chunk(self, index: int) -> list[TimelineEntry]:
+        if index in self._chunks:
+            self._chunks.move_to_end(index)
+            return self._chunks[index]
+        entries = [
+            TimelineEntry.model_validate(doc, context=STORED)
+            for doc in read_chunk(self.folder / self.summary.file(index))
+        ]
+        self._chunks[index] = entries
+        if len(self._chunks) > 16:
+            self._chunks.popitem(last=False)
+        return entries
+
+    def locate(self, position: int) -> tuple[int, int]:
+        """(chunk, offset) of the entry at `position` in the whole timeline."""
+        for chunk, size in enumerate(self.summary.chunk_sizes):
+            if position < size:
+                return chunk, position
+            position -= size
+        raise IndexError(position)
+
+
+def read_chunk(path: Path) -> list[dict[str, Any]]:
+    docs = (read_json(path) or {}).get("entries", {})
+    return [docs[k] for k in sorted(docs, key=int)]
+
+
+def _key(doc: dict[str, Any]) -> Key:
+    return (_time(doc["at"]), str(doc["id"]))
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _chunk_facts(docs: list[dict[str, Any]]) -> tuple[tuple[int, int], tuple[str, str], dict[str, int]]:
+    text = (sum(str(d.get("body", "")).count("\n") + 1 for d in docs),
+            sum(len(str(d.get("body", ""))) for d in docs))
+    last = docs[-1]
+    convs: dict[str, int] = {}
+    for offset, doc in enumerate(docs):
+        convs.setdefault(str(doc["conversation_id"]), offset)
+    return text, (str(last["at"]), str(last["id"])), convs
+
+
+def _write_chunk(path: Path, docs: list[dict[str, Any]], durable: bool) -> None:
+    atomic_write_json(path, {"entries": {str(i + 1): d for i, d in enumerate(docs)}},
+                      durable=durable)
+
+
+def write_all(folder: Path, entries: Iterable[TimelineEntry], durable: bool) -> TimelineSummary:
+    """Replace a customer's whole timeline (bulk import, demo data)."""
+    ordered = sorted(entries, key=lambda e: (e.at, e.id))
+    make_private_dir(folder)
+    for old in folder.glob("entries-*.json"):
+        old.unlink()
+    summary = TimelineSummary()
+    for number, start in enumerate(range(0, len(ordered), CHUNK)):
+        docs = [e.model_dump(mode="json") for e in ordered[start : start + CHUNK]]
+        name = default_file(number)
+        _write_chunk(folder / name, docs, durable)
+        text, last, convs = _chunk_facts(docs)
+        summary.chunk_sizes.append(len(docs))
+        summary.chunk_text.append(text)
+        summary.chunk_files.append(name)
+        summary.chunk_last.append(last)
+        summary.chunk_convs.append(convs)
+    summary.recompute_starts()
+    return summary
+
+
+def _complete(folder: Path, summary: TimelineSummary) -> TimelineSummary:
+    """Fill in what an older summary lacks by reading its chunks (once per customer)."""
+    if summary.complete:
+        return summary
+    full = TimelineSummary(chunk_files=[summary.file(i) for i in range(len(summary.chunk_sizes))])
+    for name in full.chunk_files:
+        docs = read_chunk(folder / name)
+        if not docs:
+            continue
+        text, last, convs = _chunk_facts(docs)
+        full.chunk_sizes.append(len(docs))
+        full.chunk_text.append(text)
+        full.chunk_last.append(last)
+        full.chunk_convs.append(convs)
+    full.chunk_files = [n for n in full.chunk_files if read_chunk(folder / n)]
+    full.recompute_starts()
+    return full
+
+
+def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
+          deletes: list[dict[str, Any]], *, durable: bool) -> tuple[TimelineSummary, list[Path]]:
+    """File arriving entries (and remove deleted ones), rewriting only the chunks they touch.
+
+    `upserts` are entry records (with `id` and `at`); `deletes` need `id` and `at` (the store's
+    tombstones carry the time for this). Changed chunks are written under new names, so until
+    the caller stores the returned summary the old one still describes files that exist; the
+    caller then deletes the returned obsolete files.
+    """
+    summary = _complete(folder, summary)
+    lasts = [(_time(at), entry_id) for at, entry_id in summary.chunk_last]
+    loaded: dict[int, dict[str, dict[str, Any]]] = {}
+    appended: dict[str, dict[str, Any]] = {}  # entries for a timeline with no chunks yet
+
+    def chunk_for(key: Key) -> int | None:
+        if not lasts:
+            return None
+        index = min(bisect_left(lasts, key), len(lasts) - 1)
+        if index not in loaded:
+            loaded[index] = {d["id"]: d for d in read_chunk(folder / summary.file(index))}
+        return index
+
+    for doc in upserts:
+        index = chunk_for(_key(doc))
+        (appended if index is None else loaded[index])[doc["id"]] = doc
+    for doc in deletes:
+        index = chunk_for(_key(doc))
+        if index is None:
+            appended.pop(doc["id"], None)
+        else:
+            loaded[index].pop(doc["id"], None)
+
+    new = TimelineSummary()
+    written: list[tuple[str, list[dict[str, Any]]]] = []
+    gone: list[str] = []
+    count = len(summary.chunk_sizes)
+    pieces_of: dict[int, list[list[dict[str, Any]]]] = {}
+    for index, docs_by_id in loaded.items():
+        pieces_of[index] = _split(sorted(docs_by_id.values(), key=_key))
+    if count == 0 and appended:
+        pieces_of[0] = _split(sorted(appended.values(), key=_key))
+        count = 1
+    for index in range(count):
+        if index not in pieces_of:
+            new.chunk_sizes.append(summary.chunk_sizes[index])
+            new.chunk_text.append(summary.chunk_text[index])
+            new.chunk_files.append(summary.chunk_files[index])
+            new.chunk_last.append(summary.chunk_last[index])
+            new.chunk_convs.append(summary.chunk_convs[index])
+            continue
+        if index < len(summary.chunk_sizes):
+            gone.append(summary.file(index))
+        for docs in pieces_of[index]:
+            name = f"entries-{uuid.uuid4().hex[:12]}.json"
+            text, last, convs = _chunk_facts(docs)
+            new.chunk_sizes.append(len(docs))
+            new.chunk_text.append(text)
+            new.chunk_files.append(name)
+            new.chunk_last.append(last)
+            new.chunk_convs.append(convs)
+            written.append((name, docs))
+    make_private_dir(folder)
+    for name, docs in written:
+        _write_chunk(folder / name, docs, durable)
+    new.recompute_starts()
+    return new, [folder / name for name in gone]
+
+
+def _split(docs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    if len(docs) <= 2 * CHUNK:
+        return [docs] if docs else []
+    return [docs[i : i + CHUNK] for i in range(0, len(docs), CHUNK)]
