@@ -345,22 +345,38 @@ class Cache:
         self._write_index_rows(rows, durable=True)
         return count
 
-    def _write_index_rows(self, rows: dict[str, IndexRow], durable: bool) -> None:
-        by_shard: dict[str, list[IndexRow]] = {}
-        for row in rows.values():
-            by_shard.setdefault(shard_of(row.id), []).append(row)
+    def _write_index_rows(self, rows: dict[str, IndexRow | None], durable: bool) -> None:
+        """Add, replace or (for None) remove search rows, one write per index shard touched."""
+        by_shard: dict[str, dict[str, IndexRow | None]] = {}
+        for customer_id, row in rows.items():
+            by_shard.setdefault(shard_of(customer_id), {})[customer_id] = row
         for shard, shard_rows in by_shard.items():
             path = self._index_path(shard)
             data = read_json(path) or {"customers": {}}
             docs = data.setdefault("customers", {})
             by_id = {doc["id"]: key for key, doc in docs.items()}
             next_key = max((int(k) for k in docs), default=0) + 1
-            for row in shard_rows:
-                key = by_id.get(row.id)
+            for customer_id, row in shard_rows.items():
+                key = by_id.get(customer_id)
+                if row is None:
+                    if key is not None:
+                        del docs[key]
+                    continue
                 if key is None:
                     key, next_key = str(next_key), next_key + 1
                 docs[key] = row.__dict__.copy()
             atomic_write_json(path, data, durable=durable)
+
+    def forget_recent(self, renames: dict[str, str | None]) -> None:
+        """Follow merged customers (old -> new id) and drop removed ones (-> None) in recent."""
+        if self.read_only or not renames:
+            return
+        recent: list[str] = []
+        for customer_id in self.recent():
+            new = renames.get(customer_id, customer_id)
+            if new is not None and new not in recent:
+                recent.append(new)
+        atomic_write_json(self.root / "recent.json", recent, durable=False)
 
     # -- edits by the agent: queued in the outbox, then saved to the profile ----------------
 

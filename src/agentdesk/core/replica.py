@@ -1,0 +1,305 @@
+"""Applying what the store sends to the cache: feed pages, profile snapshots, push results.
+
+A page is applied customer by customer: each customer's profile file is read once, changed in
+memory, the desk's still-pending edits re-applied on top (so the agent keeps seeing them), and
+written once; its timeline chunks likewise. Every record is validated first; one that fails is
+skipped with a reason and the rest of the page applies. Applying the same page twice changes
+nothing (records are keyed by id), which is what makes "save the cursor after the page" safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from agentdesk.core import mutations, timeline_files
+from agentdesk.core import tables as t
+from agentdesk.core.cache import Cache, IndexRow
+from agentdesk.core.digest import digest as digest_of
+from agentdesk.core.models import (
+    ContactPoint,
+    Conversation,
+    Customer,
+    Note,
+    Relationship,
+    TimelineEntry,
+)
+from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
+from agentdesk.core.protocol import Change, ChangeOp, MutationResult, MutationStatus, RecordType
+from agentdesk.core.storage import AtomicJSONStorage, read_json
+from agentdesk.core.timeline_files import TimelineSummary, read_chunk
+
+log = logging.getLogger("agentdesk.sync")
+
+MODEL_OF: dict[str, type[BaseModel]] = {
+    RecordType.CUSTOMER: Customer,
+    RecordType.CONTACT: ContactPoint,
+    RecordType.RELATIONSHIP: Relationship,
+    RecordType.NOTE: Note,
+    RecordType.CONVERSATION: Conversation,
+    RecordType.ENTRY: TimelineEntry,
+}
+
+
+class BadRecord(ValueError):
+    """A record from the store that fails validation: skipped, with this reason."""
+
+
+def _reason(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(x) for x in first.get("loc", ())) or "record"
+    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid')}{more}"
+
+
+def validate(raw: Any) -> Change:
+    """One change from the feed, checked: its envelope, and its record against the model."""
+    try:
+        change = Change.model_validate(raw)
+    except ValidationError as error:
+        label = raw.get("id", "?") if isinstance(raw, dict) else "?"
+        raise BadRecord(f"change {label!s:.60}: {_reason(error)}") from None
+    label = f"{change.type.value} {change.id!s:.60} of customer {change.customer_id!s:.60}"
+    if change.op == ChangeOp.UPSERT:
+        if change.data is None:
+            raise BadRecord(f"{label}: an upsert without data")
+        try:
+            MODEL_OF[change.type].model_validate(change.data)
+        except ValidationError as error:
+            raise BadRecord(f"{label}: {_reason(error)}") from None
+        if change.data.get("id") != change.id:
+            raise BadRecord(f"{label}: data is for id {change.data.get('id')!r:.60}")
+        if change.type == RecordType.CUSTOMER and change.id != change.customer_id:
+            raise BadRecord(f"{label}: a customer record filed under another customer")
+    elif change.op == ChangeOp.DELETE and change.type == RecordType.ENTRY:
+        at = (change.data or {}).get("at")
+        try:
+            timeline_files._time(at)
+        except (TypeError, ValueError):
+            raise BadRecord(f"{label}: an entry tombstone without its time") from None
+    elif change.op == ChangeOp.MERGE:
+        into = (change.data or {}).get("into")
+        if not isinstance(into, str) or not into or into == change.id:
+            raise BadRecord(f"{label}: a merge without a valid target customer")
+    return change
+
+
+@dataclass
+class Applied:
+    """What one page (or snapshot) did to the cache."""
+
+    changes: int = 0
+    skipped: list[str] = field(default_factory=list)
+    customers: dict[str, int] = field(default_factory=dict)  # customer id -> changes applied
+    removed: set[str] = field(default_factory=set)
+    merged: dict[str, str] = field(default_factory=dict)
+    evict: list[str] = field(default_factory=list)
+    include: list[str] = field(default_factory=list)
+
+    def add(self, other: Applied) -> None:
+        self.changes += other.changes
+        self.skipped += other.skipped
+        for k, v in other.customers.items():
+            self.customers[k] = self.customers.get(k, 0) + v
+        self.removed |= other.removed
+        self.merged.update(other.merged)
+        self.evict += other.evict
+        self.include += other.include
+
+
+class Replica:
+    """The cache as a replica of the store."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    # -- applying changes ------------------------------------------------------------------
+
+    def apply(self, raw_changes: Iterable[Any], *, durable: bool = False) -> Applied:
+        """Validate and apply a page of changes. Files are written without fsync unless
+        `durable`; the engine syncs the file system once per page before saving its cursor."""
+        self.cache._require_writable()
+        result = Applied()
+        groups: dict[str, list[Change]] = {}
+        for raw in raw_changes:
+            try:
+                change = validate(raw)
+            except BadRecord as error:
+                log.warning("skipped a record from the store: %s", error)
+                result.skipped.append(str(error))
+                continue
+            groups.setdefault(change.customer_id, []).append(change)
+        rows: dict[str, IndexRow | None] = {}
+        renames: dict[str, str | None] = {}
+        for customer_id, changes in groups.items():
+            with self.cache.write_lock:
+                self._apply_customer(customer_id, changes, result, rows, renames, durable)
+        if rows:
+            self.cache._write_index_rows(rows, durable=durable)
+        self.cache.forget_recent(renames)
+        return result
+
+    def _apply_customer(self, customer_id: str, changes: list[Change], result: Applied,
+                        rows: dict[str, IndexRow | None], renames: dict[str, str | None],
+                        durable: bool) -> None:
+        folder = self.cache.folder(customer_id)
+        path = folder / "profile.json"
+        tables: t.Tables = read_json(path) or {}
+        upserts: list[dict[str, Any]] = []
+        deletes: list[dict[str, Any]] = []
+        touched = False
+        for change in changes:
+            if change.type == RecordType.CUSTOMER and change.op in (
+                ChangeOp.DELETE, ChangeOp.MERGE
+            ):
+                self._remove(customer_id)
+                tables, upserts, deletes, touched = {}, [], [], False
+                rows[customer_id] = None
+                if change.op == ChangeOp.MERGE:
+                    into = (change.data or {})["into"]
+                    result.merged[customer_id] = into
+                    renames[customer_id] = into
+                    self.cache.outbox.retarget(customer_id, into)
+                else:
+                    result.removed.add(customer_id)
+                    renames[customer_id] = None
+                result.changes += 1
+                continue
+            if change.op == ChangeOp.EVICT:
+                result.evict.append(customer_id)
+                continue
+            if change.op == ChangeOp.INCLUDE:
+                result.include.append(customer_id)
+                continue
+            result.changes += 1
+            result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
+            touched = True
+            key = f"{change.type.value}:{change.id}"
+            if change.type == RecordType.ENTRY:
+                doc = change.data or {}
+                (upserts if change.op == ChangeOp.UPSERT else deletes).append(
+                    doc if change.op == ChangeOp.UPSERT else {"id": change.id, "at": doc["at"]}
+                )
+            elif change.op == ChangeOp.UPSERT:
+                t.put(tables, t.TABLE_OF[change.type], dict(change.data or {}))
+            else:
+                t.remove(tables, t.TABLE_OF[change.type], change.id)
+            if change.op == ChangeOp.UPSERT:
+                t.revisions(tables)[key] = change.revision
+            else:
+                t.revisions(tables).pop(key, None)
+        if not touched:
+            return
+        for item in self.cache.outbox.pending(customer_id):  # the agent's unsent edits
+            mutations.apply(tables, item.mutation)
+        obsolete = []
+        if upserts or deletes:
+            doc = next(iter((tables.get("timeline") or {}).values()), None) or {}
+            summary, obsolete = timeline_files.apply(
+                folder, TimelineSummary.from_json(doc), upserts, deletes, durable=durable
+            )
+            tables["timeline"] = {"1": summary.to_json()}
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)
+        AtomicJSONStorage(path, durable=durable).write(tables)
+        for old in obsolete:
+            old.unlink(missing_ok=True)
+        if t.customer(tables):
+            rows[customer_id] = IndexRow.of_tables(tables)
+
+    def _remove(self, customer_id: str) -> None:
+        folder = self.cache.folder(customer_id)
+        if folder.exists():
+            shutil.rmtree(folder)
+
+    def evict(self, customer_ids: Iterable[str]) -> list[str]:
+        """Drop customers that left the agent's scope, except those with unconfirmed edits."""
+        keep = self.cache.outbox.customers()
+        gone = [c for c in customer_ids if c not in keep]
+        with self.cache.write_lock:
+            for customer_id in gone:
+                self._remove(customer_id)
+            self.cache._write_index_rows(dict.fromkeys(gone), durable=False)
+            self.cache.forget_recent(dict.fromkeys(gone))
+        return gone
+
+    def wipe(self) -> None:
+        """Forget every record (the store was rebuilt); the outbox is kept."""
+        with self.cache.write_lock:
+            for name in ("customers", "index"):
+                shutil.rmtree(self.cache.root / name, ignore_errors=True)
+
+    # -- results of pushed edits -----------------------------------------------------------
+
+    def record_result(self, item: OutboxItem, result: MutationResult) -> None:
+        """Apply the store's answer to one pushed edit to the outbox and the local copy."""
+        m = item.mutation
+        outbox = self.cache.outbox
+        if result.status == MutationStatus.APPLIED:
+            self._update(m.customer_id, lambda tables: self._set_revision(tables, m, result))
+            outbox.done([m.id])
+            return
+        if result.status == MutationStatus.CONFLICT:
+            def take_theirs(tables: t.Tables) -> None:
+                name = "notes" if m.kind.startswith("note.") else (
+                    "customer" if m.kind == "customer.update" else "contacts")
+                if result.current is not None:
+                    t.put(tables, name, dict(result.current))
+                elif name != "customer":
+                    t.remove(tables, name, m.target)
+                self._set_revision(tables, m, result)
+            self._update(m.customer_id, take_theirs)
+            outbox.mark(m.id, CONFLICT, reason=result.reason, conflicts=result.conflicts,
+                        current=result.current, revision=result.revision)
+            return
+        self._update(m.customer_id, lambda tables: mutations.revert(tables, m))
+        outbox.mark(m.id, REJECTED, reason=result.reason or "rejected by the server")
+
+    @staticmethod
+    def _set_revision(tables: t.Tables, m: Any, result: MutationResult) -> None:
+        if result.revision is None:
+            return
+        kind = {"note": "note", "customer": "customer", "contact": "contact"}[m.kind.split(".")[0]]
+        t.revisions(tables)[f"{kind}:{m.target}"] = result.revision
+
+    def _update(self, customer_id: str, change: Any) -> None:
+        path = self.cache.folder(customer_id) / "profile.json"
+        with self.cache.write_lock:
+            tables = read_json(path)
+            if not tables:
+                return
+            change(tables)
+            AtomicJSONStorage(path).write(tables)
+            if t.customer(tables):
+                self.cache._write_index_rows(
+                    {customer_id: IndexRow.of_tables(tables)}, durable=True
+                )
+
+    # -- comparing with the store ----------------------------------------------------------
+
+    def records(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        for path in sorted((self.cache.root / "customers").glob("*/*/profile.json")):
+            tables = read_json(path) or {}
+            customer = t.customer(tables)
+            if customer is None:
+                continue
+            customer_id = customer["id"]
+            yield "customer", customer_id, customer_id, customer
+            for kind, name in t.TABLE_OF.items():
+                if name != "customer":
+                    for doc in t.docs(tables, name):
+                        yield str(kind), doc["id"], customer_id, doc
+            doc = next(iter((tables.get("timeline") or {}).values()), None) or {}
+            summary = TimelineSummary.from_json(doc)
+            for index in range(len(summary.chunk_sizes)):
+                for entry in read_chunk(path.parent / summary.file(index)):
+                    yield "entry", entry["id"], customer_id, entry
+
+    def digest(self) -> str:
+        return digest_of(self.records())

@@ -1,0 +1,261 @@
+"""The sync engine: push the outbox, pull the change feed, keep the cache a replica.
+
+No UI here: the desk runs `SyncEngine.run` in a worker thread, `agentdesk sync` runs it
+headless. The cursor is saved only after the page it ends is on disk, so a crash re-applies at
+most one page, which is harmless. Edits are pushed before pulling, so the store's answer to
+them arrives in the same run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentdesk.core.cache import Cache
+from agentdesk.core.models import utcnow
+from agentdesk.core.outbox import OutboxCounts
+from agentdesk.core.protocol import MAX_BATCH, MutationStatus
+from agentdesk.core.remote import EpochChanged, RemoteClient, RemoteError
+from agentdesk.core.replica import Applied, Replica
+from agentdesk.core.storage import atomic_write_json, read_json
+
+log = logging.getLogger("agentdesk.sync")
+PAGE = 1000
+
+
+class CursorStuck(RemoteError):
+    """The store keeps answering "more" without moving the cursor on."""
+
+
+@dataclass
+class SyncState:
+    """Where the replica is in the store's history (`sync.json`)."""
+
+    epoch: str | None = None
+    cursor: str | None = None
+    last_success: str | None = None
+    last_error: str = ""
+    evict_later: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path) -> SyncState:
+        try:
+            data = read_json(root / "sync.json") or {}
+        except (ValueError, OSError):
+            data = {}
+        return cls(
+            epoch=data.get("epoch"),
+            cursor=data.get("cursor"),
+            last_success=data.get("last_success"),
+            last_error=str(data.get("last_error", "")),
+            evict_later=list(data.get("evict_later", [])),
+        )
+
+    def save(self, root: Path) -> None:
+        atomic_write_json(root / "sync.json", self.__dict__)
+
+
+@dataclass
+class Progress:
+    phase: str  # "pushing", "pulling", "fetching"
+    changes: int = 0  # changes applied so far in this run
+    seq: int = 0  # the store sequence number reached
+    head: int | None = None  # the store's newest sequence number when the run began
+    pushed: int = 0
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.head:
+            return None
+        return min(1.0, self.seq / self.head)
+
+
+@dataclass
+class SyncReport:
+    applied: Applied = field(default_factory=Applied)
+    pushed: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    evicted: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    pages: int = 0
+    outbox: OutboxCounts = field(default_factory=OutboxCounts)
+
+    def summary(self) -> str:
+        parts = [f"{self.applied.changes:,} changes applied", f"{self.pushed} edits sent"]
+        if self.conflicts:
+            parts.append(f"{self.conflicts} conflicts")
+        if self.rejected:
+            parts.append(f"{self.rejected} rejected")
+        if self.applied.skipped:
+            parts.append(f"{len(self.applied.skipped)} bad records skipped")
+        if self.applied.removed:
+            parts.append(f"{len(self.applied.removed)} customers removed")
+        if self.applied.merged:
+            parts.append(f"{len(self.applied.merged)} merged")
+        if self.evicted:
+            parts.append(f"{len(self.evicted)} evicted")
+        if self.rebuilt:
+            parts.append("cache rebuilt (the store was replaced)")
+        return ", ".join(parts)
+
+
+def _syncfs_function() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        return libc.syncfs  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs_function()
+
+
+def flush_to_disk(root: Path) -> None:
+    """Make every file written so far durable: one syncfs instead of an fsync per file."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
+
+
+class SyncEngine:
+    def __init__(self, cache: Cache, client: RemoteClient, *, page_size: int = PAGE,
+                 on_progress: Callable[[Progress], None] | None = None) -> None:
+        self.cache = cache
+        self.client = client
+        self.replica = Replica(cache)
+        self.page_size = page_size
+        self.on_progress = on_progress or (lambda progress: None)
+
+    @property
+    def state(self) -> SyncState:
+        return SyncState.load(self.cache.root)
+
+    def run(self) -> SyncReport:
+        """One full sync. Raises RemoteError (Offline, AuthError, ...) with a clear message;
+        everything done before the error is kept."""
+        self.cache._require_writable()
+        report = SyncReport()
+        try:
+            self.push(report)
+            try:
+                self.pull(report)
+            except EpochChanged as changed:
+                log.warning("the store was replaced (%s): rebuilding the cache", changed)
+                self.replica.wipe()
+                SyncState(evict_later=[]).save(self.cache.root)
+                report.rebuilt = True
+                self.pull(report)
+            self._scope(report)
+            self.push(report)  # edits made while we pulled
+        except RemoteError as error:
+            state = self.state
+            state.last_error = str(error)
+            state.save(self.cache.root)
+            raise
+        state = self.state
+        state.last_success = utcnow().isoformat()
+        state.last_error = ""
+        state.save(self.cache.root)
+        report.outbox = self.cache.outbox.counts()
+        return report
+
+    # -- push --------------------------------------------------------------------------------
+
+    def push(self, report: SyncReport) -> None:
+        sent: set[str] = set()
+        while True:
+            batch = [i for i in self.cache.outbox.pending() if i.mutation.id not in sent]
+            batch = batch[:MAX_BATCH]
+            if not batch:
+                return
+            self.on_progress(Progress("pushing", pushed=report.pushed))
+            answer = self.client.push([i.mutation for i in batch])
+            for item, result in zip(batch, answer.results, strict=True):
+                sent.add(item.mutation.id)
+                self.replica.record_result(item, result)
+                report.pushed += 1
+                if result.status == MutationStatus.CONFLICT:
+                    report.conflicts += 1
+                elif result.status == MutationStatus.REJECTED:
+                    report.rejected += 1
+                    log.warning("the store rejected an edit (%s %s): %s",
+                                item.mutation.kind, item.mutation.target, result.reason)
+
+    # -- pull --------------------------------------------------------------------------------
+
+    def pull(self, report: SyncReport) -> None:
+        state = self.state
+        progress = Progress("pulling")
+        try:
+            progress.head = int(self.client.status().get("head") or 0) or None
+        except (RemoteError, ValueError, TypeError):
+            progress.head = None
+        self.on_progress(progress)
+        cursor = state.cursor
+        stalls = 0
+        while True:
+            page = self.client.changes(cursor, self.page_size)
+            if state.epoch is not None and page.epoch != state.epoch:
+                raise EpochChanged(f"epoch {state.epoch} became {page.epoch}", page.epoch)
+            if page.more and page.next_cursor == cursor:
+                stalls += 1  # a page served again, or a store that is stuck
+                if stalls >= self.client.retry.attempts:
+                    raise CursorStuck(
+                        "the server's change feed is not advancing (the same cursor came back "
+                        f"{stalls} times); the sync stopped rather than loop. Tell the "
+                        "store's administrator."
+                    )
+                continue
+            stalls = 0
+            applied = self.replica.apply(page.changes)
+            flush_to_disk(self.cache.root)  # the page is on disk before the cursor moves on
+            state.epoch, state.cursor = page.epoch, page.next_cursor
+            state.save(self.cache.root)
+            report.applied.add(applied)
+            report.pages += 1
+            progress.changes = report.applied.changes
+            progress.seq = max([progress.seq] + [c.get("seq", 0) for c in page.changes
+                                                 if isinstance(c, dict) and isinstance(c.get("seq"), int)])
+            self.on_progress(progress)
+            if not page.more:
+                return
+            cursor = page.next_cursor
+
+    def _scope(self, report: SyncReport) -> None:
+        """Customers that joined the agent's scope are fetched; those that left are dropped
+        (after their pending edits were pushed, which `run` did first)."""
+        for customer_id in dict.fromkeys(report.applied.include):
+            self.fetch(customer_id, report)
+        state = self.state
+        wanted = list(dict.fromkeys(state.evict_later + report.applied.evict))
+        if not wanted:
+            return
+        self.push(report)
+        gone = self.replica.evict(wanted)
+        report.evicted += gone
+        state.evict_later = [c for c in wanted if c not in gone]
+        state.save(self.cache.root)
+
+    def fetch(self, customer_id: str, report: SyncReport | None = None) -> Applied:
+        """Fetch one customer's whole profile (opening a customer not cached yet)."""
+        self.on_progress(Progress("fetching"))
+        snapshot = self.client.profile(customer_id)
+        applied = self.replica.apply([c.model_dump(mode="json") for c in snapshot.changes],
+                                     durable=True)
+        if report is not None:
+            report.applied.add(applied)
+        return applied
+
+
