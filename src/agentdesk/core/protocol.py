@@ -142,3 +142,22 @@ class MutationResults(Wire):
 class ErrorBody(Wire):
     error: str
     detail: str = ""
+    epoch: str = Field(default="", description="The store's epoch (every answer carries it).")
+    merged_into: str = Field(
+        default="", description="404 of a merged customer: the customer it now lives in."
+    )
+
+
+class StoreStatus(Wire):
+    """GET /v1/status: who the store is and how far its change feed goes."""
+
+    epoch: str
+    head: int = Field(description="The store's latest sequence number.")
+    protocol: int = Field(description="PROTOCOL_VERSION the store speaks.")
+
+
+class DigestBody(Wire):
+    """GET /v1/digest: `agentdesk.core.digest.digest` over every live record of the store."""
+
+    epoch: str
+    digest: str
