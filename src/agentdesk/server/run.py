@@ -1,0 +1,140 @@
+"""Running the store: the `agentdesk serve` command, a background `ServerThread`, demo seeding.
+
+The token is a secret: only its sha256 is stored, it is printed once (when the server makes it
+on first start) and never logged (uvicorn's access log shows no headers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from platformdirs import user_data_path
+
+from agentdesk.core import demo
+from agentdesk.server.app import create_app
+from agentdesk.server.sqlite_store import SqliteStore
+from agentdesk.server.store import Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+TOKEN_ENV = "AGENTDESK_SERVER_TOKEN"
+DB_NAME = "store.db"
+DEFAULT_AGENT = "agent"
+
+
+def default_data_dir() -> Path:
+    return user_data_path("agentdesk") / "server"
+
+
+def open_store(data: Path) -> SqliteStore:
+    """The store in `data` (made 0700; the database files are 0600)."""
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data.chmod(0o700)
+    return SqliteStore(data / DB_NAME)
+
+
+def seed_demo(store: Store, **generate_kwargs: Any) -> int:
+    """Load `demo.generate(**generate_kwargs)` in one transaction; returns how many customers."""
+    return store.bulk_load(demo.generate(**generate_kwargs))
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help=f"where the store lives (default {default_data_dir()})")
+    parser.add_argument("--token", default=None,
+                        help=f"accept this bearer token (else ${TOKEN_ENV}; else one is made on first start)")
+    parser.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
+
+
+def serve_main(args: argparse.Namespace) -> int:
+    """`agentdesk serve`: open (or create) the store and serve it until interrupted."""
+    store = open_store(args.data or default_data_dir())
+    try:
+        token = args.token or os.environ.get(TOKEN_ENV)
+        made = False
+        if token:
+            store.add_token(token, DEFAULT_AGENT)
+        elif not store.has_tokens():
+            token, made = secrets.token_urlsafe(32), True
+            store.add_token(token, DEFAULT_AGENT)
+        if args.demo and store.is_empty():
+            started = time.perf_counter()
+            count = seed_demo(store)
+            print(f"Seeded the demo data set: {count} customers in {time.perf_counter() - started:.1f} s.",
+                  flush=True)
+        url = f"http://{args.host}:{args.port}"
+        if made:
+            print("A token was made for this store; it is shown only this once. Connect a desk with:\n"
+                  f"  AGENTDESK_TOKEN={token} agentdesk --remote {url}", flush=True)
+        print(f"Serving the agentdesk store at {url} (Ctrl+C to stop).", flush=True)
+        uvicorn.run(create_app(store), host=args.host, port=args.port, log_level="info",
+                    server_header=False)
+    finally:
+        store.close()
+    return 0
+
+
+class ServerThread:
+    """The store served by uvicorn in a background thread, for tests, benchmarks and demos.
+
+    `with ServerThread(store) as server: httpx.get(server.url + "/v1/status", ...)`. Port 0
+    picks a free port; entering waits until connections are accepted, leaving shuts down.
+    """
+
+    def __init__(self, store: Store, host: str = DEFAULT_HOST, port: int = 0, *,
+                 log_level: str = "warning", access_log: bool = False) -> None:
+        self.store = store
+        self.host = host
+        self.port = port
+        self._config = dict(log_level=log_level, access_log=access_log)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        # log_config=None: leave logging to the host process (and pytest's caplog).
+        config = uvicorn.Config(create_app(self.store), log_config=None, server_header=False,
+                                lifespan="off", **self._config)  # type: ignore[arg-type]
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name=f"agentdesk-server-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the store's server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        self._server = self._thread = None
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
