@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -30,28 +30,60 @@ def test_version_and_help() -> None:
         assert option in help_.stdout
 
 
-def test_demo_uses_its_own_folder_never_the_real_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    real = tmp_path / "real-cache"
-    monkeypatch.setenv("AGENTDESK_CACHE", str(real))
-    cache = open_cache(parser().parse_args(["--demo"]))
-    try:
-        assert cache.root == tmp_path / "data" / "agentdesk" / "demo"
-        assert cache.load_profile(demo.BIG_ID) is not None
-        assert cache.timeline(demo.BIG_ID).total == 10_000
+def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> None:
+    """`--demo` serves the demo store on 127.0.0.1 and syncs from it over HTTP, into the demo
+    folder, never the real cache; two fresh machines end with the same data."""
+    from agentdesk.core.cache import Cache
+    from agentdesk.core.replica import Replica
+
+    digests = []
+    for machine in ("data", "data2"):
+        real = tmp_path / f"real-cache-{machine}"
+        env = {"XDG_DATA_HOME": str(tmp_path / machine), "AGENTDESK_CACHE": str(real)}
+        result = run("sync", "--demo", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "Synced with http://127.0.0.1:" in result.stdout
         assert not real.exists()
-    finally:
-        cache.close()
-    # Deterministic: a second demo folder holds the same data.
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data2"))
-    again = open_cache(parser().parse_args(["--demo"]))
-    try:
-        a = (tmp_path / "data/agentdesk/demo" / "index").glob("*.json")
-        for path in a:
-            twin = tmp_path / "data2/agentdesk/demo/index" / path.name
-            assert json.loads(path.read_text()) == json.loads(twin.read_text())
-    finally:
-        again.close()
+        root = tmp_path / machine / "agentdesk" / "demo"
+        assert (root / "sync.json").exists()
+        with Cache.open(root) as cache:
+            assert cache.load_profile(demo.BIG_ID) is not None
+            assert cache.timeline(demo.BIG_ID).total == 10_000
+            digests.append(Replica(cache).digest())
+        again = run("sync", "--demo", env=env)
+        assert again.returncode == 0 and "0 changes applied" in again.stdout
+    assert digests[0] == digests[1]
+
+
+def test_sync_without_a_store_or_with_one_down_fails_clearly(tmp_path: Path) -> None:
+    env = {"AGENTDESK_CONFIG": str(tmp_path / "none.toml"), "AGENTDESK_REMOTE": ""}
+    result = run("sync", "--cache", str(tmp_path / "c"), env=env)
+    assert result.returncode == 2 and "no store configured" in result.stderr
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "never-shown-token-123456"
+    result = run("sync", "--cache", str(tmp_path / "c"), "--remote", f"http://127.0.0.1:{port}",
+                 env={**env, "AGENTDESK_TOKEN": token})
+    assert result.returncode == 1
+    assert "cannot reach the server" in result.stderr and "connection refused" in result.stderr
+    assert token not in result.stderr + result.stdout
+
+
+def test_config_shows_and_sets_with_the_token_masked(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    token = "secret-token-abcdefghij"
+    env = {"AGENTDESK_CONFIG": str(config), "AGENTDESK_TOKEN": token}
+    result = run("config", "--remote", "https://desk.example.com", "--token-from-env", env=env)
+    assert result.returncode == 0, result.stderr
+    assert str(config) in result.stdout and "https://desk.example.com" in result.stdout
+    assert token not in result.stdout
+    assert (config.stat().st_mode & 0o777) == 0o600
+    assert (config.parent.stat().st_mode & 0o777) == 0o700
+    loaded = load_config(config)
+    assert loaded.remote == "https://desk.example.com" and loaded.token == token
+    shown = run("config", env={"AGENTDESK_CONFIG": str(config), "AGENTDESK_TOKEN": ""})
+    assert "from config file" in shown.stdout and token not in shown.stdout
 
 
 def test_cache_location_from_env_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,8 @@
 """User configuration: a TOML file in the user config dir (no UI imports).
 
+    remote = "https://desk.example.com"   # the store to sync with (or --remote, AGENTDESK_REMOTE)
+    token = "..."                  # its bearer token (or AGENTDESK_TOKEN); file kept 0600
+    sync_interval = 60             # seconds between background syncs
     author = "Sam Rivera"          # shown on notes you write
     [keymap]                       # remap any binding by its id (see the help screen, ?)
     "profile.new_note" = "a"
@@ -9,6 +12,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -24,6 +28,38 @@ class Config:
     path: Path
     author: str = ""
     keymap: dict[str, str] = field(default_factory=dict)
+    remote: str = ""
+    token: str = field(default="", repr=False)
+    sync_interval: float = 60.0
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where to sync from. The token is kept out of repr, logs and error messages."""
+
+    url: str
+    token: str = field(repr=False)
+    verify: bool = True
+
+    @property
+    def masked_token(self) -> str:
+        return mask(self.token)
+
+
+def mask(token: str) -> str:
+    if not token:
+        return "(not set)"
+    return f"{token[:3]}…{len(token)} characters" if len(token) > 8 else "********"
+
+
+def remote_from(config: Config, url: str | None = None) -> Remote | None:
+    """--remote, else $AGENTDESK_REMOTE, else the config file; token from $AGENTDESK_TOKEN,
+    else the config file. None when no store is configured (the desk works from its cache)."""
+    url = url or os.environ.get("AGENTDESK_REMOTE") or config.remote
+    if not url:
+        return None
+    token = os.environ.get("AGENTDESK_TOKEN") or config.token
+    return Remote(url=url, token=token)
 
 
 def config_path() -> Path:
@@ -47,13 +83,55 @@ def load_config(path: Path | None = None) -> Config:
         default_author = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name is not an error
         default_author = ""
-    return Config(path=path, author=str(data.get("author", default_author)), keymap=dict(keymap))
+    try:
+        interval = float(data.get("sync_interval", 60))
+    except (TypeError, ValueError):
+        raise SystemExit(f"agentdesk: sync_interval in {path} must be a number of seconds") from None
+    return Config(
+        path=path,
+        author=str(data.get("author", default_author)),
+        keymap=dict(keymap),
+        remote=str(data.get("remote", "")),
+        token=str(data.get("token", "")),
+        sync_interval=max(5.0, interval),
+    )
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def save_settings(path: Path, **settings: object) -> None:
+    """Set top-level keys in the config file, keeping the rest. Written 0600 (it may hold a
+    token), atomically."""
+    from agentdesk.core.storage import atomic_write_bytes, make_private_dir
+
+    data: dict = {}
+    if path.exists():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data.update({k: v for k, v in settings.items() if v is not None})
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for name, table in data.items():
+        if isinstance(table, dict):
+            lines.append(f"\n[{name}]")
+            lines += [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in table.items()]
+    make_private_dir(path.parent)
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
 
 
 def default_cache_dir() -> Path:
     """AGENTDESK_CACHE, else the platform's user data dir."""
     override = os.environ.get("AGENTDESK_CACHE")
     return Path(override).expanduser() if override else user_data_path(APP) / "cache"
+
+
+def demo_server_dir() -> Path:
+    """The demo store's own folder (the desk's `--demo` serves it on 127.0.0.1)."""
+    return user_data_path(APP) / "demo-server"
 
 
 def demo_cache_dir() -> Path:
