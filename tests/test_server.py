@@ -625,3 +625,24 @@ sys.exit(run.serve_main(args))
     store = open_store(tmp_path / "srv")
     assert store.check_token(token) is not None and store.has_tokens()
     store.close()
+
+
+def test_feed_page_is_served_fast(tmp_path: Path) -> None:
+    """The feed is built from stored JSON text: a page of 1000 must not cost a parse per record."""
+    import time
+
+    store = open_store(tmp_path / "srv")
+    store.add_token(TOKEN, "alice")
+    seed_demo(store, customers=100, big_entries=3000)
+    with ServerThread(store) as server, httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        client.get("/v1/changes", params={"limit": 1000})  # warm up
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            r = client.get("/v1/changes", params={"limit": 1000})
+            times.append(time.perf_counter() - started)
+            assert r.status_code == 200 and len(r.json()["changes"]) == 1000
+    store.close()
+    # ~8 ms measured; generous so a slow CI machine does not fail it.
+    assert sorted(times)[3] < 0.1, times
