@@ -646,3 +646,11 @@ def test_feed_page_is_served_fast(tmp_path: Path) -> None:
     store.close()
     # ~8 ms measured; generous so a slow CI machine does not fail it.
     assert sorted(times)[3] < 0.1, times
+
+
+def test_server_imports_no_ui() -> None:
+    code = ("import sys, agentdesk.server.run, agentdesk.server.app; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') "
+            "or m.startswith('agentdesk.ui')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
