@@ -35,6 +35,7 @@ from agentdesk.core.models import (
     ContactPoint,
     Customer,
     Note,
+    new_id,
     Profile,
     TimelineEntry,
     utcnow,
@@ -410,6 +411,33 @@ class Cache:
             for i in self.outbox.items(customer_id)
         ]
 
+    def resolve(self, mutation_id: str, *, keep: bool) -> None:
+        """The agent's answer to a conflicting or rejected edit.
+
+        keep: send the agent's values again (for a conflict: on top of the store's current
+        version, so it applies this time); otherwise discard the edit (the local copy already
+        shows the store's version).
+        """
+        self._require_writable()
+        item = next((i for i in self.outbox.items() if i.mutation.id == mutation_id), None)
+        if item is None:
+            raise CacheError("That edit is no longer waiting.")
+        if not keep:
+            self.outbox.discard(mutation_id)
+            return
+        if item.status == "conflict":
+            new = mutations.reapply(item.mutation, item.current, item.revision, item.conflicts)
+        else:
+            new = item.mutation.model_copy(update={"id": new_id("mut")})
+        path = self.folder(new.customer_id) / "profile.json"
+        with self.write_lock:
+            self.outbox.replace(mutation_id, new)
+            tables = AtomicJSONStorage(path).read() or {}
+            if t.customer(tables):
+                mutations.apply(tables, new)
+                AtomicJSONStorage(path).write(tables)
+                self._write_index_rows({new.customer_id: IndexRow.of_tables(tables)}, durable=True)
+
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
         note = Note(text=text, author=author)
         data = note.model_dump(mode="json")
@@ -444,18 +472,21 @@ class Cache:
         self._edit(customer_id, build)
 
     def update_details(
-        self, customer_id: str, *, name: str, company: str, contacts: list[ContactPoint]
+        self, customer_id: str, *, name: str, company: str, contacts: list[ContactPoint],
+        base: Profile | None = None,
     ) -> Profile:
         """Save the edit-contact form: name, company and the whole list of contact points.
 
         Values are validated (pydantic, e-mail and phone checks) before anything is written:
         an invalid value raises and the cache is untouched. Only what changed is queued, one
-        mutation per record, so the store can merge it with edits made elsewhere.
+        mutation per record, so the store can merge it with edits made elsewhere. `base` is the
+        profile the form was opened on: a field the agent left alone is not "changed back" if a
+        sync updated it meanwhile.
         """
         checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
 
         def build(tables: Tables) -> list[Mutation]:
-            old = t.customer(tables) or {}
+            old = base.customer.model_dump(mode="json") if base else (t.customer(tables) or {})
             Customer.model_validate({**old, "name": name, "company": company})
             changed = {k: v for k, v in (("name", name), ("company", company)) if old.get(k) != v}
             out: list[Mutation] = []
@@ -465,18 +496,20 @@ class Cache:
                     {"set": changed, "base": {k: old.get(k) for k in changed}},
                     t.revision_of(tables, "customer", customer_id),
                 ))
-            before = {d["id"]: d for d in t.docs(tables, "contacts")}
+            before = {d["id"]: d for d in (
+                [c.model_dump(mode="json") for c in base.contacts] if base
+                else t.docs(tables, "contacts"))}
             for point in checked:
                 doc = point.model_dump(mode="json")
-                base = before.pop(point.id, None)
-                if base != doc:
+                was = before.pop(point.id, None)
+                if was != doc:
                     out.append(mutations.make(
                         MutationKind.CONTACT_UPSERT, customer_id, point.id,
-                        {"set": doc, "base": base}, t.revision_of(tables, "contact", point.id),
+                        {"set": doc, "base": was}, t.revision_of(tables, "contact", point.id),
                     ))
-            for gone_id, base in before.items():
+            for gone_id, was in before.items():
                 out.append(mutations.make(
-                    MutationKind.CONTACT_DELETE, customer_id, gone_id, {"base": base},
+                    MutationKind.CONTACT_DELETE, customer_id, gone_id, {"base": was},
                     t.revision_of(tables, "contact", gone_id),
                 ))
             return out

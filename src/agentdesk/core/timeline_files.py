@@ -117,6 +117,17 @@ class Timeline:
             self._chunks.popitem(last=False)
         return entries
 
+    def position_of(self, at: datetime, entry_id: str) -> int:
+        """Where an entry (by time and id) is now, or where it would be: to keep the agent's
+        place when the timeline changes under them."""
+        lasts = [(_time(a), i) for a, i in self.summary.chunk_last]
+        if not lasts:
+            return 0
+        chunk = min(bisect_left(lasts, (at, entry_id)), len(lasts) - 1)
+        keys = [(e.at, e.id) for e in self.chunk(chunk)]
+        return sum(self.summary.chunk_sizes[:chunk]) + min(bisect_left(keys, (at, entry_id)),
+                                                          max(0, len(keys) - 1))
+
     def locate(self, position: int) -> tuple[int, int]:
         """(chunk, offset) of the entry at `position` in the whole timeline."""
         for chunk, size in enumerate(self.summary.chunk_sizes):

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from agentdesk.config import Config
+from agentdesk.config import Config, Remote
 from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.models import Profile
 from agentdesk.core.search import CustomerIndex
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
 from agentdesk.ui.search import SearchScreen
+from agentdesk.ui.sync_bar import SyncBar, SyncView
+
+if TYPE_CHECKING:
+    from agentdesk.core.sync import Progress, SyncEngine, SyncReport
 
 
 class AgentDesk(App):
@@ -27,15 +35,21 @@ class AgentDesk(App):
         Binding("slash", "search", "Search", id="app.search"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
+        Binding("r", "sync", "Sync", id="app.sync"),
     ]
 
-    def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None) -> None:
+    def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
+                 remote: Remote | None = None) -> None:
         super().__init__()
         self.cache = cache
         self.config = config
         self.author = config.author
         self.start_customer = customer_id
         self.index: CustomerIndex | None = None
+        self.remote = remote
+        self.sync_view = SyncView(configured=remote is not None, read_only=cache.read_only)
+        self._engine: SyncEngine | None = None
+        self._sync_lock = threading.Lock()
         self.set_keymap(config.keymap)
 
     def on_mount(self) -> None:
@@ -46,6 +60,97 @@ class AgentDesk(App):
             self.open_customer(customer_id)
         # After the first paint: the index load must not compete with it for the interpreter.
         self.call_after_refresh(self.load_index)
+        if self.remote is not None and not self.cache.read_only:
+            self.call_after_refresh(self.action_sync)
+            self.set_interval(self.config.sync_interval, self.action_sync)
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def set_sync_view(self, view: SyncView) -> None:
+        """Show a new sync state on every screen's status line."""
+        self.sync_view = view
+        for screen in self.screen_stack:
+            for bar in screen.query(SyncBar):
+                bar.show(view, getattr(screen, "changes_since_open", 0))
+
+    def action_sync(self) -> None:
+        """Sync now (also every sync_interval seconds). A sync under way is not doubled."""
+        if self.remote is None:
+            self.notify("No store configured: this desk works from its cache only "
+                        "(see `agentdesk config`).", timeout=4)
+            return
+        if self.cache.read_only or self._sync_lock.locked():
+            return
+        self.run_sync()
+
+    @work(thread=True, group="sync")
+    def run_sync(self) -> None:
+        """One sync in a thread: the desk keeps answering keys while it runs."""
+        if not self._sync_lock.acquire(blocking=False):
+            return
+        try:
+            self._run_sync()
+        finally:
+            self._sync_lock.release()
+
+    def _run_sync(self) -> None:
+        from agentdesk.core.remote import Offline, RemoteClient, RemoteError
+        from agentdesk.core.sync import SyncEngine, SyncState
+
+        assert self.remote is not None
+        if self._engine is None:
+            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify)
+            self._engine = SyncEngine(self.cache, client, on_progress=self._progress_from_thread)
+        first = SyncState.load(self.cache.root).cursor is None
+        self.call_from_thread(self.set_sync_view, replace(
+            self.sync_view, syncing=True, first=first, progress=None, changes=0))
+        try:
+            report = self._engine.run()
+        except RemoteError as error:
+            counts = self.cache.outbox.counts()
+            self.call_from_thread(self.set_sync_view, replace(
+                self.sync_view, syncing=False, online=not isinstance(error, Offline),
+                error=str(error), pending=counts.pending, rejected=counts.rejected,
+                conflicts=counts.conflicts))
+            self.call_from_thread(self._after_sync, None)
+            return
+        self.call_from_thread(self._after_sync, report)
+
+    def _progress_from_thread(self, progress: Progress) -> None:
+        self.call_from_thread(self.set_sync_view, replace(
+            self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes))
+
+    def _after_sync(self, report: SyncReport | None) -> None:
+        if report is not None:
+            counts = report.outbox
+            self.set_sync_view(replace(
+                self.sync_view, syncing=False, online=True, error="",
+                last_success=datetime.now().astimezone().strftime("%H:%M"),
+                pending=counts.pending, rejected=counts.rejected, conflicts=counts.conflicts,
+                progress=None))
+        self.apply_sync(report)
+
+    def apply_sync(self, report: SyncReport | None) -> None:
+        """Bring open screens up to date with what a sync changed, in place."""
+        if report is None:
+            for screen in self.screen_stack:
+                if isinstance(screen, ProfileScreen):
+                    screen.refresh_unsynced()
+            return
+        applied = report.applied
+        for screen in list(self.screen_stack):
+            if isinstance(screen, ProfileScreen):
+                screen.sync_changed(applied.customers.get(screen.customer_id, 0),
+                                    removed=screen.customer_id in applied.removed
+                                    or screen.customer_id in report.evicted,
+                                    merged_into=applied.merged.get(screen.customer_id))
+            elif isinstance(screen, EmptyScreen) and screen is self.screen:
+                customer_id = self.cache.start_customer_id()
+                if customer_id is not None:
+                    self.pop_screen()
+                    self.open_customer(customer_id)
+        if applied.changes or report.evicted:
+            self.load_index()
 
     @work(thread=True, exclusive=True, group="index")
     def load_index(self) -> None:
@@ -97,5 +202,7 @@ class AgentDesk(App):
             yield SystemCommand("Timeline: previous conversation", "Jump to the previous conversation's start",
                                 lambda: screen.query_one("#timeline").action_conversation(-1))
             yield SystemCommand("Back", "Return to the previous profile", screen.action_back)
+        yield SystemCommand("Sync now", "Push pending edits and pull changes from the store",
+                            self.action_sync)
         yield SystemCommand("Quit", "Quit agentdesk", self.action_quit)
         yield from super().get_system_commands(screen)

@@ -14,6 +14,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from agentdesk.core.models import ConversationStatus, Profile
+from agentdesk.core.outbox import OutboxItem
 from agentdesk.ui import safe
 
 STATUS_MARK = {
@@ -70,6 +71,8 @@ class DetailsPanel(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
+        yield Label("Unsynced edits", classes="section-title", id="unsynced-title")
+        yield SectionList(id="unsynced")
         yield Label("Contact", classes="section-title")
         yield SectionList(id="contacts")
         yield Label("Conversations", classes="section-title")
@@ -78,6 +81,16 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         yield SectionList(id="relationships")
         yield Label("Details", classes="section-title")
         yield NoteList(id="notes")
+
+    def show_unsynced(self, items: list[OutboxItem]) -> None:
+        """Edits not confirmed by the store; the section is hidden when there are none."""
+        from agentdesk.ui.unsynced import describe
+
+        self.query_one("#unsynced-title").display = bool(items)
+        unsynced = self.query_one("#unsynced", SectionList)
+        unsynced.display = bool(items)
+        unsynced.clear_options()
+        unsynced.add_options([Option(describe(i), id=i.mutation.id) for i in items])
 
     def show(self, profile: Profile, names: dict[str, str]) -> None:
         """Fill every section from `profile`; `names` gives related customers' current names."""

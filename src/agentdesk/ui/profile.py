@@ -15,7 +15,9 @@ from agentdesk.core.storage import CacheError
 from agentdesk.ui import safe
 from agentdesk.ui.details import DetailsPanel, NoteList, SectionList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, DetailsEdit, NoteForm
+from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
+from agentdesk.ui.unsynced import ResolveScreen
 
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
@@ -45,6 +47,7 @@ class ProfileScreen(Screen):
         self.profile: Profile | None = None
         self.timeline: Timeline | None = None
         self._shown_once = False
+        self.changes_since_open = 0  # shown on the sync line
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -53,6 +56,7 @@ class ProfileScreen(Screen):
             with Vertical(id="timeline-pane"):
                 yield Static(id="timeline-title")
                 yield TimelineView(id="timeline")
+        yield SyncBar()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,12 +86,49 @@ class ProfileScreen(Screen):
         self.query_one(TimelineView).show(self.timeline, profile.conversations)
         self._show_title()
 
+    def refresh_unsynced(self) -> None:
+        items = self.cache.outbox.items(self.customer_id) if not self.cache.read_only else []
+        self.query_one(DetailsPanel).show_unsynced(items)
+
+    def sync_changed(self, count: int, *, removed: bool = False,
+                     merged_into: str | None = None) -> None:
+        """A sync changed this customer: update in place, keeping the agent's place."""
+        if merged_into:
+            self.notify("This customer was merged into another one; showing that one.", timeout=5)
+            self.customer_id = merged_into
+            self.reload()
+            return
+        if removed:
+            message = Text(" This customer was removed from the store (or left your scope): ",
+                           style="bold")
+            message.append_text(safe.line(self.customer_id))
+            self.query_one("#topbar", TopBar).update(message)
+            return
+        if not count:
+            self.refresh_unsynced()
+            return
+        self.changes_since_open += count
+        loaded = self.cache.open_profile(self.customer_id)
+        if loaded is None:
+            return
+        lists = {w.id: w.highlighted for w in self.query(SectionList)}
+        self.profile, self.timeline = loaded
+        self._show_profile()
+        for widget in self.query(SectionList):
+            if lists.get(widget.id) is not None and widget.option_count:
+                widget.highlighted = min(lists[widget.id], widget.option_count - 1)
+        self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
+        self._show_title()
+        for bar in self.query(SyncBar):
+            bar.show(self.app.sync_view, self.changes_since_open)  # type: ignore[attr-defined]
+
     def _show_profile(self) -> None:
         assert self.profile is not None
         names = {}
         for rel in self.profile.relationships:
             names[rel.customer_id] = self.app.customer_name(rel.customer_id) or rel.name  # type: ignore[attr-defined]
         self.query_one(DetailsPanel).show(self.profile, names)
+        self.refresh_unsynced()
         bar = Text()
         bar.append(" agentdesk ", style="bold reverse")
         bar.append(" ")
@@ -150,6 +191,29 @@ class ProfileScreen(Screen):
             self.action_edit_contact()
         elif list_id == "notes":
             self._edit_note(option_id)
+        elif list_id == "unsynced":
+            self._resolve(option_id)
+
+    def _resolve(self, mutation_id: str) -> None:
+        item = next((i for i in self.cache.outbox.items(self.customer_id)
+                     if i.mutation.id == mutation_id), None)
+        if item is None or item.status == "pending" or self._refuse_if_read_only():
+            return
+
+        def answer(keep: bool | None) -> None:
+            if keep is None:
+                return
+            try:
+                self.cache.resolve(mutation_id, keep=keep)
+            except CacheError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self.profile = self.cache.load_profile(self.customer_id) or self.profile
+            self._show_profile()
+            if keep:
+                self.app.action_sync()  # type: ignore[attr-defined]
+
+        self.app.push_screen(ResolveScreen(item), answer)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
@@ -198,12 +262,15 @@ class ProfileScreen(Screen):
         if self.profile is None or self._refuse_if_read_only():
             return
 
+        opened_on = self.profile
+
         def save(edit: DetailsEdit | None) -> None:
             if edit is not None:
                 self._save(lambda: self.cache.update_details(
-                    self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts))
+                    self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts,
+                    base=opened_on))
 
-        self.app.push_screen(ContactForm(self.profile), save)
+        self.app.push_screen(ContactForm(opened_on), save)
 
     def _save(self, write) -> None:  # type: ignore[no-untyped-def]
         """Write to the cache; a failure is shown and nothing is half-saved.
@@ -218,7 +285,9 @@ class ProfileScreen(Screen):
             return
         if hasattr(result, "customer"):  # details edited: the search index must follow
             self.app.index_changed(result)  # type: ignore[attr-defined]
-        self.notify("Saved (local change, not yet synced).", timeout=3)
+        self.notify("Saved here; sent to the store on the next sync.", timeout=3)
+        if getattr(self.app, "remote", None) is not None:
+            self.app.action_sync()  # type: ignore[attr-defined]
 
 
 class EmptyScreen(Screen):
@@ -240,6 +309,7 @@ class EmptyScreen(Screen):
                        "or when another cache folder is chosen with --cache DIR or AGENTDESK_CACHE.\n\n")
         message.append("?  help    q  quit", style="dim")
         yield Static(message, id="empty-message")
+        yield SyncBar()
         yield Footer()
 
 

@@ -119,6 +119,25 @@ class TimelineView(ScrollView, can_focus=True):
             self._width = 0
         self.refresh()
 
+    def replace(self, timeline: Timeline, conversations: list[Conversation]) -> None:
+        """Show a newer version of the same timeline (a sync changed it) without moving the
+        agent: the entry at the top stays at the top; at the bottom, stay at the bottom."""
+        old = self._timeline
+        top = self.top_entry() if old is not None and self._heights else None
+        if top is None or self.scroll_offset.y >= self.max_scroll_y:
+            self.show(timeline, conversations)
+            return
+        position, header = top
+        chunk, offset = old.locate(position)
+        entry = old.chunk(chunk)[offset]
+        delta = self.scroll_offset.y - self.entry_y(position, header)
+        self.show(timeline, conversations)
+        self._end_pending = False
+        self._reset_layout(self._content_width())
+        new_position = timeline.position_of(entry.at, entry.id)
+        self.scroll_to(y=self.entry_y(new_position, header) + delta, animate=False,
+                       immediate=True)
+
     @property
     def total(self) -> int:
         return self._timeline.total if self._timeline else 0

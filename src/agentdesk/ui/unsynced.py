@@ -1,0 +1,98 @@
+"""Edits the store has not confirmed, shown on the profile they belong to.
+
+Pending edits are listed quietly; a conflict shows the agent's value next to the store's
+(which is what the profile now shows), a rejected edit shows the store's reason. Enter on
+either asks: keep mine (send again) or discard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
+from agentdesk.core.protocol import MutationKind
+from agentdesk.ui import safe
+
+WHAT = {
+    MutationKind.NOTE_ADD: "note added",
+    MutationKind.NOTE_EDIT: "note edited",
+    MutationKind.NOTE_DELETE: "note deleted",
+    MutationKind.CUSTOMER_UPDATE: "customer edited",
+    MutationKind.CONTACT_UPSERT: "contact saved",
+    MutationKind.CONTACT_DELETE: "contact removed",
+}
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("text") or value.get("name") or ""
+    text = str(value if value is not None else "(none)")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _mine(item: OutboxItem) -> dict[str, Any]:
+    data = item.mutation.data
+    if item.mutation.kind == MutationKind.NOTE_ADD:
+        return {"text": data.get("text", "")}
+    return dict(data.get("set") or {})
+
+
+def describe(item: OutboxItem) -> Text:
+    """One list entry for an unconfirmed edit (data shown literally)."""
+    m = item.mutation
+    text = Text()
+    if item.status == CONFLICT:
+        text.append("⚠ conflict ", style="bold yellow")
+        text.append(WHAT.get(m.kind, m.kind.value), style="bold")
+        mine, theirs = _mine(item), item.current or {}
+        for name in item.conflicts or list(mine):
+            text.append(f"\n  {name}: yours ", style="dim")
+            text.append_text(safe.line(_short(mine.get(name, mine))))
+            text.append(" · store ", style="dim")
+            text.append_text(safe.line(_short(theirs.get(name) if theirs else None)))
+        text.append("\n  enter: keep mine or discard", style="dim italic")
+    elif item.status == REJECTED:
+        text.append("✗ rejected ", style="bold red")
+        text.append(WHAT.get(m.kind, m.kind.value), style="bold")
+        mine = _mine(item)
+        if mine:
+            text.append(" ")
+            text.append_text(safe.line(_short(next(iter(mine.values())) if len(mine) == 1 else mine)))
+        text.append("\n  ")
+        text.append_text(safe.line(item.reason or "rejected by the store", "italic"))
+        text.append("\n  enter: send again or discard", style="dim italic")
+    else:
+        text.append("… pending ", style="dim")
+        text.append(WHAT.get(m.kind, m.kind.value), style="dim")
+    return text
+
+
+class ResolveScreen(ModalScreen[bool | None]):
+    """Keep mine (send again) or discard an edit the store did not take."""
+
+    HELP_GROUP = "Conflicting or rejected edit"
+    BINDINGS = [
+        Binding("k", "answer(True)", "Keep mine", id="resolve.keep"),
+        Binding("d", "answer(False)", "Discard mine", id="resolve.discard"),
+        Binding("escape", "answer(None)", "Cancel", id="resolve.cancel"),
+    ]
+
+    def __init__(self, item: OutboxItem) -> None:
+        super().__init__()
+        self.item = item
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Static(describe(self.item))
+            yield Static(Text("k: keep mine (send again)   d: discard mine   esc: later",
+                              style="dim"))
+
+    def action_answer(self, answer: bool | None) -> None:
+        self.dismiss(answer)
