@@ -14,9 +14,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from agentdesk.core.protocol import (
     API_PREFIX,
@@ -27,6 +28,8 @@ from agentdesk.core.protocol import (
     SearchResults,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 
 class RemoteError(Exception):
     """The store could not be used; the message says why."""
@@ -34,6 +37,10 @@ class RemoteError(Exception):
 
 class Offline(RemoteError):
     """The store could not be reached (after retries)."""
+
+
+class NotFound(RemoteError):
+    """The store does not have what was asked for (404): e.g. an erased or merged customer."""
 
 
 class AuthError(RemoteError):
@@ -176,7 +183,8 @@ class RemoteClient:
             )
         if status >= 400:
             reason = _error_text(response) or response.reason_phrase
-            raise RemoteError(f"{what}: the server answered {status}: {reason}")
+            error = NotFound if status == 404 else RemoteError
+            raise error(f"{what}: the server answered {status}: {reason}")
         try:
             return response.json()
         except (ValueError, json.JSONDecodeError):
@@ -212,23 +220,37 @@ class RemoteClient:
     def profile(self, customer_id: str) -> ProfileSnapshot:
         body = self._request("GET", f"/customers/{_quote(customer_id)}",
                              what=f"fetching customer {customer_id}")
-        return ProfileSnapshot.model_validate(body)
+        return _parse(ProfileSnapshot, body, f"fetching customer {customer_id}")
 
     def search(self, query: str, limit: int = 20) -> SearchResults:
         body = self._request("GET", "/search", what="searching the server",
                              params={"q": query, "limit": limit})
-        return SearchResults.model_validate(body)
+        return _parse(SearchResults, body, "searching the server")
 
     def push(self, batch: list[Mutation]) -> MutationResults:
         payload = {"mutations": [m.model_dump(mode="json") for m in batch]}
         body = self._request("POST", "/mutations", what="sending edits", json=payload)
-        results = MutationResults.model_validate(body)
+        results = _parse(MutationResults, body, "sending edits")
         if [r.id for r in results.results] != [m.id for m in batch]:
             raise RemoteError("sending edits: the server answered for other edits than sent")
         return results
 
     def digest(self) -> dict[str, Any]:
         return dict(self._request("GET", "/digest", what="asking the server's digest"))
+
+
+def _parse(model: type[M], body: Any, what: str) -> M:
+    """An answer as its wire model; one that is valid JSON of another shape is a RemoteError
+    like every other failure (the message names the field, never the values sent)."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ())) or "answer"
+        raise RemoteError(
+            f"{what}: the server sent an answer this desk does not understand "
+            f"({where}: {first.get('msg', 'invalid')})"
+        ) from None
 
 
 def _quote(value: str) -> str:
