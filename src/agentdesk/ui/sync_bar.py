@@ -58,32 +58,26 @@ class SyncBar(Horizontal):
 
 
 def render(view: SyncView, new_here: int = 0) -> Text:
+    """State first, then what waits for the agent, then the details (which may be cut off)."""
     text = Text(" ")
     if not view.configured:
         text.append("○ local cache only", style="dim")
         text.append(" (no store configured: see agentdesk config)", style="dim")
-    elif view.read_only:
+        return text
+    if view.read_only:
         text.append("○ read-only: the other agentdesk on this cache syncs it", style="dim")
-    elif view.syncing:
-        label = "⟳ first sync" if view.first else "⟳ syncing"
-        text.append(label, style="bold")
-        if view.progress is not None:
-            text.append(f" {view.progress:4.0%}")
+        return text
+    if view.syncing:
+        text.append("⟳ first sync" if view.first else "⟳ syncing", style="bold")
         text.append(f" · {view.changes:,} changes")
     elif view.online is False:
         text.append("● offline", style="bold")
-        if view.error:
-            text.append(": ")
-            text.append_text(safe.line(view.error))
     elif view.error:
-        text.append("▲ sync failed: ", style="bold")
-        text.append_text(safe.line(view.error))
+        text.append("▲ sync failed", style="bold")
     elif view.online:
         text.append("● online", style="bold")
     else:
         text.append("○ not synced yet", style="dim")
-    if view.configured and not view.syncing and view.last_success:
-        text.append(f" · synced {view.last_success}", style="dim")
     if new_here:
         text.append(f" · {new_here:,} new here since opened")
     if view.pending:
@@ -93,4 +87,9 @@ def render(view: SyncView, new_here: int = 0) -> Text:
                     style="bold")
     if view.rejected:
         text.append(f" · {view.rejected} rejected", style="bold")
+    if not view.syncing and view.last_success:
+        text.append(f" · synced {view.last_success}", style="dim")
+    if view.error and not view.syncing:
+        text.append(" · ")
+        text.append_text(safe.line(view.error))
     return text

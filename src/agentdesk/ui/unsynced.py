@@ -49,28 +49,29 @@ def describe(item: OutboxItem) -> Text:
     m = item.mutation
     text = Text()
     if item.status == CONFLICT:
-        text.append("⚠ conflict ", style="bold yellow")
-        text.append(WHAT.get(m.kind, m.kind.value), style="bold")
+        text.append("⚠ conflict", style="bold yellow")
+        text.append(f" · {WHAT.get(m.kind, m.kind.value)}", style="bold")
         mine, theirs = _mine(item), item.current or {}
         for name in item.conflicts or list(mine):
-            text.append(f"\n  {name}: yours ", style="dim")
+            text.append(f"\n  {name}", style="italic")
+            text.append("\n    yours ", style="dim")
             text.append_text(safe.line(_short(mine.get(name, mine))))
-            text.append(" · store ", style="dim")
+            text.append("\n    store ", style="dim")
             text.append_text(safe.line(_short(theirs.get(name) if theirs else None)))
         text.append("\n  enter: keep mine or discard", style="dim italic")
     elif item.status == REJECTED:
-        text.append("✗ rejected ", style="bold red")
-        text.append(WHAT.get(m.kind, m.kind.value), style="bold")
+        text.append("✗ rejected", style="bold red")
+        text.append(f" · {WHAT.get(m.kind, m.kind.value)}", style="bold")
         mine = _mine(item)
         if mine:
-            text.append(" ")
+            text.append("\n    yours ", style="dim")
             text.append_text(safe.line(_short(next(iter(mine.values())) if len(mine) == 1 else mine)))
-        text.append("\n  ")
+        text.append("\n    why   ", style="dim")
         text.append_text(safe.line(item.reason or "rejected by the store", "italic"))
         text.append("\n  enter: send again or discard", style="dim italic")
     else:
-        text.append("… pending ", style="dim")
-        text.append(WHAT.get(m.kind, m.kind.value), style="dim")
+        text.append("… pending", style="dim")
+        text.append(f" · {WHAT.get(m.kind, m.kind.value)}", style="dim")
     return text
 
 
