@@ -93,14 +93,60 @@ class AgentDesk(App):
         finally:
             self._sync_lock.release()
 
-    def _run_sync(self) -> None:
-        from agentdesk.core.remote import Offline, RemoteClient, RemoteError
-        from agentdesk.core.sync import SyncEngine, SyncState
+    def _sync_engine(self, interactive: bool = False) -> SyncEngine:
+        """The engine for background syncs, or one whose client gives up quickly (searches
+        and fetches the agent is waiting for)."""
+        from agentdesk.core.remote import RemoteClient, RetryPolicy
+        from agentdesk.core.sync import SyncEngine
 
         assert self.remote is not None
+        if interactive:
+            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify,
+                                  timeout=5.0, retry=RetryPolicy(attempts=2, base=0.2))
+            return SyncEngine(self.cache, client)
         if self._engine is None:
             client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify)
             self._engine = SyncEngine(self.cache, client, on_progress=self._progress_from_thread)
+        return self._engine
+
+    @work(thread=True, exclusive=True, group="remote-search")
+    def search_remote(self, screen: SearchScreen, query: str) -> None:
+        from agentdesk.core.remote import RemoteError
+
+        engine = self._sync_engine(interactive=True)
+        try:
+            hits = engine.client.search(query).hits
+        except RemoteError:
+            return  # offline: the local results stand
+        finally:
+            engine.client.close()
+        rows = [IndexRow(h.id, h.name, h.email, h.phone, h.company) for h in hits]
+        self.call_from_thread(screen.add_remote, query, rows)
+
+    @work(thread=True, group="fetch")
+    def fetch_and_open(self, customer_id: str) -> None:
+        """Open a customer found on the store: fetch and cache its profile first."""
+        from agentdesk.core.remote import RemoteError
+
+        self.call_from_thread(self.notify, "Fetching the customer from the store…", timeout=2)
+        engine = self._sync_engine(interactive=True)
+        try:
+            engine.fetch(customer_id)
+        except RemoteError as error:
+            self.call_from_thread(self.notify, f"Could not fetch the customer: {error}",
+                                  severity="error", markup=False)
+            return
+        finally:
+            engine.client.close()
+        self.call_from_thread(self.open_customer, customer_id)
+        self.call_from_thread(self.load_index)
+
+    def _run_sync(self) -> None:
+        from agentdesk.core.remote import Offline, RemoteError
+        from agentdesk.core.sync import SyncState
+
+        assert self.remote is not None
+        self._engine = self._sync_engine()
         first = SyncState.load(self.cache.root).cursor is None
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, first=first, progress=None, changes=0))

@@ -40,10 +40,12 @@ class ResultList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: list[IndexRow] = []
         self.recent: set[str] = set()
+        self.remote: set[str] = set()  # found on the store, not cached yet
         self.cursor = 0
 
-    def set_rows(self, rows: list[IndexRow], recent: set[str]) -> None:
+    def set_rows(self, rows: list[IndexRow], recent: set[str], remote: set[str] | None = None) -> None:
         self.rows, self.recent, self.cursor = rows, recent, 0
+        self.remote = remote or set()
         self.virtual_size = Size(self.size.width, len(rows))
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
@@ -75,7 +77,7 @@ class ResultList(ScrollView, can_focus=True):
         if index == self.cursor:
             base = base + self.get_component_rich_style("results--cursor")
         dim = base + self.get_component_rich_style("results--dim", partial=True)
-        mark = "• " if row.id in self.recent else "  "
+        mark = "• " if row.id in self.recent else "↓ " if row.id in self.remote else "  "
         segments = [
             Segment(mark, base),
             Segment(f"{clean_line(row.name)[:40]:<40} ", base + Style(bold=True)),
@@ -103,6 +105,9 @@ class SearchScreen(Screen):
     def __init__(self, index: CustomerIndex | None) -> None:
         super().__init__()
         self.index = index
+        self._local: list[IndexRow] = []
+        self._query = ""
+        self._remote_timer = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(" Find a customer: name, e-mail, phone, company or id", style="bold"), id="search-title")
@@ -129,12 +134,33 @@ class SearchScreen(Screen):
             count.update(Text(" Loading the customer index…", style="italic"))
             return None
         result = self.index.search(query)
+        self._local, self._query = result.rows, query
         self.query_one(ResultList).set_rows(result.rows, set(self.index.recent))
         total = f"{result.total:,}{'+' if result.more else ''}"
         shown = f" (showing {len(result.rows)})" if len(result.rows) < result.total else ""
         noun = "customer" if result.total == 1 else "customers"
         count.update(Text(f" {total} {noun}{shown}" + " · • recently viewed", style="dim"))
+        if getattr(self.app, "remote", None) is not None and len(query.strip()) >= 2:
+            if self._remote_timer is not None:
+                self._remote_timer.stop()
+            # Ask the store too, once typing pauses: customers not cached yet can be opened.
+            self._remote_timer = self.set_timer(
+                0.3, lambda: self.app.search_remote(self, query))  # type: ignore[attr-defined]
         return result
+
+    def add_remote(self, query: str, rows: list[IndexRow]) -> None:
+        """Hits from the store for `query`; those not cached are listed after the local ones."""
+        if query != self._query:
+            return  # the agent typed on
+        known = {r.id for r in self._local}
+        extra = [r for r in rows if r.id not in known]
+        if not extra:
+            return
+        self.query_one(ResultList).set_rows(self._local + extra, set(self.index.recent if self.index else []),
+                                            {r.id for r in extra})
+        count = self.query_one("#search-count", Static)
+        count.update(Text(f" {len(self._local):,} cached · {len(extra)} more on the store (↓: fetched "
+                          "when opened) · • recently viewed", style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ResultList).action_open()
@@ -143,5 +169,9 @@ class SearchScreen(Screen):
         self.query_one(ResultList).action_move(step)
 
     def on_result_list_opened(self, event: ResultList.Opened) -> None:
+        remote = event.customer_id in self.query_one(ResultList).remote
         self.app.pop_screen()
-        self.app.open_customer(event.customer_id)  # type: ignore[attr-defined]
+        if remote:
+            self.app.fetch_and_open(event.customer_id)  # type: ignore[attr-defined]
+        else:
+            self.app.open_customer(event.customer_id)  # type: ignore[attr-defined]
