@@ -20,7 +20,7 @@ from agentdesk.core.cache import Cache
 from agentdesk.core.models import utcnow
 from agentdesk.core.outbox import OutboxCounts
 from agentdesk.core.protocol import MAX_BATCH, MutationStatus
-from agentdesk.core.remote import EpochChanged, RemoteClient, RemoteError
+from agentdesk.core.remote import EpochChanged, NotFound, RemoteClient, RemoteError
 from agentdesk.core.replica import Applied, Replica
 from agentdesk.core.storage import atomic_write_json, read_json
 
@@ -41,6 +41,7 @@ class SyncState:
     last_success: str | None = None
     last_error: str = ""
     evict_later: list[str] = field(default_factory=list)
+    fetch_later: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, root: Path) -> SyncState:
@@ -54,6 +55,7 @@ class SyncState:
             last_success=data.get("last_success"),
             last_error=str(data.get("last_error", "")),
             evict_later=list(data.get("evict_later", [])),
+            fetch_later=list(data.get("fetch_later", [])),
         )
 
     def save(self, root: Path) -> None:
@@ -154,7 +156,7 @@ class SyncEngine:
             except EpochChanged as changed:
                 log.warning("the store was replaced (%s): rebuilding the cache", changed)
                 self.replica.wipe()
-                SyncState(evict_later=[]).save(self.cache.root)
+                SyncState().save(self.cache.root)
                 report.rebuilt = True
                 self.pull(report)
             self._scope(report)
@@ -222,6 +224,14 @@ class SyncEngine:
             applied = self.replica.apply(page.changes)
             flush_to_disk(self.cache.root)  # the page is on disk before the cursor moves on
             state.epoch, state.cursor = page.epoch, page.next_cursor
+            # Scope changes are saved with the cursor that passes them, so a sync cut before
+            # `_scope` still fetches and evicts them on the next run.
+            for customer_id in applied.include:
+                state.evict_later = [c for c in state.evict_later if c != customer_id]
+                state.fetch_later = [*(c for c in state.fetch_later if c != customer_id), customer_id]
+            for customer_id in applied.evict:
+                state.fetch_later = [c for c in state.fetch_later if c != customer_id]
+                state.evict_later = [*(c for c in state.evict_later if c != customer_id), customer_id]
             state.save(self.cache.root)
             report.applied.add(applied)
             report.pages += 1
@@ -236,10 +246,15 @@ class SyncEngine:
     def _scope(self, report: SyncReport) -> None:
         """Customers that joined the agent's scope are fetched; those that left are dropped
         (after their pending edits were pushed, which `run` did first)."""
-        for customer_id in dict.fromkeys(report.applied.include):
-            self.fetch(customer_id, report)
         state = self.state
-        wanted = list(dict.fromkeys(state.evict_later + report.applied.evict))
+        for customer_id in list(state.fetch_later):
+            try:
+                self.fetch(customer_id, report)
+            except NotFound:
+                log.info("customer %s joined the scope but is gone from the store", customer_id)
+            state.fetch_later.remove(customer_id)
+            state.save(self.cache.root)
+        wanted = list(state.evict_later)
         if not wanted:
             return
         self.push(report)
