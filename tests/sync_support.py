@@ -8,7 +8,10 @@ and breaks the exchange on purpose when a rule says so.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -129,14 +132,49 @@ class World:
         self.store.close()
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    store = open_store(tmp_path / "srv")
+_TEMPLATE: list[Path] = []
+
+
+def sync_template() -> Path:
+    """A seeded store and a cache synced with it, made once per test session and copied for
+    each test (seeding and a first sync would otherwise be most of a test's setup time).
+
+    Not a fixture, so test files only need to import `world` and `synced`.
+    """
+    if _TEMPLATE:
+        return _TEMPLATE[0]
+    root = Path(tempfile.mkdtemp(prefix="agentdesk-sync-template-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    store = open_store(root / "srv")
     store.add_token(TOKEN, "agent", scoped=False)
     store.add_token(SCOPED_TOKEN, SCOPED_AGENT, scoped=True)
     seed_demo(store, **SEED)
-    w = World(tmp=tmp_path, store=store, cache=Cache.open(tmp_path / "cache"))
+    w = World(tmp=root, store=store, cache=Cache.open(root / "cache"))
+    try:
+        w.start_server()
+        w.sync()
+        w.assert_in_sync()
+    finally:
+        w.close()  # closing the store checkpoints its WAL into store.db
+    (root / "cache" / "lock").unlink(missing_ok=True)
+    _TEMPLATE.append(root)
+    return root
+
+
+def _world(tmp_path: Path, template: Path, *, synced: bool) -> World:
+    shutil.copytree(template / "srv", tmp_path / "srv")
+    if synced:
+        shutil.copytree(template / "cache", tmp_path / "cache")
+    w = World(tmp=tmp_path, store=open_store(tmp_path / "srv"),
+              cache=Cache.open(tmp_path / "cache"))
     w.start_server()
+    return w
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """A seeded store (20 customers, one with 600 entries) served on loopback; an empty cache."""
+    w = _world(tmp_path, sync_template(), synced=False)
     try:
         yield w
     finally:
@@ -144,11 +182,13 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 @pytest.fixture
-def synced(world: World) -> World:
-    """The world after a first full sync (digests equal)."""
-    world.sync()
-    world.assert_in_sync()
-    return world
+def synced(tmp_path: Path) -> Iterator[World]:
+    """The same, with the cache after a first full sync (digests equal)."""
+    w = _world(tmp_path, sync_template(), synced=True)
+    try:
+        yield w
+    finally:
+        w.close()
 
 
 def read_all_entries(cache: Cache, customer_id: str) -> list[dict[str, Any]]:
@@ -275,7 +315,7 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FaultProxy:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
                                         name=f"fault-proxy-{self.port}")
         self._thread.start()
         return self
@@ -408,8 +448,10 @@ class FaultProxy:
 
 
 @pytest.fixture
-def proxy(world: World) -> Iterator[FaultProxy]:
-    with FaultProxy(world.url) as p:
+def proxy(request: pytest.FixtureRequest) -> Iterator[FaultProxy]:
+    """A fault proxy in front of the test's world (`synced` if the test uses it, else `world`)."""
+    w: World = request.getfixturevalue("synced" if "synced" in request.fixturenames else "world")
+    with FaultProxy(w.url) as p:
         yield p
 
 
