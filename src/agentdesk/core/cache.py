@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
@@ -40,12 +40,10 @@ from agentdesk.core.models import (
     TimelineEntry,
     utcnow,
 )
-from agentdesk.core import mutations
 from agentdesk.core import tables as t
 from agentdesk.core import timeline_files
 from agentdesk.core.outbox import Outbox
 from agentdesk.core.timeline_files import CHUNK, Timeline, TimelineSummary  # noqa: F401 (re-exported)
-from agentdesk.core.protocol import Mutation, MutationKind
 from agentdesk.core.tables import Tables
 from agentdesk.core.storage import (
     AtomicJSONStorage,
@@ -56,6 +54,9 @@ from agentdesk.core.storage import (
     make_private_dir,
     read_json,
 )
+
+if TYPE_CHECKING:
+    from agentdesk.core.protocol import Mutation
 
 SCHEMA = 1
 RECENT_MAX = 100
@@ -388,6 +389,8 @@ class Cache:
         nothing written). A crash between the two writes loses nothing: the queued mutation is
         pushed to the store and comes back with the next sync.
         """
+        from agentdesk.core import mutations
+
         self._require_writable()
         path = self.folder(customer_id) / "profile.json"
         with self.write_lock:
@@ -418,6 +421,8 @@ class Cache:
         version, so it applies this time); otherwise discard the edit (the local copy already
         shows the store's version).
         """
+        from agentdesk.core import mutations
+
         self._require_writable()
         item = next((i for i in self.outbox.items() if i.mutation.id == mutation_id), None)
         if item is None:
@@ -439,6 +444,9 @@ class Cache:
                 self._write_index_rows({new.customer_id: IndexRow.of_tables(tables)}, durable=True)
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
+        from agentdesk.core import mutations
+        from agentdesk.core.protocol import MutationKind
+
         note = Note(text=text, author=author)
         data = note.model_dump(mode="json")
         self._edit(customer_id, lambda _: [
@@ -447,6 +455,9 @@ class Cache:
         return note
 
     def edit_note(self, customer_id: str, note_id: str, text: str) -> Note:
+        from agentdesk.core import mutations
+        from agentdesk.core.protocol import MutationKind
+
         def build(tables: Tables) -> list[Mutation]:
             doc = t.find(tables, "notes", note_id)
             if doc is None:
@@ -461,6 +472,9 @@ class Cache:
         return Note.model_validate(t.find(tables, "notes", note_id), context=STORED)
 
     def delete_note(self, customer_id: str, note_id: str) -> None:
+        from agentdesk.core import mutations
+        from agentdesk.core.protocol import MutationKind
+
         def build(tables: Tables) -> list[Mutation]:
             doc = t.find(tables, "notes", note_id)
             if doc is None:
@@ -483,6 +497,9 @@ class Cache:
         profile the form was opened on: a field the agent left alone is not "changed back" if a
         sync updated it meanwhile.
         """
+        from agentdesk.core import mutations
+        from agentdesk.core.protocol import MutationKind
+
         checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
 
         def build(tables: Tables) -> list[Mutation]:

@@ -13,10 +13,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentdesk.core.protocol import Mutation
 from agentdesk.core.storage import atomic_write_json, read_json
+
+if TYPE_CHECKING:  # imported when an item is read: not on the desk's start-up path
+    from agentdesk.core.protocol import Mutation
 
 PENDING = "pending"
 REJECTED = "rejected"
@@ -48,6 +50,8 @@ class OutboxItem:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> OutboxItem:
+        from agentdesk.core.protocol import Mutation
+
         return cls(
             seq=int(doc["seq"]),
             mutation=Mutation.model_validate(doc["mutation"]),

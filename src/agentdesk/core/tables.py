@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdesk.core.protocol import RecordType
-
 Tables = dict[str, dict[str, Any]]
 
+# Record type (protocol.RecordType, a str enum) -> table. Plain strings: this module is on the
+# start-up path, which should not build the protocol's models.
 TABLE_OF: dict[str, str] = {
-    RecordType.CUSTOMER: "customer",
-    RecordType.CONTACT: "contacts",
-    RecordType.RELATIONSHIP: "relationships",
-    RecordType.NOTE: "notes",
-    RecordType.CONVERSATION: "conversations",
+    "customer": "customer",
+    "contact": "contacts",
+    "relationship": "relationships",
+    "note": "notes",
+    "conversation": "conversations",
 }
 
 

@@ -17,7 +17,6 @@ from agentdesk.ui.details import DetailsPanel, NoteList, SectionList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, DetailsEdit, NoteForm
 from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
-from agentdesk.ui.unsynced import ResolveScreen
 
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
@@ -195,6 +194,8 @@ class ProfileScreen(Screen):
             self._resolve(option_id)
 
     def _resolve(self, mutation_id: str) -> None:
+        from agentdesk.ui.unsynced import ResolveScreen
+
         item = next((i for i in self.cache.outbox.items(self.customer_id)
                      if i.mutation.id == mutation_id), None)
         if item is None or item.status == "pending" or self._refuse_if_read_only():
