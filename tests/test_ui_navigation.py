@@ -11,7 +11,7 @@ from agentdesk.config import Config
 from agentdesk.core import demo
 from agentdesk.core.cache import Cache
 from agentdesk.ui.app import AgentDesk
-from agentdesk.ui.details import DetailsPanel, NoteList
+from agentdesk.ui.details import MORE, DetailsPanel, NoteList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
@@ -74,6 +74,14 @@ async def test_enter_on_a_conversation_scrolls_to_its_first_entry(demo_cache: Ca
         starts = screen.timeline.summary.starts
         # An old conversation, far from the newest entries shown at start.
         target = min(starts, key=lambda c: abs(starts[c] - 3_000))
+        # An old conversation is behind its topic's "… more" line: Enter there lists them all.
+        topic = next(c.topic for c in screen.profile.conversations if c.id == target)
+        listed = screen.query_one("#conversations", OptionList)
+        topics = {c.topic for c in screen.profile.conversations}
+        assert listed.option_count <= len(topics) * 7  # title, 5 newest, "… more" per topic
+        assert len(screen.profile.conversations) > listed.option_count
+        await select_option(pilot, "conversations", MORE + topic)
+        await pilot.press("enter")
         await select_option(pilot, "conversations", target)
         await pilot.press("enter")
         await pilot.pause()

@@ -62,12 +62,68 @@ class NoteList(SectionList):
                 self.post_message(self.DeleteRequested(option.id))
 
 
+MORE = "\0more\0"  # option id prefix of a topic's "… more" line (no conversation id has NULs)
+
+
 def _empty(text: str) -> Option:
     return Option(Text(text, style="dim italic"), disabled=True)
 
 
+PER_TOPIC = 5  # newest conversations listed per topic; the rest behind "… more"
+
+
 class DetailsPanel(VerticalScroll, can_focus=False):
     """Sections of the profile; each list is a stop for Tab."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._profile: Profile | None = None
+        self.expanded: set[str] = set()  # topics whose every conversation is listed
+
+    def expand(self, topic: str) -> None:
+        """List every conversation of a topic (Enter on its "… more" line)."""
+        self.expanded.add(topic)
+        conversations = self.query_one("#conversations", SectionList)
+        keep = conversations.highlighted
+        self._show_conversations()
+        if keep is not None:
+            conversations.highlighted = min(keep, conversations.option_count - 1)
+
+    def _show_conversations(self) -> None:
+        """Topics with the most recent conversation first, newest conversation first within.
+
+        A customer can have thousands of conversations: each topic lists its newest few and a
+        line to show the rest, so the list stays short to build and to read (the timeline's
+        ] and [ walk through all of them).
+        """
+        profile = self._profile
+        assert profile is not None
+        conversations = self.query_one("#conversations", SectionList)
+        conversations.clear_options()
+        by_topic = defaultdict(list)
+        for conv in profile.conversations:
+            by_topic[conv.topic].append(conv)
+        topics = sorted(by_topic.items(), key=lambda item: max(c.started for c in item[1]), reverse=True)
+        options: list[Option] = []
+        for topic, convs in topics:
+            title = safe.line(topic, "bold")
+            title.append(f"  {len(convs)}", style="dim")
+            options.append(Option(title, disabled=True))
+            convs.sort(key=lambda c: c.started, reverse=True)
+            shown = convs if topic in self.expanded else convs[:PER_TOPIC]
+            for conv in shown:
+                prompt = Text("  ")
+                prompt.append(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", style=STATUS_STYLE[conv.status])
+                prompt.append(f"{safe.day(conv.started)} ", style="dim")
+                prompt.append(", ".join(ch.value for ch in conv.channels))
+                options.append(Option(prompt, id=conv.id))
+            if len(shown) < len(convs):
+                more = Text(f"  … {len(convs) - len(shown)} more", style="italic")
+                more.append(" (enter)", style="dim")
+                options.append(Option(more, id=f"{MORE}{topic}"))
+        conversations.add_options(options)
+        if not profile.conversations:
+            conversations.add_option(_empty("no conversations yet"))
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -128,25 +184,8 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         if not profile.contacts:
             contacts.add_option(_empty("no contact points — press e to add"))
 
-        conversations = self.query_one("#conversations", SectionList)
-        conversations.clear_options()
-        by_topic = defaultdict(list)
-        for conv in profile.conversations:
-            by_topic[conv.topic].append(conv)
-        # Topics with the most recent conversation first, newest conversation first within.
-        topics = sorted(by_topic.items(), key=lambda item: max(c.started for c in item[1]), reverse=True)
-        options: list[Option] = []
-        for topic, convs in topics:
-            options.append(Option(safe.line(topic, "bold"), disabled=True))
-            for conv in sorted(convs, key=lambda c: c.started, reverse=True):
-                prompt = Text("  ")
-                prompt.append(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", style=STATUS_STYLE[conv.status])
-                prompt.append(f"{safe.day(conv.started)} ", style="dim")
-                prompt.append(", ".join(ch.value for ch in conv.channels))
-                options.append(Option(prompt, id=conv.id))
-        conversations.add_options(options)  # one call: a profile may have 1,000+ conversations
-        if not profile.conversations:
-            conversations.add_option(_empty("no conversations yet"))
+        self._profile = profile
+        self._show_conversations()
 
         relationships = self.query_one("#relationships", SectionList)
         relationships.clear_options()

@@ -13,7 +13,7 @@ from agentdesk.core.cache import Cache, Timeline
 from agentdesk.core.models import ContactKind, Profile
 from agentdesk.core.storage import CacheError
 from agentdesk.ui import safe
-from agentdesk.ui.details import DetailsPanel, NoteList, SectionList
+from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, DetailsEdit, NoteForm
 from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
@@ -176,7 +176,9 @@ class ProfileScreen(Screen):
         list_id, option_id = event.option_list.id, event.option.id
         if option_id is None or self.profile is None:
             return
-        if list_id == "conversations":
+        if list_id == "conversations" and option_id.startswith(MORE):
+            self.query_one(DetailsPanel).expand(option_id[len(MORE):])
+        elif list_id == "conversations":
             timeline = self.query_one(TimelineView)
             if timeline.scroll_to_conversation(option_id):
                 if self.has_class("-narrow"):
