@@ -129,3 +129,34 @@ async def test_search_finds_an_uncached_customer_on_the_store_and_fetches_it(
                        and app.screen.profile is not None, pilot)
         assert app.screen.profile.customer.name == target
     assert synced.cache.load_profile("cus_000004") is not None  # cached, kept in sync from now
+
+
+async def test_an_edit_in_progress_survives_a_sync_and_merges(synced: World, config: Config) -> None:
+    """The contact form is open; a sync brings the store's new company underneath; saving the
+    form sends only what the agent changed, so both edits end up on the store."""
+    from agentdesk.ui.forms import ContactForm
+
+    customer = "cus_000005"
+    app = desk(synced, config, customer_id=customer)
+    async with app.run_test(size=SIZE) as pilot:
+        await synced_once(pilot)
+        await pilot.press("e")
+        await wait_for(lambda: isinstance(app.screen, ContactForm), pilot)
+        form = app.screen
+        form.query_one("#name", Input).value = "Typed During The Sync"
+        record = synced.server_records(customer, "customer")[0]
+        synced.store.upsert(RecordType.CUSTOMER, {**record, "company": "Company From The Store"},
+                            customer)
+        app.action_sync()  # the interval timer's sync, while the agent types
+        await wait_for(lambda: synced.cache.load_profile(customer).customer.company
+                       == "Company From The Store", pilot)
+        await synced_once(pilot)
+        assert app.screen is form
+        assert form.query_one("#name", Input).value == "Typed During The Sync"  # untouched
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen), pilot)
+        await wait_for(lambda: app.sync_view.pending == 0 and not app.sync_view.syncing, pilot)
+    on_store = synced.server_records(customer, "customer")[0]
+    assert on_store["name"] == "Typed During The Sync"
+    assert on_store["company"] == "Company From The Store"  # not "changed back" by the form
+    synced.assert_in_sync()
