@@ -166,3 +166,15 @@ class Profile(Model):
         """The primary contact point of a kind, else the first one, else None."""
         points = [c for c in self.contacts if c.kind == kind]
         return next((c for c in points if c.primary), points[0] if points else None)
+
+
+# The domain model each kind of synced record is validated with, by the store on every write
+# and by the desk on every record it receives (keys are protocol.RecordType values).
+RECORD_MODELS: dict[str, type[Model]] = {
+    "customer": Customer,
+    "contact": ContactPoint,
+    "relationship": Relationship,
+    "note": Note,
+    "conversation": Conversation,
+    "entry": TimelineEntry,
+}

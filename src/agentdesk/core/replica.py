@@ -16,20 +16,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from agentdesk.core import mutations, timeline_files
 from agentdesk.core import tables as t
 from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.digest import digest as digest_of
-from agentdesk.core.models import (
-    ContactPoint,
-    Conversation,
-    Customer,
-    Note,
-    Relationship,
-    TimelineEntry,
-)
+from agentdesk.core.models import RECORD_MODELS
 from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
 from agentdesk.core.protocol import Change, ChangeOp, MutationResult, MutationStatus, RecordType
 from agentdesk.core.storage import AtomicJSONStorage, read_json
@@ -37,14 +30,7 @@ from agentdesk.core.timeline_files import TimelineSummary, read_chunk
 
 log = logging.getLogger("agentdesk.sync")
 
-MODEL_OF: dict[str, type[BaseModel]] = {
-    RecordType.CUSTOMER: Customer,
-    RecordType.CONTACT: ContactPoint,
-    RecordType.RELATIONSHIP: Relationship,
-    RecordType.NOTE: Note,
-    RecordType.CONVERSATION: Conversation,
-    RecordType.ENTRY: TimelineEntry,
-}
+MODEL_OF = RECORD_MODELS
 
 
 class BadRecord(ValueError):

@@ -81,6 +81,23 @@ class TimelineSummary:
             chunk_convs=[dict(x) for x in doc.get("chunk_convs", [])],
         )
 
+    def add_chunk(self, name: str, docs: list[dict[str, Any]]) -> None:
+        """Append the facts of one chunk file holding `docs` (in order, not empty)."""
+        text, last, convs = _chunk_facts(docs)
+        self.chunk_sizes.append(len(docs))
+        self.chunk_text.append(text)
+        self.chunk_files.append(name)
+        self.chunk_last.append(last)
+        self.chunk_convs.append(convs)
+
+    def copy_chunk(self, other: TimelineSummary, index: int) -> None:
+        """Append chunk `index` of `other` unchanged (its file was not rewritten)."""
+        self.chunk_sizes.append(other.chunk_sizes[index])
+        self.chunk_text.append(other.chunk_text[index])
+        self.chunk_files.append(other.chunk_files[index])
+        self.chunk_last.append(other.chunk_last[index])
+        self.chunk_convs.append(other.chunk_convs[index])
+
     def recompute_starts(self) -> None:
         starts: dict[str, int] = {}
         base = 0
@@ -178,12 +195,7 @@ def write_all(folder: Path, entries: Iterable[TimelineEntry], durable: bool) -> 
         docs = [e.model_dump(mode="json") for e in ordered[start : start + CHUNK]]
         name = default_file(number)
         _write_chunk(folder / name, docs, durable)
-        text, last, convs = _chunk_facts(docs)
-        summary.chunk_sizes.append(len(docs))
-        summary.chunk_text.append(text)
-        summary.chunk_files.append(name)
-        summary.chunk_last.append(last)
-        summary.chunk_convs.append(convs)
+        summary.add_chunk(name, docs)
     summary.recompute_starts()
     return summary
 
@@ -192,17 +204,11 @@ def _complete(folder: Path, summary: TimelineSummary) -> TimelineSummary:
     """Fill in what an older summary lacks by reading its chunks (once per customer)."""
     if summary.complete:
         return summary
-    full = TimelineSummary(chunk_files=[summary.file(i) for i in range(len(summary.chunk_sizes))])
-    for name in full.chunk_files:
+    full = TimelineSummary()
+    for name in [summary.file(i) for i in range(len(summary.chunk_sizes))]:
         docs = read_chunk(folder / name)
-        if not docs:
-            continue
-        text, last, convs = _chunk_facts(docs)
-        full.chunk_sizes.append(len(docs))
-        full.chunk_text.append(text)
-        full.chunk_last.append(last)
-        full.chunk_convs.append(convs)
-    full.chunk_files = [n for n in full.chunk_files if read_chunk(folder / n)]
+        if docs:
+            full.add_chunk(name, docs)
     full.recompute_starts()
     return full
 
@@ -251,22 +257,13 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
         count = 1
     for index in range(count):
         if index not in pieces_of:
-            new.chunk_sizes.append(summary.chunk_sizes[index])
-            new.chunk_text.append(summary.chunk_text[index])
-            new.chunk_files.append(summary.chunk_files[index])
-            new.chunk_last.append(summary.chunk_last[index])
-            new.chunk_convs.append(summary.chunk_convs[index])
+            new.copy_chunk(summary, index)
             continue
         if index < len(summary.chunk_sizes):
             gone.append(summary.file(index))
         for docs in pieces_of[index]:
             name = f"entries-{uuid.uuid4().hex[:12]}.json"
-            text, last, convs = _chunk_facts(docs)
-            new.chunk_sizes.append(len(docs))
-            new.chunk_text.append(text)
-            new.chunk_files.append(name)
-            new.chunk_last.append(last)
-            new.chunk_convs.append(convs)
+            new.add_chunk(name, docs)
             written.append((name, docs))
     make_private_dir(folder)
     for name, docs in written:

@@ -11,28 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel
-
-from agentdesk.core.models import (
-    ContactPoint,
-    Conversation,
-    Customer,
-    Note,
-    Profile,
-    Relationship,
-    TimelineEntry,
-)
+from agentdesk.core.models import RECORD_MODELS, Profile, TimelineEntry
 from agentdesk.core.protocol import Mutation, MutationResult, RecordType
 
-# The domain model each record type is validated with on every write.
-MODELS: dict[RecordType, type[BaseModel]] = {
-    RecordType.CUSTOMER: Customer,
-    RecordType.CONTACT: ContactPoint,
-    RecordType.RELATIONSHIP: Relationship,
-    RecordType.NOTE: Note,
-    RecordType.CONVERSATION: Conversation,
-    RecordType.ENTRY: TimelineEntry,
-}
+MODELS = RECORD_MODELS  # the domain model each record type is validated with
 
 
 class StoreError(Exception):
