@@ -32,7 +32,7 @@ def desk(w: World, config: Config, token: str = TOKEN, **kwargs) -> AgentDesk:  
 
 
 def bar_text(app: AgentDesk) -> str:
-    return str(app.screen.query_one(SyncBar).query_one("#sync-text").render())
+    return str(app.screen.query_one(SyncBar).render())
 
 
 async def synced_once(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from agentdesk.ui import safe
 
@@ -33,28 +31,24 @@ class SyncView:
     read_only: bool = False
 
 
-class SyncBar(Horizontal):
-    """One line at the bottom of a screen."""
+class SyncBar(Static):
+    """One line above the footer. A single widget drawing text (the progress bar too): it is
+    on every profile screen, and Textual's ProgressBar (five widgets with data bindings)
+    cost more to mount than the rest of the line."""
 
     DEFAULT_CLASSES = "sync-bar"
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="sync-text")
-        yield ProgressBar(total=1.0, show_eta=False, id="sync-progress")
 
     def on_mount(self) -> None:
         view = getattr(self.app, "sync_view", None)
         self.show(view or SyncView(), getattr(self.screen, "changes_since_open", 0))
 
     def show(self, view: SyncView, new_here: int = 0) -> None:
-        self.query_one("#sync-text", Static).update(render(view, new_here))
-        bar = self.query_one("#sync-progress", ProgressBar)
-        showing = view.syncing and view.progress is not None
-        bar.display = showing
-        if showing:
-            bar.update(progress=view.progress)
+        self.update(render(view, new_here))
         self.set_class(bool(view.error) and not view.syncing, "-error")
         self.set_class(view.online is False and not view.syncing, "-offline")
+
+
+BAR = 24  # cells of the first-sync progress bar
 
 
 def render(view: SyncView, new_here: int = 0) -> Text:
@@ -69,6 +63,12 @@ def render(view: SyncView, new_here: int = 0) -> Text:
         return text
     if view.syncing:
         text.append("⟳ first sync" if view.first else "⟳ syncing", style="bold")
+        if view.progress is not None:
+            done = round(view.progress * BAR)
+            text.append(" ")
+            text.append("━" * done, style="bold green")
+            text.append("━" * (BAR - done), style="dim")
+            text.append(f" {view.progress:4.0%}")
         text.append(f" · {view.changes:,} changes")
     elif view.online is False:
         text.append("● offline", style="bold")

@@ -1,10 +1,11 @@
 """The conversation timeline: every entry of every conversation in one scrollable history.
 
 Virtualized the way `toolong` draws logs: a `ScrollView` whose `render_line` draws one line.
-Entries are read and laid out a chunk (500 entries) at a time, only for the chunks on screen;
-the height of chunks not read yet is estimated from the cache's per-chunk text summary. When a
-chunk above the top of the screen is laid out and its real height differs, the scroll position
-moves by the difference, so what the agent is reading stays put.
+Entries are read a file (~200 entries) at a time and laid out in blocks of BLOCK entries, only
+for the blocks on screen; the height of blocks not laid out yet is estimated from the cache's
+per-file text summary. When a block above the top of the screen is laid out and its real
+height differs, the scroll position moves by the difference, so what the agent is reading
+stays put.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from agentdesk.core.sanitize import clean_line, clean_text
 from agentdesk.ui.safe import when
 
 ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}
+BLOCK = 25  # entries laid out at a time: about a screen, so opening lays out little
 INDENT = 2
 
 
@@ -102,7 +104,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._layouts: OrderedDict[int, ChunkLayout] = OrderedDict()
         self._width = 0
         self._end_pending = False
-        self._chunk_first: list[int] = [0]
+        self._chunk_first: list[int] = [0]  # per block: position of its first entry
+        self._blocks: list[tuple[int, int, int]] = []  # per block: (file chunk, start, end)
 
     # -- data ------------------------------------------------------------------------------
 
@@ -150,17 +153,23 @@ class TimelineView(ScrollView, can_focus=True):
         self._layouts.clear()
         sizes = self._timeline.summary.chunk_sizes if self._timeline else []
         self._chunk_first = [0]
-        for size in sizes:
-            self._chunk_first.append(self._chunk_first[-1] + size)
-        self._heights = [self._estimate(i) for i in range(len(sizes))]
-        self._exact = [False] * len(sizes)
+        self._blocks = []
+        for chunk, size in enumerate(sizes):
+            for start in range(0, size, BLOCK):
+                end = min(size, start + BLOCK)
+                self._blocks.append((chunk, start, end))
+                self._chunk_first.append(self._chunk_first[-1] + end - start)
+        self._heights = [self._estimate(i) for i in range(len(self._blocks))]
+        self._exact = [False] * len(self._blocks)
         self._update_offsets()
 
     def _estimate(self, chunk: int) -> int:
         assert self._timeline is not None
         summary = self._timeline.summary
-        entries = summary.chunk_sizes[chunk]
-        lines, chars = summary.chunk_text[chunk] if chunk < len(summary.chunk_text) else (entries, 0)
+        file, start, end = self._blocks[chunk]
+        size, entries = summary.chunk_sizes[file], end - start
+        lines, chars = summary.chunk_text[file] if file < len(summary.chunk_text) else (size, 0)
+        lines, chars = lines * entries // size, chars * entries // size  # this block's share
         first = self._chunk_first[chunk]
         headers = bisect_left(self._starts, first + entries) - bisect_left(self._starts, first)
         body_width = max(1, self._width - INDENT)
@@ -179,7 +188,7 @@ class TimelineView(ScrollView, can_focus=True):
         return self.get_component_rich_style(name, partial=True)
 
     def _layout(self, chunk: int) -> ChunkLayout:
-        """Lay out one chunk at the current width, updating its height if it was estimated."""
+        """Lay out one block at the current width, updating its height if it was estimated."""
         if chunk in self._layouts:
             self._layouts.move_to_end(chunk)
             return self._layouts[chunk]
@@ -189,7 +198,8 @@ class TimelineView(ScrollView, can_focus=True):
         width = self._width
         styles = {n: self._style(f"timeline--{n}") for n in
                   ("header", "meta", "inbound", "outbound", "note", "note-body", "subject", "body")}
-        for offset, entry in enumerate(self._timeline.chunk(chunk)):
+        file, start, end = self._blocks[chunk]
+        for offset, entry in enumerate(self._timeline.chunk(file)[start:end]):
             conversation_id = self._start_of.get(first + offset)
             if conversation_id is not None and layout.lines:
                 layout.lines.append(Strip.blank(width))  # space before a new conversation
@@ -199,7 +209,7 @@ class TimelineView(ScrollView, can_focus=True):
                 layout.lines.append(self._header(conversation_id, entry, width, styles["header"]))
             layout.lines.extend(self._entry(entry, width, styles))
         self._layouts[chunk] = layout
-        if len(self._layouts) > 24:
+        if len(self._layouts) > 64:
             self._layouts.popitem(last=False)
         height = len(layout.lines)
         if height != self._heights[chunk] or not self._exact[chunk]:
@@ -327,7 +337,8 @@ class TimelineView(ScrollView, can_focus=True):
     def entry_y(self, position: int, header: bool = True) -> int:
         """The virtual line where the entry at `position` starts (its header, if `header`)."""
         assert self._timeline is not None
-        chunk, offset = self._timeline.locate(position)
+        chunk = bisect_right(self._chunk_first, position) - 1
+        offset = position - self._chunk_first[chunk]
         layout = self._layout(chunk)
         line = layout.entry_lines[offset]
         if not header and line in layout.header_lines:
