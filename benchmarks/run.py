@@ -6,7 +6,9 @@ Measures, side by side in one run, on a cache of 100,000 customers:
 2. opening a profile of 10,000 (and 100,000) entries vs one of 10 entries;
 3. customer search per keystroke (index, UI path, key-to-frame);
 4. adding a note (durable);
-5. peak memory of the desk (profile painted, index loaded) vs the minimal Textual app.
+5. peak memory of the desk (profile painted, index loaded) vs the minimal Textual app;
+6. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
+   bare httpx loop, incremental sync into 100,000 customers, keys during a sync).
 
 This process only orchestrates: every measurement runs in a fresh child process.
 """
@@ -35,6 +37,7 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 
 PARTS = ("startup", "open", "search", "notes")
+OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
 # -- statistics and reporting ---------------------------------------------------------------
@@ -298,7 +301,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pty", action="store_true",
                    help="start-up runs on a pseudo-terminal with Textual's real driver (default: headless)")
     p.add_argument("--only", default=",".join(PARTS),
-                   help=f"comma-separated subset of {','.join(PARTS)} (memory comes with startup)")
+                   help=f"comma-separated subset of {','.join(PARTS + OPTIONAL)} (memory comes with startup)")
+    p.add_argument("--sync", action="store_true", help="also run the sync benchmarks (sync_bench.py)")
     p.add_argument("--data-dir", type=Path, default=REPO / "bench-data", help="where data sets are kept")
     p.add_argument("--rebuild", action="store_true", help="build the data set again even if it exists")
     p.add_argument("--json", type=Path, help="also write the raw timings here")
@@ -309,7 +313,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
     args.parts = [x.strip() for x in args.only.split(",") if x.strip()]
-    unknown = set(args.parts) - set(PARTS)
+    if args.sync and "sync" not in args.parts:
+        args.parts.append("sync")
+    unknown = set(args.parts) - set(PARTS + OPTIONAL)
     if unknown:
         p.error(f"--only: unknown {', '.join(sorted(unknown))}")
     return args
@@ -359,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {label}: {slow}")
     if "notes" in raw:
         rows += notes_rows(raw["notes"])
+    if "sync" in args.parts:  # orchestrated by sync_bench (its own data sets and children)
+        import sync_bench
+
+        sync_args = sync_bench.parse((["--quick"] if args.quick else []) + ["--data-dir", str(args.data_dir)])
+        sync_rows, raw["sync"] = sync_bench.measure(sync_args)
+        rows += sync_rows
 
     say("\nResults")
     print_rows(rows)
