@@ -221,8 +221,17 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
     tombstones carry the time for this). Changed chunks are written under new names, so until
     the caller stores the returned summary the old one still describes files that exist; the
     caller then deletes the returned obsolete files.
+
+    Obsolete files include strays: chunk files the stored summary does not name, and temporary
+    files, left by a process killed between writing new chunks and saving the profile that
+    names them (or before it deleted the files they replaced). Nothing else writes to the
+    folder meanwhile (the caller holds the cache's write lock), so they are garbage; without
+    this, every crash mid-page would leave them for ever.
     """
     summary = _complete(folder, summary)
+    named = set(summary.chunk_files)
+    strays = [p for p in folder.glob("entries-*.json") if p.name not in named]
+    strays += folder.glob(".*.tmp")
     lasts = [(_time(at), entry_id) for at, entry_id in summary.chunk_last]
     loaded: dict[int, dict[str, dict[str, Any]]] = {}
     appended: dict[str, dict[str, Any]] = {}  # entries for a timeline with no chunks yet
@@ -269,7 +278,7 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
     for name, docs in written:
         _write_chunk(folder / name, docs, durable)
     new.recompute_starts()
-    return new, [folder / name for name in gone]
+    return new, [folder / name for name in gone] + strays
 
 
 def _split(docs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
