@@ -474,15 +474,28 @@ def test_the_cursor_is_saved_after_each_page_and_a_cut_sync_resumes(world: World
             saved.append(read_json(w.cache.root / "sync.json")["cursor"])
 
     with FaultProxy(w.url) as p:
-        w.engine(w.client(p.url), on_progress=after_page).run()
+        w.engine(w.client(p.url), on_progress=after_page, batch=1).run()
         answers = [json.loads(s.answer) for s in p.requests("/v1/changes")]
     assert len(saved) == len(answers) > 1
     assert saved == [a["next_cursor"] for a in answers]  # each page's cursor, once it applied
 
+    # Far behind, pages are applied a few at a time: the cursor moves once per batch, to the
+    # last page of the batch, and only after the batch applied.
+    saved.clear()
+    w.cache.close()
+    w.cache = Cache.open(w.tmp / "batched")
+    with FaultProxy(w.url) as p:
+        w.engine(w.client(p.url), on_progress=after_page, batch=3 * PAGE).run()
+        answers = [json.loads(s.answer) for s in p.requests("/v1/changes")]
+    cursors = [a["next_cursor"] for a in answers]
+    assert 1 < len(saved) < len(answers)
+    assert saved == [c for i, c in enumerate(cursors) if (i + 1) % 3 == 0 or i == len(cursors) - 1]
+    w.assert_in_sync()
+
     # A sync cut after its first page (every later request fails) resumes from there.
     w2_root = w.tmp / "cache2"
     with Cache.open(w2_root) as cache2, FaultProxy(w.url) as p:
-        engine = SyncEngine(cache2, w.client(p.url), page_size=PAGE)
+        engine = SyncEngine(cache2, w.client(p.url), page_size=PAGE, batch=1)
 
         def cut(progress: Progress) -> None:
             if progress.phase == "pulling" and progress.changes and not p.rules:

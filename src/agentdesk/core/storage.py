@@ -10,7 +10,7 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ DIR_MODE = 0o700
 
 def make_private_dir(path: Path) -> None:
     """Create a folder (and parents we create) as 0700."""
+    if os.path.isdir(path):  # the common case, on every write: one stat
+        return
     missing = []
     for parent in [path, *path.parents]:
         if parent.exists():
@@ -47,7 +49,10 @@ def _fsync_dir(path: Path) -> None:
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Replace `path` with `data` atomically; `durable=False` skips fsync (bulk imports only)."""
     make_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # One writer per file at a time (the cache lock across processes, locks within one), so a
+    # name unique to this process and thread is enough: cheaper than mkstemp's random tries.
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agentdesk.core.cache import Cache
 from agentdesk.core.models import utcnow
@@ -26,6 +27,7 @@ from agentdesk.core.storage import atomic_write_json, read_json
 
 log = logging.getLogger("agentdesk.sync")
 PAGE = 1000
+BATCH = 5000  # changes applied in one pass when several pages are waiting
 
 
 class CursorStuck(RemoteError):
@@ -133,11 +135,13 @@ def flush_to_disk(root: Path) -> None:
 
 class SyncEngine:
     def __init__(self, cache: Cache, client: RemoteClient, *, page_size: int = PAGE,
+                 batch: int = BATCH,
                  on_progress: Callable[[Progress], None] | None = None) -> None:
         self.cache = cache
         self.client = client
         self.replica = Replica(cache)
         self.page_size = page_size
+        self.batch = batch
         self.on_progress = on_progress or (lambda progress: None)
 
     @property
@@ -207,11 +211,20 @@ class SyncEngine:
         self.on_progress(progress)
         cursor = state.cursor
         stalls = 0
+        batch: list[Any] = []
         while True:
-            page = self.client.changes(cursor, self.page_size)
+            try:
+                page = self.client.changes(cursor, self.page_size)
+            except RemoteError:
+                if batch and cursor is not None:  # keep what arrived before the failure
+                    self._apply_batch(batch, cursor, state, report, progress)
+                raise
             if state.epoch is not None and page.epoch != state.epoch:
                 raise EpochChanged(f"epoch {state.epoch} became {page.epoch}", page.epoch)
             if page.more and page.next_cursor == cursor:
+                if batch and cursor is not None:
+                    self._apply_batch(batch, cursor, state, report, progress)
+                    batch = []
                 stalls += 1  # a page served again, or a store that is stuck
                 if stalls >= self.client.retry.attempts:
                     raise CursorStuck(
@@ -221,27 +234,38 @@ class SyncEngine:
                     )
                 continue
             stalls = 0
-            applied = self.replica.apply(page.changes)
-            flush_to_disk(self.cache.root)  # the page is on disk before the cursor moves on
-            state.epoch, state.cursor = page.epoch, page.next_cursor
-            # Scope changes are saved with the cursor that passes them, so a sync cut before
-            # `_scope` still fetches and evicts them on the next run.
-            for customer_id in applied.include:
-                state.evict_later = [c for c in state.evict_later if c != customer_id]
-                state.fetch_later = [*(c for c in state.fetch_later if c != customer_id), customer_id]
-            for customer_id in applied.evict:
-                state.fetch_later = [c for c in state.fetch_later if c != customer_id]
-                state.evict_later = [*(c for c in state.evict_later if c != customer_id), customer_id]
-            state.save(self.cache.root)
-            report.applied.add(applied)
-            report.pages += 1
-            progress.changes = report.applied.changes
+            state.epoch = page.epoch
+            batch += page.changes
             progress.seq = max([progress.seq] + [c.get("seq", 0) for c in page.changes
                                                  if isinstance(c, dict) and isinstance(c.get("seq"), int)])
-            self.on_progress(progress)
+            # Far behind (a first sync), pages are applied a few at a time: a customer whose
+            # records span pages is written once, and the disk is flushed once per batch.
+            if page.more and len(batch) < self.batch:
+                cursor = page.next_cursor
+                report.pages += 1
+                continue
+            self._apply_batch(batch, page.next_cursor, state, report, progress)
+            batch = []
             if not page.more:
                 return
             cursor = page.next_cursor
+
+    def _apply_batch(self, batch: list[Any], cursor: str, state: SyncState, report: SyncReport,
+                     progress: Progress) -> None:
+        applied = self.replica.apply(batch)
+        flush_to_disk(self.cache.root)  # the batch is on disk before the cursor moves on
+        report.applied.add(applied)
+        report.pages += 1
+        # Scope changes are remembered with the cursor that passes them, so a sync cut
+        # after this point still acts on them (see _scope).
+        state.cursor = cursor
+        for op, customer_id in applied.scope:  # the last word on a customer wins
+            state.fetch_later = [c for c in state.fetch_later if c != customer_id]
+            state.evict_later = [c for c in state.evict_later if c != customer_id]
+            (state.fetch_later if op == "include" else state.evict_later).append(customer_id)
+        state.save(self.cache.root)
+        progress.changes = report.applied.changes
+        self.on_progress(progress)
 
     def _scope(self, report: SyncReport) -> None:
         """Customers that joined the agent's scope are fetched; those that left are dropped
