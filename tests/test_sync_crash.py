@@ -34,7 +34,6 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -495,15 +494,15 @@ def test_sigkill_during_large_sync_loses_no_edit_and_a_final_sync_converges(tmp_
     for run in runs:
         print(f"  {run.aim:5} {run.delay:6.3f} s  {'killed' if run.killed else 'ended '}  "
               f"{'cursor moved' if run.cursor_moved else '            '}  {run.last_line[:60]}")
-    # Seen once (1 run in 4, under load): ~320 synced customers missing from the desk's search
-    # index, with the digest equal. Not understood yet, so reported rather than failed on.
-    if unindexed:
-        warnings.warn(f"{len(unindexed)} customers are cached but not in the search index, "
-                      f"e.g. {sorted(unindexed)[:5]}", stacklevel=1)
+    # Every synced customer can be found. (Seen once with the per-shard index writes this
+    # replaced: ~320 customers missing from the index, digest equal; not reproduced since.)
+    assert not unindexed, (f"{len(unindexed)} customers are cached but not in the search "
+                           f"index, e.g. {sorted(unindexed)[:5]}")
     assert len(killed) >= KILLS >= 30
     # Chunk files a killed run wrote but never named (or replaced but never deleted) are
     # swept when the sync next rewrites that timeline: none is left once a sync completes.
     assert orphans == 0
     # The kills really landed inside syncs that were making progress, and some at the push.
-    assert sum(r.cursor_moved for r in killed) >= 8
+    # (The sync applies up to 5,000 changes per batch, so a run moves its cursor a few times.)
+    assert sum(r.cursor_moved for r in killed) >= 4
     assert sum(r.aim == "push" and r.killed for r in runs) >= 3

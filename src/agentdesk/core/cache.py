@@ -177,6 +177,9 @@ class Cache:
             atomic_write_json(meta, {"schema": SCHEMA, "created": utcnow().isoformat()})
         else:
             cls._check_schema(root, data, read_only, lock)
+            if not read_only:  # temporary files of writes a crash cut short (never read)
+                for leftover in [*root.glob(".*.tmp"), *(root / "index").glob(".*.tmp")]:
+                    leftover.unlink(missing_ok=True)
         return cls(root, read_only=read_only, lock=None if read_only else lock)
 
     @staticmethod
