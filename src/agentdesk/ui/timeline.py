@@ -1,8 +1,8 @@
 """The conversation timeline: every entry of every conversation in one scrollable history.
 
 Virtualized the way `toolong` draws logs: a `ScrollView` whose `render_line` draws one line.
-Entries are read a file (~200 entries) at a time and laid out in blocks of BLOCK entries, only
-for the blocks on screen; the height of blocks not laid out yet is estimated from the cache's
+Entries are read a file (~200 entries) at a time and laid out a file at a time (the newest
+files, where the desk opens, in blocks of BLOCK entries), only for the blocks on screen; the height of blocks not laid out yet is estimated from the cache's
 per-file text summary. When a block above the top of the screen is laid out and its real
 height differs, the scroll position moves by the difference, so what the agent is reading
 stays put.
@@ -28,7 +28,8 @@ from agentdesk.core.sanitize import clean_line, clean_text
 from agentdesk.ui.safe import when
 
 ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}
-BLOCK = 25  # entries laid out at a time: about a screen, so opening lays out little
+BLOCK = 10  # entries laid out at a time in the newest files: opening lays out little more
+# than a screen
 INDENT = 2
 
 
@@ -104,6 +105,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._layouts: OrderedDict[int, ChunkLayout] = OrderedDict()
         self._width = 0
         self._end_pending = False
+        self._at_end = True
         self._chunk_first: list[int] = [0]  # per block: position of its first entry
         self._blocks: list[tuple[int, int, int]] = []  # per block: (file chunk, start, end)
 
@@ -155,8 +157,11 @@ class TimelineView(ScrollView, can_focus=True):
         self._chunk_first = [0]
         self._blocks = []
         for chunk, size in enumerate(sizes):
-            for start in range(0, size, BLOCK):
-                end = min(size, start + BLOCK)
+            # The newest files, shown first, are laid out a few entries at a time; older files
+            # are one block each (fewer blocks to estimate for a 100,000-entry history).
+            step = BLOCK if chunk >= len(sizes) - 2 else max(1, size)
+            for start in range(0, size, step):
+                end = min(size, start + step)
                 self._blocks.append((chunk, start, end))
                 self._chunk_first.append(self._chunk_first[-1] + end - start)
         self._heights = [self._estimate(i) for i in range(len(self._blocks))]
@@ -274,6 +279,7 @@ class TimelineView(ScrollView, can_focus=True):
                     break
                 for chunk in sorted(needed):
                     self._layout(chunk)
+        self._at_end = self.scroll_offset.y >= self.max_scroll_y
         return super().render_lines(crop)
 
     def _relayout(self, width: int) -> None:
@@ -317,6 +323,11 @@ class TimelineView(ScrollView, can_focus=True):
         return layout.lines[index].adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
 
     def on_resize(self) -> None:
+        # Reading the newest entries when the height changed (a terminal resize, a line added
+        # below): keep reading them, rather than end a line or two short of the bottom.
+        if self._at_end and self._heights:
+            self.call_after_refresh(self.scroll_to, y=self.max_scroll_y, animate=False,
+                                    immediate=True)
         self.refresh()
 
     # -- navigation ------------------------------------------------------------------------
