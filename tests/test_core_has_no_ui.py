@@ -17,7 +17,9 @@ UI_PACKAGES = ("textual", "rich")
 def test_importing_core_loads_no_ui_modules() -> None:
     code = (
         "import agentdesk.core.models, agentdesk.core.cache, agentdesk.core.search, "
-        "agentdesk.core.sanitize, agentdesk.core.demo, agentdesk.config, sys; "
+        "agentdesk.core.sanitize, agentdesk.core.demo, agentdesk.config, "
+        "agentdesk.core.sync, agentdesk.core.remote, agentdesk.core.replica, "
+        "agentdesk.core.outbox, agentdesk.core.mutations, agentdesk.core.protocol, sys; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual','rich')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
