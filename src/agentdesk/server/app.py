@@ -36,7 +36,6 @@ from agentdesk.core.protocol import (
     MutationBatch,
     MutationResults,
     ProfileSnapshot,
-    SearchHit,
     SearchResults,
     StoreStatus,
 )
@@ -170,7 +169,7 @@ def create_app(store: Store) -> FastAPI:
     ) -> SearchResults:
         """Live customers matching `q` (case-insensitive substring), whatever the agent's scope."""
         hits = store.search(q, limit)
-        return SearchResults(epoch=store.epoch(), hits=[SearchHit(**vars(h)) for h in hits])
+        return SearchResults(epoch=store.epoch(), hits=hits)
 
     @app.post(f"{API_PREFIX}/mutations", response_model=MutationResults,
               responses=_errors(401, 403, 422))

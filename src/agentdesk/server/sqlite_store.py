@@ -33,8 +33,9 @@ from agentdesk.core.protocol import (
     MutationResult,
     MutationStatus,
     RecordType,
+    SearchHit,
 )
-from agentdesk.server.store import MODELS, Agent, CursorGone, FeedRows, Hit, NotFound, StoreError
+from agentdesk.server.store import MODELS, Agent, CursorGone, FeedRows, NotFound, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -318,7 +319,7 @@ class SqliteStore:
         with self._read() as db:
             return read(db)
 
-    def search(self, q: str, limit: int) -> list[Hit]:
+    def search(self, q: str, limit: int) -> list[SearchHit]:
         q = q.strip()
         if not q:
             return []
@@ -330,7 +331,7 @@ class SqliteStore:
                 "WHERE instr(hay, :q) > 0 OR (:d != '' AND instr(digits, :d) > 0) "
                 "ORDER BY instr(lower(name), :q) != 1, name, customer_id LIMIT :limit",
                 {"q": q.lower(), "d": digits if use_digits else "", "limit": limit}).fetchall()
-        return [Hit(*row) for row in rows]
+        return [SearchHit(id=r[0], name=r[1], email=r[2], phone=r[3], company=r[4]) for r in rows]
 
     def digest(self) -> str:
         with self._read() as db:

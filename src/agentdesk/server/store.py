@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from agentdesk.core.models import RECORD_MODELS, Profile, TimelineEntry
-from agentdesk.core.protocol import Mutation, MutationResult, RecordType
+from agentdesk.core.protocol import Mutation, MutationResult, RecordType, SearchHit
 
 MODELS = RECORD_MODELS  # the domain model each record type is validated with
 
@@ -65,15 +65,6 @@ class FeedRows:
         return self.rows[-1][0] if self.rows else self.after
 
 
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    name: str
-    email: str = ""
-    phone: str = ""
-    company: str = ""
-
-
 @runtime_checkable
 class Store(Protocol):
     """A remote store: records with revisions, a compacted change feed, mutations, tokens."""
@@ -103,7 +94,7 @@ class Store(Protocol):
         Raises NotFound (with `merged_into` when it was merged).
         """
 
-    def search(self, q: str, limit: int) -> list[Hit]:
+    def search(self, q: str, limit: int) -> list[SearchHit]:
         """Live customers whose name, company, e-mail, phone digits or id contain `q`."""
 
     def digest(self) -> str:
