@@ -450,11 +450,13 @@ class Cache:
             changes = build(tables)
             if not changes:
                 return tables
+            row = IndexRow.of_tables(tables)
             self.outbox.add(changes)
             for m in changes:
                 mutations.apply(tables, m)
             AtomicJSONStorage(path).write(tables)
-            self._write_index_rows({customer_id: IndexRow.of_tables(tables)}, durable=True)
+            if IndexRow.of_tables(tables) != row:  # a note changes no search row
+                self._write_index_rows({customer_id: IndexRow.of_tables(tables)}, durable=True)
         return tables
 
     def local_changes(self, customer_id: str) -> list[dict[str, Any]]:
