@@ -302,9 +302,10 @@ class Replica:
             tables = read_json(path)
             if not tables:
                 return
+            row = IndexRow.of_tables(tables)
             change(tables)
             AtomicJSONStorage(path).write(tables)
-            if t.customer(tables):
+            if t.customer(tables) and IndexRow.of_tables(tables) != row:
                 self.cache._write_index_rows(
                     {customer_id: IndexRow.of_tables(tables)}, durable=True
                 )
