@@ -10,7 +10,6 @@ nothing (records are keyed by id), which is what makes "save the cursor after th
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,8 +146,8 @@ class Replica:
     # -- applying changes ------------------------------------------------------------------
 
     def apply(self, raw_changes: Iterable[Any], *, durable: bool = False) -> Applied:
-        """Validate and apply a page of changes. Files are written without fsync unless
-        `durable`; the engine syncs the file system once per page before saving its cursor."""
+        """Validate and apply a batch of changes. Files are written without fsync unless
+        `durable`; the engine syncs the file system once per batch before saving its cursor."""
         self.cache._require_writable()
         result = Applied()
         groups: dict[str, list[Rec]] = {}
@@ -208,11 +207,10 @@ class Replica:
             result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
             touched = True
             key = f"{change.type.value}:{change.id}"
-            if change.type == RecordType.ENTRY:
-                doc = change.data or {}
-                (upserts if change.op == ChangeOp.UPSERT else deletes).append(
-                    doc if change.op == ChangeOp.UPSERT else {"id": change.id, "at": doc["at"]}
-                )
+            if change.type == RecordType.ENTRY and change.op == ChangeOp.UPSERT:
+                upserts.append(change.data or {})
+            elif change.type == RecordType.ENTRY:  # tombstones carry the entry's time
+                deletes.append({"id": change.id, "at": (change.data or {})["at"]})
             elif change.op == ChangeOp.UPSERT:
                 t.put(tables, t.TABLE_OF[change.type], dict(change.data or {}))
             else:
@@ -232,9 +230,7 @@ class Replica:
                 folder, TimelineSummary.from_json(doc), upserts, deletes, durable=durable
             )
             tables["timeline"] = {"1": summary.to_json()}
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
-        AtomicJSONStorage(path, durable=durable).write(tables)
+        AtomicJSONStorage(path, durable=durable).write(tables)  # makes the folder, 0700
         for old in obsolete:
             old.unlink(missing_ok=True)
         if t.customer(tables):

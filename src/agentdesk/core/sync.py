@@ -216,13 +216,13 @@ class SyncEngine:
             try:
                 page = self.client.changes(cursor, self.page_size)
             except RemoteError:
-                if batch and cursor is not None:  # keep what arrived before the failure
+                if batch:  # keep what arrived before the failure
                     self._apply_batch(batch, cursor, state, report, progress)
                 raise
             if state.epoch is not None and page.epoch != state.epoch:
                 raise EpochChanged(f"epoch {state.epoch} became {page.epoch}", page.epoch)
             if page.more and page.next_cursor == cursor:
-                if batch and cursor is not None:
+                if batch:
                     self._apply_batch(batch, cursor, state, report, progress)
                     batch = []
                 stalls += 1  # a page served again, or a store that is stuck
@@ -236,13 +236,13 @@ class SyncEngine:
             stalls = 0
             state.epoch = page.epoch
             batch += page.changes
+            report.pages += 1
             progress.seq = max([progress.seq] + [c.get("seq", 0) for c in page.changes
                                                  if isinstance(c, dict) and isinstance(c.get("seq"), int)])
             # Far behind (a first sync), pages are applied a few at a time: a customer whose
             # records span pages is written once, and the disk is flushed once per batch.
             if page.more and len(batch) < self.batch:
                 cursor = page.next_cursor
-                report.pages += 1
                 continue
             self._apply_batch(batch, page.next_cursor, state, report, progress)
             batch = []
@@ -255,7 +255,6 @@ class SyncEngine:
         applied = self.replica.apply(batch)
         flush_to_disk(self.cache.root)  # the batch is on disk before the cursor moves on
         report.applied.add(applied)
-        report.pages += 1
         # Scope changes are remembered with the cursor that passes them, so a sync cut
         # after this point still acts on them (see _scope).
         state.cursor = cursor
