@@ -1,13 +1,15 @@
-"""In-memory customer search: every keystroke answered from two flat strings.
+"""In-memory customer search: every keystroke answered from two flat byte strings.
 
-Rows live in one string (one line per customer, sorted by name) and a lower-cased copy with
-the phone's digits added; `str.find` walks the copy at C speed. That keeps 100,000 customers
-in ~20 MB and a keystroke in a few milliseconds, where a list of row objects would cost
-several times the memory.
+Rows live in one UTF-8 buffer (one line per customer: id, name, e-mail, phone, company, the
+phone's digits) and a case-folded copy; `bytes.find` walks the copy at C speed. The buffers are
+filled a row at a time, so building the index never holds more than the index itself: 100,000
+customers take ~20 MB, kept and at the peak, where a list of row objects (or a `str` that one
+non-Latin-1 name widens to 2 or 4 bytes a character) would cost several times that.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from array import array
 from bisect import bisect_right
@@ -17,8 +19,11 @@ from dataclasses import dataclass
 from agentdesk.core.cache import IndexRow
 
 SEP = "\x1f"
+_SEP = SEP.encode()
+_NL = b"\n"
 _PHONE = re.compile(r"\+?[\d\s().-]+")
 SCAN_LIMIT = 1000  # matches ranked per keystroke; beyond that the count shows as "1000+"
+LISTED = 1000  # rows kept in name order for the empty query's listing
 
 
 def _digits(text: str) -> str:
@@ -26,16 +31,13 @@ def _digits(text: str) -> str:
 
 
 def _field(value: str) -> str:
-    """A value as stored in the strings: only the two separators are replaced."""
+    """A value as stored in the buffers: only the two separators are replaced."""
     return value.replace("\n", " ").replace(SEP, " ")
 
 
 def _line(row: IndexRow) -> str:
-    return SEP.join(_field(v) for v in (row.id, row.name, row.email, row.phone, row.company))
-
-
-def _haystack(row: IndexRow) -> str:
-    return SEP.join(_field(v) for v in (row.name, row.email, row.phone, _digits(row.phone), row.company, row.id)).casefold()
+    fields = (row.id, row.name, row.email, row.phone, row.company, _digits(row.phone))
+    return SEP.join(_field(v) for v in fields) + "\n"
 
 
 @dataclass
@@ -47,34 +49,50 @@ class SearchResult:
 
 class CustomerIndex:
     def __init__(self, rows: Iterable[IndexRow]) -> None:
-        ordered = sorted(rows, key=lambda r: (r.name.casefold(), r.id))
-        self._display = "\n".join(_line(r) for r in ordered) + "\n"
-        self._hay = "\n".join(_haystack(r) for r in ordered) + "\n"
+        display, hay = bytearray(_NL), bytearray(_NL)  # every line follows a newline
+        for row in rows:
+            line = _line(row)
+            display += line.encode()
+            hay += line.casefold().encode()
+        self._display, self._hay = display, hay  # never changed after this
         self._display_starts = _line_starts(self._display)
         self._hay_starts = _line_starts(self._hay)
-        self._ids = {self._row_id(i): i for i in range(len(ordered))}
-        self._changed: dict[str, IndexRow] = {}  # rows edited since the strings were built
+        self._count = len(self._display_starts) - 1
+        self._at: dict[str, int | None] = {}  # line of an id looked up by `get` (a few)
+        self._by_name = self._first_by_name(LISTED)
+        self._changed: dict[str, IndexRow] = {}  # rows edited since the buffers were built
         self.recent: list[str] = []
 
     def __len__(self) -> int:
-        return len(self._ids) + sum(1 for k in self._changed if k not in self._ids)
+        return self._count + sum(1 for k in self._changed if self._line_of(k) is None)
 
     def _row_id(self, i: int) -> str:
         start = self._display_starts[i]
-        return self._display[start : self._display.index(SEP, start)]
+        return self._display[start : self._display.index(_SEP, start)].decode()
+
+    def _name(self, i: int) -> str:
+        """The case-folded name on line `i`."""
+        start = self._hay.index(_SEP, self._hay_starts[i]) + 1
+        return self._hay[start : self._hay.index(_SEP, start)].decode()
 
     def row(self, i: int) -> IndexRow:
         start, end = self._display_starts[i], self._display_starts[i + 1] - 1
-        return IndexRow(*self._display[start:end].split(SEP))
+        return IndexRow(*self._display[start:end].decode().split(SEP)[:5])
+
+    def _line_of(self, customer_id: str) -> int | None:
+        if customer_id not in self._at:
+            hit = self._display.find(_NL + _field(customer_id).encode() + _SEP)
+            self._at[customer_id] = None if hit < 0 else bisect_right(self._display_starts, hit)
+        return self._at[customer_id]
 
     def get(self, customer_id: str) -> IndexRow | None:
         if customer_id in self._changed:
             return self._changed[customer_id]
-        i = self._ids.get(customer_id)
+        i = self._line_of(customer_id)
         return None if i is None else self.row(i)
 
     def update(self, row: IndexRow) -> None:
-        """Reflect an edit at once, without rebuilding the strings."""
+        """Reflect an edit at once, without rebuilding the buffers."""
         self._changed[row.id] = row
 
     def search(self, query: str, limit: int = 200) -> SearchResult:
@@ -90,9 +108,9 @@ class CustomerIndex:
             return self._listing(limit, recent_rank)
         phrase = " ".join(words)
         # Walk the longest word (fewest hits), check the others on each hit's line.
-        first, *others = sorted(words, key=len, reverse=True)
+        first, *others = sorted((w.encode() for w in words), key=len, reverse=True)
         hay, starts = self._hay, self._hay_starts
-        found: dict[str, tuple[str, int | IndexRow]] = {}  # id -> (lower-cased name, row)
+        found: dict[str, tuple[str, int | IndexRow]] = {}  # id -> (case-folded name, row)
         pos, more = 0, False
         while True:
             hit = hay.find(first, pos)
@@ -106,11 +124,11 @@ class CustomerIndex:
                     break
                 row_id = self._row_id(i)
                 if row_id not in self._changed:
-                    found[row_id] = (line[: line.index(SEP)], i)
+                    found[row_id] = (line.split(_SEP, 2)[1].decode(), i)
             pos = starts[i + 1]
         # Edited rows, and recently viewed ones (which may lie past the scan limit).
         for row in [*self._changed.values(), *filter(None, map(self.get, self.recent))]:
-            if row.id not in found and all(w in _haystack(row) for w in words):
+            if row.id not in found and all(w in _line(row).casefold() for w in words):
                 found[row.id] = (row.name.casefold(), row)
         ranked = sorted(
             found.items(),
@@ -123,25 +141,33 @@ class CustomerIndex:
         rows = [r if isinstance(r, IndexRow) else self.row(r) for _, (_, r) in ranked[:limit]]
         return SearchResult(rows, len(ranked), more)
 
+    def _first_by_name(self, count: int) -> list[int]:
+        """Lines of the first `count` customers by name (ties by id)."""
+        keys = ((self._name(i), self._row_id(i), i) for i in range(self._count))
+        return [i for _, _, i in heapq.nsmallest(count, keys)]
+
     def _listing(self, limit: int, recent_rank: dict[str, int]) -> SearchResult:
         """No query: recently viewed first, then everyone by name (edits included)."""
         recent = [r for cid in self.recent if (r := self.get(cid)) is not None][:limit]
         seen = {r.id for r in recent}
+        wanted = limit + len(self._changed) + len(seen)
+        order = self._by_name if wanted <= len(self._by_name) else self._first_by_name(wanted)
         rest: list[IndexRow] = [r for r in self._changed.values() if r.id not in seen]
-        i = 0
-        while len(rest) < limit + len(self._changed) and i < len(self._display_starts) - 1:
+        for i in order:
+            if len(rest) >= limit + len(self._changed):
+                break
             row_id = self._row_id(i)
             if row_id not in self._changed and row_id not in seen:
                 rest.append(self.row(i))
-            i += 1
         rest.sort(key=lambda r: (r.name.casefold(), r.id))
         return SearchResult((recent + rest)[:limit], len(self), False)
 
 
-def _line_starts(text: str) -> array:
-    starts = array("q", [0])
-    pos = text.find("\n")
+def _line_starts(text: bytearray) -> array:
+    """Where each line begins, and one past the end (the buffer starts with a newline)."""
+    starts = array("I")
+    pos = text.find(_NL)
     while pos >= 0:
         starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
+        pos = text.find(_NL, pos + 1)
     return starts
