@@ -212,19 +212,30 @@ async def bench_search(app: BenchDesk, pilot, repeats: int) -> dict[str, Any]:  
 
 
 def bench_notes(cache: Cache, count: int) -> dict[str, Any]:
+    """Each note is also queued in the outbox (for a sync): the outbox is restored too, or
+    the next run's desk would start with pending edits to load and show."""
     out: dict[str, Any] = {}
-    for label, cid in (("typical", TYPICAL_ID), ("100k", ID_100K)):
-        path = cache.folder(cid) / "profile.json"
-        original = path.read_bytes()
-        times: list[float] = []
-        try:
-            for i in range(count):
-                t0 = perf()
-                cache.add_note(cid, f"Benchmark note {i}: prefers a call back after 4 pm.", author="bench")
-                times.append(perf() - t0)
-        finally:
-            atomic_write_bytes(path, original)
-        out[label] = {"customer": cid, "profile_bytes": len(original), "times": times}
+    outbox = cache.root / "outbox.json"
+    outbox_before = outbox.read_bytes() if outbox.exists() else None
+    try:
+        for label, cid in (("typical", TYPICAL_ID), ("100k", ID_100K)):
+            path = cache.folder(cid) / "profile.json"
+            original = path.read_bytes()
+            times: list[float] = []
+            try:
+                for i in range(count):
+                    t0 = perf()
+                    cache.add_note(cid, f"Benchmark note {i}: prefers a call back after 4 pm.", author="bench")
+                    times.append(perf() - t0)
+            finally:
+                atomic_write_bytes(path, original)
+            out[label] = {"customer": cid, "profile_bytes": len(original), "times": times}
+    finally:
+        if outbox_before is None:
+            outbox.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(outbox, outbox_before)
+        cache.outbox.reload()
     return out
 
 
