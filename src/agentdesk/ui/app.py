@@ -17,12 +17,11 @@ from agentdesk.config import Config, Remote
 from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.models import Profile
 from agentdesk.core.search import CustomerIndex
-from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
-from agentdesk.ui.search import SearchScreen
 from agentdesk.ui.sync_bar import SyncBar, SyncView
 
 if TYPE_CHECKING:
+    from agentdesk.ui.search import SearchScreen
     from agentdesk.core.sync import Progress, SyncEngine, SyncReport
 
 
@@ -206,6 +205,8 @@ class AgentDesk(App):
         self.call_from_thread(self._index_loaded, index)
 
     def _index_loaded(self, index: CustomerIndex) -> None:
+        from agentdesk.ui.search import SearchScreen
+
         self.index = index
         for screen in self.screen_stack:
             if isinstance(screen, SearchScreen):
@@ -228,10 +229,14 @@ class AgentDesk(App):
             self.index.recent = [customer_id, *(c for c in self.index.recent if c != customer_id)]
 
     def action_search(self) -> None:
+        from agentdesk.ui.search import SearchScreen  # screens load when first opened
+
         if not isinstance(self.screen, SearchScreen):
             self.push_screen(SearchScreen(self.index))
 
     def action_help(self) -> None:
+        from agentdesk.ui.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

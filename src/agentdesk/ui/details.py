@@ -140,13 +140,14 @@ class DetailsPanel(VerticalScroll, can_focus=False):
 
     def show_unsynced(self, items: list[OutboxItem]) -> None:
         """Edits not confirmed by the store; the section is hidden when there are none."""
-        from agentdesk.ui.unsynced import describe
-
         self.query_one("#unsynced-title").display = bool(items)
         unsynced = self.query_one("#unsynced", SectionList)
         unsynced.display = bool(items)
         unsynced.clear_options()
-        unsynced.add_options([Option(describe(i), id=i.mutation.id) for i in items])
+        if items:  # the wire protocol's models load only when there is something to show
+            from agentdesk.ui.unsynced import describe
+
+            unsynced.add_options([Option(describe(i), id=i.mutation.id) for i in items])
 
     def show(self, profile: Profile, names: dict[str, str]) -> None:
         """Fill every section from `profile`; `names` gives related customers' current names."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,9 +16,11 @@ from agentdesk.core.models import ContactKind, Profile
 from agentdesk.core.storage import CacheError
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
-from agentdesk.ui.forms import ConfirmScreen, ContactForm, DetailsEdit, NoteForm
 from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
+
+if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
+    from agentdesk.ui.forms import DetailsEdit
 
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
@@ -235,6 +239,8 @@ class ProfileScreen(Screen):
             if text:
                 self._save(lambda: self.cache.add_note(self.customer_id, text, self.app.author))  # type: ignore[attr-defined]
 
+        from agentdesk.ui.forms import NoteForm
+
         self.app.push_screen(NoteForm(), save)
 
     def _edit_note(self, note_id: str) -> None:
@@ -245,6 +251,8 @@ class ProfileScreen(Screen):
         def save(text: str | None) -> None:
             if text:
                 self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text))
+
+        from agentdesk.ui.forms import NoteForm
 
         self.app.push_screen(NoteForm(note.text, title="Edit note"), save)
 
@@ -259,6 +267,8 @@ class ProfileScreen(Screen):
             if yes:
                 self._save(lambda: self.cache.delete_note(self.customer_id, event.note_id))
 
+        from agentdesk.ui.forms import ConfirmScreen
+
         self.app.push_screen(ConfirmScreen(question), answer)
 
     def action_edit_contact(self) -> None:
@@ -272,6 +282,8 @@ class ProfileScreen(Screen):
                 self._save(lambda: self.cache.update_details(
                     self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts,
                     base=opened_on))
+
+        from agentdesk.ui.forms import ContactForm
 
         self.app.push_screen(ContactForm(opened_on), save)
 
