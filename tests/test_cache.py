@@ -18,7 +18,7 @@ from pydantic import ValidationError
 import agentdesk.core.cache as cache_module
 from agentdesk.core import demo
 from agentdesk.core.cache import CHUNK, RECENT_MAX, SCHEMA, Cache, IndexRow
-from agentdesk.core.models import ContactKind, ContactPoint, Customer, Profile
+from agentdesk.core.models import ContactKind, ContactPoint, Customer, Profile, from_stored
 from agentdesk.core.search import CustomerIndex
 from agentdesk.core.storage import CacheError, CacheLock, ReadOnlyCacheError, read_json
 
@@ -374,9 +374,7 @@ def test_editing_a_missing_note_fails_without_writing(demo_cache: Cache) -> None
 
 def _unchecked(kind: ContactKind, value: str) -> ContactPoint:
     """A contact point as a buggy caller could build it, skipping validation."""
-    return ContactPoint.model_validate(
-        {"id": "cp_bad", "kind": kind, "value": value, "primary": True}, context={"stored": True}
-    )
+    return from_stored(ContactPoint, {"id": "cp_bad", "kind": kind, "value": value, "primary": True})
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ from agentdesk.core.models import (
     new_id,
     Profile,
     TimelineEntry,
+    from_stored,
     utcnow,
 )
 from agentdesk.core import tables as t
@@ -62,7 +63,6 @@ SCHEMA = 1
 RECENT_MAX = 100
 JOURNAL = "journal.json"  # index rows changed since the shards were written
 JOURNAL_MAX = 2000
-STORED = {"stored": True}  # validation context for data we validated before writing it
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 # Migrations from older schemas: {old_version: function(cache_dir) -> None}. Schema 1 is the
@@ -521,7 +521,7 @@ class Cache:
                 t.revision_of(tables, "note", note_id),
             )]
         tables = self._edit(customer_id, build)
-        return Note.model_validate(t.find(tables, "notes", note_id), context=STORED)
+        return from_stored(Note, t.find(tables, "notes", note_id))
 
     def delete_note(self, customer_id: str, note_id: str) -> None:
         from agentdesk.core import mutations
@@ -603,7 +603,8 @@ def _profile_from_tables(tables: dict[str, Any]) -> Profile:
     if not customers:
         raise CacheError("A profile file without its customer record: the cache is damaged.")
     extra = _docs(tables, "extra")
-    return Profile.model_validate(
+    return from_stored(
+        Profile,
         {
             **(extra[0] if extra else {}),
             "customer": customers[0],
@@ -612,7 +613,6 @@ def _profile_from_tables(tables: dict[str, Any]) -> Profile:
             "notes": _docs(tables, "notes"),
             "conversations": _docs(tables, "conversations"),
         },
-        context=STORED,
     )
 
 

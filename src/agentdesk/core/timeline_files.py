@@ -18,11 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agentdesk.core.models import TimelineEntry
+from agentdesk.core.models import TimelineEntry, from_stored
 from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
 
 CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
-STORED = {"stored": True}
 
 Key = tuple[datetime, str]  # entries are ordered by (time, id)
 
@@ -126,7 +125,7 @@ class Timeline:
             self._chunks.move_to_end(index)
             return self._chunks[index]
         entries = [
-            TimelineEntry.model_validate(doc, context=STORED)
+            from_stored(TimelineEntry, doc)
             for doc in read_chunk(self.folder / self.summary.file(index))
         ]
         self._chunks[index] = entries
