@@ -41,7 +41,9 @@ sys.path.insert(0, str(HERE))
 from run import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
 # Bump when what is generated changes (generator arguments, the changes made per round).
-SYNC_DATA_VERSION = "1"
+# Bump a kind's version when what is generated for it changes (feed 2: a relationship is
+# stored when both of its customers exist, see SqliteStore.bulk_load).
+SYNC_DATA_VERSIONS = {"feed": "2", "replica": "1"}
 TOKEN = "bench-sync-token-0123456789abcdef"
 PAGE_SIZE = 1000  # agentdesk.core.sync.PAGE, what the desk uses
 PARTS = ("initial", "incremental", "ui")
@@ -63,7 +65,7 @@ def _schema() -> str:
 
 
 def data_root(base: Path, kind: str, customers: int) -> Path:
-    return base / f"sync-v{SYNC_DATA_VERSION}-schema{_schema()}-{kind}-c{customers}"
+    return base / f"sync-v{SYNC_DATA_VERSIONS[kind]}-schema{_schema()}-{kind}-c{customers}"
 
 
 def _rss_mb() -> float:

@@ -457,16 +457,28 @@ class SqliteStore:
                 self._scope(db, agent, c, True)
 
     def bulk_load(self, items: Iterable[tuple[Profile, list[TimelineEntry]]]) -> int:
-        """One transaction, executemany. Relationships are written last so an empty `name` can
-        be filled with the other customer's name (as `demo.fill` does for a cache)."""
+        """One transaction, executemany, in the order a store's history would have them.
+
+        A relationship is written once both of its customers exist, as it would have been
+        made: with its customer when the other one is already there, else right after the
+        other one arrives. Its empty `name` is filled with the other customer's (as
+        `demo.fill` does for a cache). Feeds are read in this order, so a first sync meets
+        each customer's records together instead of revisiting every customer at the end.
+        """
         count = 0
         names: dict[str, str] = {}
-        links: list[tuple[str, Any]] = []
+        waiting: dict[str, list[tuple[str, Any]]] = {}  # other customer -> its relationships
         search_rows: list[tuple[str, ...]] = []
+        up, zero = ChangeOp.UPSERT.value, 0
+
+        def link(cid: str, rel: Any) -> tuple[Any, ...]:
+            if not rel.name and rel.customer_id in names:
+                rel = rel.model_copy(update={"name": names[rel.customer_id]})
+            seq = self._next()
+            return ("relationship", rel.id, cid, dump(rel), seq, seq, up, zero)
 
         def rows() -> Iterator[tuple[Any, ...]]:
             nonlocal count
-            up, zero = ChangeOp.UPSERT.value, 0
             for profile, entries in items:
                 count += 1
                 c = profile.customer
@@ -479,24 +491,24 @@ class SqliteStore:
                     for r in records:
                         seq = self._next()
                         yield (kind, r.id, cid, dump(r), seq, seq, up, zero)
-                links.extend((cid, r) for r in profile.relationships)
+                for rel in profile.relationships:
+                    if rel.customer_id in names:
+                        yield link(cid, rel)
+                    else:
+                        waiting.setdefault(rel.customer_id, []).append((cid, rel))
+                for source, rel in waiting.pop(cid, []):
+                    yield link(source, rel)
                 search_rows.append(self._search_row(
                     c.model_dump(mode="json"), [p.model_dump(mode="json") for p in profile.contacts]))
+            for pending in waiting.values():  # the other customer is not in this load
+                for source, rel in pending:
+                    yield link(source, rel)
 
         with self._write() as db:
-            db.executemany(PUT, rows())
             for row in db.execute("SELECT id, json_extract(data, '$.name') FROM records "
                                   "WHERE type = 'customer' AND deleted = 0").fetchall():
-                names.setdefault(row[0], row[1])
-
-            def link_rows() -> Iterator[tuple[Any, ...]]:
-                for cid, rel in links:
-                    if not rel.name and rel.customer_id in names:
-                        rel = rel.model_copy(update={"name": names[rel.customer_id]})
-                    seq = self._next()
-                    yield ("relationship", rel.id, cid, dump(rel), seq, seq, ChangeOp.UPSERT.value, 0)
-
-            db.executemany(PUT, link_rows())
+                names[row[0]] = row[1]
+            db.executemany(PUT, rows())
             db.executemany("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?, ?, ?)", search_rows)
         return count
 
