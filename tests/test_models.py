@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
 from agentdesk.core import demo
+from agentdesk.core.cache import Cache
 from agentdesk.core.models import (
     ContactKind,
     ContactPoint,
+    LONG_LIST,
     Conversation,
     Customer,
     Note,
@@ -144,6 +148,35 @@ def test_from_stored_equals_validated() -> None:
         assert from_stored(Profile, doc) == Profile.model_validate(doc)
         for entry in entries:
             assert from_stored(TimelineEntry, entry.model_dump(mode="json")) == entry
+
+
+def test_long_stored_lists_equal_validated() -> None:
+    """A profile with more than LONG_LIST conversations takes the validating path: same result."""
+    profile, _ = next(demo.generate(customers=1, big_entries=0, entries_each=(2, 4)))
+    doc = profile.model_dump(mode="json")
+    base = doc["conversations"][0]
+    doc["conversations"] = [{**base, "id": f"conv_{n}"} for n in range(LONG_LIST + 100)]
+    loaded = from_stored(Profile, doc)
+    assert loaded == Profile.model_validate(doc)
+    assert isinstance(loaded.conversations[-1], Conversation)
+
+
+def test_opening_a_profile_builds_no_schema(demo_cache: Cache) -> None:
+    """The desk's first paint reads a profile and a timeline chunk without building a pydantic
+    schema (time and memory before the first frame); checked in a fresh interpreter."""
+    code = (
+        "from pathlib import Path\n"
+        "from agentdesk.core.cache import Cache\n"
+        "from agentdesk.core import models\n"
+        f"cache = Cache.open(Path({str(demo_cache.root)!r}))  # read-only: the test holds it\n"
+        "profile, timeline = cache.open_profile('cus_000000')\n"
+        "timeline.chunk(0)\n"
+        "built = [m.__name__ for m in vars(models).values()\n"
+        "         if isinstance(m, type) and issubclass(m, models.Model) and m is not models.Model\n"
+        "         and m.__pydantic_complete__]\n"
+        "assert profile.customer.name and not built, built\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_ids_are_bounded_and_client_made_ids_unique() -> None:
