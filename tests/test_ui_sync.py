@@ -44,7 +44,9 @@ async def test_first_sync_fills_an_empty_cache_and_opens_a_profile(world: World,
     app = desk(world, config)
     async with app.run_test(size=SIZE) as pilot:
         await synced_once(pilot)
-        await wait_for(lambda: isinstance(app.screen, ProfileScreen), pilot)
+        # The profile is pushed when the sync ends; it is shown once mounted and loaded.
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen)
+                       and app.screen.profile is not None, pilot)
         assert app.sync_view.online and not app.sync_view.error
         assert "● online" in bar_text(app)
     world.assert_in_sync()
