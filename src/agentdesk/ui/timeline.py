@@ -287,6 +287,12 @@ class TimelineView(ScrollView, can_focus=True):
         if self._end_pending or not self._heights:
             self._end_pending = False
             self._reset_layout(width)
+            gutter = self.styles.scrollbar_size_vertical
+            if (gutter and not self.scrollbar_size_vertical and self.styles.overflow_y == "auto"
+                    and self._offsets[-1] > self.scrollable_content_region.height):
+                # The scrollbar this height calls for is not shown yet: lay out at the width it
+                # will leave, or its arrival lays out the screen a second time.
+                self._reset_layout(max(1, width - gutter))
             self._scroll_to_end()
             return
         at_bottom = self.scroll_offset.y >= self.max_scroll_y
@@ -321,6 +327,12 @@ class TimelineView(ScrollView, can_focus=True):
         if index >= len(layout.lines):
             return Strip.blank(width, self.rich_style)
         return layout.lines[index].adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # Textual moves a scrollbar's thumb when the view scrolls, not when the bar appears:
+        # a view scrolled to its end before its bar showed would show the thumb at the top.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_offset.y
 
     def on_resize(self) -> None:
         # Reading the newest entries when the height changed (a terminal resize, a line added
