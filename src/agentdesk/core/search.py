@@ -107,33 +107,43 @@ class CustomerIndex:
         words = query.casefold().split()
         if _PHONE.fullmatch(query.strip()) and sum(c.isdigit() for c in query) >= 3:
             words = [_digits(query)]  # a phone typed as written: match its digits in one go
-        recent_rank = {cid: n for n, cid in enumerate(self.recent)}
         if not words:
-            return self._listing(limit, recent_rank)
-        phrase = " ".join(words)
+            return self._listing(limit, {cid: n for n, cid in enumerate(self.recent)})
+        # Index rows are keyed by their line, edited rows by their id; names compare as bytes
+        # (UTF-8 orders as the code points do). Only the rows returned are decoded.
+        edited_lines = {self._line_of(cid) for cid in self._changed}
+        recent_rank: dict[int | str, int] = {}
+        for n, cid in enumerate(self.recent):
+            line = None if cid in self._changed else self._line_of(cid)
+            recent_rank.setdefault(cid if line is None else line, n)
+        phrase = " ".join(words).encode()
         # Walk the longest word (fewest hits), check the others on each hit's line.
         first, *others = sorted((w.encode() for w in words), key=len, reverse=True)
         hay, starts = self._hay, self._hay_starts
-        found: dict[str, tuple[str, int | IndexRow]] = {}  # id -> (case-folded name, row)
+        found: dict[int | str, tuple[bytes, int | IndexRow]] = {}  # key -> (folded name, row)
         pos, more = 0, False
         while True:
             hit = hay.find(first, pos)
             if hit < 0:
                 break
             i = bisect_right(starts, hit) - 1
-            line = hay[starts[i] : starts[i + 1]]
-            if all(w in line for w in others):
+            start, pos = starts[i], starts[i + 1]  # the line; the walk goes on after it
+            for word in others:  # searched in place: a slice per hit would cost more
+                if hay.find(word, start, pos) < 0:
+                    break
+            else:
                 if len(found) >= SCAN_LIMIT:
                     more = True
                     break
-                row_id = self._row_id(i)
-                if row_id not in self._changed:
-                    found[row_id] = (line.split(_SEP, 2)[1].decode(), i)
-            pos = starts[i + 1]
+                if i not in edited_lines:
+                    name = hay.index(_SEP, start) + 1
+                    found[i] = (bytes(hay[name : hay.index(_SEP, name)]), i)
         # Edited rows, and recently viewed ones (which may lie past the scan limit).
-        for row in [*self._changed.values(), *filter(None, map(self.get, self.recent))]:
-            if row.id not in found and all(w in _hay_line(_line(row), row) for w in words):
-                found[row.id] = (row.name.casefold(), row)
+        extra: list[tuple[int | str, IndexRow]] = [(cid, r) for cid, r in self._changed.items()]
+        extra += [(k, self.row(k)) for k in recent_rank if isinstance(k, int) and k not in found]
+        for key, row in extra:
+            if all(w in _hay_line(_line(row), row) for w in words):
+                found[key] = (row.name.casefold().encode(), row)
         ranked = sorted(
             found.items(),
             key=lambda item: (
