@@ -656,3 +656,35 @@ def test_unknown_profile_level_fields_survive_the_cache(empty_cache: Cache) -> N
     profile = Profile.model_validate({**_EXTRAS, "surveys": [{"score": 9}]})
     empty_cache.put_profile(profile)
     assert empty_cache.load_profile("cus_new").model_extra == {"surveys": [{"score": 9}]}
+
+
+def test_search_row_journal_is_folded_a_few_shards_at_a_time(
+    empty_cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past JOURNAL_SOFT rows each write folds its fullest shards, so the journal stays small
+    without a write that rewrites every shard; the rows read back the same, also after
+    reopening the cache."""
+    monkeypatch.setattr(cache_module, "JOURNAL_SOFT", 100)
+    monkeypatch.setattr(cache_module, "JOURNAL_MAX", 10_000)
+    journal = empty_cache.root / "index" / "journal.json"
+    expected: dict[str, IndexRow] = {}
+    sizes = []
+    for batch in range(30):
+        rows: dict[str, IndexRow | None] = {
+            f"cus_{batch:02d}_{n:02d}": IndexRow(f"cus_{batch:02d}_{n:02d}", f"Name {batch} {n}")
+            for n in range(40)
+        }
+        if batch:  # and remove one row of the previous batch
+            rows[f"cus_{batch - 1:02d}_00"] = None
+        empty_cache._write_index_rows(rows, durable=False)
+        expected.update({k: v for k, v in rows.items() if v is not None})
+        for k, v in rows.items():
+            if v is None:
+                expected.pop(k)
+        sizes.append(len(read_json(journal)["rows"]))
+    assert max(sizes) <= 100 + 41  # never past the soft limit by more than a write: no full fold
+    assert len(list((empty_cache.root / "index").glob("??.json"))) > 8  # shards were written
+    assert {r.id: r for r in empty_cache.index_rows()} == expected
+    empty_cache.close()
+    with Cache.open(empty_cache.root) as again:
+        assert {r.id: r for r in again.index_rows()} == expected

@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 SCHEMA = 1
 RECENT_MAX = 100
 JOURNAL = "journal.json"  # index rows changed since the shards were written
-JOURNAL_MAX = 2000
+JOURNAL_MAX = 2000  # past this, the whole journal is folded into the shards
+JOURNAL_SOFT = 1000  # past this, each write also folds its fullest shards (see _fold_some)
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 # Migrations from older schemas: {old_version: function(cache_dir) -> None}. Schema 1 is the
@@ -381,15 +382,19 @@ class Cache:
         """Add, replace or (for None) remove search rows.
 
         They go to a small journal first (one write, however many customers changed: a sync
-        of 100 changes would otherwise rewrite ~80 of the 256 shards); past JOURNAL_MAX rows,
-        or for bulk loads, the journal is folded into the shards, one write per shard
-        touched, and then emptied. Readers overlay the journal on the shards, so a crash
-        between the two leaves the same rows either way.
+        of 100 changes would otherwise rewrite ~80 of the 256 shards). Past JOURNAL_SOFT rows
+        each write also folds the fullest shards' rows into them, so the journal stays
+        small without a sync now and then rewriting all 256 (~1 s); past JOURNAL_MAX, or for
+        bulk loads, it is folded whole and emptied. Shards are written before the journal
+        that no longer holds their rows, and readers overlay the journal on the shards, so a
+        crash between the two leaves the same rows either way.
         """
         with self._index_lock:
             journal = dict(self._journal())
             journal.update({cid: (row.__dict__.copy() if row else None) for cid, row in rows.items()})
             if not fold and len(journal) <= JOURNAL_MAX:
+                if len(journal) > JOURNAL_SOFT:
+                    journal = self._fold_some(journal, 2 * len(rows), durable)
                 atomic_write_json(self.root / "index" / JOURNAL, {"rows": journal}, durable=durable)
                 self._journal_rows = journal
                 return
@@ -397,6 +402,22 @@ class Cache:
                                 for cid, doc in journal.items()}, durable)
             (self.root / "index" / JOURNAL).unlink(missing_ok=True)
             self._journal_rows = {}
+
+    def _fold_some(self, journal: dict[str, dict[str, Any] | None],
+                   at_least: int, durable: bool) -> dict[str, dict[str, Any] | None]:
+        """Write the journal's rows of its fullest shards into them, `at_least` rows' worth
+        (twice what the write added: the journal shrinks as fast as it grows, each shard
+        rewrite taking as many rows as it can); the journal without those rows."""
+        by_shard: dict[str, list[str]] = {}
+        for cid in journal:
+            by_shard.setdefault(shard_of(cid), []).append(cid)
+        folded: dict[str, IndexRow | None] = {}
+        for ids in sorted(by_shard.values(), key=len, reverse=True):
+            if len(folded) >= at_least:
+                break
+            folded.update({cid: IndexRow(**doc) if (doc := journal[cid]) else None for cid in ids})
+        self._write_shards(folded, durable)
+        return {cid: doc for cid, doc in journal.items() if cid not in folded}
 
     def _write_shards(self, rows: dict[str, IndexRow | None], durable: bool) -> None:
         by_shard: dict[str, dict[str, IndexRow | None]] = {}
