@@ -98,7 +98,10 @@ async def test_edit_offline_is_pending_then_arrives_once(synced: World, config: 
         await pilot.press("r")
         await wait_for(lambda: app.sync_view.online and app.sync_view.pending == 0, pilot,
                        timeout=30)
+        await synced_once(pilot)
         assert not app.screen.query_one("#unsynced").display
+        # The store's copy of the agent's own note came back with the feed: nothing new.
+        assert app.screen.changes_since_open == 0 and "new here" not in bar_text(app)
     texts = [n["text"] for n in synced.server_records(customer, "note")]
     assert texts.count("Written while the store was down") == 1
     synced.assert_in_sync()

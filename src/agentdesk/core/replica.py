@@ -203,10 +203,14 @@ class Replica:
                 result.include.append(customer_id)
                 result.scope.append(("include", customer_id))
                 continue
+            key = f"{change.type.value}:{change.id}"
+            if (change.op == ChangeOp.UPSERT and change.type != RecordType.ENTRY
+                    and t.revision_of(tables, change.type.value, change.id) == change.revision
+                    and t.find(tables, t.TABLE_OF[change.type], change.id) == change.data):
+                continue  # what the cache holds already: the store's echo of our own edit
             result.changes += 1
             result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
             touched = True
-            key = f"{change.type.value}:{change.id}"
             if change.type == RecordType.ENTRY and change.op == ChangeOp.UPSERT:
                 upserts.append(change.data or {})
             elif change.type == RecordType.ENTRY:  # tombstones carry the entry's time
