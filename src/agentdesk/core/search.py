@@ -1,10 +1,10 @@
 """In-memory customer search: every keystroke answered from two flat byte strings.
 
 Rows live in one UTF-8 buffer (one line per customer: id, name, e-mail, phone, company) and a
-case-folded copy with the phone's digits added; `bytes.find` walks the copy at C speed. The buffers are
-filled a row at a time, so building the index never holds more than the index itself: 100,000
-customers take ~20 MB, kept and at the peak, where a list of row objects (or a `str` that one
-non-Latin-1 name widens to 2 or 4 bytes a character) would cost several times that.
+case-folded copy with the phone's digits added; `find` walks the copy at C speed. The buffers
+are filled a row at a time, so building the index never holds more than the index itself:
+100,000 customers take ~20 MB, kept and at the peak, where a list of row objects (or a `str`
+that one non-Latin-1 name widens to 2 or 4 bytes a character) would cost several times that.
 """
 
 from __future__ import annotations
