@@ -607,13 +607,6 @@ class Cache:
         return _profile_from_tables(self._edit(customer_id, build))
 
 
-def _require_profile(db: TinyDB, customer_id: str) -> Profile:
-    raw = db.storage.read() or {}
-    if not raw.get("customer"):
-        raise CacheError(f"Customer {customer_id} is not in the cache.")
-    return _profile_from_tables(raw)
-
-
 def _docs(tables: dict[str, Any], name: str) -> list[dict[str, Any]]:
     table = tables.get(name) or {}
     return [table[k] for k in sorted(table, key=int)]
