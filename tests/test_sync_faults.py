@@ -381,16 +381,27 @@ def test_a_revoked_token_is_an_auth_error_and_not_retried(synced: World, proxy: 
 
 # --- scope changes and cut syncs ---------------------------------------------------------
 
-def test_an_include_survives_a_sync_cut_before_the_fetch(world: World, proxy: FaultProxy) -> None:
-    w, store = world, world.store
-    c1, c2 = "cus_000001", "cus_000002"
-    store.set_scope(SCOPED_AGENT, [c1])
+def _scope_change_cut(w: World, proxy: FaultProxy, before: list[str], after: list[str],
+                      *rule: Any, expect: type[RemoteError] = RemoteError,
+                      **options: Any) -> RemoteClient:
+    """A scoped desk synced with `before` in its scope; the scope becomes `after`, and the
+    sync that learns of it is cut by the proxy `rule` with `expect` (the rule is still in
+    place when this returns)."""
+    w.store.set_scope(SCOPED_AGENT, before)
     client = via(w, proxy, token=SCOPED_TOKEN)
     w.sync(client)
-    store.set_scope(SCOPED_AGENT, [c1, c2])
-    proxy.add("status", f"/v1/customers/{c2}", status=503, times=None)
-    with pytest.raises(RemoteError):
+    w.store.set_scope(SCOPED_AGENT, after)
+    proxy.add(*rule, times=None, **options)
+    with pytest.raises(expect):
         w.sync(client)
+    return client
+
+
+def test_an_include_survives_a_sync_cut_before_the_fetch(world: World, proxy: FaultProxy) -> None:
+    w = world
+    c1, c2 = "cus_000001", "cus_000002"
+    client = _scope_change_cut(w, proxy, [c1], [c1, c2], "status", f"/v1/customers/{c2}",
+                               status=503)
     proxy.clear()
     w.sync(client)
     assert {r.id for r in w.cache.index_rows()} == {c1, c2}
@@ -398,15 +409,11 @@ def test_an_include_survives_a_sync_cut_before_the_fetch(world: World, proxy: Fa
 
 
 def test_an_evict_survives_a_sync_cut_before_it_is_done(world: World, proxy: FaultProxy) -> None:
-    w, store = world, world.store
+    w = world
     c1, c2, c3 = "cus_000001", "cus_000002", "cus_000003"
-    store.set_scope(SCOPED_AGENT, [c1, c2])
-    client = via(w, proxy, token=SCOPED_TOKEN)
-    w.sync(client)
-    store.set_scope(SCOPED_AGENT, [c1, c3])  # c2 leaves, c3 joins
-    proxy.add("drop_before", "/v1/customers/", times=None)  # the network goes after the page
-    with pytest.raises(Offline):
-        w.sync(client)
+    # c2 leaves, c3 joins; the network goes after the page that says so.
+    client = _scope_change_cut(w, proxy, [c1, c2], [c1, c3], "drop_before", "/v1/customers/",
+                               expect=Offline)
     proxy.clear()
     w.sync(client)
     assert {r.id for r in w.cache.index_rows()} == {c1, c3}
@@ -419,13 +426,8 @@ def test_an_include_of_a_customer_erased_meanwhile_does_not_block_the_sync(
         world: World, proxy: FaultProxy) -> None:
     w, store = world, world.store
     c1, c2 = "cus_000001", "cus_000002"
-    store.set_scope(SCOPED_AGENT, [c1])
-    client = via(w, proxy, token=SCOPED_TOKEN)
-    w.sync(client)
-    store.set_scope(SCOPED_AGENT, [c1, c2])
-    proxy.add("drop_before", "/v1/customers/", times=None)
-    with pytest.raises(Offline):
-        w.sync(client)
+    client = _scope_change_cut(w, proxy, [c1], [c1, c2], "drop_before", "/v1/customers/",
+                               expect=Offline)
     assert w.engine(client).state.fetch_later == [c2]
     proxy.clear()
     store.erase_customer(c2)  # gone before the desk could fetch it
