@@ -219,7 +219,7 @@ def bench_notes(cache: Cache, count: int) -> dict[str, Any]:
     outbox_before = outbox.read_bytes() if outbox.exists() else None
     try:
         for label, cid in (("typical", TYPICAL_ID), ("100k", ID_100K)):
-            path = cache.folder(cid) / "profile.json"
+            path = cache.profile_path(cid)
             original = path.read_bytes()
             times: list[float] = []
             try:

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +19,12 @@ from pydantic import ValidationError
 import agentdesk.core.cache as cache_module
 from agentdesk.core import demo
 from agentdesk.core.cache import CHUNK, RECENT_MAX, SCHEMA, Cache, IndexRow
-from agentdesk.core.models import ContactKind, ContactPoint, Customer, Profile, from_stored
+from agentdesk.core.models import (
+    ContactKind, ContactPoint, Customer, Profile, TimelineEntry, from_stored,
+)
 from agentdesk.core.search import CustomerIndex
 from agentdesk.core.storage import CacheError, CacheLock, ReadOnlyCacheError, read_json
+from agentdesk.core.timeline_files import INLINE
 
 BIG = demo.BIG_ID
 NORMAL = "cus_000003"
@@ -32,6 +36,13 @@ def _mode(path: Path) -> int:
 
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _entries(customer_id: str, count: int) -> list[TimelineEntry]:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return [TimelineEntry(id=f"ent_{customer_id[:20]}_{n}", conversation_id="conv_1",
+                          at=start + timedelta(minutes=n), channel="email",
+                          direction="inbound", body=f"entry {n}") for n in range(count)]
 
 
 def _reopen(cache: Cache) -> Cache:
@@ -53,12 +64,12 @@ def generated() -> dict[str, tuple[Profile, list]]:
 # -- opening: meta.json and schema ----------------------------------------------------------
 
 
-def test_open_creates_meta_with_schema_1(tmp_path: Path, permissive_umask: None) -> None:
+def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_umask: None) -> None:
     root = tmp_path / "new" / "cache"
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())
-        assert meta["schema"] == SCHEMA == 1
+        assert meta["schema"] == SCHEMA == 2
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -302,6 +313,103 @@ def test_small_timeline_round_trip(demo_cache: Cache, generated: dict) -> None:
         e.model_dump() for e in sorted(made, key=lambda e: (e.at, e.id))
     ]
     assert demo_cache.timeline("cus_missing").total == 0
+    # One chunk: kept in the profile file, so the customer is one file and no folder.
+    assert timeline.summary.chunk_files == [INLINE]
+    assert not demo_cache.folder(NORMAL).exists()
+    stored = read_json(demo_cache.profile_path(NORMAL))
+    assert len(stored["entries"]) == len(made)
+
+
+def test_a_timeline_moves_between_the_profile_file_and_chunk_files(empty_cache: Cache) -> None:
+    profile = Profile(customer=Customer(id="cus_grows", name="Grows"))
+    entries = _entries("cus_grows", 3 * CHUNK)
+    empty_cache.put_profile(profile, entries=entries[:CHUNK])
+    assert empty_cache.timeline("cus_grows").summary.chunk_files == [INLINE]
+    empty_cache.put_profile(profile, entries=entries)
+    timeline = empty_cache.timeline("cus_grows")
+    assert len(timeline.summary.chunk_files) == 3 and INLINE not in timeline.summary.chunk_files
+    assert "entries" not in read_json(empty_cache.profile_path("cus_grows"))
+    assert [e for n in range(3) for e in timeline.chunk(n)] == entries
+    empty_cache.put_profile(profile, entries=entries[:5])
+    assert empty_cache.timeline("cus_grows").chunk(0) == entries[:5]
+    assert not empty_cache.folder("cus_grows").exists()  # its old chunks went with it
+
+
+# -- migrating schema 1 (a folder per customer) ---------------------------------------------
+
+
+def _as_schema_1(root: Path) -> None:
+    """Rewrite a cache in schema 1's layout: <shard>/<id>/profile.json plus every chunk."""
+    for profile in sorted((root / "customers").glob("*/*.json")):
+        folder = profile.with_name(profile.name.removesuffix(".json"))
+        chunks = profile.with_name(folder.name + ".entries")
+        if chunks.exists():
+            chunks.rename(folder)
+        else:
+            folder.mkdir()
+        tables = read_json(profile)
+        summary = tables["timeline"]["1"]
+        if summary["chunk_files"] == [INLINE]:
+            (folder / "entries-00000.json").write_text(json.dumps({"entries": tables.pop("entries")}))
+            summary["chunk_files"] = ["entries-00000.json"]
+        (folder / "profile.json").write_text(json.dumps(tables))
+        profile.unlink()
+    (root / "meta.json").write_text(json.dumps({"schema": 1, "created": "2026-01-01T00:00:00"}))
+
+
+def _contents(cache: Cache) -> dict[str, tuple[Profile, list]]:
+    out = {}
+    for row in cache.index_rows():
+        timeline = cache.timeline(row.id)
+        out[row.id] = (cache.load_profile(row.id),
+                       [e for n in range(len(timeline.summary.chunk_sizes)) for e in timeline.chunk(n)])
+    return out
+
+
+def test_a_schema_1_cache_is_migrated(demo_template: Path, tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    shutil.copytree(demo_template, root)
+    with Cache.open(root) as cache:
+        expected = _contents(cache)
+    _as_schema_1(root)
+    assert list((root / "customers").glob("*/*/profile.json"))
+    with Cache.open(root) as cache:
+        assert not cache.read_only
+        assert read_json(root / "meta.json")["schema"] == SCHEMA
+        assert _contents(cache) == expected
+        cache.add_note(BIG, "after the upgrade")
+        assert cache.load_profile(BIG).notes[-1].text == "after the upgrade"
+    folders = [p for p in (root / "customers").glob("*/*") if p.is_dir()]
+    assert folders and all(p.name.endswith(".entries") for p in folders)
+    assert not list((root / "customers").glob("*/*/profile.json"))
+
+
+def test_a_migration_cut_short_is_finished_by_the_next_open(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "old"
+    shutil.copytree(demo_template, root)
+    with Cache.open(root) as cache:
+        expected = _contents(cache)
+    _as_schema_1(root)
+    real_rename, renames = Path.rename, [0]
+
+    def crashing_rename(self: Path, target: Path) -> Path:
+        renames[0] += 1
+        if renames[0] > 25:
+            raise KeyboardInterrupt("killed mid-migration")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", crashing_rename)
+    with pytest.raises(KeyboardInterrupt):
+        Cache.open(root)
+    monkeypatch.setattr(Path, "rename", real_rename)
+    assert read_json(root / "meta.json")["schema"] == 1  # not claimed before it is done
+    assert list((root / "customers").glob("*/*.json"))  # some moved
+    assert list((root / "customers").glob("*/*/profile.json"))  # some not
+    with Cache.open(root) as cache:
+        assert read_json(root / "meta.json")["schema"] == SCHEMA
+        assert _contents(cache) == expected
 
 
 # -- notes ----------------------------------------------------------------------------------
@@ -357,7 +465,7 @@ def test_notes_persist_and_record_local_changes(demo_cache: Cache) -> None:
 
 
 def test_editing_a_missing_note_fails_without_writing(demo_cache: Cache) -> None:
-    path = demo_cache.folder(NORMAL) / "profile.json"
+    path = demo_cache.profile_path(NORMAL)
     before = path.read_bytes()
     with pytest.raises(CacheError, match="no longer exists"):
         demo_cache.edit_note(NORMAL, "note_gone", "x")
@@ -366,6 +474,7 @@ def test_editing_a_missing_note_fails_without_writing(demo_cache: Cache) -> None
     with pytest.raises(CacheError, match="not in the cache"):
         demo_cache.add_note("cus_missing", "x")
     assert path.read_bytes() == before
+    assert not demo_cache.profile_path("cus_missing").exists()
     assert not demo_cache.folder("cus_missing").exists()
 
 
@@ -498,26 +607,32 @@ ODD_IDS = ["a/b", "../x", "..", ".", "../../../../etc/passwd", "/abs", "a\\b", "
 
 def test_odd_ids_map_to_safe_folders(empty_cache: Cache, tmp_path: Path) -> None:
     root = empty_cache.root.resolve()
-    folders = {}
-    for customer_id in ODD_IDS:
-        profile = Profile(customer=Customer(id=customer_id, name=f"Name {len(folders)}"))
-        empty_cache.put_profile(profile, entries=[])
-        folder = empty_cache.folder(customer_id)
-        assert folder.parent.parent == empty_cache.root / "customers", customer_id
-        name = folder.name
-        assert name not in (".", "..") and "/" not in name and "\\" not in name and "\n" not in name
-        assert not name.startswith(".")
-        assert len(name) <= 100
-        assert folder.resolve().parent.parent == root / "customers"
-        assert (folder / "profile.json").is_file()
+    paths = set()
+    for number, customer_id in enumerate(ODD_IDS):
+        profile = Profile(customer=Customer(id=customer_id, name=f"Name {number}"))
+        entries = _entries(customer_id, CHUNK + 1) if number % 3 == 0 else []  # some in chunks
+        empty_cache.put_profile(profile, entries=entries)
+        for path in (empty_cache.profile_path(customer_id), empty_cache.folder(customer_id)):
+            assert path.parent.parent == empty_cache.root / "customers", customer_id
+            name = path.name
+            assert name not in (".", "..") and "/" not in name and "\\" not in name and "\n" not in name
+            assert not name.startswith(".")
+            assert len(name) <= 110
+            assert path.resolve().parent.parent == root / "customers"
+            paths.add(path)
+        assert empty_cache.profile_path(customer_id).is_file()
+        assert empty_cache.folder(customer_id).is_dir() == bool(entries)
         assert empty_cache.load_profile(customer_id).customer.id == customer_id
-        folders[customer_id] = folder
-    assert len(set(folders.values())) == len(ODD_IDS)  # no two ids share a folder
+        assert empty_cache.timeline(customer_id).total == len(entries)
+    assert len(paths) == 2 * len(ODD_IDS)  # no two ids share a file or a folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # nothing written outside
     rows = {r.id: r for r in empty_cache.index_rows()}
     assert set(rows) == set(ODD_IDS)
-    # Plain ids keep their readable name.
-    assert empty_cache.folder("cus_000001").name == "cus_000001"
+    # Plain ids keep their readable name; an id ending like a folder does not meet one.
+    assert empty_cache.profile_path("cus_000001").name == "cus_000001.json"
+    assert empty_cache.folder("cus_000001").name == "cus_000001.entries"
+    assert empty_cache.profile_path("a.entries") != empty_cache.folder("a")
+    assert empty_cache.folder("a.json") != empty_cache.profile_path("a")
 
 
 # -- modes ----------------------------------------------------------------------------------
@@ -580,9 +695,9 @@ def test_opening_a_profile_reads_only_its_own_files(
     demo_cache.local_changes(customer_id)
     assert profile.customer.id == customer_id and first and last
 
-    own = demo_cache.folder(customer_id)
+    own = {demo_cache.profile_path(customer_id), demo_cache.folder(customer_id)}
     assert read, "nothing was read through read_json"
-    assert all(p.parent == own for p in read), [p for p in read if p.parent != own]
+    assert all(p in own or p.parent in own for p in read), read
     assert not any("index" in p.parts for p in read)
     chunks_read = {p.name for p in read if p.name.startswith("entries-")}
     assert chunks_read <= {"entries-00000.json", f"entries-{len(timeline.summary.chunk_sizes) - 1:05d}.json"}
@@ -596,12 +711,13 @@ def test_opening_a_profile_reads_only_its_own_files(
 
 
 def test_stray_temp_files_do_not_break_reading(demo_cache: Cache) -> None:
-    folder = demo_cache.folder(NORMAL)
+    profile = demo_cache.profile_path(NORMAL)
+    chunks = demo_cache.folder(BIG)
     shard = next((demo_cache.root / "index").glob("*.json"))
     expected_rows = sorted(demo_cache.index_rows(), key=lambda r: r.id)
     expected_profile = demo_cache.load_profile(NORMAL)
     expected_entries = demo_cache.timeline(NORMAL).chunk(0)
-    for stray in (folder / ".profile.json.abc123.tmp", folder / ".entries-00000.json.x1.tmp",
+    for stray in (profile.parent / f".{profile.name}.abc123.tmp", chunks / ".entries-00000.json.x1.tmp",
                   shard.parent / f".{shard.name}.zz9.tmp", demo_cache.root / ".recent.json.q.tmp"):
         stray.write_bytes(b'{"half": "writ')
     assert sorted(demo_cache.index_rows(), key=lambda r: r.id) == expected_rows

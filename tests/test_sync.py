@@ -21,7 +21,8 @@ from agentdesk.core.protocol import MutationKind, RecordType
 from agentdesk.core.remote import Offline, RemoteError
 from agentdesk.core.replica import Replica
 from agentdesk.core.storage import read_json
-from agentdesk.core.sync import Progress, SyncEngine
+from agentdesk.core.sync import RUNNING, Progress, SyncEngine
+from agentdesk.core.timeline_files import CHUNK, INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from sync_support import (  # noqa: F401 (fixtures)
     BIG,
@@ -133,6 +134,53 @@ def test_incremental_changes_arrive_and_timeline_stays_consistent(synced: World)
     files = {p.name for p in w.cache.folder(BIG).glob("entries-*.json")}
     assert files == set(timeline.summary.chunk_files)
     assert w.sync().applied.changes == 0
+
+
+def test_a_growing_timeline_moves_out_of_the_profile_file_and_back(synced: World) -> None:
+    """A timeline of one chunk lives in the profile file; past 2 x CHUNK it is split into
+    chunk files in the customer's folder; shrunk to one chunk again, it moves back."""
+    w, store = synced, synced.store
+    assert w.cache.timeline(CID).summary.chunk_files == [INLINE]
+    assert not w.cache.folder(CID).exists()
+    last = max(e["at"] for e in w.server_records(CID, RecordType.ENTRY))
+    grown = [TimelineEntry(id=f"ent_grown_{n:03d}", conversation_id="conv_grown",
+                           at=at(last, minutes=n + 1), channel="sms", direction="inbound",
+                           body=f"grown {n}") for n in range(2 * CHUNK)]
+    for entry in grown:
+        store.upsert(RecordType.ENTRY, entry.model_dump(mode="json"), CID)
+    w.sync()
+    summary = w.cache.timeline(CID).summary
+    assert len(summary.chunk_files) >= 2 and INLINE not in summary.chunk_files
+    assert "entries" not in read_json(w.cache.profile_path(CID))
+    assert {p.name for p in w.cache.folder(CID).glob("*")} == set(summary.chunk_files)
+    assert len(assert_timeline_consistent(w.cache, CID)) == 25 + 2 * CHUNK
+    w.assert_in_sync()
+
+    for entry in grown:
+        store.delete(RecordType.ENTRY, entry.id)
+    w.sync()
+    summary = w.cache.timeline(CID).summary
+    assert summary.chunk_files == [INLINE] and summary.chunk_sizes == [25]
+    assert len(read_json(w.cache.profile_path(CID))["entries"]) == 25
+    assert not list(w.cache.folder(CID).glob("entries-*.json"))  # obsolete chunks deleted
+    assert len(assert_timeline_consistent(w.cache, CID)) == 25
+    w.assert_in_sync()
+
+
+def test_a_sync_after_a_killed_one_sweeps_its_temporary_files(synced: World) -> None:
+    w = synced
+    profile = w.cache.profile_path(CID)
+    leftovers = [profile.with_name(f".{profile.name}.4242-1.tmp"),
+                 w.cache.folder(BIG) / ".entries-abc.json.4242-1.tmp"]
+    for path in leftovers:
+        path.write_bytes(b'{"half": "writ')
+    w.sync()  # finished runs leave no marker: nothing is swept (nothing should be left)
+    assert all(path.exists() for path in leftovers)
+    (w.cache.root / RUNNING).touch()  # what a killed sync leaves
+    w.sync()
+    assert not any(path.exists() for path in leftovers)
+    assert not (w.cache.root / RUNNING).exists()
+    w.assert_in_sync()
 
 
 # --- offline edits -----------------------------------------------------------------------

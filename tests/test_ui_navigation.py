@@ -227,7 +227,7 @@ async def test_add_edit_delete_a_note(demo_cache: Cache, config: Config) -> None
 
 
 async def test_invalid_email_is_refused_inline_and_nothing_is_saved(demo_cache: Cache, config: Config) -> None:
-    path = demo_cache.folder("cus_000002") / "profile.json"
+    path = demo_cache.profile_path("cus_000002")
     before = path.read_bytes()
     app = AgentDesk(demo_cache, config, customer_id="cus_000002")
     async with app.run_test(size=SIZE) as pilot:
@@ -362,7 +362,7 @@ async def test_resizing_keeps_the_entry_being_read(demo_cache: Cache, config: Co
 async def test_second_desk_on_the_same_cache_is_read_only(demo_cache: Cache, config: Config) -> None:
     second = Cache.open(demo_cache.root)
     assert second.read_only
-    path = second.folder("cus_000000") / "profile.json"
+    path = second.profile_path("cus_000000")
     before = path.read_bytes()
     app = AgentDesk(second, config, customer_id="cus_000000")
     async with app.run_test(size=SIZE) as pilot:

@@ -1,25 +1,30 @@
 """The local cache: one small TinyDB file per customer, so common operations touch little.
 
-Layout (schema 1)::
+Layout (schema 2)::
 
     meta.json                         schema version; checked before anything else is read
     lock                              flock: one writer at a time
     recent.json                       recently viewed customer ids, newest first
     index/<shard>.json                search rows (name, e-mail, phone, company), 256 shards
-    customers/<shard>/<id>/profile.json      the customer, contacts, relationships, notes,
-                                             conversations, timeline summary, local changes
-    customers/<shard>/<id>/entries-<n>.json  timeline entries, CHUNK (200) per file, oldest first
+    customers/<shard>/<id>.json       the customer, contacts, relationships, notes,
+                                      conversations, timeline summary, store revisions and,
+                                      for a timeline of one chunk (most), its entries
+    customers/<shard>/<id>.entries/entries-<n>.json   a longer timeline's entries, about
+                                      CHUNK (200) per file, oldest first
 
 Opening a profile reads one profile file and the timeline chunks on screen; adding a note
 rewrites one profile file; a search reads the index once, then works in memory. TinyDB rewrites
 a whole file on every change, which is why no file here grows with the number of customers
-except the index shards (1/256 of them each).
+except the index shards (1/256 of them each). Schema 1 had a folder per customer holding
+`profile.json` and every chunk: three file-system objects per customer instead of one, which
+made a first sync of 10,000 customers wait on the disk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -59,16 +64,39 @@ from agentdesk.core.storage import (
 if TYPE_CHECKING:
     from agentdesk.core.protocol import Mutation
 
-SCHEMA = 1
+SCHEMA = 2
 RECENT_MAX = 100
 JOURNAL = "journal.json"  # index rows changed since the shards were written
 JOURNAL_MAX = 2000  # past this, the whole journal is folded into the shards
 JOURNAL_SOFT = 1000  # past this, each write also folds its fullest shards (see _fold_some)
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
-# Migrations from older schemas: {old_version: function(cache_dir) -> None}. Schema 1 is the
-# first released layout; add an entry here when the layout changes.
-MIGRATIONS: dict[int, Any] = {}
+PROFILE_SUFFIX = ".json"
+CHUNKS_SUFFIX = ".entries"  # a suffix no profile file has: ids may contain dots
+
+
+def _migrate_1_to_2(root: Path) -> None:
+    """Schema 1 -> 2: `<shard>/<id>/profile.json` becomes `<shard>/<id>.json`, the folder (if
+    it holds chunks) `<shard>/<id>.entries`. Each move is a rename; a migration cut short is
+    finished by the next run (schema 1 folders are the ones without the suffix)."""
+    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+        for folder in list(shard.iterdir()):
+            if not folder.is_dir() or folder.name.endswith(CHUNKS_SUFFIX):
+                continue
+            profile = folder / "profile.json"
+            if profile.exists():
+                profile.rename(shard / (folder.name + PROFILE_SUFFIX))
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink()
+            if any(folder.iterdir()):
+                folder.rename(shard / (folder.name + CHUNKS_SUFFIX))
+            else:
+                folder.rmdir()
+
+
+# Migrations from older schemas: {old_version: function(cache_dir) -> None}; add an entry
+# here when the layout changes.
+MIGRATIONS: dict[int, Any] = {1: _migrate_1_to_2}
 
 
 def _is_temp(path: Path) -> bool:
@@ -177,7 +205,11 @@ class Cache:
                 raise CacheError(f"{root} is being created by another agentdesk; try again.")
             atomic_write_json(meta, {"schema": SCHEMA, "created": utcnow().isoformat()})
         else:
-            cls._check_schema(root, data, read_only, lock)
+            try:
+                cls._check_schema(root, data, read_only, lock)
+            except BaseException:  # refused, or a migration that failed: free the lock
+                lock.release()
+                raise
             if not read_only:  # temporary files of writes a crash cut short (never read)
                 for leftover in [*root.glob(".*.tmp"), *(root / "index").glob(".*.tmp")]:
                     leftover.unlink(missing_ok=True)
@@ -227,8 +259,12 @@ class Cache:
 
     # -- paths ---------------------------------------------------------------------------
 
+    def profile_path(self, customer_id: str) -> Path:
+        return self.root / "customers" / shard_of(customer_id) / (_dirname(customer_id) + PROFILE_SUFFIX)
+
     def folder(self, customer_id: str) -> Path:
-        return self.root / "customers" / shard_of(customer_id) / _dirname(customer_id)
+        """Where the customer's timeline chunks are, if it has more than one."""
+        return self.root / "customers" / shard_of(customer_id) / (_dirname(customer_id) + CHUNKS_SUFFIX)
 
     def _index_path(self, shard: str) -> Path:
         return self.root / "index" / f"{shard}.json"
@@ -244,7 +280,7 @@ class Cache:
     def _profile_db(self, customer_id: str, durable: bool = True) -> Iterator[TinyDB]:
         """The profile file as a TinyDB whose changes are written once, atomically, on exit."""
         self._require_writable()
-        path = self.folder(customer_id) / "profile.json"
+        path = self.profile_path(customer_id)
         db = TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage), durable=durable)
         db.storage.WRITE_CACHE_SIZE = 1 << 30  # flush only when we close
         try:
@@ -261,14 +297,15 @@ class Cache:
 
     def open_profile(self, customer_id: str) -> tuple[Profile, Timeline] | None:
         """The profile and its timeline (entries not read yet), from one small file read."""
-        folder = self.folder(customer_id)
-        raw = read_json(folder / "profile.json")
+        raw = read_json(self.profile_path(customer_id))
         if raw is None:
             return None
         if not t.customer(raw):
             return None  # records of a customer whose own record has not arrived (yet)
         doc = next(iter(raw.get("timeline", {}).values()), None) or {}
-        return _profile_from_tables(raw), Timeline(folder, TimelineSummary.from_json(doc))
+        return _profile_from_tables(raw), Timeline(
+            self.folder(customer_id), TimelineSummary.from_json(doc), timeline_files.inline_docs(raw)
+        )
 
     def timeline(self, customer_id: str) -> Timeline:
         loaded = self.open_profile(customer_id)
@@ -324,7 +361,7 @@ class Cache:
     def start_customer_id(self) -> str | None:
         """The customer the desk opens on: the last one viewed that still exists, else any."""
         for customer_id in self.recent()[:5]:
-            if (self.folder(customer_id) / "profile.json").exists():
+            if self.profile_path(customer_id).exists():
                 return customer_id
         return self.first_customer_id()
 
@@ -343,11 +380,12 @@ class Cache:
         """Store a whole profile (replacing any older copy) and, if given, its timeline."""
         self._require_writable()
         folder = self.folder(profile.customer.id)
-        make_private_dir(folder)
-        summary = timeline_files.write_all(folder, entries, durable) if entries is not None else None
+        summary, inline = (timeline_files.write_all(folder, entries, durable)
+                           if entries is not None else (None, []))
         with self._profile_db(profile.customer.id, durable) as db:
             old_revisions = db.table("revisions").all()
             old_timeline = db.table("timeline").all()
+            old_entries = db.table("entries").all()
             db.drop_tables()
             _profile_to_tables(db, profile)
             db.table("revisions").insert_multiple(old_revisions)
@@ -356,6 +394,10 @@ class Cache:
                 timeline.insert(summary.to_json())
             else:
                 timeline.insert_multiple(old_timeline)
+            if kept := (inline if summary is not None else old_entries):
+                db.table("entries").insert_multiple(kept)
+        if summary is not None and summary.chunk_files in ([], [timeline_files.INLINE]):
+            shutil.rmtree(folder, ignore_errors=True)  # chunks the profile no longer names
         self._write_index_rows({IndexRow.of(profile).id: IndexRow.of(profile)}, durable)
 
     def import_profiles(
@@ -367,11 +409,13 @@ class Cache:
         count = 0
         for profile, entries in items:
             folder = self.folder(profile.customer.id)
-            summary = timeline_files.write_all(folder, entries, durable)
+            summary, inline = timeline_files.write_all(folder, entries, durable)
             tables: dict[str, dict[str, Any]] = {}
             _profile_to_dict(tables, profile)
             tables["timeline"] = {"1": summary.to_json()}
-            atomic_write_json(folder / "profile.json", tables, durable=durable)
+            if inline:
+                tables["entries"] = timeline_files.entries_table(inline)
+            atomic_write_json(self.profile_path(profile.customer.id), tables, durable=durable)
             rows[profile.customer.id] = IndexRow.of(profile)
             count += 1
         self._write_index_rows(rows, durable=True, fold=True)
@@ -463,7 +507,7 @@ class Cache:
         from agentdesk.core import mutations
 
         self._require_writable()
-        path = self.folder(customer_id) / "profile.json"
+        path = self.profile_path(customer_id)
         with self.write_lock:
             tables = AtomicJSONStorage(path).read() or {}
             if not t.customer(tables):
@@ -507,7 +551,7 @@ class Cache:
             new = mutations.reapply(item.mutation, item.current, item.revision, item.conflicts)
         else:
             new = item.mutation.model_copy(update={"id": new_id("mut")})
-        path = self.folder(new.customer_id) / "profile.json"
+        path = self.profile_path(new.customer_id)
         with self.write_lock:
             self.outbox.replace(mutation_id, new)
             tables = AtomicJSONStorage(path).read() or {}

@@ -25,7 +25,7 @@ from agentdesk.core.models import RECORD_MODELS
 from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
 from agentdesk.core.protocol import ChangeOp, MutationResult, MutationStatus, RecordType
 from agentdesk.core.storage import AtomicJSONStorage, read_json
-from agentdesk.core.timeline_files import TimelineSummary, read_chunk
+from agentdesk.core.timeline_files import TimelineSummary
 
 log = logging.getLogger("agentdesk.sync")
 
@@ -172,8 +172,7 @@ class Replica:
     def _apply_customer(self, customer_id: str, changes: list[Rec], result: Applied,
                         rows: dict[str, IndexRow | None], renames: dict[str, str | None],
                         durable: bool) -> None:
-        folder = self.cache.folder(customer_id)
-        path = folder / "profile.json"
+        path = self.cache.profile_path(customer_id)
         tables: t.Tables = read_json(path) or {}
         upserts: list[dict[str, Any]] = []
         deletes: list[dict[str, Any]] = []
@@ -230,17 +229,25 @@ class Replica:
         obsolete = []
         if upserts or deletes:
             doc = next(iter((tables.get("timeline") or {}).values()), None) or {}
-            summary, obsolete = timeline_files.apply(
-                folder, TimelineSummary.from_json(doc), upserts, deletes, durable=durable
+            summary, inline, obsolete = timeline_files.apply(
+                self.cache.folder(customer_id), TimelineSummary.from_json(doc),
+                timeline_files.inline_docs(tables), upserts, deletes, durable=durable
             )
             tables["timeline"] = {"1": summary.to_json()}
-        AtomicJSONStorage(path, durable=durable).write(tables)  # makes the folder, 0700
+            if inline:
+                tables["entries"] = timeline_files.entries_table(inline)
+            else:
+                tables.pop("entries", None)
+        AtomicJSONStorage(path, durable=durable).write(tables)  # makes the shard folder, 0700
         for old in obsolete:
             old.unlink(missing_ok=True)
         if t.customer(tables):
             rows[customer_id] = IndexRow.of_tables(tables)
 
     def _remove(self, customer_id: str) -> None:
+        """The profile file goes first: without it the chunks are unreachable garbage, which a
+        crash before the folder goes would leave (and a later sync of the id would sweep)."""
+        self.cache.profile_path(customer_id).unlink(missing_ok=True)
         folder = self.cache.folder(customer_id)
         if folder.exists():
             shutil.rmtree(folder)
@@ -255,6 +262,16 @@ class Replica:
             self.cache._write_index_rows(dict.fromkeys(gone), durable=False)
             self.cache.forget_recent(dict.fromkeys(gone))
         return gone
+
+    def sweep_temp_files(self) -> int:
+        """Remove the temporary files of writes a killed process cut short: 256 folder reads
+        (and one per long timeline), so only after a sync did not finish."""
+        customers = self.cache.root / "customers"
+        with self.cache.write_lock:  # not the temporary file of an edit being saved now
+            leftovers = [*customers.glob("*/.*.tmp"), *customers.glob("*/*.entries/.*.tmp")]
+            for path in leftovers:
+                path.unlink(missing_ok=True)
+        return len(leftovers)
 
     def wipe(self) -> None:
         """Forget every record (the store was rebuilt); the outbox is kept."""
@@ -297,7 +314,7 @@ class Replica:
         t.revisions(tables)[f"{kind}:{m.target}"] = result.revision
 
     def _update(self, customer_id: str, change: Any) -> None:
-        path = self.cache.folder(customer_id) / "profile.json"
+        path = self.cache.profile_path(customer_id)
         with self.cache.write_lock:
             tables = read_json(path)
             if not tables:
@@ -313,7 +330,7 @@ class Replica:
     # -- comparing with the store ----------------------------------------------------------
 
     def records(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-        for path in sorted((self.cache.root / "customers").glob("*/*/profile.json")):
+        for path in sorted((self.cache.root / "customers").glob("*/*.json")):
             tables = read_json(path) or {}
             customer = t.customer(tables)
             if customer is None:
@@ -326,8 +343,10 @@ class Replica:
                         yield str(kind), doc["id"], customer_id, doc
             doc = next(iter((tables.get("timeline") or {}).values()), None) or {}
             summary = TimelineSummary.from_json(doc)
+            folder = self.cache.folder(customer_id)
+            inline = timeline_files.inline_docs(tables)
             for index in range(len(summary.chunk_sizes)):
-                for entry in read_chunk(path.parent / summary.file(index)):
+                for entry in timeline_files.chunk_docs(folder, summary.file(index), inline):
                     yield "entry", entry["id"], customer_id, entry
 
     def digest(self) -> str:

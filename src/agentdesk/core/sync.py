@@ -28,6 +28,7 @@ from agentdesk.core.storage import atomic_write_json, read_json
 log = logging.getLogger("agentdesk.sync")
 PAGE = 1000
 BATCH = 5000  # changes applied in one pass when several pages are waiting
+RUNNING = "sync-running"  # present while a sync runs: left behind, it means one was killed
 
 
 class CursorStuck(RemoteError):
@@ -153,6 +154,11 @@ class SyncEngine:
         everything done before the error is kept."""
         self.cache._require_writable()
         report = SyncReport()
+        marker = self.cache.root / RUNNING
+        if marker.exists():  # the last sync was killed: sweep what its writes left
+            swept = self.replica.sweep_temp_files()
+            log.info("the last sync did not finish; removed %d temporary files it left", swept)
+        marker.touch(mode=0o600)
         try:
             self.push(report)
             try:
@@ -170,6 +176,8 @@ class SyncEngine:
             state.last_error = str(error)
             state.save(self.cache.root)
             raise
+        finally:
+            marker.unlink(missing_ok=True)
         state = self.state
         state.last_success = utcnow().isoformat()
         state.last_error = ""

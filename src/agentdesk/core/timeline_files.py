@@ -1,10 +1,14 @@
-"""A customer's timeline on disk: entries in files of about CHUNK, oldest first.
+"""A customer's timeline on disk: entries in chunks of about CHUNK, oldest first.
 
 The profile file keeps a summary (sizes, text volume, last key and first entry of each
 conversation per chunk) so the desk can open a 100,000-entry timeline by reading one chunk,
 and the sync can file a new entry by rewriting one chunk. Chunks are split when they grow past
 2 x CHUNK and dropped when emptied; their file names are listed in the summary, so a split
 never renames the files after it.
+
+A timeline written as a single chunk (most customers: a few dozen entries) is kept inside the
+profile file, in its `entries` table, and named INLINE in the summary: one file per customer
+instead of a folder and two files, which is most of what a first sync costs the file system.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from agentdesk.core.models import TimelineEntry, from_stored
 from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
 
 CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
+INLINE = ""  # the chunk name of a timeline kept in the profile file's `entries` table
 
 Key = tuple[datetime, str]  # entries are ordered by (time, id)
 
@@ -111,9 +116,11 @@ class TimelineSummary:
 class Timeline:
     """Read access to one customer's timeline, a chunk at a time (recent chunks kept)."""
 
-    def __init__(self, folder: Path, summary: TimelineSummary) -> None:
+    def __init__(self, folder: Path, summary: TimelineSummary,
+                 inline: list[dict[str, Any]] | None = None) -> None:
         self.folder = folder
         self.summary = summary
+        self._inline = inline or []
         self._chunks: OrderedDict[int, list[TimelineEntry]] = OrderedDict()
 
     @property
@@ -126,7 +133,7 @@ class Timeline:
             return self._chunks[index]
         entries = [
             from_stored(TimelineEntry, doc)
-            for doc in read_chunk(self.folder / self.summary.file(index))
+            for doc in chunk_docs(self.folder, self.summary.file(index), self._inline)
         ]
         self._chunks[index] = entries
         if len(self._chunks) > 16:
@@ -154,8 +161,22 @@ class Timeline:
 
 
 def read_chunk(path: Path) -> list[dict[str, Any]]:
-    docs = (read_json(path) or {}).get("entries", {})
+    return inline_docs(read_json(path) or {})
+
+
+def inline_docs(tables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries of a chunk file, or those kept in a profile file's tables, in order."""
+    docs = tables.get("entries") or {}
     return [docs[k] for k in sorted(docs, key=int)]
+
+
+def chunk_docs(folder: Path, name: str, inline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return inline if name == INLINE else read_chunk(folder / name)
+
+
+def entries_table(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Entries as a TinyDB table (a chunk file's content, or a profile's `entries` table)."""
+    return {str(i + 1): d for i, d in enumerate(docs)}
 
 
 def _key(doc: dict[str, Any]) -> Key:
@@ -179,47 +200,62 @@ def _chunk_facts(docs: list[dict[str, Any]]) -> tuple[tuple[int, int], tuple[str
 
 
 def _write_chunk(path: Path, docs: list[dict[str, Any]], durable: bool) -> None:
-    atomic_write_json(path, {"entries": {str(i + 1): d for i, d in enumerate(docs)}},
-                      durable=durable)
+    atomic_write_json(path, {"entries": entries_table(docs)}, durable=durable)
 
 
-def write_all(folder: Path, entries: Iterable[TimelineEntry], durable: bool) -> TimelineSummary:
-    """Replace a customer's whole timeline (bulk import, demo data)."""
+def write_all(folder: Path, entries: Iterable[TimelineEntry],
+              durable: bool) -> tuple[TimelineSummary, list[dict[str, Any]]]:
+    """Write a customer's whole timeline (bulk import, demo data): its summary, and the
+    entries to keep in the profile file (all of them, when they fit one chunk; the caller
+    then removes `folder`, once the profile no longer names what it holds)."""
     ordered = sorted(entries, key=lambda e: (e.at, e.id))
+    summary = TimelineSummary()
+    if len(ordered) <= CHUNK:
+        docs = [e.model_dump(mode="json") for e in ordered]
+        if docs:
+            summary.add_chunk(INLINE, docs)
+        summary.recompute_starts()
+        return summary, docs
     make_private_dir(folder)
     for old in folder.glob("entries-*.json"):
         old.unlink()
-    summary = TimelineSummary()
     for number, start in enumerate(range(0, len(ordered), CHUNK)):
         docs = [e.model_dump(mode="json") for e in ordered[start : start + CHUNK]]
         name = default_file(number)
         _write_chunk(folder / name, docs, durable)
         summary.add_chunk(name, docs)
     summary.recompute_starts()
-    return summary
+    return summary, []
 
 
-def _complete(folder: Path, summary: TimelineSummary) -> TimelineSummary:
+def _complete(folder: Path, summary: TimelineSummary,
+              inline: list[dict[str, Any]]) -> TimelineSummary:
     """Fill in what an older summary lacks by reading its chunks (once per customer)."""
     if summary.complete:
         return summary
     full = TimelineSummary()
     for name in [summary.file(i) for i in range(len(summary.chunk_sizes))]:
-        docs = read_chunk(folder / name)
+        docs = chunk_docs(folder, name, inline)
         if docs:
             full.add_chunk(name, docs)
     full.recompute_starts()
     return full
 
 
-def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
-          deletes: list[dict[str, Any]], *, durable: bool) -> tuple[TimelineSummary, list[Path]]:
+def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
+          upserts: list[dict[str, Any]], deletes: list[dict[str, Any]], *,
+          durable: bool) -> tuple[TimelineSummary, list[dict[str, Any]], list[Path]]:
     """File arriving entries (and remove deleted ones), rewriting only the chunks they touch.
 
-    `upserts` are entry records (with `id` and `at`); `deletes` need `id` and `at` (the store's
-    tombstones carry the time for this). Changed chunks are written under new names, so until
-    the caller stores the returned summary the old one still describes files that exist; the
-    caller then deletes the returned obsolete files.
+    `inline` is the profile file's `entries` table (as docs). `upserts` are entry records
+    (with `id` and `at`); `deletes` need `id` and `at` (the store's tombstones carry the time
+    for this). Returns the new summary, the entries the profile file should now keep (empty
+    when the timeline is in chunk files) and the files that became obsolete.
+
+    A timeline that ends up as one rewritten chunk is kept in the profile file; otherwise
+    changed chunks are written under new names, so until the caller stores the returned
+    summary the old one still describes files that exist; the caller then deletes the
+    obsolete files.
 
     Obsolete files include strays: chunk files the stored summary does not name, and temporary
     files, left by a process killed between writing new chunks and saving the profile that
@@ -227,10 +263,12 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
     folder meanwhile (the caller holds the cache's write lock), so they are garbage; without
     this, every crash mid-page would leave them for ever.
     """
-    summary = _complete(folder, summary)
+    summary = _complete(folder, summary, inline)
     named = set(summary.chunk_files)
-    strays = [p for p in folder.glob("entries-*.json") if p.name not in named]
-    strays += folder.glob(".*.tmp")
+    strays: list[Path] = []
+    if summary.chunk_files != [INLINE] or folder.exists():  # one failed lookup otherwise
+        strays = [p for p in folder.glob("entries-*.json") if p.name not in named]
+        strays += folder.glob(".*.tmp")
     lasts = [(_time(at), entry_id) for at, entry_id in summary.chunk_last]
     loaded: dict[int, dict[str, dict[str, Any]]] = {}
     appended: dict[str, dict[str, Any]] = {}  # entries for a timeline with no chunks yet
@@ -240,7 +278,8 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
             return None
         index = min(bisect_left(lasts, key), len(lasts) - 1)
         if index not in loaded:
-            loaded[index] = {d["id"]: d for d in read_chunk(folder / summary.file(index))}
+            docs = chunk_docs(folder, summary.file(index), inline)
+            loaded[index] = {d["id"]: d for d in docs}
         return index
 
     for doc in upserts:
@@ -253,9 +292,6 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
         else:
             loaded[index].pop(doc["id"], None)
 
-    new = TimelineSummary()
-    written: list[tuple[str, list[dict[str, Any]]]] = []
-    gone: list[str] = []
     count = len(summary.chunk_sizes)
     pieces_of: dict[int, list[list[dict[str, Any]]]] = {}
     for index, docs_by_id in loaded.items():
@@ -263,21 +299,34 @@ def apply(folder: Path, summary: TimelineSummary, upserts: list[dict[str, Any]],
     if count == 0 and appended:
         pieces_of[0] = _split(sorted(appended.values(), key=_key))
         count = 1
+    gone = [summary.file(i) for i in pieces_of if i < len(summary.chunk_sizes)]
+    obsolete = [folder / name for name in gone if name != INLINE] + strays
+    kept = [i for i in range(count) if i not in pieces_of]
+    new_pieces = [docs for pieces in pieces_of.values() for docs in pieces]
+
+    new = TimelineSummary()
+    if not kept and len(new_pieces) == 1:  # one chunk, rewritten: into the profile file
+        new.add_chunk(INLINE, new_pieces[0])
+        new.recompute_starts()
+        return new, new_pieces[0], obsolete
+    keep_inline: list[dict[str, Any]] = []
+    written: list[tuple[str, list[dict[str, Any]]]] = []
     for index in range(count):
         if index not in pieces_of:
             new.copy_chunk(summary, index)
+            if summary.file(index) == INLINE:
+                keep_inline = inline
             continue
-        if index < len(summary.chunk_sizes):
-            gone.append(summary.file(index))
         for docs in pieces_of[index]:
             name = f"entries-{uuid.uuid4().hex[:12]}.json"
             new.add_chunk(name, docs)
             written.append((name, docs))
-    make_private_dir(folder)
+    if written:
+        make_private_dir(folder)
     for name, docs in written:
         _write_chunk(folder / name, docs, durable)
     new.recompute_starts()
-    return new, [folder / name for name in gone] + strays
+    return new, keep_inline, obsolete
 
 
 def _split(docs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
