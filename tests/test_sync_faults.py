@@ -344,6 +344,35 @@ def test_a_bad_record_in_a_page_is_skipped_and_the_rest_applies(world: World,
     assert {c["id"] for c in served} >= {broken["id"], broken["contact"]}
 
 
+def test_a_record_with_a_lone_surrogate_is_skipped_and_the_rest_applies(
+    world: World, proxy: FaultProxy
+) -> None:
+    """JSON allows the escape "\\ud800" alone, but no UTF-8 file (or screen) can hold it: the
+    record is refused with a reason, as an invalid one is, and the sync goes on."""
+    w = world
+    broken: dict[str, str] = {}
+
+    def spoil(body: dict[str, Any]) -> dict[str, Any]:
+        for change in body["changes"]:
+            if change["type"] == "note" and not broken:
+                change["data"]["text"] = "before \ud800 after"
+                broken["id"] = change["id"]
+        return body
+
+    proxy.add("rewrite", "/v1/changes", rewrite=spoil)
+    report = w.sync(via(w, proxy))
+    assert broken and len(report.applied.skipped) == 1
+    assert broken["id"] in report.applied.skipped[0]
+    assert "no file can hold" in report.applied.skipped[0]
+    assert report.applied.changes > 1000
+    served = proxy.requests("/v1/changes")[0].answer
+    assert b"\\ud800" in served
+    assert w.engine().state.last_error == ""
+    proxy.clear()
+    for path in w.cache.root.rglob("*.json"):  # every file is still valid UTF-8 JSON
+        json.loads(path.read_bytes().decode("utf-8"))
+
+
 # --- auth --------------------------------------------------------------------------------
 
 def test_a_wrong_token_is_an_auth_error_and_not_retried(synced: World, proxy: FaultProxy) -> None:

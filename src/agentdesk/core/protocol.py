@@ -21,6 +21,8 @@ PROTOCOL_VERSION = 1
 DEFAULT_PAGE = 500
 MAX_PAGE = 5000
 MAX_BATCH = 200
+# A change in a feed page the desk cannot store (see remote._loads) becomes {UNREADABLE: why}.
+UNREADABLE = "unreadable"
 
 
 class Wire(BaseModel):

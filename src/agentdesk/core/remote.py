@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from agentdesk.core.protocol import (
@@ -26,6 +27,7 @@ from agentdesk.core.protocol import (
     MutationResults,
     ProfileSnapshot,
     SearchResults,
+    UNREADABLE,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -99,7 +101,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _error_text(response: httpx.Response) -> str:
     try:
-        body = response.json()
+        body = _loads(response.content)
     except ValueError:
         return ""
     if isinstance(body, dict):
@@ -170,7 +172,7 @@ class RemoteClient:
         if status == 410:
             body: dict[str, Any] = {}
             try:
-                body = response.json()
+                body = _loads(response.content)
             except ValueError:
                 pass
             raise EpochChanged(
@@ -186,8 +188,8 @@ class RemoteClient:
             error = NotFound if status == 404 else RemoteError
             raise error(f"{what}: the server answered {status}: {reason}")
         try:
-            return response.json()
-        except (ValueError, json.JSONDecodeError):
+            return _loads(response.content)
+        except ValueError:
             raise _Transient("the server sent malformed or truncated JSON") from None
 
     # -- the protocol ------------------------------------------------------------------------
@@ -237,6 +239,34 @@ class RemoteClient:
 
     def digest(self) -> dict[str, Any]:
         return dict(self._request("GET", "/digest", what="asking the server's digest"))
+
+
+def _loads(content: bytes) -> Any:
+    """An answer's JSON, parsed with orjson (a feed page in half the time of `json`).
+
+    orjson refuses what JSON allows but no cache file can hold: lone surrogate escapes
+    ("\\ud800") and numbers out of range. Such an answer is parsed again with the standard
+    library; each change holding such a value becomes {UNREADABLE: reason}, which the replica
+    skips like any invalid record while the rest of the page applies. Elsewhere in an answer
+    it is a ValueError (malformed), like truncated JSON.
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        body = json.loads(content)  # ValueError if it is not JSON at all
+    changes = body.get("changes") if isinstance(body, dict) else None
+    for index, change in enumerate(changes if isinstance(changes, list) else []):
+        try:
+            orjson.dumps(change)
+        except orjson.JSONEncodeError as error:
+            label = change.get("id", "?") if isinstance(change, dict) else "?"
+            changes[index] = {UNREADABLE: f"change {label!r:.60}: a value no file can hold "
+                                          f"({error})"}
+    try:
+        orjson.dumps(body)
+    except orjson.JSONEncodeError as error:
+        raise ValueError(f"a value no file can hold: {error}") from None
+    return body
 
 
 def _parse(model: type[M], body: Any, what: str) -> M:

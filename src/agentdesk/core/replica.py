@@ -23,7 +23,7 @@ from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.digest import digest as digest_of
 from agentdesk.core.models import RECORD_MODELS
 from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
-from agentdesk.core.protocol import ChangeOp, MutationResult, MutationStatus, RecordType
+from agentdesk.core.protocol import UNREADABLE, ChangeOp, MutationResult, MutationStatus, RecordType
 from agentdesk.core.storage import AtomicJSONStorage, read_json
 from agentdesk.core.timeline_files import TimelineSummary
 
@@ -66,6 +66,8 @@ def _envelope(raw: Any) -> Rec:
     domain model next)."""
     if not isinstance(raw, dict):
         raise BadRecord(f"a change that is not an object: {type(raw).__name__}")
+    if UNREADABLE in raw:  # see remote._loads
+        raise BadRecord(str(raw[UNREADABLE]))
     label = str(raw.get("id", "?"))[:60]
     for name in ("seq", "revision"):
         if type(raw.get(name)) is not int:
