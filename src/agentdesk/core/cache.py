@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,7 @@ def _is_temp(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".tmp")
 
 
+@lru_cache(maxsize=1 << 16)  # a first sync asks ~7 times per customer
 def shard_of(customer_id: str) -> str:
     return hashlib.sha256(customer_id.encode()).hexdigest()[:2]
 
@@ -166,6 +168,7 @@ class Cache:
         self.write_lock = threading.RLock()
         self._index_lock = threading.Lock()
         self._journal_rows: dict[str, dict[str, Any] | None] | None = None
+        self._shard_dirs: dict[str, Path] = {}
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------
@@ -259,12 +262,19 @@ class Cache:
 
     # -- paths ---------------------------------------------------------------------------
 
+    def _shard_dir(self, customer_id: str) -> Path:
+        shard = shard_of(customer_id)
+        found = self._shard_dirs.get(shard)
+        if found is None:
+            found = self._shard_dirs[shard] = self.root / "customers" / shard
+        return found
+
     def profile_path(self, customer_id: str) -> Path:
-        return self.root / "customers" / shard_of(customer_id) / (_dirname(customer_id) + PROFILE_SUFFIX)
+        return self._shard_dir(customer_id) / (_dirname(customer_id) + PROFILE_SUFFIX)
 
     def folder(self, customer_id: str) -> Path:
         """Where the customer's timeline chunks are, if it has more than one."""
-        return self.root / "customers" / shard_of(customer_id) / (_dirname(customer_id) + CHUNKS_SUFFIX)
+        return self._shard_dir(customer_id) / (_dirname(customer_id) + CHUNKS_SUFFIX)
 
     def _index_path(self, shard: str) -> Path:
         return self.root / "index" / f"{shard}.json"

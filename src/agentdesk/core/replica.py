@@ -43,8 +43,19 @@ def _reason(error: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
-_OPS = {op.value: op for op in ChangeOp}
-_TYPES = {t.value: t for t in RecordType}
+# Plain strings (equal to the enum members): this runs per record, and an enum member's
+# `.value` is a Python-level property.
+_OPS = {op.value: op.value for op in ChangeOp}
+_TYPES = {t.value: t.value for t in RecordType}
+_validators: dict[str, Any] = {}
+
+
+def _validator(kind: str) -> Any:
+    """The model's schema validator for a record type (built on first use: defer_build)."""
+    found = _validators.get(kind)
+    if found is None:
+        found = _validators[kind] = MODEL_OF[RecordType(kind)].__pydantic_validator__.validate_python
+    return found
 
 
 @dataclass(slots=True)
@@ -52,8 +63,8 @@ class Rec:
     """A checked change (protocol.Change's fields, without building a pydantic object)."""
 
     seq: int
-    op: ChangeOp
-    type: RecordType
+    op: str  # a ChangeOp value
+    type: str  # a RecordType value
     id: str
     customer_id: str
     revision: int
@@ -89,28 +100,32 @@ def _envelope(raw: Any) -> Rec:
 def validate(raw: Any) -> Rec:
     """One change from the feed, checked: its envelope, and its record against the model."""
     change = _envelope(raw)
-    label = f"{change.type.value} {change.id!s:.60} of customer {change.customer_id!s:.60}"
+
+    def bad(why: str) -> BadRecord:
+        label = f"{change.type} {change.id!s:.60} of customer {change.customer_id!s:.60}"
+        return BadRecord(f"{label}: {why}")
+
     if change.op == ChangeOp.UPSERT:
         if change.data is None:
-            raise BadRecord(f"{label}: an upsert without data")
+            raise bad("an upsert without data")
         try:
-            MODEL_OF[change.type].model_validate(change.data)
+            _validator(change.type)(change.data)
         except ValidationError as error:
-            raise BadRecord(f"{label}: {_reason(error)}") from None
+            raise bad(_reason(error)) from None
         if change.data.get("id") != change.id:
-            raise BadRecord(f"{label}: data is for id {change.data.get('id')!r:.60}")
+            raise bad(f"data is for id {change.data.get('id')!r:.60}")
         if change.type == RecordType.CUSTOMER and change.id != change.customer_id:
-            raise BadRecord(f"{label}: a customer record filed under another customer")
+            raise bad("a customer record filed under another customer")
     elif change.op == ChangeOp.DELETE and change.type == RecordType.ENTRY:
         at = (change.data or {}).get("at")
         try:
             timeline_files._time(at)
         except (TypeError, ValueError):
-            raise BadRecord(f"{label}: an entry tombstone without its time") from None
+            raise bad("an entry tombstone without its time") from None
     elif change.op == ChangeOp.MERGE:
         into = (change.data or {}).get("into")
         if not isinstance(into, str) or not into or into == change.id:
-            raise BadRecord(f"{label}: a merge without a valid target customer")
+            raise bad("a merge without a valid target customer")
     return change
 
 
@@ -204,9 +219,9 @@ class Replica:
                 result.include.append(customer_id)
                 result.scope.append(("include", customer_id))
                 continue
-            key = f"{change.type.value}:{change.id}"
+            key = f"{change.type}:{change.id}"
             if (change.op == ChangeOp.UPSERT and change.type != RecordType.ENTRY
-                    and t.revision_of(tables, change.type.value, change.id) == change.revision
+                    and t.revision_of(tables, change.type, change.id) == change.revision
                     and t.find(tables, t.TABLE_OF[change.type], change.id) == change.data):
                 continue  # what the cache holds already: the store's echo of our own edit
             result.changes += 1

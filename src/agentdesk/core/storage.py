@@ -48,11 +48,16 @@ def _fsync_dir(path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Replace `path` with `data` atomically; `durable=False` skips fsync (bulk imports only)."""
-    make_private_dir(path.parent)
+    folder, name = os.path.split(os.fspath(path))
     # One writer per file at a time (the cache lock across processes, locks within one), so a
     # name unique to this process and thread is enough: cheaper than mkstemp's random tries.
-    tmp = path.parent / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:  # the folder is new (checked only then: one stat less a write)
+        make_private_dir(Path(folder))
+        fd = os.open(tmp, flags, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
@@ -68,7 +73,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
             pass
         raise
     if durable:
-        _fsync_dir(path.parent)
+        _fsync_dir(Path(folder))
 
 
 # orjson writes the same bytes as json.dumps(ensure_ascii=False, separators=(",", ":")) at a

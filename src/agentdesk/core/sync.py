@@ -134,6 +134,14 @@ def flush_to_disk(root: Path) -> None:
     os.sync()
 
 
+def _last_seq(changes: list[Any]) -> int:
+    """The feed's position after a page (changes come in order: the last valid one's)."""
+    for change in reversed(changes):
+        if isinstance(change, dict) and type(change.get("seq")) is int:
+            return change["seq"]
+    return 0
+
+
 class SyncEngine:
     def __init__(self, cache: Cache, client: RemoteClient, *, page_size: int = PAGE,
                  batch: int = BATCH,
@@ -245,8 +253,7 @@ class SyncEngine:
             state.epoch = page.epoch
             batch += page.changes
             report.pages += 1
-            progress.seq = max([progress.seq] + [c.get("seq", 0) for c in page.changes
-                                                 if isinstance(c, dict) and isinstance(c.get("seq"), int)])
+            progress.seq = max(progress.seq, _last_seq(page.changes))
             # Far behind (a first sync), pages are applied a few at a time: a customer whose
             # records span pages is written once, and the disk is flushed once per batch.
             if page.more and len(batch) < self.batch:

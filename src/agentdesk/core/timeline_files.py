@@ -273,20 +273,20 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
     loaded: dict[int, dict[str, dict[str, Any]]] = {}
     appended: dict[str, dict[str, Any]] = {}  # entries for a timeline with no chunks yet
 
-    def chunk_for(key: Key) -> int | None:
-        if not lasts:
+    def chunk_for(doc: dict[str, Any]) -> int | None:
+        if not lasts:  # a new timeline (a first sync): no time to parse yet
             return None
-        index = min(bisect_left(lasts, key), len(lasts) - 1)
+        index = min(bisect_left(lasts, _key(doc)), len(lasts) - 1)
         if index not in loaded:
             docs = chunk_docs(folder, summary.file(index), inline)
             loaded[index] = {d["id"]: d for d in docs}
         return index
 
     for doc in upserts:
-        index = chunk_for(_key(doc))
+        index = chunk_for(doc)
         (appended if index is None else loaded[index])[doc["id"]] = doc
     for doc in deletes:
-        index = chunk_for(_key(doc))
+        index = chunk_for(doc)
         if index is None:
             appended.pop(doc["id"], None)
         else:
