@@ -78,21 +78,30 @@ CHUNKS_SUFFIX = ".entries"  # a suffix no profile file has: ids may contain dots
 
 def _migrate_1_to_2(root: Path) -> None:
     """Schema 1 -> 2: `<shard>/<id>/profile.json` becomes `<shard>/<id>.json`, the folder (if
-    it holds chunks) `<shard>/<id>.entries`. Each move is a rename; a migration cut short is
-    finished by the next run (schema 1 folders are the ones without the suffix)."""
-    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+    it holds chunks) `<shard>/<id>.entries`. Everything moves by rename into `customers.new/`,
+    which then replaces `customers/`: whatever is still in `customers/` is schema 1, so a
+    migration cut short is finished by the next run (an id may itself end in ".entries")."""
+    old, new = root / "customers", root / "customers.new"
+    for shard in sorted(old.glob("[0-9a-f][0-9a-f]")):
+        make_private_dir(new / shard.name)
         for folder in list(shard.iterdir()):
-            if not folder.is_dir() or folder.name.endswith(CHUNKS_SUFFIX):
+            if not folder.is_dir():
+                folder.unlink()  # a temporary file of a write a crash cut short
                 continue
             profile = folder / "profile.json"
             if profile.exists():
-                profile.rename(shard / (folder.name + PROFILE_SUFFIX))
+                profile.rename(new / shard.name / (folder.name + PROFILE_SUFFIX))
             for leftover in folder.glob(".*.tmp"):
                 leftover.unlink()
             if any(folder.iterdir()):
-                folder.rename(shard / (folder.name + CHUNKS_SUFFIX))
+                folder.rename(new / shard.name / (folder.name + CHUNKS_SUFFIX))
             else:
                 folder.rmdir()
+        shard.rmdir()
+    if old.exists():
+        old.rmdir()
+    if new.exists():
+        new.rename(old)
 
 
 # Migrations from older schemas: {old_version: function(cache_dir) -> None}; add an entry
