@@ -9,7 +9,7 @@ import pytest
 from email_validator import EmailNotValidError, validate_email
 
 from agentdesk.core import demo
-from agentdesk.core.validation import InvalidContact, _plain_email, normalize_email
+from agentdesk.core.validation import _SPECIAL_USE, InvalidContact, _plain_email, normalize_email
 
 LOCALS = ["a", "John.Doe", "a..b", ".a", "a.", "x" * 64, "x" * 65, "ü", "a b", '"q"', "a+b",
           "a_b", "-a", "a-", "A%B", "o'neil", "a.b.c", "UPPER", "1", "a@b"]
@@ -51,6 +51,12 @@ def test_the_fast_path_never_disagrees_with_email_validator() -> None:
         else:
             assert normalize_email(value) == slow, value
     assert fast_answers > 100  # it does answer for the plain ones
+
+
+def test_the_fast_path_knows_email_validators_special_use_names() -> None:
+    import email_validator
+
+    assert _SPECIAL_USE == set(email_validator.SPECIAL_USE_DOMAIN_NAMES)
 
 
 def test_plain_addresses_take_the_fast_path() -> None:

@@ -86,7 +86,10 @@ def _migrate_1_to_2(root: Path) -> None:
         make_private_dir(new / shard.name)
         for folder in list(shard.iterdir()):
             if not folder.is_dir():
-                folder.unlink()  # a temporary file of a write a crash cut short
+                if _is_temp(folder):  # of a write a crash cut short
+                    folder.unlink()
+                else:  # not ours to judge: it moves with the rest
+                    folder.rename(new / shard.name / folder.name)
                 continue
             profile = folder / "profile.json"
             if profile.exists():

@@ -266,7 +266,7 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
     summary = _complete(folder, summary, inline)
     named = set(summary.chunk_files)
     strays: list[Path] = []
-    if summary.chunk_files != [INLINE] or folder.exists():  # one failed lookup otherwise
+    if folder.exists():  # most timelines have no folder: one stat instead of two listings
         strays = [p for p in folder.glob("entries-*.json") if p.name not in named]
         strays += folder.glob(".*.tmp")
     lasts = [(_time(at), entry_id) for at, entry_id in summary.chunk_last]
