@@ -410,3 +410,24 @@ async def test_timeline_is_virtualized_for_100k_entries(tmp_path: Path, config: 
             await pilot.press("G")
             assert view.scroll_offset.y == view.max_scroll_y
             assert len(screen.timeline._chunks) <= 8
+
+
+async def test_key_bar_follows_the_focus_and_a_click_presses_the_key(demo_cache: Cache, config: Config) -> None:
+    from agentdesk.ui.keybar import KeyBar
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000000")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(KeyBar)
+        shown = bar.render().plain
+        assert "Note" in shown and "Search" in shown and "Commands" in shown
+        assert "Delete note" not in shown  # only while the notes list has the focus
+        app.screen.query_one("#notes", NoteList).focus()
+        await pilot.pause()
+        assert "Delete note" in bar.render().plain
+        # A click on a hint does what its key does.
+        start = bar.render().plain.index(" / Search")
+        await pilot.click(KeyBar, offset=(start + 2, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+

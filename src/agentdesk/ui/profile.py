@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from agentdesk.core.cache import Cache, Timeline
 from agentdesk.core.models import ContactKind, Profile
 from agentdesk.core.storage import CacheError
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
+from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
 
@@ -60,7 +61,7 @@ class ProfileScreen(Screen):
                 yield Static(id="timeline-title")
                 yield TimelineView(id="timeline")
         yield SyncBar()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.reload()
@@ -325,7 +326,7 @@ class EmptyScreen(Screen):
         message.append("?  help    q  quit", style="dim")
         yield Static(message, id="empty-message")
         yield SyncBar()
-        yield Footer()
+        yield KeyBar()
 
 
 __all__ = ["ProfileScreen", "EmptyScreen", "SectionList"]

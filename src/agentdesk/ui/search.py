@@ -12,11 +12,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from agentdesk.core.cache import IndexRow
 from agentdesk.core.sanitize import clean_line
 from agentdesk.core.search import CustomerIndex, SearchResult
+from agentdesk.ui.keybar import KeyBar
 
 
 class ResultList(ScrollView, can_focus=True):
@@ -114,7 +115,7 @@ class SearchScreen(Screen):
         yield Input(placeholder="type to search…", id="search-input")
         yield Static(id="search-count")
         yield ResultList(id="results")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
