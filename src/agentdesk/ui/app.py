@@ -52,16 +52,21 @@ class AgentDesk(App):
         self.set_keymap(config.keymap)
 
     def on_mount(self) -> None:
-        customer_id = self.start_customer or self.cache.start_customer_id()
-        if customer_id is None:
-            self.push_screen(EmptyScreen(self.cache))
-        else:
-            self.open_customer(customer_id)
+        # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
+        # here would be drawn once for nothing (~25 ms) and then again.
+        self.call_later(self._open_first)
         # After the first paint: the index load must not compete with it for the interpreter.
         self.call_after_refresh(self.load_index)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self.action_sync)
+
+    def _open_first(self) -> None:
+        customer_id = self.start_customer or self.cache.start_customer_id()
+        if customer_id is None:
+            self.push_screen(EmptyScreen(self.cache))
+        else:
+            self.open_customer(customer_id)
 
     # -- sync --------------------------------------------------------------------------------
 
