@@ -59,6 +59,9 @@ def main() -> None:
     else:
         from pathlib import Path
 
+        from agentdesk.startup import pause_gc
+
+        pause_gc()  # as agentdesk.cli does for the desk, before its imports
         from agentdesk.config import Config
         from agentdesk.core.cache import Cache
 

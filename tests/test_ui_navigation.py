@@ -431,3 +431,31 @@ async def test_key_bar_follows_the_focus_and_a_click_presses_the_key(demo_cache:
         await pilot.pause()
         assert isinstance(app.screen, SearchScreen)
 
+
+async def test_the_command_resumes_garbage_collection_after_the_first_paint(
+        demo_cache: Cache, config: Config) -> None:
+    import gc
+
+    from agentdesk import startup
+
+    assert gc.isenabled()
+    startup.pause_gc()  # what `agentdesk` does before its imports
+    try:
+        assert not gc.isenabled()
+        app = AgentDesk(demo_cache, config, customer_id="cus_000000")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(gc.isenabled, pilot)
+            assert isinstance(app.screen, ProfileScreen) and app.screen.profile is not None
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+async def test_an_app_made_without_the_command_leaves_the_collector_alone(
+        demo_cache: Cache, config: Config) -> None:
+    import gc
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000000")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.isenabled() and gc.get_freeze_count() == 0

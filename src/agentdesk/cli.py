@@ -171,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve_main(args)
     if args.command == "config":
         return config_main(args)
+    if args.command is None:  # the desk: resumed once its first screen is painted
+        from agentdesk.startup import pause_gc
+
+        pause_gc()
     from agentdesk.config import load_config
 
     config = load_config()
