@@ -179,6 +179,21 @@ def test_opening_a_profile_builds_no_schema(demo_cache: Cache) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_stored_views_show_what_the_models_hold(demo_cache: Cache) -> None:
+    """The desk shows `stored` views; each field must read as the model's does (a field added
+    to a model with a type the views do not convert fails here)."""
+    for customer_id in ("cus_000000", "cus_000001", "cus_hostile", "cus_big_timeline"):
+        model, timeline = demo_cache.open_profile(customer_id)
+        view, shown = demo_cache.view_profile(customer_id)
+        assert view.customer.__dict__ == model.customer.model_dump()
+        for name in ("contacts", "relationships", "notes", "conversations"):
+            assert [v.__dict__ for v in getattr(view, name)] == [m.model_dump() for m in getattr(model, name)]
+        assert view.primary(ContactKind.EMAIL).__dict__ == model.primary(ContactKind.EMAIL).model_dump()
+        assert [e.__dict__ for e in shown.chunk(0)] == [e.model_dump() for e in timeline.chunk(0)]
+        assert all(type(a) is type(b) for a, b in zip(shown.chunk(0)[0].__dict__.values(),
+                                                      timeline.chunk(0)[0].model_dump().values()))
+
+
 def test_ids_are_bounded_and_client_made_ids_unique() -> None:
     with pytest.raises(ValidationError):
         Customer(id="", name="x")

@@ -26,6 +26,7 @@ import hashlib
 import re
 import shutil
 import threading
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,17 +37,8 @@ from typing import TYPE_CHECKING, Any
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 
-from agentdesk.core.models import (
-    ContactKind,
-    ContactPoint,
-    Customer,
-    Note,
-    new_id,
-    Profile,
-    TimelineEntry,
-    from_stored,
-    utcnow,
-)
+from agentdesk.core.kinds import ContactKind
+from agentdesk.core.stored import StoredProfile
 from agentdesk.core import tables as t
 from agentdesk.core import timeline_files
 from agentdesk.core.outbox import Outbox
@@ -62,7 +54,8 @@ from agentdesk.core.storage import (
     read_json,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the models load when something is written, not to show a profile
+    from agentdesk.core.models import ContactPoint, Note, Profile, TimelineEntry
     from agentdesk.core.protocol import Mutation
 
 SCHEMA = 2
@@ -139,7 +132,7 @@ class IndexRow:
     company: str = ""
 
     @classmethod
-    def of(cls, profile: Profile) -> IndexRow:
+    def of(cls, profile: Profile | StoredProfile) -> IndexRow:
         email = profile.primary(ContactKind.EMAIL)
         phone = profile.primary(ContactKind.PHONE)
         return cls(
@@ -218,7 +211,7 @@ class Cache:
                 )
             if read_only:
                 raise CacheError(f"{root} is being created by another agentdesk; try again.")
-            atomic_write_json(meta, {"schema": SCHEMA, "created": utcnow().isoformat()})
+            atomic_write_json(meta, {"schema": SCHEMA, "created": datetime.now(UTC).isoformat()})
         else:
             try:
                 cls._check_schema(root, data, read_only, lock)
@@ -319,15 +312,26 @@ class Cache:
 
     def open_profile(self, customer_id: str) -> tuple[Profile, Timeline] | None:
         """The profile and its timeline (entries not read yet), from one small file read."""
-        raw = read_json(self.profile_path(customer_id))
+        raw = self._profile_tables(customer_id)
+        return None if raw is None else (_profile_from_tables(raw), self._timeline(customer_id, raw))
+
+    def view_profile(self, customer_id: str) -> tuple[StoredProfile, Timeline] | None:
+        """As `open_profile`, for display only: read-only views, no models (see `stored`)."""
+        raw = self._profile_tables(customer_id)
         if raw is None:
             return None
-        if not t.customer(raw):
-            return None  # records of a customer whose own record has not arrived (yet)
+        return StoredProfile(_profile_doc(raw)), self._timeline(customer_id, raw, for_display=True)
+
+    def _profile_tables(self, customer_id: str) -> dict[str, Any] | None:
+        raw = read_json(self.profile_path(customer_id))
+        if raw is None or not t.customer(raw):
+            return None  # not cached, or records of a customer whose own has not arrived (yet)
+        return raw
+
+    def _timeline(self, customer_id: str, raw: dict[str, Any], for_display: bool = False) -> Timeline:
         doc = next(iter(raw.get("timeline", {}).values()), None) or {}
-        return _profile_from_tables(raw), Timeline(
-            self.folder(customer_id), TimelineSummary.from_json(doc), timeline_files.inline_docs(raw)
-        )
+        return Timeline(self.folder(customer_id), TimelineSummary.from_json(doc),
+                        timeline_files.inline_docs(raw), for_display=for_display)
 
     def timeline(self, customer_id: str) -> Timeline:
         loaded = self.open_profile(customer_id)
@@ -572,6 +576,8 @@ class Cache:
         if item.status == "conflict":
             new = mutations.reapply(item.mutation, item.current, item.revision, item.conflicts)
         else:
+            from agentdesk.core.models import new_id
+
             new = item.mutation.model_copy(update={"id": new_id("mut")})
         path = self.profile_path(new.customer_id)
         with self.write_lock:
@@ -584,6 +590,7 @@ class Cache:
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
         from agentdesk.core import mutations
+        from agentdesk.core.models import Note
         from agentdesk.core.protocol import MutationKind
 
         note = Note(text=text, author=author)
@@ -595,6 +602,7 @@ class Cache:
 
     def edit_note(self, customer_id: str, note_id: str, text: str) -> Note:
         from agentdesk.core import mutations
+        from agentdesk.core.models import Note, from_stored
         from agentdesk.core.protocol import MutationKind
 
         def build(tables: Tables) -> list[Mutation]:
@@ -637,6 +645,7 @@ class Cache:
         sync updated it meanwhile.
         """
         from agentdesk.core import mutations
+        from agentdesk.core.models import ContactPoint, Customer
         from agentdesk.core.protocol import MutationKind
 
         checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
@@ -678,22 +687,22 @@ def _docs(tables: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return [table[k] for k in sorted(table, key=int)]
 
 
-def _profile_from_tables(tables: dict[str, Any]) -> Profile:
+def _profile_doc(tables: dict[str, Any]) -> dict[str, Any]:
     customers = _docs(tables, "customer")
     if not customers:
         raise CacheError("A profile file without its customer record: the cache is damaged.")
     extra = _docs(tables, "extra")
-    return from_stored(
-        Profile,
-        {
-            **(extra[0] if extra else {}),
-            "customer": customers[0],
-            "contacts": _docs(tables, "contacts"),
-            "relationships": _docs(tables, "relationships"),
-            "notes": _docs(tables, "notes"),
-            "conversations": _docs(tables, "conversations"),
-        },
-    )
+    return {
+        **(extra[0] if extra else {}),
+        "customer": customers[0],
+        **{name: _docs(tables, name) for name in _PROFILE_TABLES},
+    }
+
+
+def _profile_from_tables(tables: dict[str, Any]) -> Profile:
+    from agentdesk.core.models import Profile, from_stored
+
+    return from_stored(Profile, _profile_doc(tables))
 
 
 _PROFILE_TABLES = ("contacts", "relationships", "notes", "conversations")

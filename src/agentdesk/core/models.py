@@ -8,13 +8,13 @@ are added as new models and new lists on `Profile`; nothing else needs to change
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from agentdesk.core.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.core.stored import converted, primary_of
 from agentdesk.core.validation import normalize_contact
 
 M = TypeVar("M", bound="Model")
@@ -38,19 +38,6 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="allow", validate_assignment=True, defer_build=True)
 
 
-class CustomerStatus(StrEnum):
-    ACTIVE = "active"
-    VIP = "vip"
-    PROSPECT = "prospect"
-    CHURNED = "churned"
-    BLOCKED = "blocked"
-
-
-class ContactKind(StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-    ADDRESS = "address"
-    SOCIAL = "social"
 
 
 class ContactPoint(Model):
@@ -94,26 +81,7 @@ class Note(Model):
     updated: datetime = Field(default_factory=utcnow)
 
 
-class ConversationStatus(StrEnum):
-    NEW = "new"
-    OPEN = "open"
-    WAITING = "waiting"
-    CLOSED = "closed"
 
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    CHAT = "chat"
-    SMS = "sms"
-    VOICE = "voice"
-    SOCIAL = "social"
-    NOTE = "note"
-
-
-class Direction(StrEnum):
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-    INTERNAL = "internal"
 
 
 class Conversation(Model):
@@ -165,27 +133,17 @@ class Profile(Model):
 
     def primary(self, kind: ContactKind) -> ContactPoint | None:
         """The primary contact point of a kind, else the first one, else None."""
-        points = [c for c in self.contacts if c.kind == kind]
-        return next((c for c in points if c.primary), points[0] if points else None)
+        return primary_of(self.contacts, kind)
 
 
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _channels(values: list[str]) -> list[Channel]:
-    return [Channel(v) for v in values]
-
-
-# How `from_stored` turns the JSON of each stored field back into its type.
-_STORED_FIELDS: dict[type[Model], dict[str, Callable[[Any], Any]]] = {
-    ContactPoint: {"kind": ContactKind},
-    Relationship: {},
-    Note: {"created": _time, "updated": _time},
-    Conversation: {"status": ConversationStatus, "channels": _channels, "started": _time,
-                   "ended": _time},
-    TimelineEntry: {"at": _time, "channel": Channel, "direction": Direction},
-    Customer: {"status": CustomerStatus, "created": _time, "updated": _time},
+# The kind of record (see `stored.CONVERTERS`) each model is stored as.
+_STORED_KINDS: dict[type[Model], str] = {
+    ContactPoint: "contact",
+    Relationship: "relationship",
+    Note: "note",
+    Conversation: "conversation",
+    TimelineEntry: "entry",
+    Customer: "customer",
 }
 _PROFILE_LISTS = {"contacts": ContactPoint, "relationships": Relationship, "notes": Note,
                   "conversations": Conversation}
@@ -203,8 +161,7 @@ def from_stored(cls: type[M], doc: dict[str, Any]) -> M:
                       else from_stored(Customer, v) if k == "customer" else v)
                   for k, v in doc.items()}
     else:
-        convert = _STORED_FIELDS[cls]
-        values = {k: convert[k](v) if k in convert else v for k, v in doc.items()}
+        values = converted(_STORED_KINDS[cls], doc)
     return cls.model_construct(**values)
 
 

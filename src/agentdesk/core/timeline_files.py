@@ -20,10 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentdesk.core.models import TimelineEntry, from_stored
 from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
+from agentdesk.core.stored import Stored
+
+if TYPE_CHECKING:
+    from agentdesk.core.models import TimelineEntry
 
 CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
 INLINE = ""  # the chunk name of a timeline kept in the profile file's `entries` table
@@ -117,24 +120,29 @@ class Timeline:
     """Read access to one customer's timeline, a chunk at a time (recent chunks kept)."""
 
     def __init__(self, folder: Path, summary: TimelineSummary,
-                 inline: list[dict[str, Any]] | None = None) -> None:
+                 inline: list[dict[str, Any]] | None = None, *, for_display: bool = False) -> None:
         self.folder = folder
         self.summary = summary
         self._inline = inline or []
-        self._chunks: OrderedDict[int, list[TimelineEntry]] = OrderedDict()
+        self.for_display = for_display  # entries as `Stored` views, not models
+        self._chunks: OrderedDict[int, list[TimelineEntry | Stored]] = OrderedDict()
 
     @property
     def total(self) -> int:
         return self.summary.total
 
-    def chunk(self, index: int) -> list[TimelineEntry]:
+    def chunk(self, index: int) -> list[TimelineEntry | Stored]:
         if index in self._chunks:
             self._chunks.move_to_end(index)
             return self._chunks[index]
-        entries = [
-            from_stored(TimelineEntry, doc)
-            for doc in chunk_docs(self.folder, self.summary.file(index), self._inline)
-        ]
+        docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
+        entries: list[TimelineEntry | Stored]
+        if self.for_display:
+            entries = [Stored("entry", doc) for doc in docs]
+        else:
+            from agentdesk.core.models import TimelineEntry, from_stored
+
+            entries = [from_stored(TimelineEntry, doc) for doc in docs]
         self._chunks[index] = entries
         if len(self._chunks) > 16:
             self._chunks.popitem(last=False)

@@ -15,12 +15,12 @@ from textual.screen import Screen
 
 from agentdesk.config import Config, Remote
 from agentdesk.core.cache import Cache, IndexRow
-from agentdesk.core.models import Profile
 from agentdesk.core.search import CustomerIndex
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
 from agentdesk.ui.sync_bar import SyncBar, SyncView
 
 if TYPE_CHECKING:
+    from agentdesk.core.models import Profile
     from agentdesk.ui.search import SearchScreen
     from agentdesk.core.sync import Progress, SyncEngine, SyncReport
 

@@ -13,8 +13,9 @@ from textual.message import Message
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agentdesk.core.models import ConversationStatus, Profile
+from agentdesk.core.kinds import ConversationStatus
 from agentdesk.core.outbox import OutboxItem
+from agentdesk.core.stored import StoredProfile
 from agentdesk.ui import safe
 
 STATUS_MARK = {
@@ -77,7 +78,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._profile: Profile | None = None
+        self._profile: StoredProfile | None = None
         self.expanded: set[str] = set()  # topics whose every conversation is listed
 
     def expand(self, topic: str) -> None:
@@ -149,7 +150,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
 
             unsynced.add_options([Option(describe(i), id=i.mutation.id) for i in items])
 
-    def show(self, profile: Profile, names: dict[str, str]) -> None:
+    def show(self, profile: StoredProfile, names: dict[str, str]) -> None:
         """Fill every section from `profile`; `names` gives related customers' current names."""
         c = profile.customer
         summary = Text()

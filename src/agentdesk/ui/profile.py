@@ -12,8 +12,9 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 
 from agentdesk.core.cache import Cache, Timeline
-from agentdesk.core.models import ContactKind, Profile
+from agentdesk.core.kinds import ContactKind
 from agentdesk.core.storage import CacheError
+from agentdesk.core.stored import StoredProfile
 from agentdesk.startup import resume_gc
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
@@ -49,7 +50,7 @@ class ProfileScreen(Screen):
         super().__init__()
         self.cache = cache
         self.customer_id = customer_id
-        self.profile: Profile | None = None
+        self.profile: StoredProfile | None = None  # what is shown; edits load the models
         self.timeline: Timeline | None = None
         self._shown_once = False
         self.changes_since_open = 0  # shown on the sync line
@@ -73,13 +74,13 @@ class ProfileScreen(Screen):
     def on_screen_resume(self) -> None:
         """Back from another profile or a form: the customer may have been edited there."""
         if self._shown_once and self.profile is not None:
-            self.profile = self.cache.load_profile(self.customer_id) or self.profile
+            self.profile = self._read() or self.profile
             self._show_profile()
         self._shown_once = True
 
     def reload(self) -> None:
         """Read the profile from the cache and show it (timeline reads only what is on screen)."""
-        loaded = self.cache.open_profile(self.customer_id)
+        loaded = self.cache.view_profile(self.customer_id)
         if loaded is None:
             message = Text(" This customer is not in the cache: ")
             message.append_text(safe.line(self.customer_id, "bold"))
@@ -91,6 +92,10 @@ class ProfileScreen(Screen):
         self._show_profile()
         self.query_one(TimelineView).show(self.timeline, profile.conversations)
         self._show_title()
+
+    def _read(self) -> StoredProfile | None:
+        loaded = self.cache.view_profile(self.customer_id)
+        return loaded[0] if loaded else None
 
     def refresh_unsynced(self) -> None:
         items = self.cache.outbox.items(self.customer_id) if not self.cache.read_only else []
@@ -114,7 +119,7 @@ class ProfileScreen(Screen):
             self.refresh_unsynced()
             return
         self.changes_since_open += count
-        loaded = self.cache.open_profile(self.customer_id)
+        loaded = self.cache.view_profile(self.customer_id)
         if loaded is None:
             return
         lists = {w.id: w.highlighted for w in self.query(SectionList)}
@@ -218,7 +223,7 @@ class ProfileScreen(Screen):
             except CacheError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
-            self.profile = self.cache.load_profile(self.customer_id) or self.profile
+            self.profile = self._read() or self.profile
             self._show_profile()
             if keep:
                 self.app.action_sync()  # type: ignore[attr-defined]
@@ -277,8 +282,10 @@ class ProfileScreen(Screen):
     def action_edit_contact(self) -> None:
         if self.profile is None or self._refuse_if_read_only():
             return
-
-        opened_on = self.profile
+        # The form edits models (validated as typed), read now: the latest this cache has.
+        opened_on = self.cache.load_profile(self.customer_id)
+        if opened_on is None:
+            return
 
         def save(edit: DetailsEdit | None) -> None:
             if edit is not None:

@@ -23,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from agentdesk.core.cache import Timeline
-from agentdesk.core.models import Conversation, Direction, TimelineEntry
+from agentdesk.core.kinds import Direction
+from agentdesk.core.stored import Stored
 from agentdesk.core.sanitize import clean_line, clean_text
 from agentdesk.ui.safe import when
 
@@ -96,7 +97,7 @@ class TimelineView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._timeline: Timeline | None = None
-        self._conversations: dict[str, Conversation] = {}
+        self._conversations: dict[str, Stored] = {}
         self._start_of: dict[int, str] = {}  # entry position -> conversation starting there
         self._starts: list[int] = []
         self._heights: list[int] = []
@@ -111,7 +112,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
 
-    def show(self, timeline: Timeline, conversations: list[Conversation]) -> None:
+    def show(self, timeline: Timeline, conversations: list[Stored]) -> None:
         """Show a timeline, scrolled to its newest entries."""
         self._timeline = timeline
         self._conversations = {c.id: c for c in conversations}
@@ -124,7 +125,7 @@ class TimelineView(ScrollView, can_focus=True):
             self._width = 0
         self.refresh()
 
-    def replace(self, timeline: Timeline, conversations: list[Conversation]) -> None:
+    def replace(self, timeline: Timeline, conversations: list[Stored]) -> None:
         """Show a newer version of the same timeline (a sync changed it) without moving the
         agent: the entry at the top stays at the top; at the bottom, stay at the bottom."""
         old = self._timeline
@@ -226,7 +227,7 @@ class TimelineView(ScrollView, can_focus=True):
                 self.set_scroll(None, self.scroll_offset.y + delta)
         return layout
 
-    def _header(self, conversation_id: str, entry: TimelineEntry, width: int, style: Style) -> Strip:
+    def _header(self, conversation_id: str, entry: Stored, width: int, style: Style) -> Strip:
         conv = self._conversations.get(conversation_id)
         if conv is None:
             text = f" ■ Conversation {clean_line(conversation_id)} "
@@ -237,7 +238,7 @@ class TimelineView(ScrollView, can_focus=True):
                     + (f" · {clean_line(conv.assignee)}" if conv.assignee else "") + " ")
         return Strip([Segment(text, style)]).adjust_cell_length(width, style).crop(0, width)
 
-    def _entry(self, entry: TimelineEntry, width: int, styles: dict[str, Style]) -> list[Strip]:
+    def _entry(self, entry: Stored, width: int, styles: dict[str, Style]) -> list[Strip]:
         internal = entry.direction == Direction.INTERNAL
         arrow_style = styles["note"] if internal else styles[entry.direction.value]
         label = "INTERNAL NOTE" if internal else entry.direction.value

@@ -1,0 +1,82 @@
+"""Records the cache wrote, read back for display without pydantic.
+
+Everything in the cache was validated by the models before it was written. The desk shows
+what it reads through these read-only views: nothing is checked a second time, and nothing
+waits for pydantic, whose import and model classes are ~70 ms of a ~300 ms start-up here.
+Whatever changes data goes through the models (`agentdesk.core.models`), which load then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from agentdesk.core.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _channels(values: list[str]) -> list[Channel]:
+    return [Channel(v) for v in values]
+
+
+# How each stored field's JSON becomes its type again, per kind of record (the keys of
+# models.RECORD_MODELS); fields not named here are stored as they are shown.
+CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "customer": {"status": CustomerStatus, "created": _time, "updated": _time},
+    "contact": {"kind": ContactKind},
+    "relationship": {},
+    "note": {"created": _time, "updated": _time},
+    "conversation": {"status": ConversationStatus, "channels": _channels, "started": _time,
+                     "ended": _time},
+    "entry": {"at": _time, "channel": Channel, "direction": Direction},
+}
+
+
+def converted(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
+    convert = CONVERTERS[kind]
+    return {k: convert[k](v) if k in convert else v for k, v in doc.items()}
+
+
+class Stored:
+    """One stored record, its fields as attributes (`note.text`, `entry.at`)."""
+
+    def __init__(self, kind: str, doc: dict[str, Any]) -> None:
+        self.__dict__.update(converted(kind, doc))
+
+    def __getattr__(self, name: str) -> Any:  # for type checkers: fields are dynamic
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"Stored({self.__dict__!r})"
+
+
+class _Contact(Protocol):
+    kind: ContactKind
+    primary: bool
+
+
+C = TypeVar("C", bound=_Contact)
+
+
+def primary_of(contacts: Iterable[C], kind: ContactKind) -> C | None:
+    """The primary contact point of a kind, else the first one, else None."""
+    points = [c for c in contacts if c.kind == kind]
+    return next((c for c in points if c.primary), points[0] if points else None)
+
+
+class StoredProfile:
+    """A profile as the desk shows it: the customer and the lists of `Stored` records."""
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.customer = Stored("customer", tables["customer"])
+        self.contacts = [Stored("contact", d) for d in tables["contacts"]]
+        self.relationships = [Stored("relationship", d) for d in tables["relationships"]]
+        self.notes = [Stored("note", d) for d in tables["notes"]]
+        self.conversations = [Stored("conversation", d) for d in tables["conversations"]]
+
+    def primary(self, kind: ContactKind) -> Stored | None:
+        return primary_of(self.contacts, kind)
