@@ -229,7 +229,8 @@ class AgentDesk(App):
     def open_customer(self, customer_id: str) -> None:
         """Open a profile on top of the current one (Escape comes back)."""
         self.push_screen(ProfileScreen(self.cache, customer_id))
-        self.cache.mark_viewed(customer_id)
+        # A file write (recent.json): after the frame, where the disk's pauses are not seen.
+        self.call_after_refresh(self.cache.mark_viewed, customer_id)
         if self.index is not None:
             self.index.recent = [customer_id, *(c for c in self.index.recent if c != customer_id)]
 
