@@ -8,9 +8,9 @@ Whatever changes data goes through the models (`agentdesk.core.models`), which l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
 from agentdesk.core.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
 
@@ -52,6 +52,32 @@ class Stored:
 
     def __repr__(self) -> str:
         return f"Stored({self.__dict__!r})"
+
+
+class StoredEntries(Sequence[Stored]):
+    """A timeline file's entries, each made into a view when first read: opening a long
+    timeline draws about ten entries of the 200 in its newest file."""
+
+    def __init__(self, docs: list[dict[str, Any]]) -> None:
+        self._docs = docs
+        self._made: list[Stored | None] = [None] * len(docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @overload
+    def __getitem__(self, index: int) -> Stored: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Stored]: ...
+
+    def __getitem__(self, index: int | slice) -> Stored | list[Stored]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._docs)))]
+        made = self._made[index]
+        if made is None:
+            made = self._made[index] = Stored("entry", self._docs[index])
+        return made
 
 
 class _Contact(Protocol):

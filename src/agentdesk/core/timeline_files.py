@@ -16,14 +16,14 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
-from agentdesk.core.stored import Stored
+from agentdesk.core.stored import Stored, StoredEntries
 
 if TYPE_CHECKING:
     from agentdesk.core.models import TimelineEntry
@@ -125,20 +125,20 @@ class Timeline:
         self.summary = summary
         self._inline = inline or []
         self.for_display = for_display  # entries as `Stored` views, not models
-        self._chunks: OrderedDict[int, list[TimelineEntry | Stored]] = OrderedDict()
+        self._chunks: OrderedDict[int, Sequence[TimelineEntry | Stored]] = OrderedDict()
 
     @property
     def total(self) -> int:
         return self.summary.total
 
-    def chunk(self, index: int) -> list[TimelineEntry | Stored]:
+    def chunk(self, index: int) -> Sequence[TimelineEntry | Stored]:
         if index in self._chunks:
             self._chunks.move_to_end(index)
             return self._chunks[index]
         docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
-        entries: list[TimelineEntry | Stored]
+        entries: Sequence[TimelineEntry | Stored]
         if self.for_display:
-            entries = [Stored("entry", doc) for doc in docs]
+            entries = StoredEntries(docs)
         else:
             from agentdesk.core.models import TimelineEntry, from_stored
 
