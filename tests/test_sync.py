@@ -9,6 +9,7 @@ the digests of both ends are compared afterwards.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -553,6 +554,7 @@ def test_the_cursor_is_saved_after_each_page_and_a_cut_sync_resumes(world: World
         engine.on_progress = cut
         with pytest.raises(Offline):
             engine.run()
+        assert not [t for t in threading.enumerate() if t.name == "agentdesk-feed"]  # stopped
         after_one = read_json(w2_root / "sync.json")["cursor"]
         arrived = [json.loads(r.answer)["next_cursor"] for r in p.requests("/v1/changes") if r.answer]
         assert after_one == arrived[-1] and len(arrived) < len(answers)
