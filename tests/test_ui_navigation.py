@@ -78,7 +78,7 @@ async def test_enter_on_a_conversation_scrolls_to_its_first_entry(demo_cache: Ca
         topic = next(c.topic for c in screen.profile.conversations if c.id == target)
         listed = screen.query_one("#conversations", OptionList)
         topics = {c.topic for c in screen.profile.conversations}
-        assert listed.option_count <= len(topics) * 7  # title, 5 newest, "… more" per topic
+        assert listed.option_count <= len(topics) * 5  # title, 3 newest, "… more" per topic
         assert len(screen.profile.conversations) > listed.option_count
         await select_option(pilot, "conversations", MORE + topic)
         await pilot.press("enter")

@@ -78,7 +78,8 @@ SECTIONS: list[tuple[type[SectionList], str, str]] = [
     (NoteList, "notes", "Details"),
 ]
 
-PER_TOPIC = 5  # newest conversations listed per topic; the rest behind "… more"
+PER_TOPIC = 3  # newest conversations listed per topic (the rest behind "… more"): the list shows
+# 15 lines, and three a topic puts three topics on screen rather than two
 
 
 class DetailsPanel(VerticalScroll, can_focus=False):
