@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar, overload
 
 from agentdesk.core.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
@@ -19,33 +20,52 @@ def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def _member(enum: type[StrEnum]) -> Callable[[str], Any]:
+    """The member of a stored value: a dict lookup (calling the enum costs ~1 us, and a
+    customer with 1,200 conversations has 5,000 such fields)."""
+    return {member.value: member for member in enum}.__getitem__
+
+
+_channel = _member(Channel)
+
+
 def _channels(values: list[str]) -> list[Channel]:
-    return [Channel(v) for v in values]
+    return [_channel(v) for v in values]
 
 
 # How each stored field's JSON becomes its type again, per kind of record (the keys of
 # models.RECORD_MODELS); fields not named here are stored as they are shown.
 CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "customer": {"status": CustomerStatus, "created": _time, "updated": _time},
-    "contact": {"kind": ContactKind},
+    "customer": {"status": _member(CustomerStatus), "created": _time, "updated": _time},
+    "contact": {"kind": _member(ContactKind)},
     "relationship": {},
     "note": {"created": _time, "updated": _time},
-    "conversation": {"status": ConversationStatus, "channels": _channels, "started": _time,
-                     "ended": _time},
-    "entry": {"at": _time, "channel": Channel, "direction": Direction},
+    "conversation": {"status": _member(ConversationStatus), "channels": _channels,
+                     "started": _time, "ended": _time},
+    "entry": {"at": _time, "channel": _channel, "direction": _member(Direction)},
 }
 
 
 def converted(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
-    convert = CONVERTERS[kind]
-    return {k: convert[k](v) if k in convert else v for k, v in doc.items()}
+    return _convert(CONVERTERS[kind].items(), dict(doc))
+
+
+def _convert(converters: Iterable[tuple[str, Callable[[Any], Any]]],
+             values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the named fields converted in place: a copy and a few lookups, not a
+    Python loop over every field (a customer can have 1,200 conversations)."""
+    for name, convert in converters:
+        if name in values:
+            values[name] = convert(values[name])
+    return values
 
 
 class Stored:
     """One stored record, its fields as attributes (`note.text`, `entry.at`)."""
 
     def __init__(self, kind: str, doc: dict[str, Any]) -> None:
-        self.__dict__.update(converted(kind, doc))
+        self.__dict__.update(doc)
+        _convert(CONVERTERS[kind].items(), self.__dict__)
 
     def __getattr__(self, name: str) -> Any:  # for type checkers: fields are dynamic
         raise AttributeError(name)
