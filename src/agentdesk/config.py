@@ -11,10 +11,7 @@
 
 from __future__ import annotations
 
-import getpass
-import json
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +66,9 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file means defaults, a broken one a clear error."""
+    import getpass
+    import tomllib  # here, not at the top: the desk's start-up pays for it only with a file
+
     path = path or config_path()
     data: dict = {}
     if path.exists():
@@ -98,6 +98,8 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def _toml_value(value: object) -> str:
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -108,6 +110,9 @@ def _toml_value(value: object) -> str:
 def save_settings(path: Path, **settings: object) -> None:
     """Set top-level keys in the config file, keeping the rest. Written 0600 (it may hold a
     token), atomically."""
+    import json
+    import tomllib
+
     from agentdesk.core.storage import atomic_write_bytes, make_private_dir
 
     data: dict = {}

@@ -34,9 +34,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
-
 from agentdesk.core.kinds import ContactKind
 from agentdesk.core.stored import StoredProfile
 from agentdesk.core import tables as t
@@ -55,7 +52,9 @@ from agentdesk.core.storage import (
     read_json,
 )
 
-if TYPE_CHECKING:  # the models load when something is written, not to show a profile
+if TYPE_CHECKING:  # models and TinyDB load when something is written, not to show a profile
+    from tinydb import TinyDB
+
     from agentdesk.core.models import ContactPoint, Note, Profile, TimelineEntry
     from agentdesk.core.protocol import Mutation
 
@@ -298,6 +297,9 @@ class Cache:
         """The profile file as a TinyDB whose changes are written once, atomically, on exit."""
         self._require_writable()
         path = self.profile_path(customer_id)
+        from tinydb import TinyDB
+        from tinydb.middlewares import CachingMiddleware
+
         db = TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage), durable=durable)
         db.storage.WRITE_CACHE_SIZE = 1 << 30  # flush only when we close
         try:

@@ -13,11 +13,12 @@ import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from tinydb import TinyDB
-from tinydb.storages import Storage
+
+if TYPE_CHECKING:
+    from tinydb import TinyDB
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -101,8 +102,12 @@ def read_json(path: Path) -> Any:
         return None
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that writes atomically with 0600 files (TinyDB's own rewrites in place)."""
+class AtomicJSONStorage:
+    """TinyDB storage that writes atomically with 0600 files (TinyDB's own rewrites in place).
+
+    TinyDB's Storage interface (read, write, close) without its base class: reading the cache,
+    the desk's way to its first frame, does not import TinyDB; writing does.
+    """
 
     def __init__(self, path: str | Path, durable: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -117,8 +122,13 @@ class AtomicJSONStorage(Storage):
             raise ReadOnlyCacheError("This cache is open read-only: another agentdesk is using it.")
         atomic_write_json(self.path, data, durable=self.durable)
 
+    def close(self) -> None:
+        pass
+
 
 def open_db(path: Path, *, durable: bool = True, read_only: bool = False) -> TinyDB:
+    from tinydb import TinyDB
+
     return TinyDB(path, storage=AtomicJSONStorage, durable=durable, read_only=read_only)
 
 
