@@ -333,7 +333,7 @@ async def test_narrow_terminal_collapses_the_panel(demo_cache: Cache, config: Co
         assert not details.display or details.size.width == 0
         await pilot.press("b")
         await pilot.pause()
-        assert details.size.width > 0 and screen.query_one("#timeline-pane").size.width == 0
+        assert details.size.width > 0 and screen.query_one("#timeline").size.width == 0
         await pilot.press("b")
         await pilot.pause()
         assert timeline(app).size.width > 0

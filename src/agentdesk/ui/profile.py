@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 
@@ -59,9 +59,7 @@ class ProfileScreen(Screen):
         yield TopBar(id="topbar")
         with Horizontal(id="profile-body"):
             yield DetailsPanel(id="details")
-            with Vertical(id="timeline-pane"):
-                yield Static(id="timeline-title")
-                yield TimelineView(id="timeline")
+            yield TimelineView(id="timeline")  # its heading is its border title
         yield SyncBar()
         yield KeyBar()
 
@@ -158,9 +156,9 @@ class ProfileScreen(Screen):
     def _show_title(self) -> None:
         assert self.timeline is not None
         total = self.timeline.total
-        self.query_one("#timeline-title", Static).update(
-            Text(f" Timeline · {total:,} entr{'y' if total == 1 else 'ies'} · "
-                 f"{_count(len(self.profile.conversations) if self.profile else 0, 'conversation')}", style="bold")
+        self.query_one(TimelineView).border_title = Text(
+            f"Timeline · {total:,} entr{'y' if total == 1 else 'ies'} · "
+            f"{_count(len(self.profile.conversations) if self.profile else 0, 'conversation')}"
         )
 
     # -- layout ----------------------------------------------------------------------------
