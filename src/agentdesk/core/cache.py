@@ -26,10 +26,10 @@ import hashlib
 import re
 import shutil
 import threading
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -295,11 +295,11 @@ class Cache:
     @contextmanager
     def _profile_db(self, customer_id: str, durable: bool = True) -> Iterator[TinyDB]:
         """The profile file as a TinyDB whose changes are written once, atomically, on exit."""
-        self._require_writable()
-        path = self.profile_path(customer_id)
         from tinydb import TinyDB
         from tinydb.middlewares import CachingMiddleware
 
+        self._require_writable()
+        path = self.profile_path(customer_id)
         db = TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage), durable=durable)
         db.storage.WRITE_CACHE_SIZE = 1 << 30  # flush only when we close
         try:
