@@ -189,6 +189,8 @@ def test_stored_views_show_what_the_models_hold(demo_cache: Cache) -> None:
         for name in ("contacts", "relationships", "notes", "conversations"):
             assert [v.__dict__ for v in getattr(view, name)] == [m.model_dump() for m in getattr(model, name)]
         assert view.primary(ContactKind.EMAIL).__dict__ == model.primary(ContactKind.EMAIL).model_dump()
+        for name in ("id", "topic", "status", "started", "ended", "channels"):  # without views
+            assert view.conversations.field(name) == [getattr(c, name) for c in model.conversations]
         assert [e.__dict__ for e in shown.chunk(0)] == [e.model_dump() for e in timeline.chunk(0)]
         assert all(type(a) is type(b) for a, b in zip(shown.chunk(0)[0].__dict__.values(),
                                                       timeline.chunk(0)[0].model_dump().values()))

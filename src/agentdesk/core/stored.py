@@ -74,11 +74,13 @@ class Stored:
         return f"Stored({self.__dict__!r})"
 
 
-class StoredEntries(Sequence[Stored]):
-    """A timeline file's entries, each made into a view when first read: opening a long
-    timeline draws about ten entries of the 200 in its newest file."""
+class StoredRecords(Sequence[Stored]):
+    """Stored records of one kind, each made into a view when first read: opening a long
+    timeline draws about ten entries of the 200 in its newest file, and the details panel
+    shows a few of a customer's (up to thousands of) conversations."""
 
-    def __init__(self, docs: list[dict[str, Any]]) -> None:
+    def __init__(self, kind: str, docs: list[dict[str, Any]]) -> None:
+        self._kind = kind
         self._docs = docs
         self._made: list[Stored | None] = [None] * len(docs)
 
@@ -96,8 +98,15 @@ class StoredEntries(Sequence[Stored]):
             return [self[i] for i in range(*index.indices(len(self._docs)))]
         made = self._made[index]
         if made is None:
-            made = self._made[index] = Stored("entry", self._docs[index])
+            made = self._made[index] = Stored(self._kind, self._docs[index])
         return made
+
+    def field(self, name: str) -> list[Any]:
+        """One field of every record, converted, without making the views: what sorting or
+        grouping them needs (two fields of 1,200 conversations: ~0.5 ms, not ~5 ms)."""
+        convert = CONVERTERS[self._kind].get(name)
+        values = [doc.get(name) for doc in self._docs]
+        return [convert(v) for v in values] if convert else values
 
 
 class _Contact(Protocol):
@@ -122,7 +131,7 @@ class StoredProfile:
         self.contacts = [Stored("contact", d) for d in tables["contacts"]]
         self.relationships = [Stored("relationship", d) for d in tables["relationships"]]
         self.notes = [Stored("note", d) for d in tables["notes"]]
-        self.conversations = [Stored("conversation", d) for d in tables["conversations"]]
+        self.conversations = StoredRecords("conversation", tables["conversations"])
 
     def primary(self, kind: ContactKind) -> Stored | None:
         return primary_of(self.contacts, kind)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
-from agentdesk.core.stored import Stored, StoredEntries
+from agentdesk.core.stored import Stored, StoredRecords
 
 if TYPE_CHECKING:
     from agentdesk.core.models import TimelineEntry
@@ -138,7 +138,7 @@ class Timeline:
         docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
         entries: Sequence[TimelineEntry | Stored]
         if self.for_display:
-            entries = StoredEntries(docs)
+            entries = StoredRecords("entry", docs)
         else:
             from agentdesk.core.models import TimelineEntry, from_stored
 

@@ -110,18 +110,21 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         assert profile is not None
         conversations = self.query_one("#conversations", SectionList)
         conversations.clear_options()
-        by_topic = defaultdict(list)
-        for conv in profile.conversations:
-            by_topic[conv.topic].append(conv)
-        topics = sorted(by_topic.items(), key=lambda item: max(c.started for c in item[1]), reverse=True)
+        # Grouped and sorted on two fields, without a view of every conversation.
+        records = profile.conversations
+        started = records.field("started")
+        by_topic: defaultdict[str, list[int]] = defaultdict(list)
+        for index, topic in enumerate(records.field("topic")):
+            by_topic[topic].append(index)
+        topics = sorted(by_topic.items(), key=lambda item: max(started[i] for i in item[1]), reverse=True)
         options: list[Option] = []
         for topic, convs in topics:
             title = safe.line(topic, "bold")
             title.append(f"  {len(convs)}", style="dim")
             options.append(Option(title, disabled=True))
-            convs.sort(key=lambda c: c.started, reverse=True)
+            convs.sort(key=lambda i: started[i], reverse=True)
             shown = convs if topic in self.expanded else convs[:PER_TOPIC]
-            for conv in shown:
+            for conv in (records[i] for i in shown):
                 prompt = Text("  ")
                 prompt.append(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", style=STATUS_STYLE[conv.status])
                 prompt.append(f"{safe.day(conv.started)} ", style="dim")

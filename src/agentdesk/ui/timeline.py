@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from agentdesk.core.cache import Timeline
 from agentdesk.core.kinds import Direction
-from agentdesk.core.stored import Stored
+from agentdesk.core.stored import Stored, StoredRecords
 from agentdesk.core.sanitize import clean_line, clean_text
 from agentdesk.ui.safe import when
 
@@ -97,7 +97,8 @@ class TimelineView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._timeline: Timeline | None = None
-        self._conversations: dict[str, Stored] = {}
+        self._conversations: StoredRecords = StoredRecords("conversation", [])
+        self._conversation_at: dict[str, int] = {}
         self._start_of: dict[int, str] = {}  # entry position -> conversation starting there
         self._starts: list[int] = []
         self._heights: list[int] = []
@@ -113,10 +114,11 @@ class TimelineView(ScrollView, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
 
-    def show(self, timeline: Timeline, conversations: list[Stored]) -> None:
+    def show(self, timeline: Timeline, conversations: StoredRecords) -> None:
         """Show a timeline, scrolled to its newest entries."""
         self._timeline = timeline
-        self._conversations = {c.id: c for c in conversations}
+        self._conversations = conversations  # views made for the headers drawn, not all
+        self._conversation_at = {cid: i for i, cid in enumerate(conversations.field("id"))}
         self._start_of = {pos: cid for cid, pos in timeline.summary.starts.items()}
         self._starts = sorted(self._start_of)
         self._end_pending = True
@@ -126,7 +128,7 @@ class TimelineView(ScrollView, can_focus=True):
             self._width = 0
         self.refresh()
 
-    def replace(self, timeline: Timeline, conversations: list[Stored]) -> None:
+    def replace(self, timeline: Timeline, conversations: StoredRecords) -> None:
         """Show a newer version of the same timeline (a sync changed it) without moving the
         agent: the entry at the top stays at the top; at the bottom, stay at the bottom."""
         old = self._timeline
@@ -240,7 +242,8 @@ class TimelineView(ScrollView, can_focus=True):
         return layout
 
     def _header(self, conversation_id: str, entry: Stored, width: int, style: Style) -> Strip:
-        conv = self._conversations.get(conversation_id)
+        at = self._conversation_at.get(conversation_id)
+        conv = None if at is None else self._conversations[at]
         if conv is None:
             text = f" ■ Conversation {clean_line(conversation_id)} "
         else:
