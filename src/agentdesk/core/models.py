@@ -38,8 +38,6 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="allow", validate_assignment=True, defer_build=True)
 
 
-
-
 class ContactPoint(Model):
     """One way to reach the customer: an email, phone, postal address or social handle.
 
@@ -79,9 +77,6 @@ class Note(Model):
     author: str = ""
     created: datetime = Field(default_factory=utcnow)
     updated: datetime = Field(default_factory=utcnow)
-
-
-
 
 
 class Conversation(Model):

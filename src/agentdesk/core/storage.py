@@ -179,7 +179,9 @@ class CacheLock:
             self._fd = None
 
 
-def _syncfs_function() -> Callable[[int], int] | None:
+@lru_cache(maxsize=1)
+def _syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs, looked up on first use (ctypes is not worth importing at start-up)."""
     import ctypes
     import ctypes.util
 
@@ -189,11 +191,6 @@ def _syncfs_function() -> Callable[[int], int] | None:
         return libc.syncfs  # type: ignore[no-any-return]
     except (OSError, AttributeError):
         return None
-
-
-@lru_cache(maxsize=1)
-def _syncfs() -> Callable[[int], int] | None:
-    return _syncfs_function()
 
 
 def flush_to_disk(root: Path) -> None:

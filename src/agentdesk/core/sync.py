@@ -121,11 +121,11 @@ def _last_seq(changes: list[Any]) -> int:
 class PageReader:
     """The change feed from a cursor on, read one page ahead in a thread of its own.
 
-    The store prepares page N+1 while this process applies page N: that wait was ~2.5 s of
-    a 15 s first sync (cache on tmpfs), ~1.5 s now. The thread only reads the feed (the client is not used
-    by anyone else meanwhile) and follows each page's `next_cursor`, as the engine would;
-    a page served again with the same cursor is asked for again. An error is handed over in
-    order, after the pages before it.
+    The store prepares page N+1 while this process applies page N: that wait was ~2.5 s of a
+    15 s first sync (cache on tmpfs), ~1.5 s now. The thread only reads the feed (nothing
+    else uses the client meanwhile) and follows each page's `next_cursor`, as the engine
+    would; a page served again with the same cursor is asked for again. An error is handed
+    over in order, after the pages before it.
     """
 
     def __init__(self, client: RemoteClient, cursor: str | None, page_size: int) -> None:

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from agentdesk.config import Config, Remote
 from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.search import CustomerIndex
+from agentdesk.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
 from agentdesk.ui.sync_bar import SyncBar, SyncView
 
@@ -55,7 +56,9 @@ class AgentDesk(App):
         # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
         # here would be drawn once for nothing (~25 ms) and then again.
         self.call_later(self._open_first)
-        # After the first paint: the index load must not compete with it for the interpreter.
+        # After the first screen's first frame (it is current by then: _open_first ran first):
+        # the collector resumes, and the index load does not compete with the paint.
+        self.call_after_refresh(resume_gc)
         self.call_after_refresh(self.load_index)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)

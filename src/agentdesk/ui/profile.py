@@ -15,7 +15,6 @@ from agentdesk.core.cache import Cache, Timeline
 from agentdesk.core.kinds import ContactKind
 from agentdesk.core.storage import CacheError
 from agentdesk.core.stored import StoredProfile
-from agentdesk.startup import resume_gc
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar
@@ -67,7 +66,6 @@ class ProfileScreen(Screen):
         self.reload()
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
-        self.call_after_refresh(resume_gc)  # the first profile is on screen
 
     def on_screen_resume(self) -> None:
         """Back from another profile or a form: the customer may have been edited there."""
@@ -334,9 +332,6 @@ class EmptyScreen(Screen):
         yield Static(message, id="empty-message")
         yield SyncBar()
         yield KeyBar()
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(resume_gc)
 
 
 __all__ = ["ProfileScreen", "EmptyScreen", "SectionList"]
