@@ -55,19 +55,21 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
     # One writer per file at a time (the cache lock across processes, locks within one), so a
     # name unique to this process and thread is enough: cheaper than mkstemp's random tries.
     tmp = os.path.join(folder, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC  # created 0600 (the umask can only narrow it)
     try:
         fd = os.open(tmp, flags, FILE_MODE)
     except FileNotFoundError:  # the folder is new (checked only then: one stat less a write)
         make_private_dir(Path(folder))
         fd = os.open(tmp, flags, FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:  # raw writes: a buffered file object per write cost more than the write
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
             if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         try:
