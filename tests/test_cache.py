@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -808,36 +807,3 @@ def test_search_row_journal_is_folded_a_few_shards_at_a_time(
     empty_cache.close()
     with Cache.open(empty_cache.root) as again:
         assert {r.id: r for r in again.index_rows()} == expected
-
-
-def test_bulk_index_keeps_rows_in_the_journal_and_folds_them_once(
-    empty_cache: Cache, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A first sync's search rows stay in the journal (readable all along) and are folded into
-    the shards once, when the bulk ends; a bulk cut short is folded by the next write."""
-    monkeypatch.setattr(cache_module, "JOURNAL_SOFT", 100)
-    monkeypatch.setattr(cache_module, "JOURNAL_MAX", 200)
-    index = empty_cache.root / "index"
-    rows = {f"cus_{n:04d}": IndexRow(f"cus_{n:04d}", f"Name {n}") for n in range(1000)}
-    items = list(rows.items())
-    with empty_cache.bulk_index():
-        for start in range(0, 800, 100):
-            empty_cache._write_index_rows(dict(items[start:start + 100]), durable=False)
-            assert not list(index.glob("??.json"))  # no shard written during the bulk
-        assert len(read_json(index / "journal.json")["rows"]) == 800
-        assert {r.id for r in empty_cache.index_rows()} == set(list(rows)[:800])
-    assert not (index / "journal.json").exists()
-    assert len(list(index.glob("??.json"))) > 200  # folded: 800 rows over the 256 shards
-    assert {r.id: r for r in empty_cache.index_rows()} == dict(items[:800])
-
-    # A bulk cut short (the process died inside it) leaves a journal past JOURNAL_MAX
-    # behind: the next ordinary write folds it whole.
-    empty_cache._bulk_index = True
-    empty_cache._write_index_rows(dict(items[800:1000]), durable=False)
-    empty_cache._bulk_index = False
-    monkeypatch.setattr(cache_module, "JOURNAL_MAX", 150)
-    assert len(read_json(index / "journal.json")["rows"]) == 200
-    empty_cache._write_index_rows({"cus_0000": None}, durable=False)
-    assert not (index / "journal.json").exists()
-    del rows["cus_0000"]
-    assert {r.id: r for r in empty_cache.index_rows()} == rows

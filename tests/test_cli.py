@@ -43,6 +43,7 @@ def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> No
         result = run("sync", "--demo", env=env)
         assert result.returncode == 0, result.stderr
         assert "Synced with http://127.0.0.1:" in result.stdout
+        assert "saving customers (1/" in result.stderr  # a first sync files what it spooled
         assert not real.exists()
         root = tmp_path / machine / "agentdesk" / "demo"
         assert (root / "sync.json").exists()
@@ -52,6 +53,7 @@ def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> No
             digests.append(Replica(cache).digest())
         again = run("sync", "--demo", env=env)
         assert again.returncode == 0 and "0 changes applied" in again.stdout
+        assert "saving customers" not in again.stderr  # nothing spooled after the first
     assert digests[0] == digests[1]
 
 

@@ -19,6 +19,7 @@ from agentdesk.core.models import (
     Customer,
     Note,
     Profile,
+    Relationship,
     TimelineEntry,
     from_stored,
 )
@@ -296,3 +297,52 @@ def test_primary_falls_back_to_first_of_kind_then_none() -> None:
     assert profile.primary(ContactKind.EMAIL).value == "first@example.com"
     assert profile.primary(ContactKind.ADDRESS) is None
     assert Profile(customer=Customer(name="Nobody")).primary(ContactKind.EMAIL) is None
+
+
+def _record_variants() -> list[tuple[str, dict[str, object]]]:
+    """Valid records of every synced type (from the demo) and broken copies of each."""
+    from agentdesk.core.models import RECORD_MODELS
+
+    profile, entries = next(demo.generate(customers=1, big_entries=0, entries_each=(3, 3)))
+    samples = {
+        "customer": profile.customer, "contact": profile.contacts[0],
+        "note": Note(text="x", author="a"), "conversation": profile.conversations[0],
+        "entry": entries[0], "relationship": Relationship(customer_id="cus_x", label="spouse"),
+    }
+    assert set(samples) == set(RECORD_MODELS)
+    broken: list[object] = [None, 7, "", "x" * 129, "not a date", "fax", [], {"a": 1}, True]
+    variants: list[tuple[str, dict[str, object]]] = []
+    for kind, model in samples.items():
+        doc = model.model_dump(mode="json")
+        variants.append((kind, doc))
+        variants.append((kind, {**doc, "unknown_field": [1, 2]}))
+        for name in doc:
+            variants.append((kind, {k: v for k, v in doc.items() if k != name}))
+            variants += [(kind, {**doc, name: value}) for value in broken]
+    return variants
+
+
+def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> None:
+    """The sync checks records without building model objects (replica.fields_validator):
+    it must accept exactly the records the models accept, with the same first error."""
+    from agentdesk.core.models import RECORD_MODELS
+    from agentdesk.core.replica import fields_validator
+
+    refused = 0
+    for kind, doc in _record_variants():
+        model = RECORD_MODELS[kind]
+        try:
+            model.model_validate(doc)
+            expected = None
+        except ValidationError as error:
+            expected = error.errors()[0]
+        try:
+            fields_validator(model)(doc)
+            got = None
+        except ValidationError as error:
+            got = error.errors()[0]
+        assert (got is None) == (expected is None), (kind, doc, got, expected)
+        if got is not None and expected is not None:
+            refused += 1
+            assert (got["loc"], got["msg"]) == (expected["loc"], expected["msg"]), (kind, doc)
+    assert refused > 100  # the broken copies were refused, not all waved through

@@ -517,3 +517,67 @@ def test_sigkill_during_large_sync_loses_no_edit_and_a_final_sync_converges(tmp_
     # (The sync applies up to 5,000 changes per batch, so a run moves its cursor a few times.)
     assert sum(r.cursor_moved for r in killed) >= 4
     assert sum(r.aim == "push" and r.killed for r in runs) >= 3
+
+
+FIRST_SYNC_KILLS = 12
+
+
+def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path) -> None:
+    """A first sync spools the feed and files the customers at its end (core/spool.py): kills
+    while it spools and while it files leave a cache that opens, files that parse, spool
+    lines that parse (but a torn last one, which the next run trims), and a next run that
+    goes on from where the cursor got to, ending equal to the store."""
+    rng = random.Random(RNG_SEED + 1)
+    store = open_store(tmp_path / "srv")
+    store.add_token(TOKEN, AGENT.name)
+    seed_demo(store, **SEED)
+    root = tmp_path / "cache"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    try:
+        with ServerThread(store) as server:
+            syncer = Syncer(tmp_path / "measure", server.url, logs)
+            length, result = syncer.complete()
+            assert result.returncode == 0, result.stderr
+            shutil.rmtree(syncer.cache)
+            syncer.cache = root
+            plan = [("timer", rng.uniform(0.2, 1.0) * length) for _ in range(3 * FIRST_SYNC_KILLS)]
+            plan[1::4] = [("saving", rng.uniform(0, 0.05)) for _ in plan[1::4]]
+            rng.shuffle(plan)
+            files = Files()
+            states: list[tuple[bool, bool, int]] = []  # spooling, cursor set, profiles filed
+            for aim, moment in plan:
+                if sum(r.killed for r in syncer.runs) >= FIRST_SYNC_KILLS:
+                    break
+                if aim == "timer":
+                    run = syncer.kill_after(moment)
+                else:
+                    run = syncer.kill_on(aim, lambda line: "saving customers" in line, moment)
+                with Cache.open(root, create=False) as cache:
+                    assert not cache.read_only, "the killed sync's lock outlived it"
+                    files.check(root)
+                    for path in (root / "spool").glob("*.jsonl"):
+                        lines = path.read_bytes().split(b"\n")
+                        for line in lines[:-1]:  # the last piece: empty, or a torn write
+                            json.loads(line)
+                    state = SyncState.load(root)
+                    profiles = len(list((root / "customers").glob("*/*.json")))
+                    states.append((state.spooling, state.cursor is not None, profiles))
+                if not run.killed:  # it finished first: the next kills need a fresh start
+                    shutil.rmtree(root)
+            final_length, result = syncer.complete()
+            assert result.returncode == 0, result.stderr
+            with Cache.open(root, create=False) as cache:
+                Files().check(root)
+                assert Replica(cache).digest() == store.digest()
+                assert {row.id for row in cache.index_rows()} == {
+                    r[1] for r in Replica(cache).records() if r[0] == "customer"}
+            assert not (root / "spool").exists() and not SyncState.load(root).spooling
+    finally:
+        store.close()
+    killed = [r for r in syncer.runs if r.killed]
+    print(f"\nfirst sync {length:.2f} s; {len(killed)} kills of {len(syncer.runs)} runs; "
+          f"states after kills (spooling, cursor, profiles): {states}")
+    assert len(killed) >= FIRST_SYNC_KILLS
+    assert any(spooling and cursor and not profiles for spooling, cursor, profiles in states)
+    assert any(spooling and profiles for spooling, _, profiles in states)  # killed while filing

@@ -24,7 +24,7 @@ from agentdesk.core.protocol import RecordType
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.search import ResultList, SearchScreen
-from agentdesk.ui.sync_bar import SyncBar
+from agentdesk.ui.sync_bar import SyncBar, render
 
 
 def desk(w: World, config: Config, token: str = TOKEN, **kwargs) -> AgentDesk:  # type: ignore[no-untyped-def]
@@ -42,8 +42,13 @@ async def synced_once(pilot) -> None:  # type: ignore[no-untyped-def]
 
 async def test_first_sync_fills_an_empty_cache_and_opens_a_profile(world: World, config: Config) -> None:
     app = desk(world, config)
+    shown: list[str] = []  # the status line of every state the sync went through
+    set_view = app.set_sync_view
+    app.set_sync_view = lambda view: (set_view(view), shown.append(str(render(view))))  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await synced_once(pilot)
+        assert any(s.startswith(" ⟳ first sync") and "%" in s and "changes" in s for s in shown)
+        assert any("%" in s and "saving customers" in s for s in shown)  # filing the spool
         # The profile is pushed when the sync ends; it is shown once mounted and loaded.
         await wait_for(lambda: isinstance(app.screen, ProfileScreen)
                        and app.screen.profile is not None, pilot)

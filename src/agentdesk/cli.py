@@ -102,9 +102,11 @@ def sync_main(cache: Any, remote: Any) -> int:
 
     def show(progress: Progress) -> None:
         fraction = progress.fraction
-        if progress.phase == "pulling" and fraction is not None:
+        if progress.phase in ("pulling", "saving") and fraction is not None:
             bar = "#" * int(fraction * 30)
             line = f"[{bar:<30}] {fraction:4.0%} {progress.changes:,} changes"
+            if progress.phase == "saving":
+                line += f", saving customers ({progress.saved}/{progress.to_save})"
         else:
             line = f"{progress.phase} … {progress.changes:,} changes, {progress.pushed} edits sent"
         print(("\r" if tty else "") + line, end="" if tty else "\n", file=sys.stderr, flush=True)

@@ -174,7 +174,6 @@ class Cache:
         self._index_lock = threading.Lock()
         self._journal_rows: dict[str, dict[str, Any] | None] | None = None
         self._shard_dirs: dict[str, Path] = {}
-        self._bulk_index = False
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------
@@ -466,8 +465,8 @@ class Cache:
         with self._index_lock:
             journal = dict(self._journal())
             journal.update({cid: (row.__dict__.copy() if row else None) for cid, row in rows.items()})
-            if not fold and (len(journal) <= JOURNAL_MAX or self._bulk_index):
-                if len(journal) > JOURNAL_SOFT and not self._bulk_index:
+            if not fold and len(journal) <= JOURNAL_MAX:
+                if len(journal) > JOURNAL_SOFT:
                     journal = self._fold_some(journal, 2 * len(rows), durable)
                 atomic_write_json(self.root / "index" / JOURNAL, {"rows": journal}, durable=durable)
                 self._journal_rows = journal
@@ -478,22 +477,6 @@ class Cache:
                 flush_to_disk(self.root)
             (self.root / "index" / JOURNAL).unlink(missing_ok=True)
             self._journal_rows = {}
-
-    @contextmanager
-    def bulk_index(self) -> Iterator[None]:
-        """Many customers arriving (a first sync): search rows stay in the journal, however
-        many, and are folded into the shards once at the end. Folding every JOURNAL_MAX rows
-        rewrote the 256 shards ~7 times in a sync of 10,000 customers (1,900 files created
-        and renamed); the journal, one file, is what each batch rewrites instead. A sync cut
-        short leaves a long journal, folded by the next write that finds it over JOURNAL_MAX."""
-        self._bulk_index = True
-        try:
-            yield
-        finally:
-            self._bulk_index = False
-            with self.write_lock:
-                if len(self._journal()) > JOURNAL_MAX:
-                    self._write_index_rows({}, durable=False, fold=True)
 
     def _fold_some(self, journal: dict[str, dict[str, Any] | None],
                    at_least: int, durable: bool) -> dict[str, dict[str, Any] | None]:

@@ -154,9 +154,10 @@ class AgentDesk(App):
 
         assert self.remote is not None
         self._engine = self._sync_engine()
-        first = SyncState.load(self.cache.root).cursor is None
+        state = SyncState.load(self.cache.root)
+        first = state.cursor is None or state.spooling
         self.call_from_thread(self.set_sync_view, replace(
-            self.sync_view, syncing=True, first=first, progress=None, changes=0))
+            self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False))
         try:
             report = self._engine.run()
         except RemoteError as error:
@@ -171,7 +172,8 @@ class AgentDesk(App):
 
     def _progress_from_thread(self, progress: Progress) -> None:
         self.call_from_thread(self.set_sync_view, replace(
-            self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes))
+            self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes,
+            saving=progress.phase == "saving"))
 
     def _after_sync(self, report: SyncReport | None) -> None:
         if report is not None:

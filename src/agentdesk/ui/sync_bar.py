@@ -22,7 +22,8 @@ class SyncView:
     syncing: bool = False
     first: bool = False  # the first sync of this cache (shows the progress bar)
     progress: float | None = None  # 0..1 when the store said how far it goes
-    changes: int = 0  # changes applied in the run under way
+    changes: int = 0  # changes received in the run under way
+    saving: bool = False  # a first sync writing the customers it received (the bar restarts)
     last_success: str = ""  # local time of the last successful sync, as shown
     pending: int = 0
     rejected: int = 0
@@ -70,6 +71,8 @@ def render(view: SyncView, new_here: int = 0) -> Text:
             text.append("━" * (BAR - done), style="dim")
             text.append(f" {view.progress:4.0%}")
         text.append(f" · {view.changes:,} changes")
+        if view.saving:
+            text.append(" · saving customers")
     elif view.online is False:
         text.append("● offline", style="bold")
     elif view.error:

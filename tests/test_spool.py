@@ -1,0 +1,182 @@
+"""A first sync spools the feed and files each customer once (agentdesk.core.spool).
+
+Real store, real HTTP on 127.0.0.1, real cache on disk; faults come from the FaultProxy or
+from damaging the spool files the way a killed process or a bad disk would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentdesk.core import demo, storage
+from agentdesk.core.cache import Cache
+from agentdesk.core.remote import Offline
+from agentdesk.core.replica import Applied, Replica
+from agentdesk.core.storage import read_json
+from agentdesk.core.sync import Progress, SyncEngine, SyncState
+from sync_support import PAGE, FaultProxy, World, world  # noqa: F401 (fixtures)
+
+
+def profile_files(cache: Cache) -> list[Path]:
+    return sorted((cache.root / "customers").glob("*/*.json"))
+
+
+def cut_after_first_batch(w: World, proxy: FaultProxy) -> SyncEngine:
+    """A first sync that loses the network once its first batch is spooled."""
+    engine = SyncEngine(w.cache, w.client(proxy.url), page_size=PAGE, batch=PAGE)
+
+    def cut(progress: Progress) -> None:
+        if progress.phase == "pulling" and progress.changes and not proxy.rules:
+            proxy.add("drop_before", "/v1/changes", times=None)
+
+    engine.on_progress = cut
+    with pytest.raises(Offline):
+        engine.run()
+    proxy.clear()
+    engine.on_progress = lambda progress: None
+    return engine
+
+
+def test_a_first_sync_spools_the_feed_then_writes_each_customer_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: Counter[str] = Counter()
+    real_write = storage.atomic_write_bytes
+
+    def counting_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+        written[str(path)] += 1
+        real_write(path, data, durable=durable)
+
+    monkeypatch.setattr(storage, "atomic_write_bytes", counting_write)
+    seen: list[tuple[str, int, int]] = []  # phase, profile files, spool files at each step
+
+    def watch(progress: Progress) -> None:
+        spool = list((world.cache.root / "spool").glob("*.jsonl"))
+        seen.append((progress.phase, len(profile_files(world.cache)), len(spool)))
+
+    report = world.engine(on_progress=watch, batch=PAGE).run()
+    world.assert_in_sync()
+    pulled = [s for s in seen if s[0] == "pulling"]
+    saving = [s for s in seen if s[0] == "saving"]
+    assert len(pulled) > 3 and all(files == 0 for _, files, _ in pulled)  # nothing filed yet
+    assert max(spooled for _, _, spooled in pulled) > 1
+    assert saving[-1][1] == len(profile_files(world.cache)) > 0
+    profiles = [str(p) for p in profile_files(world.cache)]
+    assert {p: written[p] for p in profiles} == dict.fromkeys(profiles, 1)  # once each
+    assert report.applied.changes == world.store.head() and not report.applied.skipped
+    assert not (world.cache.root / "spool").exists()
+    assert SyncState.load(world.cache.root).spooling is False
+
+
+def test_a_first_sync_cut_while_spooling_resumes_spooling_and_converges(world: World) -> None:
+    with FaultProxy(world.url) as proxy:
+        engine = cut_after_first_batch(world, proxy)
+        state = SyncState.load(world.cache.root)
+        assert state.spooling and state.cursor is not None
+        assert list((world.cache.root / "spool").glob("*.jsonl"))
+        assert profile_files(world.cache) == []  # not filed until the feed is read
+        before = len(proxy.requests("/v1/changes"))
+        engine.run()
+        resumed = proxy.requests("/v1/changes")[before]
+        assert resumed.params["cursor"] == [state.cursor]  # not from the start
+    world.assert_in_sync()
+    assert not (world.cache.root / "spool").exists()
+
+
+def test_a_torn_spool_line_is_cut_and_its_page_comes_again(world: World) -> None:
+    """A sync killed in the middle of appending leaves half a line; the next run trims it
+    before appending (else the next line would be glued to it and both lost)."""
+    with FaultProxy(world.url) as proxy:
+        engine = cut_after_first_batch(world, proxy)
+        spool = sorted((world.cache.root / "spool").glob("*.jsonl"))
+        for path in spool:  # the half of a line, as a kill in the middle of a write leaves it
+            with open(path, "ab") as handle:
+                handle.write(b'[[999999,"upsert","note","note_torn","cus_000001",1,{"id":"no')
+        engine.run()
+    world.assert_in_sync()
+
+
+def test_a_damaged_spool_rebuilds_the_cache_from_the_start(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A spool line that cannot be read (a bad disk, not a kill) would mean records missing
+    for ever: the first sync starts again instead, and says so."""
+    with FaultProxy(world.url) as proxy:
+        engine = cut_after_first_batch(world, proxy)
+        path = sorted((world.cache.root / "spool").glob("*.jsonl"))[0]
+        lines = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(b"this is not what was written\n" + b"".join(lines[1:]))
+        with caplog.at_level(logging.WARNING, "agentdesk.sync"):
+            report = engine.run()
+    assert report.rebuilt
+    assert "spool is damaged" in caplog.text and path.name in caplog.text
+    world.assert_in_sync()
+
+
+def test_a_new_store_while_spooling_starts_the_spool_again(world: World) -> None:
+    with FaultProxy(world.url) as proxy:
+        engine = cut_after_first_batch(world, proxy)
+        world.store.reset_epoch()
+        report = engine.run()
+    assert report.rebuilt
+    world.assert_in_sync()
+    assert not (world.cache.root / "spool").exists()
+
+
+def _feed_records() -> list[dict[str, Any]]:
+    """Three demo customers as a feed would carry them, with later versions of some records
+    (a renamed customer, an edited note, an edited entry) and one record sent twice."""
+    records: list[dict[str, Any]] = []
+
+    def add(kind: str, doc: dict[str, Any], customer_id: str) -> None:
+        seq = len(records) + 1
+        records.append({"seq": seq, "op": "upsert", "type": kind, "id": doc["id"],
+                        "customer_id": customer_id, "revision": seq, "data": doc})
+
+    for profile, entries in demo.generate(customers=3, big_entries=0, entries_each=(8, 12)):
+        cid = profile.customer.id
+        add("customer", profile.customer.model_dump(mode="json"), cid)
+        for kind, docs in (("contact", profile.contacts), ("note", profile.notes),
+                           ("conversation", profile.conversations),
+                           ("relationship", profile.relationships), ("entry", entries)):
+            for doc in docs:
+                add(kind, doc.model_dump(mode="json"), cid)
+    first = records[0]
+    add("customer", {**first["data"], "name": "Renamed Later"}, first["customer_id"])
+    note = next(r for r in records if r["type"] == "note")
+    add("note", {**note["data"], "text": "edited later"}, note["customer_id"])
+    entry = next(r for r in records if r["type"] == "entry")
+    add("entry", {**entry["data"], "body": "edited later"}, entry["customer_id"])
+    records.append(dict(records[5]))
+    return records
+
+
+def test_a_new_customer_is_filed_the_same_built_straight_or_change_by_change(
+    tmp_path: Path
+) -> None:
+    """Filing builds a customer the cache does not hold straight from its records; the result
+    must be what applying them one by one to an empty profile gives."""
+    records, checked = Replica.check(_feed_records())
+    assert not checked.skipped
+    results = []
+    for name, straight in (("straight", True), ("one-by-one", False)):
+        with Cache.open(tmp_path / name) as cache:
+            ids = sorted({r.customer_id for r in records})
+            if not straight:  # an existing (empty) profile: the change-by-change path
+                for cid in ids:
+                    path = cache.profile_path(cid)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text("{}")
+            applied, rows = Applied(), {}
+            Replica(cache).apply_records(records, applied, rows, durable=False)
+            results.append((applied, rows, {cid: read_json(cache.profile_path(cid)) for cid in ids}))
+    (a_applied, a_rows, a_files), (b_applied, b_rows, b_files) = results
+    assert a_files == b_files and a_rows == b_rows and a_applied == b_applied
+    renamed = a_files[records[0].customer_id]["customer"]["1"]
+    assert renamed["name"] == "Renamed Later"
+    assert a_applied.changes == len(records) - 1  # the record sent twice counts once
