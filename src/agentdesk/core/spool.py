@@ -46,17 +46,21 @@ class Spool:
     def __init__(self, root: Path) -> None:
         self.folder = root / "spool"
         self._fds: dict[int, int] = {}
+        self._shards: dict[str, int] = {}  # customer id -> spool file
 
     def exists(self) -> bool:
         return self.folder.exists()
 
     def add(self, records: Iterable[Rec]) -> int:
         """Append checked changes (not durable: the engine flushes the disk once per batch)."""
-        by_shard: dict[int, list[list[object]]] = {}
+        by_shard: dict[int, list[tuple[object, ...]]] = {}
+        shards = self._shards
         count = 0
         for r in records:
-            by_shard.setdefault(_shard(r.customer_id), []).append(
-                [r.seq, r.op, r.type, r.id, r.customer_id, r.revision, r.data])
+            shard = shards.get(r.customer_id)
+            if shard is None:
+                shard = shards[r.customer_id] = _shard(r.customer_id)
+            by_shard.setdefault(shard, []).append(tuple(r))  # plain: orjson writes no subclass
             count += 1
         for shard, rows in by_shard.items():
             data = orjson.dumps(rows) + b"\n"
@@ -85,11 +89,10 @@ class Spool:
                 if not line.endswith(b"\n"):
                     return  # the torn end of a write a killed sync did not finish
                 try:
-                    rows = orjson.loads(line)
-                    for row in rows:
-                        yield Rec(*row)
+                    records = list(map(Rec._make, orjson.loads(line)))
                 except (orjson.JSONDecodeError, TypeError) as error:
                     raise SpoolDamaged(f"{path.name} line {number}: {error}") from None
+                yield from records
 
     def close(self) -> None:
         for fd in self._fds.values():
