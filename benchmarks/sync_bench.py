@@ -482,7 +482,9 @@ async def _ui(spec: dict[str, Any]) -> dict[str, Any]:
                 n = 0
                 t_end = perf() + limit
                 while perf() < t_end and not (stop_when_synced and app.sync_done is not None):
-                    key = "j" if (n // 5) % 2 == 0 else "k"
+                    # Up first: the desk shows the newest entries, so "j" at the start moves
+                    # nothing and draws no frame to wait for.
+                    key = "k" if (n // 5) % 2 == 0 else "j"
                     before = len(handled)
                     event = events.Key(key, key)
                     event.set_sender(app)
