@@ -180,3 +180,31 @@ def test_a_new_customer_is_filed_the_same_built_straight_or_change_by_change(
     renamed = a_files[records[0].customer_id]["customer"]["1"]
     assert renamed["name"] == "Renamed Later"
     assert a_applied.changes == len(records) - 1  # the record sent twice counts once
+
+
+def test_a_first_sync_eases_the_collector_and_gives_it_back_as_it_was(world: World) -> None:
+    """While a first sync spools and files, young collections wait for more objects and what
+    existed before is set aside; afterwards the thresholds are the caller's again and nothing
+    stays frozen that was not (the desk's start-up freeze is kept)."""
+    import gc
+
+    from agentdesk.core import sync
+
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    before, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    world.engine(on_progress=lambda p: seen.append((gc.get_threshold(), gc.get_freeze_count()))).run()
+    world.assert_in_sync()
+    during = [s for s in seen if s[0] != before]
+    assert during and all(threshold[0] > before[0] and frozen > 0 for threshold, frozen in during)
+    assert gc.get_threshold() == before and gc.isenabled()
+    if not frozen_before:
+        assert gc.get_freeze_count() == 0
+
+    gc.freeze()  # as the desk does after its first frame
+    try:
+        frozen = gc.get_freeze_count()
+        with sync.collector_eased():
+            pass
+        assert gc.get_freeze_count() >= frozen and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()

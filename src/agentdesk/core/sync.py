@@ -120,21 +120,27 @@ class SyncReport:
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a first sync spools and files its records.
+def collector_eased() -> Iterator[None]:
+    """Fewer, cheaper garbage collections while a first sync spools and files its records.
 
     The records are freed by reference counting as each batch is done with; the collector
-    only scanned them, again and again: 2.1 s of a 16 s first sync (2,753 collections). The
-    desk's own garbage waits until the end of the first sync.
+    only scanned them, and everything else in the process, again and again: 2.5 s of a 17.9 s
+    first sync (2,600 collections). Here the objects that exist when the sync starts are set
+    aside (`gc.freeze`) and young collections wait for 10,000 new objects instead of 700:
+    0.9 s in 119 collections. The collector keeps running: paused outright it saved a little
+    more, but the desk's own garbage piled up and the first collection after the sync froze
+    its screen for 0.8 s.
     """
-    if not gc.isenabled():  # paused already (the desk's start-up, or a caller)
-        yield
-        return
-    gc.disable()
+    threshold = gc.get_threshold()
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 100)
     try:
         yield
     finally:
-        gc.enable()
+        gc.set_threshold(*threshold)
+        if not frozen_before:  # the desk froze its start-up objects for good; others did not
+            gc.unfreeze()
 
 
 def _last_seq(changes: list[Any]) -> int:
@@ -284,7 +290,7 @@ class SyncEngine:
             spool.remove()
         spooling = state.cursor is None or state.spooling
         pages = PageReader(self.client, state.cursor, self.page_size)
-        with collector_paused() if spooling else nullcontext():
+        with collector_eased() if spooling else nullcontext():
             try:
                 self._pull_pages(pages, state.cursor, state, report, progress,
                                  spool if spooling else None)
