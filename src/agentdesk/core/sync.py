@@ -231,8 +231,9 @@ class SyncEngine:
             try:
                 self.pull(report)
             except (EpochChanged, SpoolDamaged) as why:
-                log.warning("%s: rebuilding the cache", f"the store was replaced ({why})"
-                            if isinstance(why, EpochChanged) else f"the first sync's spool is damaged ({why})")
+                what = ("the store was replaced" if isinstance(why, EpochChanged)
+                        else "the first sync's spool is damaged")
+                log.warning("%s (%s): rebuilding the cache", what, why)
                 self.replica.wipe()
                 SyncState().save(self.cache.root)
                 report.rebuilt = True
@@ -286,8 +287,8 @@ class SyncEngine:
             progress.head = None
         self.on_progress(progress)
         spool = Spool(self.cache.root)
-        if state.cursor is None:  # what a first sync cut before its first batch counted left
-            spool.remove()
+        if not state.spooling:  # left by a first sync cut before its first batch counted, or
+            spool.remove()      # after it filed everything but before it deleted the spool
         spooling = state.cursor is None or state.spooling
         pages = PageReader(self.client, state.cursor, self.page_size)
         with collector_eased() if spooling else nullcontext():
