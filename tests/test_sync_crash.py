@@ -372,18 +372,22 @@ class Syncer:
         return run
 
 
-# -- the test ------------------------------------------------------------------------------
+# -- the tests -----------------------------------------------------------------------------
+
+
+def seeded(tmp_path: Path) -> tuple[SqliteStore, Path, Path]:
+    """The seeded store, and where the cache and the sync logs go."""
+    store = open_store(tmp_path / "srv")
+    store.add_token(TOKEN, AGENT.name)
+    seed_demo(store, **SEED)
+    (tmp_path / "logs").mkdir()
+    return store, tmp_path / "cache", tmp_path / "logs"
 
 
 def test_sigkill_during_large_sync_loses_no_edit_and_a_final_sync_converges(tmp_path: Path) -> None:
     began = time.perf_counter()
     rng = random.Random(RNG_SEED)
-    store = open_store(tmp_path / "srv")
-    store.add_token(TOKEN, AGENT.name)
-    seed_demo(store, **SEED)
-    root = tmp_path / "cache"
-    logs = tmp_path / "logs"
-    logs.mkdir()
+    store, root, logs = seeded(tmp_path)
     edits: list[Edit] = []
     used: set[str] = set()
     checks: list[float] = []
@@ -528,12 +532,7 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
     lines that parse (but a torn last one, which the next run trims), and a next run that
     goes on from where the cursor got to, ending equal to the store."""
     rng = random.Random(RNG_SEED + 1)
-    store = open_store(tmp_path / "srv")
-    store.add_token(TOKEN, AGENT.name)
-    seed_demo(store, **SEED)
-    root = tmp_path / "cache"
-    logs = tmp_path / "logs"
-    logs.mkdir()
+    store, root, logs = seeded(tmp_path)
     try:
         with ServerThread(store) as server:
             syncer = Syncer(tmp_path / "measure", server.url, logs)
