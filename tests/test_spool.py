@@ -78,7 +78,9 @@ def test_a_first_sync_cut_while_spooling_resumes_spooling_and_converges(world: W
         engine = cut_after_first_batch(world, proxy)
         state = SyncState.load(world.cache.root)
         assert state.spooling and state.cursor is not None
-        assert list((world.cache.root / "spool").glob("*.jsonl"))
+        spooled = list((world.cache.root / "spool").glob("*.jsonl"))
+        assert spooled and {p.stat().st_mode & 0o777 for p in spooled} == {0o600}  # private
+        assert (world.cache.root / "spool").stat().st_mode & 0o777 == 0o700
         assert profile_files(world.cache) == []  # not filed until the feed is read
         before = len(proxy.requests("/v1/changes"))
         engine.run()
