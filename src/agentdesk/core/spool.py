@@ -43,6 +43,8 @@ def _shard(customer_id: str) -> int:
 
 
 class Spool:
+    """The spool folder of one cache: append while spooling, then read file by file."""
+
     def __init__(self, root: Path) -> None:
         self.folder = root / "spool"
         self._fds: dict[int, int] = {}
