@@ -99,7 +99,8 @@ def test_a_torn_spool_line_is_cut_and_its_page_comes_again(world: World) -> None
         for path in spool:  # the half of a line, as a kill in the middle of a write leaves it
             with open(path, "ab") as handle:
                 handle.write(b'[[999999,"upsert","note","note_torn","cus_000001",1,{"id":"no')
-        engine.run()
+        report = engine.run()
+    assert not report.rebuilt  # trimmed, not found damaged and started over
     world.assert_in_sync()
 
 

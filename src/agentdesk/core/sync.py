@@ -378,8 +378,7 @@ class SyncEngine:
             progress.saved += 1
             self.on_progress(progress)
         if rows:
-            with self.cache.write_lock:
-                self.cache._write_index_rows(rows, durable=False, fold=True)
+            self.cache._write_index_rows(rows, durable=False, fold=True)
         flush_to_disk(self.cache.root)  # every filed customer on disk before the spool goes
         state.spooling = False
         state.save(self.cache.root)
