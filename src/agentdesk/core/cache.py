@@ -121,6 +121,14 @@ def _dirname(customer_id: str) -> str:
     return "~" + hashlib.sha256(customer_id.encode()).hexdigest()
 
 
+def customer_files(root: Path, customer_id: str) -> tuple[Path, Path]:
+    """A customer's profile file and timeline folder, for code that has no Cache object (the
+    first sync's filing helper): the layout `Cache.profile_path` and `Cache.folder` follow."""
+    shard = root / "customers" / shard_of(customer_id)
+    name = _dirname(customer_id)
+    return shard / (name + PROFILE_SUFFIX), shard / (name + CHUNKS_SUFFIX)
+
+
 @dataclass
 class IndexRow:
     """What the customer search knows of one customer."""
@@ -264,6 +272,10 @@ class Cache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def lock_fd(self) -> int | None:
+        return self._lock.fd if self._lock is not None else None
 
     # -- paths ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import logging
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -158,7 +159,7 @@ def validate(raw: Any) -> Rec:
     return change
 
 
-def _fresh(changes: list[Rec]) -> tuple[t.Tables, list[dict[str, Any]], int] | None:
+def fresh_tables(changes: list[Rec]) -> tuple[t.Tables, list[dict[str, Any]], int] | None:
     """The tables of a customer the cache does not hold, built straight from its changes when
     they are all upserts (a first sync's customers), and how many changes counted: what
     `Replica._changed` makes of them, at a fraction of the cost. A later version of a record
@@ -185,6 +186,24 @@ def _fresh(changes: list[Rec]) -> tuple[t.Tables, list[dict[str, Any]], int] | N
                         for name, docs in by_table.items()}
     tables["revisions"] = {"1": revisions}
     return tables, list(entries.values()), counted
+
+
+def file_timeline(folder: Path, tables: t.Tables, upserts: list[dict[str, Any]],
+                  deletes: list[dict[str, Any]], *, durable: bool) -> list[Path]:
+    """Write the chunks the arriving entries and tombstones change and put the timeline's new
+    summary (and entries kept inline) into `tables`; the files that became obsolete, to
+    delete once `tables` is saved."""
+    doc = next(iter((tables.get("timeline") or {}).values()), None) or {}
+    summary, inline, obsolete = timeline_files.apply(
+        folder, TimelineSummary.from_json(doc), timeline_files.inline_docs(tables), upserts,
+        deletes, durable=durable
+    )
+    tables["timeline"] = {"1": summary.to_json()}
+    if inline:
+        tables["entries"] = timeline_files.entries_table(inline)
+    else:
+        tables.pop("entries", None)
+    return obsolete
 
 
 @dataclass
@@ -263,7 +282,7 @@ class Replica:
                         durable: bool) -> None:
         path = self.cache.profile_path(customer_id)
         tables: t.Tables | None = read_json(path)
-        fresh = _fresh(changes) if tables is None else None
+        fresh = fresh_tables(changes) if tables is None else None
         if fresh is not None:
             tables, upserts, counted = fresh
             deletes: list[dict[str, Any]] = []
@@ -278,16 +297,8 @@ class Replica:
             mutations.apply(tables, item.mutation)
         obsolete = []
         if upserts or deletes:
-            doc = next(iter((tables.get("timeline") or {}).values()), None) or {}
-            summary, inline, obsolete = timeline_files.apply(
-                self.cache.folder(customer_id), TimelineSummary.from_json(doc),
-                timeline_files.inline_docs(tables), upserts, deletes, durable=durable
-            )
-            tables["timeline"] = {"1": summary.to_json()}
-            if inline:
-                tables["entries"] = timeline_files.entries_table(inline)
-            else:
-                tables.pop("entries", None)
+            obsolete = file_timeline(self.cache.folder(customer_id), tables, upserts, deletes,
+                                     durable=durable)
         AtomicJSONStorage(path, durable=durable).write(tables)  # makes the shard folder, 0700
         for old in obsolete:
             old.unlink(missing_ok=True)

@@ -84,7 +84,8 @@ class Spool:
     def files(self) -> list[Path]:
         return sorted(self.folder.glob("*.jsonl")) if self.exists() else []
 
-    def read(self, path: Path) -> Iterator[Rec]:
+    @staticmethod
+    def read(path: Path) -> Iterator[Rec]:
         """One spool file's changes, in the order they arrived."""
         with open(path, "rb") as handle:
             for number, line in enumerate(handle, 1):

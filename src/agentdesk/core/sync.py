@@ -13,13 +13,15 @@ import gc
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentdesk.core.cache import Cache
+from agentdesk.core import filer
+from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.models import utcnow
 from agentdesk.core.outbox import OutboxCounts
 from agentdesk.core.protocol import MAX_BATCH, MutationStatus
@@ -366,23 +368,54 @@ class SyncEngine:
     def _file(self, spool: Spool, state: SyncState, report: SyncReport,
               progress: Progress) -> None:
         """The feed is read to its end: write every spooled customer, once, then drop the
-        spool. Search rows are written once too, straight into the index shards."""
-        files = spool.files()
+        spool. Search rows are written once too, straight into the index shards. A large
+        spool is shared with a helper process (see `agentdesk.core.filer`)."""
+        files = deque(spool.files())
         progress.phase, progress.saved, progress.to_save = "saving", 0, len(files)
         self.on_progress(progress)
         rows: dict[str, Any] = {}
-        for path in files:
-            applied = Applied()
-            self.replica.apply_records(spool.read(path), applied, rows, durable=False)
-            report.applied.add(applied)
-            progress.saved += 1
-            self.on_progress(progress)
+        big = sum(path.stat().st_size for path in files) >= filer.HELPER_MIN_BYTES
+        helper = filer.FilingHelper(self.cache.root, self.cache.lock_fd) if big else None
+        try:
+            while files or (helper and helper.in_flight):
+                if helper is not None:
+                    while files and helper.wants():
+                        helper.send(files.pop(), self.cache.outbox.customers())
+                    for path, answer in helper.answers(wait=not files):
+                        self._take_filed(path, answer, report, rows)
+                        progress.saved += 1
+                        self.on_progress(progress)
+                    if helper.failure:
+                        files.extend(helper.take_back())
+                if files:
+                    applied = Applied()
+                    self.replica.apply_records(spool.read(files.popleft()), applied, rows,
+                                               durable=False)
+                    report.applied.add(applied)
+                    progress.saved += 1
+                    self.on_progress(progress)
+        finally:
+            if helper is not None:
+                helper.close()  # it writes nothing more once this returns
         if rows:
             self.cache._write_index_rows(rows, durable=False, fold=True)
         flush_to_disk(self.cache.root)  # every filed customer on disk before the spool goes
         state.spooling = False
         state.save(self.cache.root)
         spool.remove()
+
+    def _take_filed(self, path: Path, answer: dict[str, Any], report: SyncReport,
+                    rows: dict[str, Any]) -> None:
+        """What the helper filed, counted; the customers it left to us, filed."""
+        counted: dict[str, int] = answer["customers"]
+        applied = Applied(changes=sum(counted.values()), customers=counted)
+        rows.update({cid: IndexRow(**doc) for cid, doc in answer["rows"].items()})
+        if deferred := set(answer["deferred"]):
+            self.replica.apply_records(
+                (r for r in Spool.read(path) if r.customer_id in deferred), applied, rows,
+                durable=False,
+            )
+        report.applied.add(applied)
 
     def _scope(self, report: SyncReport) -> None:
         """Customers that joined the agent's scope are fetched; those that left are dropped

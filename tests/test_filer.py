@@ -1,0 +1,184 @@
+"""A first sync's filing helper (agentdesk.core.filer): a real child process, a real cache.
+
+The helper must file exactly what the sync would have filed, never replace a customer the desk
+wrote meanwhile, hold the cache's lock while it writes, die with the sync, and, when it fails,
+leave its part to the sync.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from agentdesk.core import filer
+from agentdesk.core import tables as t
+from agentdesk.core.cache import Cache, customer_files
+from agentdesk.core.replica import Rec, Replica
+from agentdesk.core.storage import create_bytes, read_json
+from agentdesk.core.sync import SyncEngine
+from sync_support import World, world  # noqa: F401 (fixtures)
+
+
+def watch_helper(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Use the helper however small the spool, and count the files it filed."""
+    seen: dict[str, Any] = {"filed": 0, "deferred": 0}
+    real = SyncEngine._take_filed
+
+    def take(self: SyncEngine, path: Path, answer: dict[str, Any], *args: Any) -> None:
+        seen["filed"] += 1
+        seen["deferred"] += len(answer["deferred"])
+        real(self, path, answer, *args)
+
+    monkeypatch.setattr(filer, "HELPER_MIN_BYTES", 0)
+    monkeypatch.setattr(SyncEngine, "_take_filed", take)
+    return seen
+
+
+def test_the_helper_files_what_the_sync_would_have(world: World, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = Cache.open(tmp_path / "alone")
+    try:
+        solo = SyncEngine(alone, world.client()).run()
+        seen = watch_helper(monkeypatch)
+        shared = world.sync()
+        assert seen["filed"] > 0 and seen["deferred"] == 0  # new customers: all its own
+        world.assert_in_sync()
+        assert shared.applied.changes == solo.applied.changes == world.store.head()
+        assert shared.applied.customers == solo.applied.customers
+        assert sorted(map(vars, world.cache.index_rows()), key=str) == sorted(
+            map(vars, alone.index_rows()), key=str)
+        for path in (world.cache.root / "customers").rglob("*"):
+            assert path.stat().st_mode & 0o777 == (0o700 if path.is_dir() else 0o600), path
+        assert not (world.cache.root / "spool").exists()
+    finally:
+        alone.close()
+
+
+def spool_file(root: Path, customers: list[str]) -> Path:
+    """A spool file holding a customer record and an entry for each of `customers` (as one
+    line: `file_fresh` files whatever file it is given)."""
+    records = []
+    for n, cid in enumerate(customers, 1):
+        records.append(Rec(2 * n, "upsert", "customer", cid, cid, 1,
+                           {"id": cid, "name": f"Customer {cid}", "company": "", "status": "active"}))
+        records.append(Rec(2 * n + 1, "upsert", "entry", f"e-{cid}", cid, 1,
+                           {"id": f"e-{cid}", "conversation_id": "c1", "at": "2026-01-02T03:04:05Z",
+                            "channel": "email", "direction": "inbound", "body": "hi"}))
+    path = root / "spool" / "00.jsonl"
+    path.parent.mkdir(mode=0o700)
+    path.write_bytes(orjson.dumps([tuple(r) for r in records]) + b"\n")
+    return path
+
+
+def test_the_helper_leaves_customers_the_desk_holds_to_the_sync(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    Cache.open(root).close()
+    fresh, held, edited = "cust-fresh", "cust-held", "cust-edited"
+    path = spool_file(root, [fresh, held, edited])
+    profiles = {cid: customer_files(root, cid)[0] for cid in (fresh, held, edited)}
+    assert create_bytes(profiles[held], b'{"customers": {}}')  # the desk fetched it meanwhile
+    before = profiles[held].read_bytes()
+
+    answer = filer.file_fresh(root, path, skip={edited})  # `edited` has edits in the outbox
+
+    assert sorted(answer["deferred"]) == sorted([held, edited])
+    assert answer["customers"] == {fresh: 2}
+    assert answer["rows"][fresh]["name"] == "Customer cust-fresh"
+    assert profiles[held].read_bytes() == before
+    assert not profiles[edited].exists()
+    tables = read_json(profiles[fresh])
+    assert t.customer(tables)["id"] == fresh and len(tables["entries"]) == 1
+    assert profiles[fresh].stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in profiles[fresh].parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_create_bytes_never_replaces_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "profile.json"
+    assert create_bytes(path, b"first")
+    assert not create_bytes(path, b"second")
+    assert path.read_bytes() == b"first"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["profile.json"]
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("when", ["at once", "after one file"])
+def test_a_helper_that_dies_leaves_its_part_to_the_sync(
+    world: World, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    seen = watch_helper(monkeypatch)
+    killed: list[int] = []
+    real_init, real_answers = filer.FilingHelper.__init__, filer.FilingHelper.answers
+
+    def start(self: filer.FilingHelper, *args: Any) -> None:
+        real_init(self, *args)
+        if when == "at once":
+            self._process.kill()
+            killed.append(self._process.pid)
+
+    def answers(self: filer.FilingHelper, *, wait: bool) -> Any:
+        done = real_answers(self, wait=wait)
+        if done and not killed:
+            self._process.kill()
+            killed.append(self._process.pid)
+        return done
+
+    monkeypatch.setattr(filer.FilingHelper, "__init__", start)
+    monkeypatch.setattr(filer.FilingHelper, "answers", answers)
+    report = world.sync()
+    assert killed
+    world.assert_in_sync()
+    assert report.applied.changes == world.store.head()
+    cached = {r[1] for r in Replica(world.cache).records() if r[0] == "customer"}
+    assert {row.id for row in world.cache.index_rows()} == cached and cached
+    assert (seen["filed"] == 0) == (when == "at once")
+
+
+HOLDER = """
+import os, sys, time
+from pathlib import Path
+from agentdesk.core.cache import Cache
+from agentdesk.core.filer import FilingHelper
+cache = Cache.open(Path(sys.argv[1]))
+helper = FilingHelper(cache.root, cache.lock_fd)
+os.close(cache.lock_fd)  # this process lets go of its descriptor without unlocking it
+print(helper._process.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # a zombie writes nothing and holds no descriptor
+
+
+def test_the_helper_holds_the_lock_and_dies_with_the_sync(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    Cache.open(root).close()
+    sync = subprocess.Popen([sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert sync.stdout is not None
+        helper_pid = int(sync.stdout.readline())
+        with Cache.open(root) as other:
+            assert other.read_only  # the helper's inherited descriptor keeps the lock
+        sync.send_signal(signal.SIGKILL)
+        sync.wait()
+        deadline = time.monotonic() + 5
+        while not gone(helper_pid):
+            assert time.monotonic() < deadline, "the helper outlived the sync"
+            time.sleep(0.01)
+        with Cache.open(root) as after:
+            assert not after.read_only
+    finally:
+        sync.kill()
+        sync.wait()
