@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from agentdesk.core import sync_helper
 from agentdesk.core.cache import Cache
 from agentdesk.core.digest import digest as digest_of
 from agentdesk.core.protocol import ProfileSnapshot
@@ -462,3 +463,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(params=["in-process", "helper process"])
+def first_sync_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test twice: its first syncs done in-process, and shared with the helper process
+    (core/sync_helper.py) however small the store; the helper must then have been used."""
+    started: list[int] = []
+    if request.param == "helper process":
+        real_init = sync_helper.SyncHelper.__init__
+
+        def start(self: sync_helper.SyncHelper, *args: Any) -> None:
+            real_init(self, *args)
+            started.append(self._process.pid)
+
+        monkeypatch.setattr(sync_helper, "HELPER_MIN_CHANGES", 0)
+        monkeypatch.setattr(sync_helper.SyncHelper, "__init__", start)
+    yield request.param
+    assert bool(started) == (request.param == "helper process")

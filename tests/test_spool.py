@@ -19,7 +19,7 @@ from agentdesk.core.remote import Offline
 from agentdesk.core.replica import Applied, Replica
 from agentdesk.core.storage import read_json
 from agentdesk.core.sync import Progress, SyncEngine, SyncState
-from sync_support import PAGE, FaultProxy, World, world  # noqa: F401 (fixtures)
+from sync_support import PAGE, FaultProxy, World, first_sync_way, world  # noqa: F401 (fixtures)
 
 
 def profile_files(cache: Cache) -> list[Path]:
@@ -73,7 +73,7 @@ def test_a_first_sync_spools_the_feed_then_writes_each_customer_once(
     assert SyncState.load(world.cache.root).spooling is False
 
 
-def test_a_first_sync_cut_while_spooling_resumes_spooling_and_converges(world: World) -> None:
+def test_a_first_sync_cut_while_spooling_resumes_spooling_and_converges(world: World, first_sync_way: str) -> None:
     with FaultProxy(world.url) as proxy:
         engine = cut_after_first_batch(world, proxy)
         state = SyncState.load(world.cache.root)
@@ -90,7 +90,7 @@ def test_a_first_sync_cut_while_spooling_resumes_spooling_and_converges(world: W
     assert not (world.cache.root / "spool").exists()
 
 
-def test_a_torn_spool_line_is_cut_and_its_page_comes_again(world: World) -> None:
+def test_a_torn_spool_line_is_cut_and_its_page_comes_again(world: World, first_sync_way: str) -> None:
     """A sync killed in the middle of appending leaves half a line; the next run trims it
     before appending (else the next line would be glued to it and both lost)."""
     with FaultProxy(world.url) as proxy:
@@ -105,7 +105,7 @@ def test_a_torn_spool_line_is_cut_and_its_page_comes_again(world: World) -> None
 
 
 def test_a_damaged_spool_rebuilds_the_cache_from_the_start(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, first_sync_way: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A spool line that cannot be read (a bad disk, not a kill) would mean records missing
     for ever: the first sync starts again instead, and says so."""
@@ -121,7 +121,7 @@ def test_a_damaged_spool_rebuilds_the_cache_from_the_start(
     world.assert_in_sync()
 
 
-def test_a_new_store_while_spooling_starts_the_spool_again(world: World) -> None:
+def test_a_new_store_while_spooling_starts_the_spool_again(world: World, first_sync_way: str) -> None:
     with FaultProxy(world.url) as proxy:
         engine = cut_after_first_batch(world, proxy)
         world.store.reset_epoch()

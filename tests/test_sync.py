@@ -40,6 +40,7 @@ from sync_support import (  # noqa: F401 (fixtures)
     snapshot_digest,
     synced,
     world,
+    first_sync_way,
 )
 
 CID = "cus_000003"  # 3 notes, 4 contacts, 25 entries
@@ -441,7 +442,7 @@ def test_a_new_store_on_the_same_address_rebuilds_the_cache(synced: World) -> No
 
 # --- scope -------------------------------------------------------------------------------
 
-def test_scope_includes_evicts_and_keeps_unconfirmed_edits(world: World) -> None:
+def test_scope_includes_evicts_and_keeps_unconfirmed_edits(world: World, first_sync_way: str) -> None:
     w, store = world, world.store
     c1, c2, c3, c4 = "cus_000001", "cus_000002", "cus_000003", "cus_000004"
     store.set_scope(SCOPED_AGENT, [c1, c2, c3])

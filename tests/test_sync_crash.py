@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from agentdesk.core import demo, filer
+from agentdesk.core import demo, sync_helper
 from agentdesk.core.cache import CHUNKS_SUFFIX, Cache
 from agentdesk.core.models import (
     Channel,
@@ -303,7 +303,7 @@ class Files:
 @dataclass
 class Run:
     delay: float  # seconds after start the kill was sent (or the process was found ended)
-    aim: str  # "timer", "push" or "page"
+    aim: str  # "timer", "push", "page", "saving" or "spooling"
     killed: bool
     returncode: int
     last_line: str
@@ -546,6 +546,7 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
     goes on from where the cursor got to, ending equal to the store."""
     rng = random.Random(RNG_SEED + 1)
     store, root, logs = seeded(tmp_path)
+    big_enough = store.head() >= sync_helper.HELPER_MIN_CHANGES  # for the helper process
     try:
         with ServerThread(store) as server:
             syncer = Syncer(tmp_path / "measure", server.url, logs)
@@ -555,6 +556,7 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
             syncer.cache = root
             plan = [("timer", rng.uniform(0.2, 1.0) * length) for _ in range(3 * FIRST_SYNC_KILLS)]
             plan[1::4] = [("saving", rng.uniform(0, 0.05)) for _ in plan[1::4]]
+            plan[2::4] = [("spooling", rng.uniform(0, 0.05)) for _ in plan[2::4]]
             rng.shuffle(plan)
             files = Files()
             states: list[tuple[bool, bool, int, int]] = []  # spooling, cursor set, profiles, spool size
@@ -563,8 +565,11 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
                     break
                 if aim == "timer":
                     run = syncer.kill_after(moment)
-                else:
+                elif aim == "saving":
                     run = syncer.kill_on(aim, lambda line: "saving customers" in line, moment)
+                else:  # once a batch is spooled (the progress bar shows its changes)
+                    run = syncer.kill_on(aim, lambda line: "%" in line and "saving" not in line
+                                         and " 0 changes" not in line, moment)
                 with opened_after_kill(root) as cache:
                     files.check(root)
                     for path in (root / "spool").glob("*.jsonl"):
@@ -592,6 +597,6 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
           f"states after kills (spooling, cursor, profiles, spool bytes): {states}")
     assert len(killed) >= FIRST_SYNC_KILLS
     assert any(spooling and cursor and not profiles for spooling, cursor, profiles, _ in states)
-    # Killed while filing, a spool big enough for the filing helper (core/filer.py) to share it.
-    assert any(spooling and profiles and spooled >= filer.HELPER_MIN_BYTES
+    # Killed while filing, a spool big enough for the filing helper (core/sync_helper.py) to share it.
+    assert any(spooling and profiles and spooled and big_enough
                for spooling, _, profiles, spooled in states)

@@ -33,6 +33,7 @@ from sync_support import (  # noqa: F401 (fixtures)
     snapshot_digest,
     synced,
     world,
+    first_sync_way,
 )
 
 CID = "cus_000003"
@@ -216,7 +217,7 @@ def test_broken_answers_after_the_store_applied_the_batch(synced: World, proxy: 
 
 
 @pytest.mark.parametrize("action", ["truncate", "malformed", "drop_after", "drop_before"])
-def test_broken_feed_pages_are_retried(world: World, proxy: FaultProxy, action: str) -> None:
+def test_broken_feed_pages_are_retried(world: World, first_sync_way: str, proxy: FaultProxy, action: str) -> None:
     w = world
     proxy.add(action, "/v1/changes", times=2)
     report = w.sync(via(w, proxy))
@@ -263,7 +264,7 @@ def test_a_page_without_its_fields_is_retried_then_reported(world: World, proxy:
 
 # --- the change feed misbehaving ---------------------------------------------------------
 
-def test_a_page_served_twice_is_harmless(world: World, proxy: FaultProxy) -> None:
+def test_a_page_served_twice_is_harmless(world: World, first_sync_way: str, proxy: FaultProxy) -> None:
     w = world
     proxy.add("forward", "/v1/changes")  # page 1 as usual
     proxy.add("replay", "/v1/changes")  # then page 1 again instead of page 2
@@ -290,7 +291,7 @@ def test_an_old_page_replayed_later_is_applied_again_harmlessly(synced: World,
     w.assert_in_sync()
 
 
-def test_a_stuck_cursor_stops_the_sync_with_a_clear_message(world: World, proxy: FaultProxy) -> None:
+def test_a_stuck_cursor_stops_the_sync_with_a_clear_message(world: World, first_sync_way: str, proxy: FaultProxy) -> None:
     w = world
     w.sync(w.client())  # a full copy first
     w.cache.add_note(CID, "queued before the feed got stuck")
@@ -312,7 +313,7 @@ def test_a_stuck_cursor_stops_the_sync_with_a_clear_message(world: World, proxy:
     w.assert_in_sync()
 
 
-def test_a_bad_record_in_a_page_is_skipped_and_the_rest_applies(world: World,
+def test_a_bad_record_in_a_page_is_skipped_and_the_rest_applies(world: World, first_sync_way: str,
                                                                 proxy: FaultProxy) -> None:
     w = world
     broken: dict[str, str] = {}
@@ -345,7 +346,7 @@ def test_a_bad_record_in_a_page_is_skipped_and_the_rest_applies(world: World,
 
 
 def test_a_record_with_a_lone_surrogate_is_skipped_and_the_rest_applies(
-    world: World, proxy: FaultProxy
+    world: World, first_sync_way: str, proxy: FaultProxy
 ) -> None:
     """JSON allows the escape "\\ud800" alone, but no UTF-8 file (or screen) can hold it: the
     record is refused with a reason, as an invalid one is, and the sync goes on."""
@@ -426,7 +427,7 @@ def _scope_change_cut(w: World, proxy: FaultProxy, before: list[str], after: lis
     return client
 
 
-def test_an_include_survives_a_sync_cut_before_the_fetch(world: World, proxy: FaultProxy) -> None:
+def test_an_include_survives_a_sync_cut_before_the_fetch(world: World, first_sync_way: str, proxy: FaultProxy) -> None:
     w = world
     c1, c2 = "cus_000001", "cus_000002"
     client = _scope_change_cut(w, proxy, [c1], [c1, c2], "status", f"/v1/customers/{c2}",
@@ -437,7 +438,7 @@ def test_an_include_survives_a_sync_cut_before_the_fetch(world: World, proxy: Fa
     assert w.cache_digest() == snapshot_digest([w.server_profile(c) for c in (c1, c2)])
 
 
-def test_an_evict_survives_a_sync_cut_before_it_is_done(world: World, proxy: FaultProxy) -> None:
+def test_an_evict_survives_a_sync_cut_before_it_is_done(world: World, first_sync_way: str, proxy: FaultProxy) -> None:
     w = world
     c1, c2, c3 = "cus_000001", "cus_000002", "cus_000003"
     # c2 leaves, c3 joins; the network goes after the page that says so.

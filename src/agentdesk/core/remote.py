@@ -78,6 +78,7 @@ class FeedPageRaw:
     changes: list[Any]
     next_cursor: str
     more: bool
+    body: bytes = b""  # the answer as it came, for a first sync's helper process to read
 
 
 class _Transient(Exception):
@@ -138,6 +139,10 @@ class RemoteClient:
     # -- one request, with retries -----------------------------------------------------------
 
     def _request(self, method: str, path: str, *, what: str, **kwargs: Any) -> Any:
+        return self._request_raw(method, path, what=what, **kwargs)[0]
+
+    def _request_raw(self, method: str, path: str, *, what: str, **kwargs: Any) -> tuple[Any, bytes]:
+        """The answer parsed, and as it came."""
         last = ""
         for attempt in range(1, self.retry.attempts + 1):
             retry_after = None
@@ -151,7 +156,7 @@ class RemoteClient:
             raise Offline(f"{last} (tried {self.retry.attempts} times)")
         raise RemoteError(f"{what} failed: {last} (tried {self.retry.attempts} times)")
 
-    def _once(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
+    def _once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, bytes]:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -188,7 +193,7 @@ class RemoteClient:
             error = NotFound if status == 404 else RemoteError
             raise error(f"{what}: the server answered {status}: {reason}")
         try:
-            return _loads(response.content)
+            return _loads(response.content), response.content
         except ValueError:
             raise _Transient("the server sent malformed or truncated JSON") from None
 
@@ -199,13 +204,15 @@ class RemoteClient:
         if cursor:
             params["cursor"] = cursor
         for attempt in range(1, self.retry.attempts + 1):
-            body = self._request("GET", "/changes", what="reading the change feed", params=params)
+            body, content = self._request_raw("GET", "/changes", what="reading the change feed",
+                                              params=params)
             try:
                 return FeedPageRaw(
                     epoch=str(body["epoch"]),
                     changes=list(body["changes"]),
                     next_cursor=str(body["next_cursor"]),
                     more=bool(body["more"]),
+                    body=content,
                 )
             except (KeyError, TypeError):
                 if attempt == self.retry.attempts:

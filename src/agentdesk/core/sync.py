@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentdesk.core import filer
+from agentdesk.core import sync_helper
+from agentdesk.core.sync_helper import SyncHelper
 from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.models import utcnow
 from agentdesk.core.outbox import OutboxCounts
@@ -292,19 +293,35 @@ class SyncEngine:
         if not state.spooling:  # left by a first sync cut before its first batch counted, or
             spool.remove()      # after it filed everything but before it deleted the spool
         spooling = state.cursor is None or state.spooling
-        pages = PageReader(self.client, state.cursor, self.page_size)
-        with collector_eased() if spooling else nullcontext():
-            try:
-                self._pull_pages(pages, state.cursor, state, report, progress,
-                                 spool if spooling else None)
-            finally:
-                pages.close()
-                spool.close()
-            if spooling:
-                self._file(spool, state, report, progress)
+        helper = self._helper(progress.head) if spooling else None
+        try:
+            pages = PageReader(self.client, state.cursor, self.page_size)
+            with collector_eased() if spooling else nullcontext():
+                try:
+                    self._pull_pages(pages, state.cursor, state, report, progress,
+                                     spool if spooling else None, helper)
+                finally:
+                    pages.close()
+                    spool.close()
+                if spooling:
+                    self._file(spool, state, report, progress, helper)
+        finally:
+            if helper is not None:
+                helper.close()  # it writes nothing more once this returns
+
+    def _helper(self, head: int | None) -> SyncHelper | None:
+        """A helper process for a large first sync (see `agentdesk.core.sync_helper`)."""
+        if head is None or head < sync_helper.HELPER_MIN_CHANGES:
+            return None
+        try:
+            return SyncHelper(self.cache.root, self.cache.lock_fd)
+        except OSError as error:
+            log.warning("could not start the sync's helper process (%s); syncing without it", error)
+            return None
 
     def _pull_pages(self, pages: PageReader, cursor: str | None, state: SyncState,
-                    report: SyncReport, progress: Progress, spool: Spool | None) -> None:
+                    report: SyncReport, progress: Progress, spool: Spool | None,
+                    helper: SyncHelper | None) -> None:
         stalls = 0
         batch: list[Any] = []
         while True:
@@ -312,13 +329,13 @@ class SyncEngine:
                 page = pages.next()
             except RemoteError:
                 if batch:  # keep what arrived before the failure
-                    self._apply_batch(batch, cursor, state, report, progress, spool)
+                    self._apply_batch(batch, cursor, state, report, progress, spool, helper)
                 raise
             if state.epoch is not None and page.epoch != state.epoch:
                 raise EpochChanged(f"epoch {state.epoch} became {page.epoch}", page.epoch)
             if page.more and page.next_cursor == cursor:
                 if batch:
-                    self._apply_batch(batch, cursor, state, report, progress, spool)
+                    self._apply_batch(batch, cursor, state, report, progress, spool, helper)
                     batch = []
                 stalls += 1  # a page served again, or a store that is stuck
                 if stalls >= self.client.retry.attempts:
@@ -331,6 +348,8 @@ class SyncEngine:
             stalls = 0
             state.epoch = page.epoch
             batch += page.changes
+            if helper is not None:  # it checks and spools the page while the next one comes
+                helper.spool(page.body)
             report.pages += 1
             progress.seq = max(progress.seq, _last_seq(page.changes))
             # Far behind (a first sync), pages are applied a few at a time: a customer whose
@@ -338,18 +357,24 @@ class SyncEngine:
             if page.more and len(batch) < self.batch:
                 cursor = page.next_cursor
                 continue
-            self._apply_batch(batch, page.next_cursor, state, report, progress, spool)
+            self._apply_batch(batch, page.next_cursor, state, report, progress, spool, helper)
             batch = []
             if not page.more:
                 return
             cursor = page.next_cursor
 
     def _apply_batch(self, batch: list[Any], cursor: str, state: SyncState, report: SyncReport,
-                     progress: Progress, spool: Spool | None) -> None:
+                     progress: Progress, spool: Spool | None, helper: SyncHelper | None) -> None:
         if spool is None:
             applied = self.replica.apply(batch)
             progress.changes += applied.changes
-        else:
+        elif helper is not None and (ack := helper.acknowledge()) is not None:
+            applied = Applied(skipped=ack["skipped"], scope=[(op, cid) for op, cid in ack["scope"]])
+            for why in applied.skipped:
+                log.warning("skipped a record from the store: %s", why)
+            progress.changes += ack["spooled"]
+            state.spooling = True
+        else:  # no helper, or it failed: spooled here (again, if it had begun: harmless)
             records, applied = self.replica.check(batch)
             progress.changes += spool.add(records)
             state.spooling = True
@@ -365,38 +390,31 @@ class SyncEngine:
         state.save(self.cache.root)
         self.on_progress(progress)
 
-    def _file(self, spool: Spool, state: SyncState, report: SyncReport,
-              progress: Progress) -> None:
+    def _file(self, spool: Spool, state: SyncState, report: SyncReport, progress: Progress,
+              helper: SyncHelper | None) -> None:
         """The feed is read to its end: write every spooled customer, once, then drop the
-        spool. Search rows are written once too, straight into the index shards. A large
-        spool is shared with a helper process (see `agentdesk.core.filer`)."""
+        spool. Search rows are written once too, straight into the index shards. The helper
+        process, if there is one, files some of the spool files."""
         files = deque(spool.files())
         progress.phase, progress.saved, progress.to_save = "saving", 0, len(files)
         self.on_progress(progress)
         rows: dict[str, Any] = {}
-        big = sum(path.stat().st_size for path in files) >= filer.HELPER_MIN_BYTES
-        helper = filer.FilingHelper(self.cache.root, self.cache.lock_fd) if big else None
-        try:
-            while files or (helper and helper.in_flight):
-                if helper is not None:
-                    while files and helper.wants():
-                        helper.send(files.pop(), self.cache.outbox.customers())
-                    for path, answer in helper.answers(wait=not files):
-                        self._take_filed(path, answer, report, rows)
-                        progress.saved += 1
-                        self.on_progress(progress)
-                    if helper.failure:
-                        files.extend(helper.take_back())
-                if files:
-                    applied = Applied()
-                    self.replica.apply_records(spool.read(files.popleft()), applied, rows,
-                                               durable=False)
-                    report.applied.add(applied)
+        while files or (helper and helper.in_flight):
+            if helper is not None:
+                while files and helper.wants():
+                    helper.file(files.pop(), self.cache.outbox.customers())
+                for path, answer in helper.filed(wait=not files):
+                    self._take_filed(path, answer, report, rows)
                     progress.saved += 1
                     self.on_progress(progress)
-        finally:
-            if helper is not None:
-                helper.close()  # it writes nothing more once this returns
+                files.extend(helper.take_back() if helper.failure else [])
+            if files:
+                applied = Applied()
+                self.replica.apply_records(spool.read(files.popleft()), applied, rows,
+                                           durable=False)
+                report.applied.add(applied)
+                progress.saved += 1
+                self.on_progress(progress)
         if rows:
             self.cache._write_index_rows(rows, durable=False, fold=True)
         flush_to_disk(self.cache.root)  # every filed customer on disk before the spool goes
