@@ -397,18 +397,23 @@ def test_erased_customer_leaves_the_cache_and_the_index(synced: World) -> None:
         assert CID not in {r["customer_id"] for r in w.local(row.id)["relationships"]}
 
 
-def test_epoch_change_rebuilds_and_keeps_pending_edits(synced: World) -> None:
+def test_epoch_change_rebuilds_and_keeps_pending_edits(synced: World, first_sync_way: str) -> None:
     w = synced
     w.store.reset_epoch()
     made: list[str] = []
+    filed: list[set[str]] = []  # the customer's notes once the rebuilt cache is filed
 
     def edit_during_pull(progress: Progress) -> None:
         # An edit made while the sync pulls: it is queued when the store turns out replaced.
         if progress.phase == "pulling" and not made:
             made.append(w.cache.add_note(CID, "made during the rebuild").id)
+        if progress.phase == "saving" and progress.saved == progress.to_save:
+            filed.append({n["id"] for n in w.local(CID)["notes"]})
 
     report = w.engine(on_progress=edit_during_pull).run()
     assert report.rebuilt
+    # Filed with the pending note on it, before the push: never shown without it.
+    assert filed and made[0] in filed[-1]
     assert made and w.cache.outbox.items() == []
     assert [n["id"] for n in w.server_records(CID, RecordType.NOTE)].count(made[0]) == 1
     assert made[0] in {n["id"] for n in w.local(CID)["notes"]}

@@ -7,6 +7,7 @@ leave its part to the sync.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +98,31 @@ def test_the_helper_leaves_customers_the_desk_holds_to_the_sync(tmp_path: Path) 
     assert t.customer(tables)["id"] == fresh and len(tables["entries"]) == 1
     assert profiles[fresh].stat().st_mode & 0o777 == 0o600
     assert [p.name for p in profiles[fresh].parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_helper_process_leaves_customers_with_edits_in_the_outbox_to_the_sync(
+    demo_cache: Cache,
+) -> None:
+    """The helper reads the outbox itself for each spool file: a customer with a pending edit
+    and no profile (a cache rebuilt for a new store keeps its outbox) is the sync's to file,
+    with the edit applied."""
+    edited = demo_cache.first_customer_id()
+    assert edited is not None
+    demo_cache.add_note(edited, "queued while the store was replaced")
+    profile, folder = customer_files(demo_cache.root, edited)
+    profile.unlink()  # what the rebuild's wipe does
+    if folder.exists():
+        shutil.rmtree(folder)
+    path = spool_file(demo_cache.root, [edited, "cust-new"])
+    helper = sync_helper.SyncHelper(demo_cache.root, demo_cache.lock_fd)
+    try:
+        helper.file(path)
+        [(filed, answer)] = helper.filed(wait=True)
+    finally:
+        helper.close()
+    assert filed == path and not helper.failure
+    assert answer["deferred"] == [edited] and list(answer["customers"]) == ["cust-new"]
+    assert not profile.exists()
 
 
 def test_create_bytes_never_replaces_a_file(tmp_path: Path) -> None:

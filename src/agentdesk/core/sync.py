@@ -402,7 +402,7 @@ class SyncEngine:
         while files or (helper and helper.in_flight):
             if helper is not None:
                 while files and helper.wants():
-                    helper.file(files.pop(), self.cache.outbox.customers())
+                    helper.file(files.pop())
                 for path, answer in helper.filed(wait=not files):
                     self._take_filed(path, answer, report, rows)
                     progress.saved += 1

@@ -11,16 +11,17 @@ the helper files spool files one at a time while the engine files others.
 
 The helper files only customers the cache does not hold, and never replaces a file: each
 profile is created with `link`, which fails if the desk wrote that customer meanwhile (a
-profile fetched, an edit). Such customers, those with edits in the outbox, and those with
-anything but upserts come back as "deferred" and the engine files them itself, under its
-locks. The helper inherits the cache's lock descriptor, so while it writes no other agentdesk
+profile fetched, an edit). Such customers, those with edits in the outbox (read from its
+file for each spool file: an edit made later needs a profile, which `link` then finds), and
+those with anything but upserts come back as "deferred" and the engine files them itself,
+under its locks. The helper inherits the cache's lock descriptor, so while it writes no other agentdesk
 takes the cache, and Linux kills it when the engine's thread dies. If it fails, the engine
 does its part itself: a batch not acknowledged is spooled again (a change spooled twice files
 once), a spool file not answered is filed by the engine.
 
 Run as `python -m agentdesk.core.sync_helper CACHE_DIR PARENT_PID`. In: frames of a kind byte,
 an 8-byte length and a payload (PAGE: a feed page's body; ACK: the batch is complete; FILE:
-JSON `{"file": path, "skip": [customer ids]}`). Out: one JSON line per ACK and per FILE.
+a spool file's path). Out: one JSON line per ACK and per FILE.
 No UI here.
 """
 
@@ -41,6 +42,7 @@ import orjson
 
 from agentdesk.core import tables as t
 from agentdesk.core.cache import IndexRow, customer_files
+from agentdesk.core.outbox import Outbox
 from agentdesk.core.remote import _loads
 from agentdesk.core.replica import Applied, Rec, Replica, file_timeline, fresh_tables
 from agentdesk.core.spool import Spool
@@ -53,6 +55,7 @@ log = logging.getLogger("agentdesk.sync")
 # imports on the other CPU) would not pay for itself.
 HELPER_MIN_CHANGES = 20_000
 IN_FLIGHT = 2  # spool files sent ahead, so the helper never waits for the engine
+PATIENCE = 120.0  # seconds to wait for an answer before doing the work in the engine
 PAGE, ACK, FILE = b"P", b"A", b"F"
 _HEADER = struct.Struct(">cQ")
 
@@ -142,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                                           "scope": batch.scope}
                 batch, spooled = Applied(), 0
             else:
-                job = orjson.loads(payload)
-                answer = file_fresh(root, Path(job["file"]), set(job["skip"]))
+                edited = Outbox(root / "outbox.json", read_only=True).customers()
+                answer = file_fresh(root, Path(payload.decode()), edited)
         except Exception as error:  # noqa: BLE001 (the engine does it and reports what fails)
             answer = {"error": f"{type(error).__name__}: {error}"}
         out.write(orjson.dumps(answer) + b"\n")
@@ -182,19 +185,16 @@ class SyncHelper:
         skipped records' reasons, the scope changes. None if the helper failed: the engine
         spools the batch itself."""
         self._send(ACK, b"")
-        answer = self._answer(wait=True)
-        if answer is None and not self.failure:
-            self._fail("it did not answer")
-        return None if self.failure else answer
+        return self._answer(wait=True)
 
     # -- filing --------------------------------------------------------------------------
 
     def wants(self) -> bool:
         return not self.failure and len(self.in_flight) < IN_FLIGHT
 
-    def file(self, path: Path, skip: set[str]) -> None:
+    def file(self, path: Path) -> None:
         self.in_flight.append(path)  # until answered: taken back if the helper fails
-        self._send(FILE, orjson.dumps({"file": str(path), "skip": sorted(skip)}))
+        self._send(FILE, str(path).encode())
 
     def filed(self, *, wait: bool) -> list[tuple[Path, dict[str, Any]]]:
         """The answers that have come (waiting for one if `wait`), with their files."""
@@ -227,7 +227,11 @@ class SyncHelper:
         assert self._process.stdout is not None
         fd = self._process.stdout.fileno()
         while b"\n" not in self._pending:
-            if self.failure or not select.select([fd], [], [], None if wait else 0)[0]:
+            if self.failure:
+                return None
+            if not select.select([fd], [], [], PATIENCE if wait else 0)[0]:
+                if wait:
+                    self._fail(f"it did not answer in {PATIENCE:.0f} s")
                 return None
             data = os.read(fd, 1 << 20)
             if not data:
