@@ -111,6 +111,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._chunk_first: list[int] = [0]  # per block: position of its first entry
         self._blocks: list[tuple[int, int, int]] = []  # per block: (file chunk, start, end)
         self._styles: dict[str, Style] | None = None
+        self._base_style: Style | None = None  # the widget's rich_style, for one drawing pass
 
     # -- data ------------------------------------------------------------------------------
 
@@ -296,6 +297,9 @@ class TimelineView(ScrollView, can_focus=True):
                 for chunk in sorted(needed):
                     self._layout(chunk)
         self._at_end = self.scroll_offset.y >= self.max_scroll_y
+        # Worked out once per pass: `rich_style` walks every ancestor's styles, and per line
+        # it was a tenth of drawing a screen of entries.
+        self._base_style = self.rich_style
         return super().render_lines(crop)
 
     def _relayout(self, width: int) -> None:
@@ -335,14 +339,15 @@ class TimelineView(ScrollView, can_focus=True):
         scroll_y = self.scroll_offset.y
         line = scroll_y + y
         width = self.scrollable_content_region.width
+        base = self._base_style or self.rich_style
         if not self._heights or line >= self._offsets[-1]:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         chunk = self._chunk_at(line)
         layout = self._layout(chunk)
         index = line - self._offsets[chunk]
         if index >= len(layout.lines):
-            return Strip.blank(width, self.rich_style)
-        return layout.lines[index].adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+            return Strip.blank(width, base)
+        return layout.lines[index].adjust_cell_length(width, base).apply_style(base)
 
     def watch_show_vertical_scrollbar(self, shown: bool) -> None:
         # Textual moves a scrollbar's thumb when the view scrolls, not when the bar appears:
