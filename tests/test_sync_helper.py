@@ -178,6 +178,7 @@ def test_a_helper_that_dies_leaves_its_part_to_the_sync(
     cached = {r[1] for r in Replica(world.cache).records() if r[0] == "customer"}
     assert {row.id for row in world.cache.index_rows()} == cached and cached
     assert (seen["filed"] > 0) == (when == "while filing")
+    assert list((world.cache.root / "customers").glob("**/.*.tmp")) == []
 
 
 HOLDER = """

@@ -308,6 +308,8 @@ class SyncEngine:
         finally:
             if helper is not None:
                 helper.close()  # it writes nothing more once this returns
+                if helper.failure:  # killed mid-write, it may have left a temporary file
+                    self.replica.sweep_temp_files()
 
     def _helper(self, head: int | None) -> SyncHelper | None:
         """A helper process for a large first sync (see `agentdesk.core.sync_helper`)."""
