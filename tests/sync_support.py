@@ -468,16 +468,18 @@ def free_port() -> int:
 @pytest.fixture(params=["in-process", "helper process"])
 def first_sync_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run a test twice: its first syncs done in-process, and shared with the helper process
-    (core/sync_helper.py) however small the store; the helper must then have been used."""
-    started: list[int] = []
+    (core/sync_helper.py) however small the store; the helper must then have been used, and
+    not have failed (the engine would quietly have done its work)."""
+    started: list[sync_helper.SyncHelper] = []
     if request.param == "helper process":
         real_init = sync_helper.SyncHelper.__init__
 
         def start(self: sync_helper.SyncHelper, *args: Any) -> None:
             real_init(self, *args)
-            started.append(self._process.pid)
+            started.append(self)
 
         monkeypatch.setattr(sync_helper, "HELPER_MIN_CHANGES", 0)
         monkeypatch.setattr(sync_helper.SyncHelper, "__init__", start)
     yield request.param
     assert bool(started) == (request.param == "helper process")
+    assert [helper.failure for helper in started if helper.failure] == []

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agentdesk.core import sync_helper
+from agentdesk.core import demo, sync_helper
 from agentdesk.core import tables as t
 from agentdesk.core.cache import Cache, customer_files
 from agentdesk.core.replica import Rec, Replica
@@ -123,6 +123,12 @@ def test_the_helper_process_leaves_customers_with_edits_in_the_outbox_to_the_syn
     assert filed == path and not helper.failure
     assert answer["deferred"] == [edited] and list(answer["customers"]) == ["cust-new"]
     assert not profile.exists()
+
+
+def test_the_helper_finds_customers_where_the_cache_keeps_them(demo_cache: Cache) -> None:
+    for cid in ("cus_000001", "an id/with ../ odd parts", "x" * 120, demo.HOSTILE_ID):
+        assert customer_files(demo_cache.root, cid) == (demo_cache.profile_path(cid),
+                                                        demo_cache.folder(cid))
 
 
 def test_create_bytes_never_replaces_a_file(tmp_path: Path) -> None:
