@@ -552,6 +552,7 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
             syncer = Syncer(tmp_path / "measure", server.url, logs)
             length, result = syncer.complete()
             assert result.returncode == 0, result.stderr
+            assert "helper process" not in result.stderr, result.stderr  # it did not fail
             shutil.rmtree(syncer.cache)
             syncer.cache = root
             plan = [("timer", rng.uniform(0.2, 1.0) * length) for _ in range(3 * FIRST_SYNC_KILLS)]
@@ -584,6 +585,7 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
                     shutil.rmtree(root)
             final_length, result = syncer.complete()
             assert result.returncode == 0, result.stderr
+            assert "helper process" not in result.stderr, result.stderr  # it did not fail
             with Cache.open(root, create=False) as cache:
                 Files().check(root)
                 assert Replica(cache).digest() == store.digest()

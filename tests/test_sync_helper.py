@@ -173,6 +173,10 @@ def test_a_helper_that_dies_leaves_its_part_to_the_sync(
     monkeypatch.setattr(helper_class, "__init__", start)
     monkeypatch.setattr(helper_class, "acknowledge", acknowledge)
     monkeypatch.setattr(helper_class, "filed", filed)
+    # What a helper killed in the middle of a write leaves behind: swept once it failed.
+    leftover = world.cache.root / "customers" / "00" / ".cus_x.json.4242-1.tmp"
+    leftover.parent.mkdir(mode=0o700, parents=True)
+    leftover.write_bytes(b'{"customers": {')
     report = world.sync(batch=200)
     assert killed
     world.assert_in_sync()
@@ -184,6 +188,7 @@ def test_a_helper_that_dies_leaves_its_part_to_the_sync(
     cached = {r[1] for r in Replica(world.cache).records() if r[0] == "customer"}
     assert {row.id for row in world.cache.index_rows()} == cached and cached
     assert (seen["filed"] > 0) == (when == "while filing")
+    assert not leftover.exists()
     assert list((world.cache.root / "customers").glob("**/.*.tmp")) == []
 
 

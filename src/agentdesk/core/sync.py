@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from agentdesk.core import sync_helper
-from agentdesk.core.sync_helper import SyncHelper
 from agentdesk.core.cache import Cache, IndexRow
 from agentdesk.core.models import utcnow
 from agentdesk.core.outbox import OutboxCounts
@@ -311,19 +310,19 @@ class SyncEngine:
                 if helper.failure:  # killed mid-write, it may have left a temporary file
                     self.replica.sweep_temp_files()
 
-    def _helper(self, head: int | None) -> SyncHelper | None:
+    def _helper(self, head: int | None) -> sync_helper.SyncHelper | None:
         """A helper process for a large first sync (see `agentdesk.core.sync_helper`)."""
         if head is None or head < sync_helper.HELPER_MIN_CHANGES:
             return None
         try:
-            return SyncHelper(self.cache.root, self.cache.lock_fd)
+            return sync_helper.SyncHelper(self.cache.root, self.cache.lock_fd)
         except OSError as error:
             log.warning("could not start the sync's helper process (%s); syncing without it", error)
             return None
 
     def _pull_pages(self, pages: PageReader, cursor: str | None, state: SyncState,
                     report: SyncReport, progress: Progress, spool: Spool | None,
-                    helper: SyncHelper | None) -> None:
+                    helper: sync_helper.SyncHelper | None) -> None:
         stalls = 0
         batch: list[Any] = []
         while True:
@@ -366,20 +365,23 @@ class SyncEngine:
             cursor = page.next_cursor
 
     def _apply_batch(self, batch: list[Any], cursor: str, state: SyncState, report: SyncReport,
-                     progress: Progress, spool: Spool | None, helper: SyncHelper | None) -> None:
+                     progress: Progress, spool: Spool | None,
+                     helper: sync_helper.SyncHelper | None) -> None:
         if spool is None:
             applied = self.replica.apply(batch)
             progress.changes += applied.changes
-        elif helper is not None and (ack := helper.acknowledge()) is not None:
-            applied = Applied(skipped=ack["skipped"], scope=[(op, cid) for op, cid in ack["scope"]])
-            for why in applied.skipped:
-                log.warning("skipped a record from the store: %s", why)
-            progress.changes += ack["spooled"]
+        else:
             state.spooling = True
-        else:  # no helper, or it failed: spooled here (again, if it had begun: harmless)
-            records, applied = self.replica.check(batch)
-            progress.changes += spool.add(records)
-            state.spooling = True
+            ack = helper.acknowledge() if helper is not None else None
+            if ack is not None:
+                applied = Applied(skipped=ack["skipped"],
+                                  scope=[(op, cid) for op, cid in ack["scope"]])
+                for why in applied.skipped:
+                    log.warning("skipped a record from the store: %s", why)
+                progress.changes += ack["spooled"]
+            else:  # no helper, or it failed: spooled here (again, if it had begun: harmless)
+                records, applied = self.replica.check(batch)
+                progress.changes += spool.add(records)
         flush_to_disk(self.cache.root)  # the batch is on disk before the cursor moves on
         report.applied.add(applied)
         # Scope changes are remembered with the cursor that passes them, so a sync cut
@@ -393,7 +395,7 @@ class SyncEngine:
         self.on_progress(progress)
 
     def _file(self, spool: Spool, state: SyncState, report: SyncReport, progress: Progress,
-              helper: SyncHelper | None) -> None:
+              helper: sync_helper.SyncHelper | None) -> None:
         """The feed is read to its end: write every spooled customer, once, then drop the
         spool. Search rows are written once too, straight into the index shards. The helper
         process, if there is one, files some of the spool files."""

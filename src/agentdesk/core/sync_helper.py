@@ -14,10 +14,10 @@ profile is created with `link`, which fails if the desk wrote that customer mean
 profile fetched, an edit). Such customers, those with edits in the outbox (read from its
 file for each spool file: an edit made later needs a profile, which `link` then finds), and
 those with anything but upserts come back as "deferred" and the engine files them itself,
-under its locks. The helper inherits the cache's lock descriptor, so while it writes no other agentdesk
-takes the cache, and Linux kills it when the engine's thread dies. If it fails, the engine
-does its part itself: a batch not acknowledged is spooled again (a change spooled twice files
-once), a spool file not answered is filed by the engine.
+under its locks. The helper inherits the cache's lock descriptor, so while it writes no
+other agentdesk takes the cache, and Linux kills it when the engine's thread dies. If it
+fails, the engine does its part itself: a batch not acknowledged is spooled again (a change
+spooled twice files once), a spool file not answered is filed by the engine.
 
 Run as `python -m agentdesk.core.sync_helper CACHE_DIR PARENT_PID`. In: frames of a kind byte,
 an 8-byte length and a payload (PAGE: a feed page's body; ACK: the batch is complete; FILE:
@@ -98,7 +98,7 @@ def file_fresh(root: Path, path: Path, skip: set[str]) -> dict[str, Any]:
         counted[customer_id] = count
         if t.customer(tables):
             rows[customer_id] = IndexRow.of_tables(tables).__dict__
-    return {"file": str(path), "customers": counted, "rows": rows, "deferred": deferred}
+    return {"customers": counted, "rows": rows, "deferred": deferred}
 
 
 def _die_with(parent: int) -> None:
