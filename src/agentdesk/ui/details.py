@@ -17,6 +17,7 @@ from agentdesk.core.kinds import ConversationStatus
 from agentdesk.core.outbox import OutboxItem
 from agentdesk.core.stored import StoredProfile
 from agentdesk.ui import safe
+from agentdesk.ui.row import Row
 
 STATUS_MARK = {
     ConversationStatus.NEW: "✦",
@@ -67,7 +68,7 @@ MORE = "\0more\0"  # option id prefix of a topic's "… more" line (no conversat
 
 
 def _empty(text: str) -> Option:
-    return Option(Text(text, style="dim italic"), disabled=True)
+    return Option(Row().text(text, "dim italic"), disabled=True)
 
 
 SECTIONS: list[tuple[type[SectionList], str, str]] = [
@@ -119,20 +120,18 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         topics = sorted(by_topic.items(), key=lambda item: max(started[i] for i in item[1]), reverse=True)
         options: list[Option] = []
         for topic, convs in topics:
-            title = safe.line(topic, "bold")
-            title.append(f"  {len(convs)}", style="dim")
+            title = Row().data(topic, "bold").text(f"  {len(convs)}", "dim")
             options.append(Option(title, disabled=True))
             convs.sort(key=lambda i: started[i], reverse=True)
             shown = convs if topic in self.expanded else convs[:PER_TOPIC]
             for conv in (records[i] for i in shown):
-                prompt = Text("  ")
-                prompt.append(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", style=STATUS_STYLE[conv.status])
-                prompt.append(f"{safe.day(conv.started)} ", style="dim")
-                prompt.append(", ".join(ch.value for ch in conv.channels))
+                prompt = (Row().text("  ")
+                          .text(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", STATUS_STYLE[conv.status])
+                          .text(f"{safe.day(conv.started)} ", "dim")
+                          .text(", ".join(ch.value for ch in conv.channels)))
                 options.append(Option(prompt, id=conv.id))
             if len(shown) < len(convs):
-                more = Text(f"  … {len(convs) - len(shown)} more", style="italic")
-                more.append(" (enter)", style="dim")
+                more = Row().text(f"  … {len(convs) - len(shown)} more", "italic").text(" (enter)", "dim")
                 options.append(Option(more, id=f"{MORE}{topic}"))
         conversations.add_options(options)
         if not profile.conversations:
@@ -182,13 +181,10 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         contacts = self.query_one("#contacts", SectionList)
         contacts.clear_options()
         for point in sorted(profile.contacts, key=lambda p: (p.kind.value, not p.primary)):
-            prompt = Text()
-            prompt.append("★ " if point.primary else "  ", style="bold yellow")
-            prompt.append(f"{point.kind.value:<7} ", style="dim")
-            prompt.append_text(safe.line(point.value))
+            prompt = (Row().text("★ " if point.primary else "  ", "bold yellow")
+                      .text(f"{point.kind.value:<7} ", "dim").data(point.value))
             if point.label:
-                prompt.append(" ")
-                prompt.append_text(safe.line(f"({point.label})", "dim"))
+                prompt.text(" ").data(f"({point.label})", "dim")
             contacts.add_option(Option(prompt, id=point.id))
         if not profile.contacts:
             contacts.add_option(_empty("no contact points — press e to add"))
@@ -199,11 +195,8 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         relationships = self.query_one("#relationships", SectionList)
         relationships.clear_options()
         for rel in profile.relationships:
-            prompt = Text()
-            prompt.append_text(safe.line(rel.label, "italic"))
-            prompt.append(" · ")
-            prompt.append_text(safe.line(names.get(rel.customer_id) or rel.name or rel.customer_id))
-            prompt.append(" ›", style="dim")
+            prompt = (Row().data(rel.label, "italic").text(" · ")
+                      .data(names.get(rel.customer_id) or rel.name or rel.customer_id).text(" ›", "dim"))
             relationships.add_option(Option(prompt, id=rel.id))
         if not profile.relationships:
             relationships.add_option(_empty("no relationships"))
@@ -217,3 +210,4 @@ class DetailsPanel(VerticalScroll, can_focus=False):
             notes.add_option(Option(prompt, id=note.id))
         if not profile.notes:
             notes.add_option(_empty("no details yet — press n to add one"))
+
