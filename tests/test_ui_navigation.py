@@ -459,3 +459,26 @@ async def test_an_app_made_without_the_command_leaves_the_collector_alone(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def showing(app: AgentDesk, entries: int) -> bool:
+    views = app.screen.query(TimelineView)
+    return bool(views) and views.first().total == entries
+
+
+async def test_the_timeline_keeps_its_width_whether_or_not_it_scrolls(demo_cache: Cache, config: Config) -> None:
+    """Its scrollbar's column is kept free: a timeline that outgrows the screen (a sync adds
+    entries) does not wrap its text again one column narrower, under the agent's eyes."""
+    app = AgentDesk(demo_cache, config, customer_id=demo.HOSTILE_ID)
+    async with app.run_test(size=(120, 80)) as pilot:
+        await wait_for(lambda: showing(app, 7), pilot)
+        await pilot.pause()
+        short = timeline(app)
+        assert short.max_scroll_y == 0 and not short.show_vertical_scrollbar  # fits on screen
+        width = short.scrollable_content_region.width
+        app.open_customer(demo.BIG_ID)
+        await wait_for(lambda: showing(app, 10_000), pilot)
+        await pilot.pause()
+        long = timeline(app)
+        assert long.show_vertical_scrollbar
+        assert long.scrollable_content_region.width == width

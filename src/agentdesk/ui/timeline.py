@@ -307,12 +307,6 @@ class TimelineView(ScrollView, can_focus=True):
         if self._end_pending or not self._heights:
             self._end_pending = False
             self._reset_layout(width)
-            gutter = self.styles.scrollbar_size_vertical
-            if (gutter and not self.scrollbar_size_vertical and self.styles.overflow_y == "auto"
-                    and self._offsets[-1] > self.scrollable_content_region.height):
-                # The scrollbar this height calls for is not shown yet: lay out at the width it
-                # will leave, or its arrival lays out the screen a second time.
-                self._reset_layout(max(1, width - gutter))
             self._scroll_to_end()
             return
         at_bottom = self.scroll_offset.y >= self.max_scroll_y
