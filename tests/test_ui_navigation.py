@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.widgets import Input, OptionList, TextArea
+from textual.widgets import Input, TextArea
 
 from agentdesk.config import Config
 from agentdesk.core import demo
 from agentdesk.core.cache import Cache
 from agentdesk.ui.app import AgentDesk
-from agentdesk.ui.details import MORE, DetailsPanel, NoteList
+from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
@@ -33,7 +33,7 @@ async def wait_for(condition, pilot, timeout: float = 10.0) -> None:  # type: ig
 async def select_option(pilot, list_id: str, option_id: str) -> None:  # type: ignore[no-untyped-def]
     """Focus a details list and move its highlight to `option_id` with the keyboard."""
     app = pilot.app
-    option_list = app.screen.query_one(f"#{list_id}", OptionList)
+    option_list = app.screen.query_one(f"#{list_id}", SectionList)
     option_list.focus()
     await pilot.pause()
     for _ in range(option_list.option_count + 1):
@@ -62,7 +62,7 @@ async def test_opens_on_a_profile_with_details_and_timeline(demo_cache: Cache, c
         top = view.top_entry()
         assert top is not None and top[0] > 0
         panel = screen.query_one(DetailsPanel)
-        assert panel.query_one("#conversations", OptionList).option_count >= 2
+        assert panel.query_one("#conversations", SectionList).option_count >= 2
 
 
 async def test_enter_on_a_conversation_scrolls_to_its_first_entry(demo_cache: Cache, config: Config) -> None:
@@ -76,7 +76,7 @@ async def test_enter_on_a_conversation_scrolls_to_its_first_entry(demo_cache: Ca
         target = min(starts, key=lambda c: abs(starts[c] - 3_000))
         # An old conversation is behind its topic's "… more" line: Enter there lists them all.
         topic = next(c.topic for c in screen.profile.conversations if c.id == target)
-        listed = screen.query_one("#conversations", OptionList)
+        listed = screen.query_one("#conversations", SectionList)
         topics = {c.topic for c in screen.profile.conversations}
         assert listed.option_count <= len(topics) * 5  # title, 3 newest, "… more" per topic
         assert len(screen.profile.conversations) > listed.option_count

@@ -10,14 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from agentdesk.core.kinds import ConversationStatus
 from agentdesk.core.outbox import OutboxItem
 from agentdesk.core.stored import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.row import Row
+from agentdesk.ui.row_list import Option, RowList
 
 STATUS_MARK = {
     ConversationStatus.NEW: "✦",
@@ -33,17 +33,10 @@ STATUS_STYLE = {
 }
 
 
-class SectionList(OptionList):
-    """An OptionList with the desk's list keys; Enter posts `OptionSelected` as usual."""
+class SectionList(RowList):
+    """One section of the panel; Enter on a row posts `RowList.Selected`."""
 
     HELP_GROUP = "Lists in Customer Details"
-
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="list.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="list.up"),
-        Binding("g", "first", "First", show=False, id="list.first"),
-        Binding("G", "last", "Last", show=False, id="list.last"),
-    ]
 
 
 class NoteList(SectionList):
@@ -204,9 +197,8 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         notes = self.query_one("#notes", NoteList)
         notes.clear_options()
         for note in sorted(profile.notes, key=lambda n: n.created):
-            prompt = safe.block(note.text)
-            prompt.append("\n")
-            prompt.append_text(safe.line(f"{note.author or 'agent'} · {safe.when(note.updated)}", "dim"))
+            prompt = (Row().block(note.text).text("\n")
+                      .data(f"{note.author or 'agent'} · {safe.when(note.updated)}", "dim"))
             notes.add_option(Option(prompt, id=note.id))
         if not profile.notes:
             notes.add_option(_empty("no details yet — press n to add one"))

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 
 from agentdesk.core.cache import Cache, Timeline
 from agentdesk.core.kinds import ContactKind
@@ -17,6 +17,7 @@ from agentdesk.core.storage import CacheError
 from agentdesk.core.stored import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
+from agentdesk.ui.row_list import RowList
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
@@ -179,9 +180,9 @@ class ProfileScreen(Screen):
 
     # -- panel actions ---------------------------------------------------------------------
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
-        list_id, option_id = event.option_list.id, event.option.id
+        list_id, option_id = event.row_list.id, event.option.id
         if option_id is None or self.profile is None:
             return
         if list_id == "conversations" and option_id.startswith(MORE):

@@ -1,10 +1,11 @@
 """A list row drawn straight from styled spans, for the Customer Details lists.
 
-`OptionList` turns every option into Textual `Content` and wraps it, for its height, before it
-draws a line: for a 40-option conversation list that was ~3 ms of each profile open, more than
-the rest of the panel. A row knows its width in cells up front, so its height is a division
-and drawing it is one `Strip`. Rows too long for the panel wrap at spaces (inside a word only
-when the word is longer than a line), so nothing is cut off.
+Turning a row into Textual `Content` and wrapping it, only to learn its height, was ~3 ms of
+each profile open for a 40-row conversation list, more than the rest of the panel. A row
+knows its width in cells up front, so its height is a comparison, and drawing it is one
+`Strip`. Rows too long for the panel wrap at spaces (inside a word only when the word is
+longer than a line), so nothing is cut off; a newline in the desk's own text (or in a note,
+through `block`) starts a new line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
-from agentdesk.core.sanitize import clean_line
+from agentdesk.core.sanitize import clean_line, clean_text
+
+Line = list[tuple[str, RichStyle]]
 
 
 @lru_cache(maxsize=64)
@@ -28,23 +31,31 @@ def _style(spec: str) -> RichStyle:
 
 
 class Row(Visual):
-    """Spans of text, each with a Rich style; `data` cleans customer-supplied text first."""
+    """Spans of text, each with a Rich style. Customer text goes in through `data` (one line)
+    or `block` (newlines kept), which make it inert first."""
 
     def __init__(self) -> None:
-        self._spans: list[tuple[str, RichStyle]] = []
-        self._cells = 0
-        self._folded: tuple[int, list[list[tuple[str, RichStyle]]]] | None = None
+        self._spans: Line = []
+        self._cells = 0  # of the whole text, when it has no newline
+        self._newlines = False
+        self._folded: tuple[int, list[Line]] | None = None
 
     def text(self, value: str, style: str = "") -> Row:
         """Append the desk's own text (labels, dates, enum values)."""
         if value:
             self._spans.append((value, _style(style)))
             self._cells += cell_len(value)
+            self._newlines = self._newlines or "\n" in value
+            self._folded = None
         return self
 
     def data(self, value: object, style: str = "") -> Row:
         """Append text from the data, made inert: one line, no control characters."""
         return self.text(clean_line(str(value)), style)
+
+    def block(self, value: object, style: str = "") -> Row:
+        """Append multi-line text from the data, made inert (its newlines kept)."""
+        return self.text(clean_text(str(value)), style)
 
     def __str__(self) -> str:
         return "".join(text for text, _ in self._spans)
@@ -52,40 +63,48 @@ class Row(Visual):
     def __repr__(self) -> str:
         return f"Row({str(self)!r})"
 
-    # -- the Visual protocol ---------------------------------------------------------------
+    def height(self, width: int) -> int:
+        return 1 if self._fits(width) else len(self._fold(width))
 
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return self._cells
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        return 1 if self._cells <= width else len(self._fold(width))
-
-    def render_strips(self, width: int, height: int | None, style: Style,
-                      options: RenderOptions) -> list[Strip]:
-        base = style.rich_style
-        if self._cells <= width:
-            lines = [self._spans]
-        else:
-            lines = self._fold(width)
+    def strips(self, width: int, base: RichStyle) -> list[Strip]:
+        """The row's lines at `width`, each span's style laid over `base`."""
+        lines = [self._spans] if self._fits(width) else self._fold(width)
         return [Strip([Segment(text, base + span_style) for text, span_style in line])
                 for line in lines]
 
-    def _fold(self, width: int) -> list[list[tuple[str, RichStyle]]]:
-        """The spans cut into lines of at most `width` cells, at spaces where a line has one
-        (cached for the last width)."""
+    def _fits(self, width: int) -> bool:
+        return not self._newlines and self._cells <= width
+
+    # -- the Visual protocol (for a `Static`) ------------------------------------------------
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        if not self._newlines:
+            return self._cells
+        return max(cell_len(line) for line in str(self).split("\n"))
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return self.height(width)
+
+    def render_strips(self, width: int, height: int | None, style: Style,
+                      options: RenderOptions) -> list[Strip]:
+        return self.strips(width, style.rich_style)
+
+    def _fold(self, width: int) -> list[Line]:
+        """The spans cut into lines of at most `width` cells (cached for the last width)."""
         width = max(1, width)
         if self._folded is not None and self._folded[0] == width:
             return self._folded[1]
         if not self._spans:
             return [[]]
-        lines: list[list[tuple[str, RichStyle]]] = []
-        spans, at = self._spans, 0  # the span holding character `at` of the plain text
+        lines: list[Line] = []
+        spans, at = self._spans, 0  # the span holding character `span_start` of the text
         span_start = 0
         for start, end in _line_ranges(str(self), width):
-            while span_start + len(spans[at][0]) <= start:  # skip spans before this line
+            while at < len(spans) - 1 and span_start + len(spans[at][0]) <= start:
                 span_start += len(spans[at][0])
                 at += 1
-            line, i, offset = [], at, span_start
+            line: Line = []
+            i, offset = at, span_start
             while i < len(spans) and offset < end:
                 text, span_style = spans[i]
                 piece = text[max(0, start - offset) : end - offset]
@@ -100,12 +119,12 @@ class Row(Visual):
 
 def _line_ranges(text: str, width: int) -> list[tuple[int, int]]:
     """Greedy word wrap by terminal cells, as (start, end) offsets into `text`: lines break at
-    a space (which is dropped) or, for a word longer than a line, inside the word."""
+    a newline or a space (either is dropped) or, for a word longer than a line, inside it."""
     ranges: list[tuple[int, int]] = []
     start, n = 0, len(text)
     while start < n:
         end, used, space = start, 0, -1
-        while end < n:
+        while end < n and text[end] != "\n":
             size = get_character_cell_size(text[end])
             if used + size > width:
                 break
@@ -116,7 +135,12 @@ def _line_ranges(text: str, width: int) -> list[tuple[int, int]]:
         if end == n:
             ranges.append((start, n))
             break
-        if end == start:  # a character wider than the line gets a line of its own
+        if text[end] == "\n":
+            ranges.append((start, end))
+            start = end + 1
+            if start == n:  # a trailing newline ends with an empty line
+                ranges.append((n, n))
+        elif end == start:  # a character wider than the line gets a line of its own
             ranges.append((start, start + 1))
             start += 1
         elif text[end] == " ":

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
 from agentdesk.core.protocol import MutationKind
-from agentdesk.ui import safe
+from agentdesk.ui.row import Row
 
 WHAT = {
     MutationKind.NOTE_ADD: "note added",
@@ -44,35 +44,28 @@ def _mine(item: OutboxItem) -> dict[str, Any]:
     return dict(data.get("set") or {})
 
 
-def describe(item: OutboxItem) -> Text:
+def describe(item: OutboxItem) -> Row:
     """One list entry for an unconfirmed edit (data shown literally)."""
     m = item.mutation
-    text = Text()
+    row = Row()
     if item.status == CONFLICT:
-        text.append("⚠ conflict", style="bold yellow")
-        text.append(f" · {WHAT.get(m.kind, m.kind.value)}", style="bold")
+        row.text("⚠ conflict", "bold yellow").text(f" · {WHAT.get(m.kind, m.kind.value)}", "bold")
         mine, theirs = _mine(item), item.current or {}
         for name in item.conflicts or list(mine):
-            text.append(f"\n  {name}", style="italic")
-            text.append("\n    yours ", style="dim")
-            text.append_text(safe.line(_short(mine.get(name, mine))))
-            text.append("\n    store ", style="dim")
-            text.append_text(safe.line(_short(theirs.get(name) if theirs else None)))
-        text.append("\n  enter: keep mine or discard", style="dim italic")
+            row.text("\n  ").data(name, "italic")
+            row.text("\n    yours ", "dim").data(_short(mine.get(name, mine)))
+            row.text("\n    store ", "dim").data(_short(theirs.get(name) if theirs else None))
+        row.text("\n  enter: keep mine or discard", "dim italic")
     elif item.status == REJECTED:
-        text.append("✗ rejected", style="bold red")
-        text.append(f" · {WHAT.get(m.kind, m.kind.value)}", style="bold")
+        row.text("✗ rejected", "bold red").text(f" · {WHAT.get(m.kind, m.kind.value)}", "bold")
         mine = _mine(item)
         if mine:
-            text.append("\n    yours ", style="dim")
-            text.append_text(safe.line(_short(next(iter(mine.values())) if len(mine) == 1 else mine)))
-        text.append("\n    why   ", style="dim")
-        text.append_text(safe.line(item.reason or "rejected by the store", "italic"))
-        text.append("\n  enter: send again or discard", style="dim italic")
+            row.text("\n    yours ", "dim").data(_short(next(iter(mine.values())) if len(mine) == 1 else mine))
+        row.text("\n    why   ", "dim").data(item.reason or "rejected by the store", "italic")
+        row.text("\n  enter: send again or discard", "dim italic")
     else:
-        text.append("… pending", style="dim")
-        text.append(f" · {WHAT.get(m.kind, m.kind.value)}", style="dim")
-    return text
+        row.text("… pending", "dim").text(f" · {WHAT.get(m.kind, m.kind.value)}", "dim")
+    return row
 
 
 class ResolveScreen(ModalScreen[bool | None]):
