@@ -202,4 +202,3 @@ class DetailsPanel(VerticalScroll, can_focus=False):
             notes.add_option(Option(prompt, id=note.id))
         if not profile.notes:
             notes.add_option(_empty("no details yet — press n to add one"))
-

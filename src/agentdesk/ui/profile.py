@@ -17,8 +17,8 @@ from agentdesk.core.storage import CacheError
 from agentdesk.core.stored import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
-from agentdesk.ui.row_list import RowList
 from agentdesk.ui.keybar import KeyBar
+from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
 

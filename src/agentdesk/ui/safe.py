@@ -1,8 +1,9 @@
 """Turn customer-supplied strings into things Textual draws literally.
 
 Rule: data never becomes markup. Widgets get `Text` objects (never `str`, which some widgets
-parse as markup) built from `clean_line` / `clean_text` output, so neither `[bold]` nor an
-escape sequence in a customer's name can do anything but show.
+parse as markup) built from `clean_line` / `clean_text` output, or `Row`s (`ui/row.py`) whose
+`data` / `block` do the same, so neither `[bold]` nor an escape sequence in a customer's name
+can do anything but show.
 """
 
 from __future__ import annotations
