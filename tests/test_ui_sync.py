@@ -112,6 +112,36 @@ async def test_edit_offline_is_pending_then_arrives_once(synced: World, config: 
     synced.assert_in_sync()
 
 
+async def test_a_sync_asked_for_as_one_ends_is_not_dropped(synced: World, config: Config) -> None:
+    """`r` pressed (or an edit saved) just as a failing sync ends, while its thread still
+    holds the sync: one more runs then, instead of the request waiting for the interval."""
+    customer = "cus_000002"
+    app = desk(synced, config, customer_id=customer)
+    asked: list[bool] = []
+    after_sync = app._after_sync
+
+    def ask_while_it_ends(report) -> None:  # type: ignore[no-untyped-def]
+        after_sync(report)  # the failed sync's last step in the desk, its lock still held
+        if report is None and not asked:
+            asked.append(True)
+            synced.start_server()
+            app.action_sync()
+
+    app._after_sync = ask_while_it_ends  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await synced_once(pilot)
+        synced.stop_server()
+        await pilot.press("n")
+        await wait_for(lambda: app.screen.query(TextArea), pilot)
+        app.screen.query_one(TextArea).insert("Saved while the store was down")
+        await pilot.press("ctrl+s")  # saving asks for a sync, which fails: offline
+        await wait_for(lambda: bool(asked), pilot, timeout=60)
+        await wait_for(lambda: app.sync_view.online and app.sync_view.pending == 0, pilot,
+                       timeout=20)  # the interval is 60 s: only the asked-for sync gets here
+    texts = [n["text"] for n in synced.server_records(customer, "note")]
+    assert texts.count("Saved while the store was down") == 1
+
+
 async def test_search_finds_an_uncached_customer_on_the_store_and_fetches_it(
     synced: World, config: Config
 ) -> None:

@@ -50,6 +50,7 @@ class AgentDesk(App):
         self.sync_view = SyncView(configured=remote is not None, read_only=cache.read_only)
         self._engine: SyncEngine | None = None
         self._sync_lock = threading.Lock()
+        self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
         self.set_keymap(config.keymap)
 
     def on_mount(self) -> None:
@@ -62,7 +63,7 @@ class AgentDesk(App):
         self.call_after_refresh(self.load_index)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
-            self.set_interval(self.config.sync_interval, self.action_sync)
+            self.set_interval(self.config.sync_interval, self._sync_on_interval)
 
     def _open_first(self) -> None:
         customer_id = self.start_customer or self.cache.start_customer_id()
@@ -81,24 +82,35 @@ class AgentDesk(App):
                 bar.show(view, getattr(screen, "changes_since_open", 0))
 
     def action_sync(self) -> None:
-        """Sync now (also every sync_interval seconds). A sync under way is not doubled."""
+        """Sync now (`r`, and after every edit). Asked for while a sync runs, another follows
+        it: the one running may have pushed before the edit was saved, or be failing against
+        a store that has just come back."""
         if self.remote is None:
             self.notify("No store configured: this desk works from its cache only "
                         "(see `agentdesk config`).", timeout=4)
             return
-        if self.cache.read_only or self._sync_lock.locked():
+        if self.cache.read_only:
             return
+        self._sync_wanted.set()
         self.run_sync()
+
+    def _sync_on_interval(self) -> None:
+        if not self._sync_lock.locked():  # a sync under way is as good as this one
+            self.action_sync()
 
     @work(thread=True, group="sync")
     def run_sync(self) -> None:
-        """One sync in a thread: the desk keeps answering keys while it runs."""
-        if not self._sync_lock.acquire(blocking=False):
-            return
-        try:
-            self._run_sync()
-        finally:
-            self._sync_lock.release()
+        """Syncs in a thread, one at a time, while one is wanted: the desk keeps answering
+        keys meanwhile. A request that finds a sync running leaves it to that thread, which
+        looks again after letting go of the lock, so none is lost in between."""
+        while self._sync_wanted.is_set():
+            if not self._sync_lock.acquire(blocking=False):
+                return
+            try:
+                self._sync_wanted.clear()
+                self._run_sync()
+            finally:
+                self._sync_lock.release()
 
     def _sync_engine(self, interactive: bool = False) -> SyncEngine:
         """The engine for background syncs, or one whose client gives up quickly (searches
