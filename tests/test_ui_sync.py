@@ -85,16 +85,21 @@ async def test_r_brings_changes_in_place_keeping_the_agents_place(synced: World,
     synced.assert_in_sync()
 
 
+async def note_with_the_store_down(pilot, w: World, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Stop the store, then add a note to the open profile with the keys an agent uses."""
+    w.stop_server()
+    await pilot.press("n")
+    await wait_for(lambda: pilot.app.screen.query(TextArea), pilot)
+    pilot.app.screen.query_one(TextArea).insert(text)
+    await pilot.press("ctrl+s")
+
+
 async def test_edit_offline_is_pending_then_arrives_once(synced: World, config: Config) -> None:
     customer = "cus_000002"
     app = desk(synced, config, customer_id=customer)
     async with app.run_test(size=SIZE) as pilot:
         await synced_once(pilot)
-        synced.stop_server()
-        await pilot.press("n")
-        await wait_for(lambda: app.screen.query(TextArea), pilot)
-        app.screen.query_one(TextArea).insert("Written while the store was down")
-        await pilot.press("ctrl+s")
+        await note_with_the_store_down(pilot, synced, "Written while the store was down")
         await wait_for(lambda: app.sync_view.online is False, pilot, timeout=60)
         assert app.sync_view.pending == 1
         assert "offline" in bar_text(app) and "1 pending edit" in bar_text(app)
@@ -130,11 +135,8 @@ async def test_a_sync_asked_for_as_one_ends_is_not_dropped(synced: World, config
     app._after_sync = ask_while_it_ends  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await synced_once(pilot)
-        synced.stop_server()
-        await pilot.press("n")
-        await wait_for(lambda: app.screen.query(TextArea), pilot)
-        app.screen.query_one(TextArea).insert("Saved while the store was down")
-        await pilot.press("ctrl+s")  # saving asks for a sync, which fails: offline
+        # Saving asks for a sync, which fails: offline.
+        await note_with_the_store_down(pilot, synced, "Saved while the store was down")
         await wait_for(lambda: bool(asked), pilot, timeout=60)
         await wait_for(lambda: app.sync_view.online and app.sync_view.pending == 0, pilot,
                        timeout=20)  # the interval is 60 s: only the asked-for sync gets here
