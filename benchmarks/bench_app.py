@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentdesk.startup import pause_gc
+from agentdesk.ui.startup import pause_gc
 
 # As the `agentdesk` command does before its imports: collection pauses, and the app resumes
-# it after its first frame, freezing what start-up made (agentdesk/startup.py), so the desk
+# it after its first frame, freezing what start-up made (agentdesk/ui/startup.py), so the desk
 # measured here collects as the real one does. (The figures did not move: 29-30 ms and
 # x1.15-1.17 for the opens, as in the runs before.)
 pause_gc()
@@ -35,8 +35,8 @@ pause_gc()
 from bench_data import ENTRIES, ID_10, ID_10K, ID_100K, START_ID, TYPICAL_ID  # noqa: E402
 
 from agentdesk.config import Config
-from agentdesk.core.cache import Cache
-from agentdesk.core.storage import atomic_write_bytes
+from agentdesk.cache.cache import Cache
+from agentdesk.cache.files import atomic_write_bytes
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.search import SearchScreen

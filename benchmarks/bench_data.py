@@ -6,7 +6,7 @@ process, so its time and peak memory are the build's own).
 
 Contents (ids are fixed, so the benchmarks can name them):
 
-* ``cus_000000`` … : N ordinary customers from `agentdesk.core.demo.generate`
+* ``cus_000000`` … : N ordinary customers from `agentdesk.model.demo.generate`
   (2–6 timeline entries each, 1–6 conversations), streamed into `Cache.import_profiles`;
 * ``cus_big_timeline`` : the demo's big customer, 10,000 entries in 120 conversations;
 * ``cus_hostile`` : the demo's hostile-text customer;
@@ -34,7 +34,7 @@ from typing import Any
 DATA_VERSION = "2"  # 2: timeline files of 200 entries
 
 ID_10 = "cus_bench_10"
-ID_10K = "cus_big_timeline"  # agentdesk.core.demo.BIG_ID
+ID_10K = "cus_big_timeline"  # agentdesk.model.demo.BIG_ID
 ID_100K = "cus_bench_100k"
 ENTRIES = {ID_10: 10, ID_10K: 10_000, ID_100K: 100_000}
 TYPICAL_ID = "cus_000042"  # an ordinary customer (start screen, note benchmark)
@@ -42,7 +42,7 @@ START_ID = "cus_000007"  # what the in-process benchmarks open first (none of th
 
 
 def data_key(customers: int) -> str:
-    from agentdesk.core.cache import SCHEMA
+    from agentdesk.cache.cache import SCHEMA
 
     return f"v{DATA_VERSION}-schema{SCHEMA}-c{customers}"
 
@@ -64,7 +64,7 @@ def _rss_mb() -> float:
 
 def _extras() -> Iterator[tuple[Any, list[Any]]]:
     """The customers with exactly 10 and 100,000 timeline entries."""
-    from agentdesk.core import demo
+    from agentdesk.model import demo
 
     rng = random.Random(11)
     small = demo._profile(rng, 900_001, ID_10, name=("Tess", "Tenentries"))
@@ -80,8 +80,8 @@ def _extras() -> Iterator[tuple[Any, list[Any]]]:
 
 def build(root: Path, customers: int) -> dict[str, Any]:
     """Build the data set into `root` (must not exist). Returns its metadata."""
-    from agentdesk.core import demo
-    from agentdesk.core.cache import Cache
+    from agentdesk.model import demo
+    from agentdesk.cache.cache import Cache
 
     start = time.perf_counter()
     done = 0

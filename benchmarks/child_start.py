@@ -59,11 +59,11 @@ def main() -> None:
     else:
         from pathlib import Path
 
-        from agentdesk.startup import pause_gc
+        from agentdesk.ui.startup import pause_gc
 
         pause_gc()  # as agentdesk.cli does for the desk, before its imports
         from agentdesk.config import Config
-        from agentdesk.core.cache import Cache
+        from agentdesk.cache.cache import Cache
 
         cache = Cache.open(Path(spec["cache"]))  # as agentdesk.cli does, before the UI import
         from agentdesk.ui.app import AgentDesk

@@ -45,7 +45,7 @@ from run import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 # stored when both of its customers exist, see SqliteStore.bulk_load).
 SYNC_DATA_VERSIONS = {"feed": "2", "replica": "1"}
 TOKEN = "bench-sync-token-0123456789abcdef"
-PAGE_SIZE = 1000  # agentdesk.core.sync.PAGE, what the desk uses
+PAGE_SIZE = 1000  # agentdesk.sync.engine.PAGE, what the desk uses
 PARTS = ("initial", "incremental", "ui")
 
 # The feed store (targets 1 and 3): N customers with 10-30 entries each (~20 on average, so
@@ -59,7 +59,7 @@ perf = time.perf_counter
 
 
 def _schema() -> str:
-    from agentdesk.core.cache import SCHEMA
+    from agentdesk.cache.cache import SCHEMA
 
     return str(SCHEMA)
 
@@ -95,9 +95,9 @@ def build(kind: str, root: Path, customers: int) -> dict[str, Any]:
     print(f"  seeded the store: {count:,} customers, {head:,} records in {meta['seed_seconds']} s",
           file=sys.stderr, flush=True)
     if kind == "replica":
-        from agentdesk.core.cache import Cache
-        from agentdesk.core.remote import RemoteClient
-        from agentdesk.core.sync import SyncEngine
+        from agentdesk.cache.cache import Cache
+        from agentdesk.sync.client import RemoteClient
+        from agentdesk.sync.engine import SyncEngine
 
         t1 = perf()
         with ServerProcess(root / "store") as server, Cache.open(root / "cache") as cache, \
@@ -256,7 +256,7 @@ def bare_download(url: str, page_size: int) -> dict[str, Any]:
     """The floor: the same feed pages fetched with httpx and parsed, nothing else."""
     import httpx
 
-    from agentdesk.core.protocol import API_PREFIX
+    from agentdesk.model.protocol import API_PREFIX
 
     t0 = perf()
     pages = changes = 0
@@ -280,9 +280,9 @@ def bare_download(url: str, page_size: int) -> dict[str, Any]:
 
 
 def engine_sync(url: str, cache_dir: Path, page_size: int, profile: Path | None = None) -> dict[str, Any]:
-    from agentdesk.core.cache import Cache
-    from agentdesk.core.remote import RemoteClient
-    from agentdesk.core.sync import SyncEngine
+    from agentdesk.cache.cache import Cache
+    from agentdesk.sync.client import RemoteClient
+    from agentdesk.sync.engine import SyncEngine
 
     if cache_dir.exists():
         shutil.rmtree(cache_dir)
@@ -345,9 +345,9 @@ def child_initial(spec: dict[str, Any]) -> dict[str, Any]:
 def child_incremental(spec: dict[str, Any]) -> dict[str, Any]:
     import gc
 
-    from agentdesk.core.cache import Cache
-    from agentdesk.core.remote import RemoteClient
-    from agentdesk.core.sync import SyncEngine
+    from agentdesk.cache.cache import Cache
+    from agentdesk.sync.client import RemoteClient
+    from agentdesk.sync.engine import SyncEngine
 
     root = Path(spec["root"])
     out: dict[str, Any] = {"times": [], "changes": [], "pages": [], "make": []}
@@ -398,8 +398,8 @@ async def _ui(spec: dict[str, Any]) -> dict[str, Any]:
     from textual import events
 
     from agentdesk.config import Config, Remote
-    from agentdesk.core import demo
-    from agentdesk.core.cache import Cache
+    from agentdesk.model import demo
+    from agentdesk.cache.cache import Cache
     from agentdesk.ui.app import AgentDesk
     from agentdesk.ui.profile import ProfileScreen
     from agentdesk.ui.timeline import TimelineView

@@ -12,8 +12,8 @@ import pytest_textual_snapshot
 from pytest_textual_snapshot import SVGImageExtension
 
 from agentdesk.config import Config
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo data set, generated once per test session."""
     root = tmp_path_factory.mktemp("demo-template") / "cache"
     with Cache.open(root) as cache:
-        demo.fill(cache)
+        cache.import_profiles(demo.dataset())
     return root
 
 

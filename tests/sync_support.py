@@ -25,14 +25,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from agentdesk.core import sync_helper
-from agentdesk.core.cache import Cache
-from agentdesk.core.digest import digest as digest_of
-from agentdesk.core.protocol import ProfileSnapshot
-from agentdesk.core.remote import RemoteClient, RetryPolicy
-from agentdesk.core.replica import Replica
-from agentdesk.core.sync import SyncEngine, SyncReport
-from agentdesk.core.timeline_files import _key as entry_key
+from agentdesk.sync import helper as sync_helper
+from agentdesk.cache.cache import Cache
+from agentdesk.model.digest import digest as digest_of
+from agentdesk.model.protocol import ProfileSnapshot
+from agentdesk.sync.client import RemoteClient, RetryPolicy
+from agentdesk.sync.replica import Replica
+from agentdesk.sync.engine import SyncEngine, SyncReport
+from agentdesk.cache.timeline import _key as entry_key
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from agentdesk.server.sqlite_store import SqliteStore
 

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-import agentdesk.core.cache as cache_module
-from agentdesk.core import demo
-from agentdesk.core.cache import CHUNK, RECENT_MAX, SCHEMA, Cache, IndexRow
-from agentdesk.core.models import (
+import agentdesk.cache.cache as cache_module
+from agentdesk.model import demo
+from agentdesk.cache.cache import CHUNK, RECENT_MAX, SCHEMA, Cache, IndexRow
+from agentdesk.model.records import (
     ContactKind, ContactPoint, Customer, Profile, TimelineEntry, from_stored,
 )
-from agentdesk.core.search import CustomerIndex
-from agentdesk.core.storage import CacheError, CacheLock, ReadOnlyCacheError, read_json
-from agentdesk.core.timeline_files import INLINE
+from agentdesk.cache.search import CustomerIndex
+from agentdesk.cache.files import CacheError, CacheLock, ReadOnlyCacheError, read_json
+from agentdesk.cache.timeline import INLINE
 
 BIG = demo.BIG_ID
 NORMAL = "cus_000003"
@@ -187,7 +187,7 @@ def test_second_open_in_same_process_is_read_only(demo_cache: Cache) -> None:
 OPEN_SECOND = """
     import json, sys
     from pathlib import Path
-    from agentdesk.core.cache import Cache
+    from agentdesk.cache.cache import Cache
 
     cache = Cache.open(Path(sys.argv[1]))
     result = {"read_only": cache.read_only, "name": cache.load_profile(sys.argv[2]).customer.name}
@@ -653,7 +653,7 @@ def _assert_private(root: Path) -> None:
 def test_all_files_private_after_demo_fill_and_edits(tmp_path: Path, permissive_umask: None) -> None:
     root = tmp_path / "cache"
     with Cache.open(root) as cache:
-        assert demo.fill(cache, customers=6, big_entries=1_200) == 8
+        assert cache.import_profiles(demo.dataset(customers=6, big_entries=1_200)) == 8
         note = cache.add_note("cus_000001", "note")
         cache.edit_note("cus_000001", note.id, "edited")
         cache.add_note("cus_000002", "another")

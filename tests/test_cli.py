@@ -13,7 +13,7 @@ import pytest
 from agentdesk import __version__
 from agentdesk.cli import open_cache, parser
 from agentdesk.config import load_config
-from agentdesk.core import demo
+from agentdesk.model import demo
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -33,8 +33,8 @@ def test_version_and_help() -> None:
 def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> None:
     """`--demo` serves the demo store on 127.0.0.1 and syncs from it over HTTP, into the demo
     folder, never the real cache; two fresh machines end with the same data."""
-    from agentdesk.core.cache import Cache
-    from agentdesk.core.replica import Replica
+    from agentdesk.cache.cache import Cache
+    from agentdesk.sync.replica import Replica
 
     digests = []
     for machine in ("data", "data2"):

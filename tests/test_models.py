@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache
-from agentdesk.core.models import (
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache
+from agentdesk.model.records import (
     ContactKind,
     ContactPoint,
     LONG_LIST,
@@ -23,7 +23,7 @@ from agentdesk.core.models import (
     TimelineEntry,
     from_stored,
 )
-from agentdesk.core.validation import InvalidContact
+from agentdesk.model.contact_values import InvalidContact
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -167,8 +167,8 @@ def test_opening_a_profile_builds_no_schema(demo_cache: Cache) -> None:
     schema (time and memory before the first frame); checked in a fresh interpreter."""
     code = (
         "from pathlib import Path\n"
-        "from agentdesk.core.cache import Cache\n"
-        "from agentdesk.core import models\n"
+        "from agentdesk.cache.cache import Cache\n"
+        "from agentdesk.model import records as models\n"
         f"cache = Cache.open(Path({str(demo_cache.root)!r}))  # read-only: the test holds it\n"
         "profile, timeline = cache.open_profile('cus_000000')\n"
         "timeline.chunk(0)\n"
@@ -301,7 +301,7 @@ def test_primary_falls_back_to_first_of_kind_then_none() -> None:
 
 def _record_variants() -> list[tuple[str, dict[str, object]]]:
     """Valid records of every synced type (from the demo) and broken copies of each."""
-    from agentdesk.core.models import RECORD_MODELS
+    from agentdesk.model.records import RECORD_MODELS
 
     profile, entries = next(demo.generate(customers=1, big_entries=0, entries_each=(3, 3)))
     samples = {
@@ -325,8 +325,8 @@ def _record_variants() -> list[tuple[str, dict[str, object]]]:
 def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> None:
     """The sync checks records without building model objects (replica.fields_validator):
     it must accept exactly the records the models accept, with the same first error."""
-    from agentdesk.core.models import RECORD_MODELS
-    from agentdesk.core.replica import fields_validator
+    from agentdesk.model.records import RECORD_MODELS
+    from agentdesk.sync.replica import fields_validator
 
     refused = 0
     for kind, doc in _record_variants():

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache
 
 # What the hostile profile tries to send, and must never be seen verbatim in the output.
 INJECTED = [

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from agentdesk.core.sanitize import clean_line, clean_text
+from agentdesk.model.sanitize import clean_line, clean_text
 
 ESC = "\x1b"
 BEL = "\x07"
@@ -118,7 +118,7 @@ def test_plain_text_returned_unchanged(clean) -> None:
 
 
 def test_hostile_demo_bodies() -> None:
-    from agentdesk.core import demo
+    from agentdesk.model import demo
 
     profile, entries = demo.hostile_profile()
     texts = [profile.customer.name, profile.customer.company, *profile.customer.tags]

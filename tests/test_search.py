@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache, IndexRow
-from agentdesk.core.search import SCAN_LIMIT, CustomerIndex
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache, IndexRow
+from agentdesk.cache.search import SCAN_LIMIT, CustomerIndex
 
 FIRST = ["Ada", "Bruno", "Chiara", "Dmitri", "Elena", "Farah", "Gustav", "Hana", "Ivan", "Jun",
          "Kofi", "Lena", "Mateo", "Nia", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tomoko",
@@ -273,7 +273,7 @@ def test_edit_through_cache_and_fresh_index(demo_cache: Cache) -> None:
     assert "cus_000010" not in _ids(after, old_name)
     assert after.get("cus_000010").name == "Griselda Fairweather"
     # the live index, told about the edit, agrees with a freshly built one
-    from agentdesk.core.cache import IndexRow as Row
+    from agentdesk.cache.cache import IndexRow as Row
 
     before.update(Row.of(updated))
     for query in ("fairweather", old_name, "example.com", "griselda", "555"):

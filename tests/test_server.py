@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
-from agentdesk.core import demo
-from agentdesk.core.digest import digest
-from agentdesk.core.models import ContactKind, ContactPoint, Customer, Note, Profile, TimelineEntry
-from agentdesk.core.protocol import MAX_PAGE, PROTOCOL_VERSION, FeedPage, ProfileSnapshot
+from agentdesk.model import demo
+from agentdesk.model.digest import digest
+from agentdesk.model.records import ContactKind, ContactPoint, Customer, Note, Profile, TimelineEntry
+from agentdesk.model.protocol import MAX_PAGE, PROTOCOL_VERSION, FeedPage, ProfileSnapshot
 from agentdesk.server.app import create_app, openapi_text
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from agentdesk.server.sqlite_store import SqliteStore
@@ -572,7 +572,7 @@ def test_demo_seed(tmp_path: Path) -> None:
         hostile = ProfileSnapshot.model_validate(client.get(f"/v1/customers/{demo.HOSTILE_ID}").json())
         assert hostile.changes[0].data == items[-1][0].customer.model_dump(mode="json")
         rel = next(c for c in changes if c.id == "rel_0_big")
-        assert rel.data["name"] == "Beatrix Longhistory"  # filled in, as demo.fill does
+        assert rel.data["name"] == "Beatrix Longhistory"  # filled in, as demo.dataset does
         # Every record's data is exactly the domain model's JSON dump.
         entries = {e.id: e for _, es in items for e in es}
         for change in changes:

@@ -11,8 +11,8 @@ from pathlib import Path
 from textual.widgets import Input, TextArea
 
 from agentdesk.config import Config
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache
 from agentdesk.ui.app import AgentDesk
 
 SIZE = (120, 35)

@@ -1,4 +1,4 @@
-"""A first sync spools the feed and files each customer once (agentdesk.core.spool).
+"""A first sync spools the feed and files each customer once (agentdesk.sync.spool).
 
 Real store, real HTTP on 127.0.0.1, real cache on disk; faults come from the FaultProxy or
 from damaging the spool files the way a killed process or a bad disk would.
@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from agentdesk.core import demo, storage
-from agentdesk.core.cache import Cache
-from agentdesk.core.remote import Offline
-from agentdesk.core.replica import Applied, Replica
-from agentdesk.core.storage import read_json
-from agentdesk.core.sync import Progress, SyncEngine, SyncState
+from agentdesk.model import demo
+
+from agentdesk.cache import files as storage
+from agentdesk.cache.cache import Cache
+from agentdesk.sync.client import Offline
+from agentdesk.sync.replica import Applied, Replica
+from agentdesk.cache.files import read_json
+from agentdesk.sync.engine import Progress, SyncEngine, SyncState
 from sync_support import PAGE, FaultProxy, World, first_sync_way, world  # noqa: F401 (fixtures)
 
 
@@ -191,7 +193,7 @@ def test_a_first_sync_eases_the_collector_and_gives_it_back_as_it_was(world: Wor
     stays frozen that was not (the desk's start-up freeze is kept)."""
     import gc
 
-    from agentdesk.core import sync
+    from agentdesk.sync import engine as sync
 
     seen: list[tuple[tuple[int, int, int], int]] = []
     before, frozen_before = gc.get_threshold(), gc.get_freeze_count()

@@ -7,17 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agentdesk.core.cache import Cache
+from agentdesk.cache.cache import Cache
 
 # Runs the desk headless in a fresh interpreter, as `agentdesk` does, and reports at its first
 # painted profile which modules were loaded.
 PAINT = """
 import json, os, sys
 from pathlib import Path
-from agentdesk.startup import pause_gc
+from agentdesk.ui.startup import pause_gc
 pause_gc()
 from agentdesk.config import Config
-from agentdesk.core.cache import Cache
+from agentdesk.cache.cache import Cache
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.profile import ProfileScreen
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk.core.storage import (
+from agentdesk.cache.files import (
     CacheLock,
     ReadOnlyCacheError,
     atomic_write_bytes,
@@ -114,7 +114,7 @@ def test_read_only_tinydb_refuses_writes(tmp_path: Path) -> None:
 WRITER = """
     import sys
     from pathlib import Path
-    from agentdesk.core.storage import atomic_write_json
+    from agentdesk.cache.files import atomic_write_json
 
     path, run, size = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     print("ready", flush=True)
@@ -187,7 +187,7 @@ def test_sigkill_mid_write_leaves_a_whole_readable_file(tmp_path: Path) -> None:
 TRY_LOCK = """
     import sys
     from pathlib import Path
-    from agentdesk.core.storage import CacheLock
+    from agentdesk.cache.files import CacheLock
 
     lock = CacheLock(Path(sys.argv[1]))
     print(lock.acquire(), lock.holder(), flush=True)
@@ -196,7 +196,7 @@ TRY_LOCK = """
 HOLD_LOCK = """
     import sys, time
     from pathlib import Path
-    from agentdesk.core.storage import CacheLock
+    from agentdesk.cache.files import CacheLock
 
     lock = CacheLock(Path(sys.argv[1]))
     print(lock.acquire(), flush=True)

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache
-from agentdesk.core.models import ContactKind, ContactPoint, Note, TimelineEntry
-from agentdesk.core.outbox import CONFLICT, PENDING, REJECTED
-from agentdesk.core.protocol import MutationKind, RecordType
-from agentdesk.core.remote import Offline, RemoteError
-from agentdesk.core.replica import Replica
-from agentdesk.core.storage import read_json
-from agentdesk.core.sync import RUNNING, Progress, SyncEngine
-from agentdesk.core.timeline_files import CHUNK, INLINE
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache
+from agentdesk.model.records import ContactKind, ContactPoint, Note, TimelineEntry
+from agentdesk.cache.outbox import CONFLICT, PENDING, REJECTED
+from agentdesk.model.protocol import MutationKind, RecordType
+from agentdesk.sync.client import Offline, RemoteError
+from agentdesk.sync.replica import Replica
+from agentdesk.cache.files import read_json
+from agentdesk.sync.engine import RUNNING, Progress, SyncEngine
+from agentdesk.cache.timeline import CHUNK, INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from sync_support import (  # noqa: F401 (fixtures)
     BIG,

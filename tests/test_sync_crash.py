@@ -42,9 +42,11 @@ from typing import Any
 
 import pytest
 
-from agentdesk.core import demo, sync_helper
-from agentdesk.core.cache import CHUNKS_SUFFIX, Cache
-from agentdesk.core.models import (
+from agentdesk.model import demo
+
+from agentdesk.sync import helper as sync_helper
+from agentdesk.cache.cache import CHUNKS_SUFFIX, Cache
+from agentdesk.model.records import (
     Channel,
     ContactPoint,
     Customer,
@@ -53,11 +55,11 @@ from agentdesk.core.models import (
     Profile,
     TimelineEntry,
 )
-from agentdesk.core.protocol import RecordType
-from agentdesk.core.remote import RemoteClient
-from agentdesk.core.replica import Replica
-from agentdesk.core.sync import SyncEngine, SyncState
-from agentdesk.core.timeline_files import INLINE
+from agentdesk.model.protocol import RecordType
+from agentdesk.sync.client import RemoteClient
+from agentdesk.sync.replica import Replica
+from agentdesk.sync.engine import SyncEngine, SyncState
+from agentdesk.cache.timeline import INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from agentdesk.server.sqlite_store import SqliteStore
 from agentdesk.server.store import Agent

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from agentdesk.core.cache import Cache
-from agentdesk.core.outbox import PENDING
-from agentdesk.core.protocol import RecordType
-from agentdesk.core.remote import AuthError, Offline, RemoteClient, RemoteError
-from agentdesk.core.sync import CursorStuck, SyncReport
+from agentdesk.cache.cache import Cache
+from agentdesk.cache.outbox import PENDING
+from agentdesk.model.protocol import RecordType
+from agentdesk.sync.client import AuthError, Offline, RemoteClient, RemoteError
+from agentdesk.sync.engine import CursorStuck, SyncReport
 from sync_support import (  # noqa: F401 (fixtures)
     SCOPED_AGENT,
     SCOPED_TOKEN,

@@ -1,4 +1,4 @@
-"""A first sync's filing helper (agentdesk.core.sync_helper): a real child process, a real cache.
+"""A first sync's filing helper (agentdesk.sync.helper): a real child process, a real cache.
 
 The helper must file exactly what the sync would have filed, never replace a customer the desk
 wrote meanwhile, hold the cache's lock while it writes, die with the sync, and, when it fails,
@@ -18,12 +18,14 @@ from typing import Any
 import orjson
 import pytest
 
-from agentdesk.core import demo, sync_helper
-from agentdesk.core import tables as t
-from agentdesk.core.cache import Cache, customer_files
-from agentdesk.core.replica import Rec, Replica
-from agentdesk.core.storage import create_bytes, read_json
-from agentdesk.core.sync import SyncEngine
+from agentdesk.model import demo
+
+from agentdesk.sync import helper as sync_helper
+from agentdesk.cache import tables as t
+from agentdesk.cache.cache import Cache, customer_files
+from agentdesk.sync.replica import Rec, Replica
+from agentdesk.cache.files import create_bytes, read_json
+from agentdesk.sync.engine import SyncEngine
 from sync_support import World, world  # noqa: F401 (fixtures)
 
 
@@ -195,8 +197,8 @@ def test_a_helper_that_dies_leaves_its_part_to_the_sync(
 HOLDER = """
 import os, sys, time
 from pathlib import Path
-from agentdesk.core.cache import Cache
-from agentdesk.core.sync_helper import SyncHelper
+from agentdesk.cache.cache import Cache
+from agentdesk.sync.helper import SyncHelper
 cache = Cache.open(Path(sys.argv[1]))
 helper = SyncHelper(cache.root, cache.lock_fd)
 os.close(cache.lock_fd)  # this process lets go of its descriptor without unlocking it

@@ -8,7 +8,7 @@ deterministic.
 from __future__ import annotations
 
 from agentdesk.config import Config
-from agentdesk.core.protocol import RecordType
+from agentdesk.model.protocol import RecordType
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.sync_bar import SyncView
 from sync_support import World, synced, world  # noqa: F401 (fixtures)

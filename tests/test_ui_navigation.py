@@ -8,8 +8,8 @@ from pathlib import Path
 from textual.widgets import Input, TextArea
 
 from agentdesk.config import Config
-from agentdesk.core import demo
-from agentdesk.core.cache import Cache
+from agentdesk.model import demo
+from agentdesk.cache.cache import Cache
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, NoteForm
@@ -386,7 +386,7 @@ async def test_empty_cache_explains_how_to_get_data(empty_cache: Cache, config: 
 
 
 async def test_timeline_is_virtualized_for_100k_entries(tmp_path: Path, config: Config) -> None:
-    from agentdesk.core.models import Channel, Conversation, Customer, Direction, Profile, TimelineEntry
+    from agentdesk.model.records import Channel, Conversation, Customer, Direction, Profile, TimelineEntry
 
     conv = [Conversation(id=f"c{i}", topic=f"Topic {i}", started=demo.EPOCH) for i in range(100)]
     entries = [
@@ -436,7 +436,7 @@ async def test_the_command_resumes_garbage_collection_after_the_first_paint(
         demo_cache: Cache, config: Config) -> None:
     import gc
 
-    from agentdesk import startup
+    from agentdesk.ui import startup
 
     assert gc.isenabled()
     startup.pause_gc()  # what `agentdesk` does before its imports

@@ -20,7 +20,7 @@ from test_ui_navigation import SIZE, timeline, wait_for
 from textual.widgets import Input, TextArea
 
 from agentdesk.config import Config, Remote
-from agentdesk.core.protocol import RecordType
+from agentdesk.model.protocol import RecordType
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.search import ResultList, SearchScreen
@@ -149,7 +149,7 @@ async def test_search_finds_an_uncached_customer_on_the_store_and_fetches_it(
 ) -> None:
     synced.store.set_scope(SCOPED_AGENT, ["cus_000001"])
     scoped = synced.tmp / "scoped-cache"
-    from agentdesk.core.cache import Cache
+    from agentdesk.cache.cache import Cache
 
     synced.cache.close()
     synced.cache = Cache.open(scoped)

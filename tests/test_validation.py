@@ -8,8 +8,8 @@ import random
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from agentdesk.core import demo
-from agentdesk.core.validation import _SPECIAL_USE, InvalidContact, _plain_email, normalize_email
+from agentdesk.model import demo
+from agentdesk.model.contact_values import _SPECIAL_USE, InvalidContact, _plain_email, normalize_email
 
 LOCALS = ["a", "John.Doe", "a..b", ".a", "a.", "x" * 64, "x" * 65, "ü", "a b", '"q"', "a+b",
           "a_b", "-a", "a-", "A%B", "o'neil", "a.b.c", "UPPER", "1", "a@b"]

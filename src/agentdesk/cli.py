@@ -63,8 +63,8 @@ def parser() -> argparse.ArgumentParser:
 
 def open_cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from agentdesk.config import default_cache_dir, demo_cache_dir
-    from agentdesk.core.cache import Cache
-    from agentdesk.core.storage import CacheError
+    from agentdesk.cache.cache import Cache
+    from agentdesk.cache.files import CacheError
 
     root = args.cache or (demo_cache_dir() if args.demo else default_cache_dir())
     try:
@@ -78,17 +78,18 @@ def _remote(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
     from agentdesk.config import remote_from
 
     if args.demo and not args.remote:
-        from agentdesk.server.embedded import start_demo_server
+        from agentdesk.config import Remote, demo_server_dir
+        from agentdesk.server.run import start_demo
 
-        server, remote = start_demo_server()
-        return remote, server
+        server, token = start_demo(demo_server_dir())
+        return Remote(url=server.url, token=token), server
     return remote_from(config, args.remote), None
 
 
 def sync_main(cache: Any, remote: Any) -> int:
     """Headless sync with a progress bar on stderr and a summary; 0 only on success."""
-    from agentdesk.core.remote import RemoteClient, RemoteError
-    from agentdesk.core.sync import Progress, SyncEngine
+    from agentdesk.sync.client import RemoteClient, RemoteError
+    from agentdesk.sync.engine import Progress, SyncEngine
 
     if remote is None:
         print("agentdesk sync: no store configured: pass --remote URL (and set AGENTDESK_TOKEN), "
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         return config_main(args)
     if args.command is None:  # the desk: resumed once its first screen is painted
-        from agentdesk.startup import pause_gc
+        from agentdesk.ui.startup import pause_gc
 
         pause_gc()
     from agentdesk.config import load_config

@@ -113,7 +113,7 @@ def save_settings(path: Path, **settings: object) -> None:
     import json
     import tomllib
 
-    from agentdesk.core.storage import atomic_write_bytes, make_private_dir
+    from agentdesk.cache.files import atomic_write_bytes, make_private_dir
 
     data: dict = {}
     if path.exists():

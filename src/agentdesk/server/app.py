@@ -1,6 +1,6 @@
 """The HTTP API of the remote store (FastAPI): `create_app(store)`.
 
-Request and response models are the wire models of `agentdesk.core.protocol`, so the published
+Request and response models are the wire models of `agentdesk.model.protocol`, so the published
 OpenAPI schema (`/openapi.json`, kept in `docs/openapi.json`) is generated from the same code
 the desk parses with. The change feed is the hot path: its page is assembled from the stored
 JSON text without parsing or validating any record.
@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agentdesk.core.protocol import (
+from agentdesk.model.protocol import (
     API_PREFIX,
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -180,7 +180,7 @@ def create_app(store: Store) -> FastAPI:
 
     @app.get(f"{API_PREFIX}/digest", response_model=DigestBody, responses=_errors(401, 403))
     def digest(_: Authed) -> DigestBody:
-        """`agentdesk.core.digest.digest` over every live record (tests compare it with a cache's)."""
+        """`agentdesk.model.digest.digest` over every live record (tests compare it with a cache's)."""
         return DigestBody(epoch=store.epoch(), digest=store.digest())
 
     return app

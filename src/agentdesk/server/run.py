@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 from platformdirs import user_data_path
 
-from agentdesk.core import demo
+from agentdesk.model import demo
 from agentdesk.server.app import create_app
 from agentdesk.server.sqlite_store import SqliteStore
 from agentdesk.server.store import Store
@@ -40,6 +40,25 @@ def open_store(data: Path) -> SqliteStore:
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     data.chmod(0o700)
     return SqliteStore(data / DB_NAME)
+
+
+def start_demo(folder: Path) -> tuple[ServerThread, str]:
+    """The demo store in `folder` (seeded on first use), served on 127.0.0.1 in this process
+    for `agentdesk --demo`: the server and its token. The store keeps only the token's hash,
+    so the token itself is kept beside it, 0600, made once."""
+    store = open_store(folder)
+    token_file = folder / "token"
+    try:
+        token = token_file.read_text().strip()
+    except FileNotFoundError:
+        token = secrets.token_urlsafe(32)
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token)
+    store.add_token(token, DEFAULT_AGENT)
+    if store.is_empty():
+        seed_demo(store)
+    return ServerThread(store).start(), token
 
 
 def seed_demo(store: Store, **generate_kwargs: Any) -> int:

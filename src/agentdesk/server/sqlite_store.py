@@ -24,9 +24,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agentdesk.core.digest import digest as records_digest
-from agentdesk.core.models import ContactPoint, Customer, Note, Profile, TimelineEntry, utcnow
-from agentdesk.core.protocol import (
+from agentdesk.model.digest import digest as records_digest
+from agentdesk.model.records import ContactPoint, Customer, Note, Profile, TimelineEntry, utcnow
+from agentdesk.model.protocol import (
     ChangeOp,
     Mutation,
     MutationKind,

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from agentdesk.core.models import RECORD_MODELS, Profile, TimelineEntry
-from agentdesk.core.protocol import Mutation, MutationResult, RecordType, SearchHit
+from agentdesk.model.records import RECORD_MODELS, Profile, TimelineEntry
+from agentdesk.model.protocol import Mutation, MutationResult, RecordType, SearchHit
 
 MODELS = RECORD_MODELS  # the domain model each record type is validated with
 
@@ -98,7 +98,7 @@ class Store(Protocol):
         """Live customers whose name, company, e-mail, phone digits or id contain `q`."""
 
     def digest(self) -> str:
-        """`agentdesk.core.digest.digest` over every live record."""
+        """`agentdesk.model.digest.digest` over every live record."""
 
     # --- writing -------------------------------------------------------------------------
     def apply(self, mutations: Sequence[Mutation], agent: Agent) -> list[MutationResult]:

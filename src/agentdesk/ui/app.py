@@ -14,16 +14,16 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from agentdesk.config import Config, Remote
-from agentdesk.core.cache import Cache, IndexRow
-from agentdesk.core.search import CustomerIndex
-from agentdesk.startup import resume_gc
+from agentdesk.cache.cache import Cache, IndexRow
+from agentdesk.cache.search import CustomerIndex
+from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
 from agentdesk.ui.sync_bar import SyncBar, SyncView
 
 if TYPE_CHECKING:
-    from agentdesk.core.models import Profile
+    from agentdesk.model.records import Profile
     from agentdesk.ui.search import SearchScreen
-    from agentdesk.core.sync import Progress, SyncEngine, SyncReport
+    from agentdesk.sync.engine import Progress, SyncEngine, SyncReport
 
 
 class AgentDesk(App):
@@ -115,8 +115,8 @@ class AgentDesk(App):
     def _sync_engine(self, interactive: bool = False) -> SyncEngine:
         """The engine for background syncs, or one whose client gives up quickly (searches
         and fetches the agent is waiting for)."""
-        from agentdesk.core.remote import RemoteClient, RetryPolicy
-        from agentdesk.core.sync import SyncEngine
+        from agentdesk.sync.client import RemoteClient, RetryPolicy
+        from agentdesk.sync.engine import SyncEngine
 
         assert self.remote is not None
         if interactive:
@@ -130,7 +130,7 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="remote-search")
     def search_remote(self, screen: SearchScreen, query: str) -> None:
-        from agentdesk.core.remote import RemoteError
+        from agentdesk.sync.client import RemoteError
 
         engine = self._sync_engine(interactive=True)
         try:
@@ -145,7 +145,7 @@ class AgentDesk(App):
     @work(thread=True, group="fetch")
     def fetch_and_open(self, customer_id: str) -> None:
         """Open a customer found on the store: fetch and cache its profile first."""
-        from agentdesk.core.remote import RemoteError
+        from agentdesk.sync.client import RemoteError
 
         self.call_from_thread(self.notify, "Fetching the customer from the store…", timeout=2)
         engine = self._sync_engine(interactive=True)
@@ -161,8 +161,8 @@ class AgentDesk(App):
         self.call_from_thread(self.load_index)
 
     def _run_sync(self) -> None:
-        from agentdesk.core.remote import Offline, RemoteError
-        from agentdesk.core.sync import SyncState
+        from agentdesk.sync.client import Offline, RemoteError
+        from agentdesk.sync.engine import SyncState
 
         assert self.remote is not None
         self._engine = self._sync_engine()

@@ -12,9 +12,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from agentdesk.core.kinds import ConversationStatus
-from agentdesk.core.outbox import OutboxItem
-from agentdesk.core.stored import StoredProfile
+from agentdesk.model.kinds import ConversationStatus
+from agentdesk.cache.outbox import OutboxItem
+from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.row import Row
 from agentdesk.ui.row_list import Option, RowList

@@ -16,9 +16,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
-from agentdesk.core.models import ContactKind, ContactPoint, Profile
-from agentdesk.core.sanitize import clean_line, clean_text
-from agentdesk.core.validation import InvalidContact, normalize_contact
+from agentdesk.model.records import ContactKind, ContactPoint, Profile
+from agentdesk.model.sanitize import clean_line, clean_text
+from agentdesk.model.contact_values import InvalidContact, normalize_contact
 
 
 class FormScreen(ModalScreen):

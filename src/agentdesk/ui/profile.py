@@ -11,10 +11,10 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
-from agentdesk.core.cache import Cache, Timeline
-from agentdesk.core.kinds import ContactKind
-from agentdesk.core.storage import CacheError
-from agentdesk.core.stored import StoredProfile
+from agentdesk.cache.cache import Cache, Timeline
+from agentdesk.model.kinds import ContactKind
+from agentdesk.cache.files import CacheError
+from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
-from agentdesk.core.sanitize import clean_line, clean_text
+from agentdesk.model.sanitize import clean_line, clean_text
 
 Line = list[tuple[str, RichStyle]]
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from agentdesk.core.sanitize import clean_line, clean_text
+from agentdesk.model.sanitize import clean_line, clean_text
 
 
 def line(value: object, style: str = "") -> Text:

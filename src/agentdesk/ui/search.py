@@ -14,9 +14,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
-from agentdesk.core.cache import IndexRow
-from agentdesk.core.sanitize import clean_line
-from agentdesk.core.search import CustomerIndex, SearchResult
+from agentdesk.cache.cache import IndexRow
+from agentdesk.model.sanitize import clean_line
+from agentdesk.cache.search import CustomerIndex, SearchResult
 from agentdesk.ui.keybar import KeyBar
 
 

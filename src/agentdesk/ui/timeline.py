@@ -22,10 +22,10 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from agentdesk.core.cache import Timeline
-from agentdesk.core.kinds import Direction
-from agentdesk.core.stored import Stored, StoredRecords
-from agentdesk.core.sanitize import clean_line, clean_text
+from agentdesk.cache.cache import Timeline
+from agentdesk.model.kinds import Direction
+from agentdesk.model.views import Stored, StoredRecords
+from agentdesk.model.sanitize import clean_line, clean_text
 from agentdesk.ui.safe import when
 
 ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}

@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
-from agentdesk.core.protocol import MutationKind
+from agentdesk.cache.outbox import CONFLICT, REJECTED, OutboxItem
+from agentdesk.model.protocol import MutationKind
 from agentdesk.ui.row import Row
 
 WHAT = {

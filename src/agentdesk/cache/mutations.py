@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdesk.core import tables as t
-from agentdesk.core.models import new_id, utcnow
-from agentdesk.core.protocol import Mutation, MutationKind
+from agentdesk.cache import tables as t
+from agentdesk.model.records import new_id, utcnow
+from agentdesk.model.protocol import Mutation, MutationKind
 
 CUSTOMER_FIELDS = ("name", "company", "status", "tags", "source")
 

@@ -4,7 +4,7 @@ No UI here: the desk runs `SyncEngine.run` in a worker thread, `agentdesk sync` 
 headless. The cursor is saved only after the page it ends is on disk, so a crash re-applies at
 most one page, which is harmless. Edits are pushed before pulling, so the store's answer to
 them arrives in the same run. A first sync spools the feed and files each customer once at
-its end (see `agentdesk.core.spool`).
+its end (see `agentdesk.sync.spool`).
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentdesk.core import sync_helper
-from agentdesk.core.cache import Cache, IndexRow
-from agentdesk.core.models import utcnow
-from agentdesk.core.outbox import OutboxCounts
-from agentdesk.core.protocol import MAX_BATCH, MutationStatus
-from agentdesk.core.remote import EpochChanged, FeedPageRaw, NotFound, RemoteClient, RemoteError
-from agentdesk.core.replica import Applied, Replica
-from agentdesk.core.spool import Spool, SpoolDamaged
-from agentdesk.core.storage import atomic_write_json, flush_to_disk, read_json
+from agentdesk.sync import helper as sync_helper
+from agentdesk.cache.cache import Cache, IndexRow
+from agentdesk.model.records import utcnow
+from agentdesk.cache.outbox import OutboxCounts
+from agentdesk.model.protocol import MAX_BATCH, MutationStatus
+from agentdesk.sync.client import EpochChanged, FeedPageRaw, NotFound, RemoteClient, RemoteError
+from agentdesk.sync.replica import Applied, Replica
+from agentdesk.sync.spool import Spool, SpoolDamaged
+from agentdesk.cache.files import atomic_write_json, flush_to_disk, read_json
 
 log = logging.getLogger("agentdesk.sync")
 PAGE = 1000
@@ -311,7 +311,7 @@ class SyncEngine:
                     self.replica.sweep_temp_files()
 
     def _helper(self, head: int | None) -> sync_helper.SyncHelper | None:
-        """A helper process for a large first sync (see `agentdesk.core.sync_helper`)."""
+        """A helper process for a large first sync (see `agentdesk.sync.helper`)."""
         if head is None or head < sync_helper.HELPER_MIN_CHANGES:
             return None
         try:

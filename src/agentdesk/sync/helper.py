@@ -19,7 +19,7 @@ other agentdesk takes the cache, and Linux kills it when the engine's thread die
 fails, the engine does its part itself: a batch not acknowledged is spooled again (a change
 spooled twice files once), a spool file not answered is filed by the engine.
 
-Run as `python -m agentdesk.core.sync_helper CACHE_DIR PARENT_PID`. In: frames of a kind byte,
+Run as `python -m agentdesk.sync.helper CACHE_DIR PARENT_PID`. In: frames of a kind byte,
 an 8-byte length and a payload (PAGE: a feed page's body; ACK: the batch is complete; FILE:
 a spool file's path). Out: one JSON line per ACK and per FILE.
 No UI here.
@@ -40,14 +40,14 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from agentdesk.core import tables as t
-from agentdesk.core.cache import IndexRow, customer_files
-from agentdesk.core.outbox import Outbox
-from agentdesk.core.remote import _loads
-from agentdesk.core.replica import Applied, Rec, Replica, file_timeline, fresh_tables
-from agentdesk.core.spool import Spool
-from agentdesk.core.storage import create_bytes, dump_json
-from agentdesk.core.timeline_files import INLINE, TimelineSummary
+from agentdesk.cache import tables as t
+from agentdesk.cache.cache import IndexRow, customer_files
+from agentdesk.cache.outbox import Outbox
+from agentdesk.sync.client import _loads
+from agentdesk.sync.replica import Applied, Rec, Replica, file_timeline, fresh_tables
+from agentdesk.sync.spool import Spool
+from agentdesk.cache.files import create_bytes, dump_json
+from agentdesk.cache.timeline import INLINE, TimelineSummary
 
 log = logging.getLogger("agentdesk.sync")
 
@@ -166,7 +166,7 @@ class SyncHelper:
 
     def __init__(self, root: Path, lock_fd: int | None) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "agentdesk.core.sync_helper", str(root), str(os.getpid())],
+            [sys.executable, "-m", "agentdesk.sync.helper", str(root), str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             pass_fds=() if lock_fd is None else (lock_fd,),
         )

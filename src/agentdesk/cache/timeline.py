@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentdesk.core.storage import atomic_write_json, make_private_dir, read_json
-from agentdesk.core.stored import Stored, StoredRecords
+from agentdesk.cache.files import atomic_write_json, make_private_dir, read_json
+from agentdesk.model.views import Stored, StoredRecords
 
 if TYPE_CHECKING:
-    from agentdesk.core.models import TimelineEntry
+    from agentdesk.model.records import TimelineEntry
 
 CHUNK = 200  # entries per file: what the timeline reads and lays out at a time
 INLINE = ""  # the chunk name of a timeline kept in the profile file's `entries` table
@@ -140,7 +140,7 @@ class Timeline:
         if self.for_display:
             entries = StoredRecords("entry", docs)
         else:
-            from agentdesk.core.models import TimelineEntry, from_stored
+            from agentdesk.model.records import TimelineEntry, from_stored
 
             entries = [from_stored(TimelineEntry, doc) for doc in docs]
         self._chunks[index] = entries

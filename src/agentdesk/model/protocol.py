@@ -1,7 +1,7 @@
 """The sync protocol between a desk and a remote store: the wire models, shared by both ends.
 
 No UI and no server imports: the server (`agentdesk.server`) and the sync engine
-(`agentdesk.core.sync`) both speak these models, and the OpenAPI schema the server publishes is
+(`agentdesk.sync.engine`) both speak these models, and the OpenAPI schema the server publishes is
 generated from them. The protocol is described for people in `docs/sync-protocol.md`.
 
 Records travel as *changes*: the latest state of one record (an upsert) or its tombstone (a
@@ -159,7 +159,7 @@ class StoreStatus(Wire):
 
 
 class DigestBody(Wire):
-    """GET /v1/digest: `agentdesk.core.digest.digest` over every live record of the store."""
+    """GET /v1/digest: `agentdesk.model.digest.digest` over every live record of the store."""
 
     epoch: str
     digest: str

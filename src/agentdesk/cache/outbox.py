@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentdesk.core.storage import atomic_write_json, read_json
+from agentdesk.cache.files import atomic_write_json, read_json
 
 if TYPE_CHECKING:  # imported when an item is read: not on the desk's start-up path
-    from agentdesk.core.protocol import Mutation
+    from agentdesk.model.protocol import Mutation
 
 PENDING = "pending"
 REJECTED = "rejected"
@@ -50,7 +50,7 @@ class OutboxItem:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> OutboxItem:
-        from agentdesk.core.protocol import Mutation
+        from agentdesk.model.protocol import Mutation
 
         return cls(
             seq=int(doc["seq"]),

@@ -11,8 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from agentdesk.core.cache import Cache
-from agentdesk.core.models import (
+from agentdesk.model.records import (
     Channel,
     ContactKind,
     ContactPoint,
@@ -211,11 +210,12 @@ def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
     yield hostile_profile()
 
 
-def fill(cache: Cache, customers: int = 50, big_entries: int = 10_000) -> int:
-    """Write the demo data set into an open, writable cache; returns how many profiles."""
+def dataset(customers: int = 50, big_entries: int = 10_000) -> list[tuple[Profile, list[TimelineEntry]]]:
+    """The demo data set, each relationship carrying the other customer's name (as a store
+    would send it): what `Cache.import_profiles` loads for the demo and the tests."""
     items = list(generate(customers, big_entries=big_entries))
     names = {p.customer.id: p.customer.name for p, _ in items}
     for profile, _ in items:
         for rel in profile.relationships:
             rel.name = names.get(rel.customer_id, "")
-    return cache.import_profiles(items)
+    return items

@@ -20,7 +20,7 @@ import httpx
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from agentdesk.core.protocol import (
+from agentdesk.model.protocol import (
     API_PREFIX,
     DEFAULT_PAGE,
     Mutation,

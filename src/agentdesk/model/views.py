@@ -3,7 +3,7 @@
 Everything in the cache was validated by the models before it was written. The desk shows
 what it reads through these read-only views: nothing is checked a second time, and nothing
 waits for pydantic, whose import and model classes are ~70 ms of a ~300 ms start-up here.
-Whatever changes data goes through the models (`agentdesk.core.models`), which load then.
+Whatever changes data goes through the models (`agentdesk.model.records`), which load then.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar, overload
 
-from agentdesk.core.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
 
 
 def _time(value: str | None) -> datetime | None:

@@ -34,14 +34,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentdesk.core.kinds import ContactKind
-from agentdesk.core.stored import StoredProfile
-from agentdesk.core import tables as t
-from agentdesk.core import timeline_files
-from agentdesk.core.outbox import Outbox
-from agentdesk.core.timeline_files import CHUNK, Timeline, TimelineSummary  # noqa: F401 (re-exported)
-from agentdesk.core.tables import Tables
-from agentdesk.core.storage import (
+from agentdesk.model.kinds import ContactKind
+from agentdesk.model.views import StoredProfile
+from agentdesk.cache import tables as t
+from agentdesk.cache import timeline as timeline_files
+from agentdesk.cache.outbox import Outbox
+from agentdesk.cache.timeline import CHUNK, Timeline, TimelineSummary  # noqa: F401 (re-exported)
+from agentdesk.cache.tables import Tables
+from agentdesk.cache.files import (
     AtomicJSONStorage,
     CacheError,
     CacheLock,
@@ -55,8 +55,8 @@ from agentdesk.core.storage import (
 if TYPE_CHECKING:  # models and TinyDB load when something is written, not to show a profile
     from tinydb import TinyDB
 
-    from agentdesk.core.models import ContactPoint, Note, Profile, TimelineEntry
-    from agentdesk.core.protocol import Mutation
+    from agentdesk.model.records import ContactPoint, Note, Profile, TimelineEntry
+    from agentdesk.model.protocol import Mutation
 
 SCHEMA = 2
 RECENT_MAX = 100
@@ -549,7 +549,7 @@ class Cache:
         nothing written). A crash between the two writes loses nothing: the queued mutation is
         pushed to the store and comes back with the next sync.
         """
-        from agentdesk.core import mutations
+        from agentdesk.cache import mutations
 
         self._require_writable()
         path = self.profile_path(customer_id)
@@ -583,7 +583,7 @@ class Cache:
         version, so it applies this time); otherwise discard the edit (the local copy already
         shows the store's version).
         """
-        from agentdesk.core import mutations
+        from agentdesk.cache import mutations
 
         self._require_writable()
         item = next((i for i in self.outbox.items() if i.mutation.id == mutation_id), None)
@@ -595,7 +595,7 @@ class Cache:
         if item.status == "conflict":
             new = mutations.reapply(item.mutation, item.current, item.revision, item.conflicts)
         else:
-            from agentdesk.core.models import new_id
+            from agentdesk.model.records import new_id
 
             new = item.mutation.model_copy(update={"id": new_id("mut")})
         path = self.profile_path(new.customer_id)
@@ -608,9 +608,9 @@ class Cache:
                 self._write_index_rows({new.customer_id: IndexRow.of_tables(tables)}, durable=True)
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
-        from agentdesk.core import mutations
-        from agentdesk.core.models import Note
-        from agentdesk.core.protocol import MutationKind
+        from agentdesk.cache import mutations
+        from agentdesk.model.records import Note
+        from agentdesk.model.protocol import MutationKind
 
         note = Note(text=text, author=author)
         data = note.model_dump(mode="json")
@@ -620,9 +620,9 @@ class Cache:
         return note
 
     def edit_note(self, customer_id: str, note_id: str, text: str) -> Note:
-        from agentdesk.core import mutations
-        from agentdesk.core.models import Note, from_stored
-        from agentdesk.core.protocol import MutationKind
+        from agentdesk.cache import mutations
+        from agentdesk.model.records import Note, from_stored
+        from agentdesk.model.protocol import MutationKind
 
         def build(tables: Tables) -> list[Mutation]:
             doc = t.find(tables, "notes", note_id)
@@ -638,8 +638,8 @@ class Cache:
         return from_stored(Note, t.find(tables, "notes", note_id))
 
     def delete_note(self, customer_id: str, note_id: str) -> None:
-        from agentdesk.core import mutations
-        from agentdesk.core.protocol import MutationKind
+        from agentdesk.cache import mutations
+        from agentdesk.model.protocol import MutationKind
 
         def build(tables: Tables) -> list[Mutation]:
             doc = t.find(tables, "notes", note_id)
@@ -663,9 +663,9 @@ class Cache:
         profile the form was opened on: a field the agent left alone is not "changed back" if a
         sync updated it meanwhile.
         """
-        from agentdesk.core import mutations
-        from agentdesk.core.models import ContactPoint, Customer
-        from agentdesk.core.protocol import MutationKind
+        from agentdesk.cache import mutations
+        from agentdesk.model.records import ContactPoint, Customer
+        from agentdesk.model.protocol import MutationKind
 
         checked = [ContactPoint.model_validate(c.model_dump()) for c in contacts]
 
@@ -719,7 +719,7 @@ def _profile_doc(tables: dict[str, Any]) -> dict[str, Any]:
 
 
 def _profile_from_tables(tables: dict[str, Any]) -> Profile:
-    from agentdesk.core.models import Profile, from_stored
+    from agentdesk.model.records import Profile, from_stored
 
     return from_stored(Profile, _profile_doc(tables))
 

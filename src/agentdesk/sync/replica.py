@@ -19,15 +19,17 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
 
-from agentdesk.core import mutations, timeline_files
-from agentdesk.core import tables as t
-from agentdesk.core.cache import Cache, IndexRow
-from agentdesk.core.digest import digest as digest_of
-from agentdesk.core.models import RECORD_MODELS
-from agentdesk.core.outbox import CONFLICT, REJECTED, OutboxItem
-from agentdesk.core.protocol import UNREADABLE, ChangeOp, MutationResult, MutationStatus, RecordType
-from agentdesk.core.storage import AtomicJSONStorage, read_json
-from agentdesk.core.timeline_files import TimelineSummary
+from agentdesk.cache import mutations
+
+from agentdesk.cache import timeline as timeline_files
+from agentdesk.cache import tables as t
+from agentdesk.cache.cache import Cache, IndexRow
+from agentdesk.model.digest import digest as digest_of
+from agentdesk.model.records import RECORD_MODELS
+from agentdesk.cache.outbox import CONFLICT, REJECTED, OutboxItem
+from agentdesk.model.protocol import UNREADABLE, ChangeOp, MutationResult, MutationStatus, RecordType
+from agentdesk.cache.files import AtomicJSONStorage, read_json
+from agentdesk.cache.timeline import TimelineSummary
 
 log = logging.getLogger("agentdesk.sync")
 

@@ -1,5 +1,5 @@
 """The closed vocabularies of the domain model, without pydantic: the desk draws with them
-before it loads the models (see `agentdesk.core.stored`)."""
+before it loads the models (see `agentdesk.model.views`)."""
 
 from __future__ import annotations
 

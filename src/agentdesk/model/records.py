@@ -13,9 +13,9 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from agentdesk.core.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
-from agentdesk.core.stored import converted, primary_of
-from agentdesk.core.validation import normalize_contact
+from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.views import converted, primary_of
+from agentdesk.model.contact_values import normalize_contact
 
 M = TypeVar("M", bound="Model")
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -117,7 +117,7 @@ class Profile(Model):
     """Everything the desk shows about one customer except the timeline entries.
 
     The timeline is kept apart because it can hold 100,000 entries: it is read a chunk at a
-    time (see `agentdesk.core.cache.Timeline`).
+    time (see `agentdesk.cache.cache.Timeline`).
     """
 
     customer: Customer

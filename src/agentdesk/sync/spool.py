@@ -25,9 +25,9 @@ from pathlib import Path
 
 import orjson
 
-from agentdesk.core.cache import shard_of
-from agentdesk.core.replica import Rec
-from agentdesk.core.storage import FILE_MODE, make_private_dir
+from agentdesk.cache.cache import shard_of
+from agentdesk.sync.replica import Rec
+from agentdesk.cache.files import FILE_MODE, make_private_dir
 
 log = logging.getLogger("agentdesk.sync")
 
