@@ -88,6 +88,45 @@ def test_config_shows_and_sets_with_the_token_masked(tmp_path: Path) -> None:
     assert "from config file" in shown.stdout and token not in shown.stdout
 
 
+def test_config_set_keeps_the_users_comments_and_keymap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from agentdesk import cli
+
+    config = tmp_path / "cfg" / "config.toml"
+    config.parent.mkdir()
+    written = ('# my desk\n'
+               'author = "Sam"  # shown on my notes\n'
+               '\n'
+               '[keymap]  # my own keys\n'
+               '# n is taken by my terminal\n'
+               '"profile.new_note" = "a"\n')
+    config.write_text(written)
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(config))
+    monkeypatch.delenv("AGENTDESK_REMOTE", raising=False)
+    assert cli.main(["config", "--remote", "https://desk.example.com"]) == 0
+    assert "https://desk.example.com" in capsys.readouterr().out
+    text = config.read_text()
+    for line in written.splitlines():  # every line the user wrote, comments and blanks too
+        assert line in text.splitlines()
+    assert text.index("# my desk") < text.index("author") < text.index("[keymap]")
+    loaded = load_config(config)
+    assert loaded.remote == "https://desk.example.com" and loaded.author == "Sam"
+    assert loaded.keymap == {"profile.new_note": "a"}
+    assert (config.stat().st_mode & 0o777) == 0o600
+
+
+def test_loading_the_config_does_not_import_tomlkit(tmp_path: Path) -> None:
+    """tomlkit is for writes only: the desk loads its config before its first frame."""
+    config = tmp_path / "config.toml"
+    config.write_text('author = "Sam"\n[keymap]\n"profile.new_note" = "a"\n')
+    code = ("import sys; from agentdesk.config import load_config; "
+            f"assert load_config(__import__('pathlib').Path({str(config)!r})).author == 'Sam'; "
+            "print('tomlkit' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
 def test_cache_location_from_env_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTDESK_CACHE", str(tmp_path / "from-env"))
     cache = open_cache(parser().parse_args([]))

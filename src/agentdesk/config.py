@@ -97,35 +97,31 @@ def load_config(path: Path | None = None) -> Config:
     )
 
 
-def _toml_value(value: object) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
 def save_settings(path: Path, **settings: object) -> None:
-    """Set top-level keys in the config file, keeping the rest. Written 0600 (it may hold a
-    token), atomically."""
-    import json
-    import tomllib
+    """Set top-level keys in the config file, keeping everything else as the user wrote it
+    (comments, blank lines, key order, tables). Written 0600 (it may hold a token), atomically.
+
+    Read at start-up with tomllib (fast, in the standard library); written here with tomlkit,
+    which edits the document in place. It is imported only here: writes are rare and the desk
+    imports this module before its first frame."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
 
     from agentdesk.cache.files import atomic_write_bytes, make_private_dir
 
-    data: dict = {}
+    doc = tomlkit.document()
     if path.exists():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    data.update({k: v for k, v in settings.items() if v is not None})
-    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for name, table in data.items():
-        if isinstance(table, dict):
-            lines.append(f"\n[{name}]")
-            lines += [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in table.items()]
+        try:
+            doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        except (TOMLKitError, UnicodeDecodeError) as error:
+            raise SystemExit(f"agentdesk: cannot read {path}: {error}") from None
+    # An existing key keeps its place and its comment; tomlkit puts a new one before the first
+    # table, where a top-level key has to be.
+    for key, value in settings.items():
+        if value is not None:
+            doc[key] = value
     make_private_dir(path.parent)
-    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(path, tomlkit.dumps(doc).encode("utf-8"))
 
 
 def default_cache_dir() -> Path:
