@@ -262,6 +262,26 @@ def test_a_page_without_its_fields_is_retried_then_reported(world: World, proxy:
     assert w.engine().state.cursor is None
 
 
+def test_a_page_without_its_fields_costs_the_retries_once(world: World, proxy: FaultProxy) -> None:
+    """The page's shape is checked inside the one retry loop: `attempts` requests in all, not
+    `attempts` for each of `attempts` pages."""
+    def no_cursor(body: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in body.items() if key != "next_cursor"}
+
+    proxy.add("rewrite", "/v1/changes", times=None, rewrite=no_cursor)
+    sleeps = Sleeps()
+    client = via(world, proxy, sleep=sleeps)
+    with pytest.raises(RemoteError) as caught:
+        client.changes(None)
+    text = no_token(caught.value)
+    assert "the server sent a page without epoch/changes/next_cursor/more" in text
+    attempts = client.retry.attempts
+    assert f"tried {attempts} times" in text
+    assert len(proxy.requests("/v1/changes")) == attempts
+    assert all(s.action == "rewrite" and s.status == 200 for s in proxy.requests("/v1/changes"))
+    assert len(sleeps) == attempts - 1
+
+
 # --- the change feed misbehaving ---------------------------------------------------------
 
 def test_a_page_served_twice_is_harmless(world: World, first_sync_way: str, proxy: FaultProxy) -> None:

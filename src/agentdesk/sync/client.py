@@ -31,6 +31,7 @@ from agentdesk.model.protocol import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class RemoteError(Exception):
@@ -139,15 +140,18 @@ class RemoteClient:
     # -- one request, with retries -----------------------------------------------------------
 
     def _request(self, method: str, path: str, *, what: str, **kwargs: Any) -> Any:
-        return self._request_raw(method, path, what=what, **kwargs)[0]
+        return self._request_as(_parsed, method, path, what=what, **kwargs)
 
-    def _request_raw(self, method: str, path: str, *, what: str, **kwargs: Any) -> tuple[Any, bytes]:
-        """The answer parsed, and as it came."""
+    def _request_as(self, read: Callable[[Any, bytes], T], method: str, path: str, *, what: str,
+                    **kwargs: Any) -> T:
+        """The answer as `read` makes it from the parsed JSON and the bytes as they came.
+        `read` refuses an answer of the wrong shape by raising `_Transient`, which is retried
+        within these same attempts, like malformed JSON."""
         last = ""
         for attempt in range(1, self.retry.attempts + 1):
             retry_after = None
             try:
-                return self._once(method, API_PREFIX + path, what, **kwargs)
+                return read(*self._once(method, API_PREFIX + path, what, **kwargs))
             except _Transient as problem:
                 last, retry_after = str(problem), problem.retry_after
             if attempt < self.retry.attempts:
@@ -203,25 +207,8 @@ class RemoteClient:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        for attempt in range(1, self.retry.attempts + 1):
-            body, content = self._request_raw("GET", "/changes", what="reading the change feed",
-                                              params=params)
-            try:
-                return FeedPageRaw(
-                    epoch=str(body["epoch"]),
-                    changes=list(body["changes"]),
-                    next_cursor=str(body["next_cursor"]),
-                    more=bool(body["more"]),
-                    body=content,
-                )
-            except (KeyError, TypeError):
-                if attempt == self.retry.attempts:
-                    raise RemoteError(
-                        "reading the change feed: the server sent a page without "
-                        "epoch/changes/next_cursor/more"
-                    ) from None
-                self._sleep(self.retry.delay(attempt, None, self._rng))
-        raise AssertionError("unreachable")
+        return self._request_as(_feed_page, "GET", "/changes", what="reading the change feed",
+                                params=params)
 
     def status(self) -> dict[str, Any]:
         return dict(self._request("GET", "/status", what="asking the server's status"))
@@ -246,6 +233,25 @@ class RemoteClient:
 
     def digest(self) -> dict[str, Any]:
         return dict(self._request("GET", "/digest", what="asking the server's digest"))
+
+
+def _parsed(body: Any, content: bytes) -> Any:
+    return body
+
+
+def _feed_page(body: Any, content: bytes) -> FeedPageRaw:
+    """A feed page from an answer. One without its fields is retried like a truncated one,
+    within the request's own attempts: a second loop around them multiplied the requests."""
+    try:
+        return FeedPageRaw(
+            epoch=str(body["epoch"]),
+            changes=list(body["changes"]),
+            next_cursor=str(body["next_cursor"]),
+            more=bool(body["more"]),
+            body=content,
+        )
+    except (KeyError, TypeError):
+        raise _Transient("the server sent a page without epoch/changes/next_cursor/more") from None
 
 
 def _loads(content: bytes) -> Any:
