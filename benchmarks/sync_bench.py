@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
+from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
 # Bump when what is generated changes (generator arguments, the changes made per round).
 # Bump a kind's version when what is generated for it changes (feed 2: a relationship is
