@@ -4,38 +4,34 @@ Each record is one row holding the latest state of the record (its domain model 
 exactly as served), the seq of its last write and whether it is a tombstone, so the change feed
 is a compacted log: `WHERE seq > cursor ORDER BY seq`. Every write takes the next seq from one
 counter (under the writer lock, inside the transaction), and a record's revision is that seq.
+
+Only the SQL is here; what is not (how a mutation changes a record, what a search row holds,
+the stored forms, the order of a bulk load) lives in modules every engine shares.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
-import re
 import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from agentdesk.model.digest import digest as records_digest
-from agentdesk.model.records import ContactPoint, Customer, Note, Profile, TimelineEntry, utcnow
-from agentdesk.model.protocol import (
-    ChangeOp,
-    Mutation,
-    MutationKind,
-    MutationResult,
-    MutationStatus,
-    RecordType,
-    SearchHit,
-)
+from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType, SearchHit
+from agentdesk.model.records import Profile, TimelineEntry
+from agentdesk.server.load_order import BulkLoad
+from agentdesk.server.mutation_rules import Rejected, decide, rejected, target
+from agentdesk.server.search_index import SEARCHED, query, search_row
 from agentdesk.server.store import MODELS, Agent, CursorGone, FeedRows, NotFound, StoreError
+from agentdesk.server.stored import Record, dump, reason, token_hash, tombstone_body
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,57 +79,14 @@ SELECT seq, CASE active WHEN 1 THEN 'include' ELSE 'evict' END, 'customer', cust
 ORDER BY 1 LIMIT :limit
 """
 
-CUSTOMER_FIELDS = ("name", "company", "status", "tags", "source")
-CONTACT_FIELDS = ("kind", "value", "label", "primary")
-PHONEISH = re.compile(r"^[+0-9 ()\-./]+$")
-MISSING = object()
+RECORD = "SELECT type, id, customer_id, data, revision, deleted, op FROM records"
+INSERT_SEARCH = "INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def dump(model: BaseModel) -> str:
-    """The stored (and served) form of a record: its domain model dumped as JSON."""
-    return model.model_dump_json()
-
-
-def reason(error: ValidationError) -> str:
-    """A validation error as one readable line (the validator's own message, no input echo)."""
-    parts = []
-    for e in error.errors():
-        message = str(e["ctx"]["error"]) if e["type"] == "value_error" and "ctx" in e else e["msg"]
-        where = ".".join(str(p) for p in e["loc"])
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
-
-
-class Rejected(Exception):
-    """Inside a mutation handler: nothing is written, the result is `rejected` with this reason."""
-
-
-def _stamp(made_at: str) -> datetime:
-    """When an edit was made: the desk's clock if it sent a usable one, else ours."""
-    try:
-        when = datetime.fromisoformat(made_at)
-    except ValueError:
-        return utcnow()
-    return when if when.tzinfo else utcnow()
-
-
-class Record:
-    """One stored row, parsed."""
-
-    __slots__ = ("type", "id", "customer_id", "data", "revision", "deleted", "op")
-
-    def __init__(self, row: tuple[Any, ...]) -> None:
-        self.type, self.id, self.customer_id, data, self.revision, deleted, self.op = row
-        self.data: dict[str, Any] = json.loads(data) if data else {}
-        self.deleted = bool(deleted)
-
-    @property
-    def live(self) -> bool:
-        return not self.deleted
+def _record(row: tuple[Any, ...]) -> Record:
+    """A `records` row (as selected by RECORD), parsed."""
+    type, id, customer_id, data, revision, deleted, op = row
+    return Record(type, id, customer_id, json.loads(data) if data else {}, revision, bool(deleted), op)
 
 
 class SqliteStore:
@@ -205,10 +158,8 @@ class SqliteStore:
         return self._seq
 
     def _get(self, db: sqlite3.Connection, type: str, id: str) -> Record | None:
-        row = db.execute(
-            "SELECT type, id, customer_id, data, revision, deleted, op FROM records "
-            "WHERE type = ? AND id = ?", (type, id)).fetchone()
-        return Record(row) if row else None
+        row = db.execute(f"{RECORD} WHERE type = ? AND id = ?", (type, id)).fetchone()
+        return _record(row) if row else None
 
     def _put(self, db: sqlite3.Connection, type: str, id: str, customer_id: str, data: str) -> int:
         seq = self._next()
@@ -217,10 +168,8 @@ class SqliteStore:
 
     def _tombstone(self, db: sqlite3.Connection, rec: Record, op: str = ChangeOp.DELETE.value,
                    data: dict[str, Any] | None = None) -> int:
-        """Mark a record deleted. No personal data stays: entries keep only `at` (the desk
-        files entries by time), merged customers only `into`, everything else nothing."""
-        if data is None and rec.type == RecordType.ENTRY and "at" in rec.data:
-            data = {"at": rec.data["at"]}
+        """Mark a record deleted, keeping only its `tombstone_body`."""
+        data = tombstone_body(rec, data)
         seq = self._next()
         db.execute(PUT, (rec.type, rec.id, rec.customer_id,
                          json.dumps(data) if data is not None else None, seq, seq, op, 1))
@@ -248,22 +197,7 @@ class SqliteStore:
         contacts = [json.loads(d) for (d,) in db.execute(
             "SELECT data FROM records WHERE customer_id = ? AND type = 'contact' AND deleted = 0 "
             "ORDER BY seq", (customer_id,))]
-        db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   self._search_row(customer.data, contacts))
-
-    @staticmethod
-    def _search_row(customer: dict[str, Any], contacts: list[dict[str, Any]]) -> tuple[str, ...]:
-        def primary(kind: str) -> str:
-            points = [c for c in contacts if c.get("kind") == kind]
-            best = next((c for c in points if c.get("primary")), points[0] if points else None)
-            return str(best["value"]) if best else ""
-
-        emails = [str(c["value"]) for c in contacts if c.get("kind") == "email"]
-        phones = ["".join(ch for ch in str(c["value"]) if ch.isdigit())
-                  for c in contacts if c.get("kind") == "phone"]
-        hay = "\n".join([customer["name"], customer.get("company", ""), *emails, customer["id"]]).lower()
-        return (customer["id"], customer["name"], customer.get("company", ""), primary("email"),
-                primary("phone"), hay, "\n".join(phones))
+        db.execute(INSERT_SEARCH, search_row(customer.data, contacts))
 
     # --- reading -------------------------------------------------------------------------
     def epoch(self) -> str:
@@ -320,17 +254,15 @@ class SqliteStore:
             return read(db)
 
     def search(self, q: str, limit: int) -> list[SearchHit]:
-        q = q.strip()
-        if not q:
+        terms = query(q)
+        if terms is None:
             return []
-        digits = "".join(ch for ch in q if ch.isdigit())
-        use_digits = bool(PHONEISH.match(q)) and len(digits) >= 3
         with self._read() as db:
             rows = db.execute(
                 "SELECT customer_id, name, email, phone, company FROM search "
                 "WHERE instr(hay, :q) > 0 OR (:d != '' AND instr(digits, :d) > 0) "
                 "ORDER BY instr(lower(name), :q) != 1, name, customer_id LIMIT :limit",
-                {"q": q.lower(), "d": digits if use_digits else "", "limit": limit}).fetchall()
+                {"q": terms.text, "d": terms.digits, "limit": limit}).fetchall()
         return [SearchHit(id=r[0], name=r[1], email=r[2], phone=r[3], company=r[4]) for r in rows]
 
     def digest(self) -> str:
@@ -358,7 +290,7 @@ class SqliteStore:
                 if self._customer(db, customer_id) is None:
                     raise NotFound(f"customer {customer_id} does not exist")
             seq = self._put(db, type, rid, customer_id, dump(model))
-            if type in (RecordType.CUSTOMER, RecordType.CONTACT):
+            if type in SEARCHED:
                 self._refresh_search(db, customer_id)
             return seq
 
@@ -384,10 +316,9 @@ class SqliteStore:
                 raise NotFound(f"customer {customer_id} does not exist")
             db.execute("DELETE FROM records WHERE customer_id = ? AND type != 'customer'", (customer_id,))
             for row in db.execute(
-                    "SELECT type, id, customer_id, data, revision, deleted, op FROM records "
-                    "WHERE type = 'relationship' AND deleted = 0 "
+                    f"{RECORD} WHERE type = 'relationship' AND deleted = 0 "
                     "AND json_extract(data, '$.customer_id') = ?", (customer_id,)).fetchall():
-                self._tombstone(db, Record(row))  # links from others held the erased name
+                self._tombstone(db, _record(row))  # links from others held the erased name
             self._tombstone(db, rec)
             db.execute("DELETE FROM search WHERE customer_id = ?", (customer_id,))
             db.execute("DELETE FROM mutations WHERE customer_id = ?", (customer_id,))
@@ -404,10 +335,9 @@ class SqliteStore:
             if from_id == into_id:
                 raise StoreError("a customer cannot be merged into itself")
             rows = db.execute(
-                "SELECT type, id, customer_id, data, revision, deleted, op FROM records "
-                "WHERE customer_id = ? AND deleted = 0 AND type != 'customer' ORDER BY seq",
+                f"{RECORD} WHERE customer_id = ? AND deleted = 0 AND type != 'customer' ORDER BY seq",
                 (from_id,)).fetchall()
-            for rec in map(Record, rows):
+            for rec in map(_record, rows):
                 if rec.type == RecordType.RELATIONSHIP and rec.data.get("customer_id") in (from_id, into_id):
                     self._tombstone(db, rec)  # would link the customer to itself
                     continue
@@ -415,10 +345,9 @@ class SqliteStore:
                                   (rec.type, rec.id)).fetchone()[0]
                 self._put(db, rec.type, rec.id, into_id, text)
             for row in db.execute(
-                    "SELECT type, id, customer_id, data, revision, deleted, op FROM records "
-                    "WHERE type = 'relationship' AND deleted = 0 "
+                    f"{RECORD} WHERE type = 'relationship' AND deleted = 0 "
                     "AND json_extract(data, '$.customer_id') = ?", (from_id,)).fetchall():
-                rec = Record(row)
+                rec = _record(row)
                 if rec.customer_id == into_id:
                     self._tombstone(db, rec)
                     continue
@@ -457,60 +386,22 @@ class SqliteStore:
                 self._scope(db, agent, c, True)
 
     def bulk_load(self, items: Iterable[tuple[Profile, list[TimelineEntry]]]) -> int:
-        """One transaction, executemany, in the order a store's history would have them.
-
-        A relationship is written once both of its customers exist, as it would have been
-        made: with its customer when the other one is already there, else right after the
-        other one arrives. Its empty `name` is filled with the other customer's (as
-        `demo.fill` does for a cache). Feeds are read in this order, so a first sync meets
-        each customer's records together instead of revisiting every customer at the end.
-        """
-        count = 0
-        names: dict[str, str] = {}
-        waiting: dict[str, list[tuple[str, Any]]] = {}  # other customer -> its relationships
-        search_rows: list[tuple[str, ...]] = []
-        up, zero = ChangeOp.UPSERT.value, 0
-
-        def link(cid: str, rel: Any) -> tuple[Any, ...]:
-            if not rel.name and rel.customer_id in names:
-                rel = rel.model_copy(update={"name": names[rel.customer_id]})
-            seq = self._next()
-            return ("relationship", rel.id, cid, dump(rel), seq, seq, up, zero)
+        """One transaction, executemany, in the order of `load_order` (seqs as they come)."""
+        load = BulkLoad(items)
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            nonlocal count
-            for profile, entries in items:
-                count += 1
-                c = profile.customer
-                cid = c.id
-                names[cid] = c.name
+            up = ChangeOp.UPSERT.value
+            for type, id, customer_id, model in load.records():
                 seq = self._next()
-                yield ("customer", cid, cid, dump(c), seq, seq, up, zero)
-                for kind, records in (("contact", profile.contacts), ("note", profile.notes),
-                                      ("conversation", profile.conversations), ("entry", entries)):
-                    for r in records:
-                        seq = self._next()
-                        yield (kind, r.id, cid, dump(r), seq, seq, up, zero)
-                for rel in profile.relationships:
-                    if rel.customer_id in names:
-                        yield link(cid, rel)
-                    else:
-                        waiting.setdefault(rel.customer_id, []).append((cid, rel))
-                for source, rel in waiting.pop(cid, []):
-                    yield link(source, rel)
-                search_rows.append(self._search_row(
-                    c.model_dump(mode="json"), [p.model_dump(mode="json") for p in profile.contacts]))
-            for pending in waiting.values():  # the other customer is not in this load
-                for source, rel in pending:
-                    yield link(source, rel)
+                yield (type, id, customer_id, dump(model), seq, seq, up, 0)
 
         with self._write() as db:
             for row in db.execute("SELECT id, json_extract(data, '$.name') FROM records "
                                   "WHERE type = 'customer' AND deleted = 0").fetchall():
-                names[row[0]] = row[1]
+                load.names[row[0]] = row[1]
             db.executemany(PUT, rows())
-            db.executemany("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?, ?, ?)", search_rows)
-        return count
+            db.executemany(INSERT_SEARCH, load.search_rows)
+        return load.count
 
     def reset_epoch(self) -> str:
         """A new identity, after restoring a backup: every desk's cursor becomes void (410)."""
@@ -521,6 +412,7 @@ class SqliteStore:
 
     # --- mutations -----------------------------------------------------------------------
     def apply(self, mutations: Sequence[Mutation], agent: Agent) -> list[MutationResult]:
+        """Each mutation as `mutation_rules.decide` says, its result stored by mutation id."""
         results: list[MutationResult] = []
         with self._write() as db:
             for m in mutations:
@@ -532,135 +424,27 @@ class SqliteStore:
                 try:
                     if self._customer(db, customer_id) is None:
                         raise Rejected(f"customer {m.customer_id} no longer exists")
-                    result = HANDLERS[m.kind](self, db, m, customer_id)
+                    result = self._apply(db, m, customer_id)
                 except Rejected as error:
-                    result = MutationResult(id=m.id, status=MutationStatus.REJECTED, reason=str(error))
+                    result = rejected(m, error)
                 db.execute("INSERT INTO mutations VALUES (?, ?, ?, ?)",
                            (m.id, customer_id, agent.name, result.model_dump_json()))
                 results.append(result)
         return results
 
-    def _record_of(self, db: sqlite3.Connection, type: RecordType, m: Mutation,
-                   customer_id: str) -> Record | None:
-        rec = self._get(db, type, m.target)
-        if rec is not None and rec.live and rec.customer_id != customer_id:
-            raise Rejected(f"{type.value} {m.target} belongs to another customer")
-        return rec
-
-    def _note_add(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
-        if m.data.get("id", m.target) != m.target:
-            raise Rejected("the note's id must equal the mutation's target")
-        note = self._validated(Note, {**m.data, "id": m.target})
-        rec = self._record_of(db, RecordType.NOTE, m, customer_id)
-        if rec is not None:
-            if rec.deleted:
-                raise Rejected("the note was deleted")
-            return _applied(m, rec.revision)  # the same note again: already there
-        return _applied(m, self._put(db, RecordType.NOTE, m.target, customer_id, dump(note)))
-
-    def _note_edit(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
-        set_, base = _parts(m)
-        if set(set_) != {"text"} or not isinstance(set_["text"], str):
-            raise Rejected("note.edit sets exactly one field: text")
-        rec = self._record_of(db, RecordType.NOTE, m, customer_id)
-        if rec is None or rec.deleted:
-            raise Rejected("the note was deleted")
-        new, current = set_["text"], rec.data.get("text")
-        if current == new:
-            return _applied(m, rec.revision)
-        if m.base_revision == rec.revision or base.get("text", MISSING) == current:
-            note = self._validated(Note, {**rec.data, "text": new, "updated": _stamp(m.made_at)})
-            return _applied(m, self._put(db, RecordType.NOTE, rec.id, customer_id, dump(note)))
-        return _conflict(m, rec.revision, rec.data, ["text"])
-
-    def _note_delete(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
-        rec = self._record_of(db, RecordType.NOTE, m, customer_id)
-        if rec is None or rec.deleted:
-            return _applied(m, rec.revision if rec else None)
-        base = m.data.get("base") or {}
-        unconditional = m.base_revision is None and "text" not in base
-        if unconditional or m.base_revision == rec.revision or base.get("text", MISSING) == rec.data.get("text"):
-            return _applied(m, self._tombstone(db, rec))
-        return _conflict(m, rec.revision, rec.data, ["text"])
-
-    def _customer_update(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
-        set_, base = _parts(m)
-        unknown = sorted(set(set_) - set(CUSTOMER_FIELDS))
-        if unknown:
-            raise Rejected(f"customer.update cannot set: {', '.join(unknown)}")
-        rec = self._customer(db, customer_id)
-        assert rec is not None
-        wanted = self._validated(Customer, {**rec.data, **set_}).model_dump(mode="json")
-        if "name" in set_ and not wanted["name"].strip():
-            raise Rejected("name: a customer needs a name")
-        return self._field_merge(db, m, rec, RecordType.CUSTOMER, Customer, set_, base, wanted,
-                                 extra={"updated": _stamp(m.made_at)})
-
-    def _contact_upsert(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
-        set_, base = m.data.get("set"), m.data.get("base")
-        if not isinstance(set_, dict) or not (base is None or isinstance(base, dict)):
-            raise Rejected("contact.upsert needs data.set (a contact) and data.base (a contact or null)")
-        if set_.get("id", m.target) != m.target:
-            raise Rejected("the contact's id must equal the mutation's target")
-        wanted = self._validated(ContactPoint, {**set_, "id": m.target}).model_dump(mode="json")
-        rec = self._record_of(db, RecordType.CONTACT, m, customer_id)
-        if rec is None or rec.deleted:
-            if base is not None or rec is not None:
-                return _conflict(m, rec.revision if rec else None, None, ["deleted"])
-            seq = self._put(db, RecordType.CONTACT, m.target, customer_id,
-                            dump(ContactPoint.model_validate(wanted)))
+    def _apply(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
+        """Write what the rules decided; the write's seq is the revision the desk is told."""
+        type, id = target(m, customer_id)
+        rec = self._get(db, type, id)
+        decision = decide(m, customer_id, rec)
+        written = None
+        if decision.write is not None:
+            written = self._put(db, type, id, customer_id, dump(decision.write))
+        elif decision.delete and rec is not None:
+            written = self._tombstone(db, rec)
+        if written is not None and type in SEARCHED:
             self._refresh_search(db, customer_id)
-            return _applied(m, seq)
-        fields = {f: wanted[f] for f in CONTACT_FIELDS if f in set_}
-        return self._field_merge(db, m, rec, RecordType.CONTACT, ContactPoint, fields, base, wanted)
-
-    def _contact_delete(self, db: sqlite3.Connection, m: Mutation, customer_id: str) -> MutationResult:
-        rec = self._record_of(db, RecordType.CONTACT, m, customer_id)
-        if rec is None or rec.deleted:
-            return _applied(m, rec.revision if rec else None)
-        base = m.data.get("base")
-        changed = ([f for f in CONTACT_FIELDS if base.get(f) != rec.data.get(f)]
-                   if isinstance(base, dict) else [])
-        if (m.base_revision == rec.revision or (isinstance(base, dict) and not changed)
-                or (base is None and m.base_revision is None)):
-            seq = self._tombstone(db, rec)
-            self._refresh_search(db, customer_id)
-            return _applied(m, seq)
-        return _conflict(m, rec.revision, rec.data, changed or ["revision"])
-
-    def _field_merge(self, db: sqlite3.Connection, m: Mutation, rec: Record, type: RecordType,
-                     model: type[BaseModel], set_: dict[str, Any], base: dict[str, Any] | None,
-                     wanted: dict[str, Any], extra: dict[str, Any] | None = None) -> MutationResult:
-        """Field by field: a field is written when the store still has the value the edit was
-        based on (or already has the new one); otherwise the store's value wins (a conflict)."""
-        merged, conflicts = dict(rec.data), []
-        for field in set_:
-            new, current = wanted[field], rec.data.get(field)
-            if new == current:
-                continue
-            based = (base.get(field, MISSING) == current) if base is not None and field in base \
-                else m.base_revision == rec.revision
-            if based:
-                merged[field] = new
-            else:
-                conflicts.append(field)
-        revision, current_data = rec.revision, rec.data
-        if merged != rec.data:
-            stored = self._validated(model, {**merged, **(extra or {})})
-            revision = self._put(db, type, rec.id, rec.customer_id, dump(stored))
-            current_data = stored.model_dump(mode="json")
-            if type in (RecordType.CUSTOMER, RecordType.CONTACT):
-                self._refresh_search(db, rec.customer_id)
-        if conflicts:
-            return _conflict(m, revision, current_data, conflicts)
-        return _applied(m, revision)
-
-    @staticmethod
-    def _validated(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
-        try:
-            return model.model_validate(data)
-        except ValidationError as error:
-            raise Rejected(reason(error)) from None
+        return decision.result(m, written)
 
     # --- tokens --------------------------------------------------------------------------
     def add_token(self, token: str, agent: str, scoped: bool = False) -> None:
@@ -697,29 +481,3 @@ class SqliteStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _parts(m: Mutation) -> tuple[dict[str, Any], dict[str, Any]]:
-    set_, base = m.data.get("set"), m.data.get("base") or {}
-    if not isinstance(set_, dict) or not isinstance(base, dict):
-        raise Rejected(f"{m.kind.value} needs data.set and data.base objects")
-    return set_, base
-
-
-def _applied(m: Mutation, revision: int | None) -> MutationResult:
-    return MutationResult(id=m.id, status=MutationStatus.APPLIED, revision=revision)
-
-
-def _conflict(m: Mutation, revision: int | None, current: dict[str, Any] | None,
-              conflicts: list[str]) -> MutationResult:
-    return MutationResult(id=m.id, status=MutationStatus.CONFLICT, revision=revision,
-                          current=current, conflicts=conflicts)
-
-
-HANDLERS = {
-    MutationKind.NOTE_ADD: SqliteStore._note_add,
-    MutationKind.NOTE_EDIT: SqliteStore._note_edit,
-    MutationKind.NOTE_DELETE: SqliteStore._note_delete,
-    MutationKind.CUSTOMER_UPDATE: SqliteStore._customer_update,
-    MutationKind.CONTACT_UPSERT: SqliteStore._contact_upsert,
-    MutationKind.CONTACT_DELETE: SqliteStore._contact_delete,
-}

@@ -1,0 +1,61 @@
+"""What a store keeps, whatever its engine: the stored form of records and tokens.
+
+A record is kept as its domain model dumped as JSON (served as is), a deleted one as a
+tombstone that holds no personal data, and a token only as its hash. Every engine keeps the
+same forms, so feeds, digests and tokens mean the same whichever one serves them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from agentdesk.model.protocol import RecordType
+
+
+@dataclass(slots=True)
+class Record:
+    """One stored record, read back: `data` is its JSON parsed ({} for a bare tombstone)."""
+
+    type: str
+    id: str
+    customer_id: str
+    data: dict[str, Any]
+    revision: int
+    deleted: bool
+    op: str
+
+    @property
+    def live(self) -> bool:
+        return not self.deleted
+
+
+def dump(model: BaseModel) -> str:
+    """The stored (and served) form of a record: its domain model dumped as JSON."""
+    return model.model_dump_json()
+
+
+def tombstone_body(rec: Record, data: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """What a deleted record keeps. No personal data stays: entries keep only `at` (the desk
+    files entries by time), merged customers only `into` (given as `data`), the rest nothing."""
+    if data is None and rec.type == RecordType.ENTRY and "at" in rec.data:
+        return {"at": rec.data["at"]}
+    return data
+
+
+def token_hash(token: str) -> str:
+    """How a bearer token is kept: its SHA-256, so a copy of the store lets no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def reason(error: ValidationError) -> str:
+    """A validation error as one readable line (the validator's own message, no input echo)."""
+    parts = []
+    for e in error.errors():
+        message = str(e["ctx"]["error"]) if e["type"] == "value_error" and "ctx" in e else e["msg"]
+        where = ".".join(str(p) for p in e["loc"])
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
