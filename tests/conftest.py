@@ -1,4 +1,7 @@
-"""Shared fixtures: a real cache on disk, demo data, a fixed clock-free environment."""
+"""Fixtures every test folder may use: a real cache on disk, demo data, a fixed clock-free
+environment, and snapshot SVGs kept in the top-level `snapshots/` folder.
+
+Fixtures one folder needs are in that folder's conftest.py."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import pytest
 import pytest_textual_snapshot
 from pytest_textual_snapshot import SVGImageExtension
 
-from agentdesk.config import Config
 from agentdesk.model import demo
 from agentdesk.cache.cache import Cache
 
@@ -58,11 +60,6 @@ def demo_cache(demo_template: Path, tmp_path: Path) -> Iterator[Cache]:
 def empty_cache(tmp_path: Path) -> Iterator[Cache]:
     with Cache.open(tmp_path / "empty") as cache:
         yield cache
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return Config(path=tmp_path / "config.toml", author="Test Agent", keymap={})
 
 
 @pytest.fixture

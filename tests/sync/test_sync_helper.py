@@ -26,7 +26,7 @@ from agentdesk.cache.cache import Cache, customer_files
 from agentdesk.sync.replica import Rec, Replica
 from agentdesk.cache.files import create_bytes, read_json
 from agentdesk.sync.engine import SyncEngine
-from sync_support import World, world  # noqa: F401 (fixtures)
+from support.sync_world import World
 
 
 def watch_helper(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from agentdesk.server.app import create_app, openapi_text
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from agentdesk.server.sqlite_store import SqliteStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-" + "k" * 24
 SCOPED = "scoped-token-" + "s" * 24
 EPOCH = demo.EPOCH.isoformat()

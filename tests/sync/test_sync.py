@@ -25,7 +25,7 @@ from agentdesk.cache.files import read_json
 from agentdesk.sync.engine import RUNNING, Progress, SyncEngine
 from agentdesk.cache.timeline import CHUNK, INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo
-from sync_support import (  # noqa: F401 (fixtures)
+from support.sync_world import (
     BIG,
     PAGE,
     SCOPED_AGENT,
@@ -36,11 +36,7 @@ from sync_support import (  # noqa: F401 (fixtures)
     World,
     assert_timeline_consistent,
     at,
-    proxy,
     snapshot_digest,
-    synced,
-    world,
-    first_sync_way,
 )
 
 CID = "cus_000003"  # 3 notes, 4 contacts, 25 entries

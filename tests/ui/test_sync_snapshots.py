@@ -11,7 +11,7 @@ from agentdesk.config import Config
 from agentdesk.model.protocol import RecordType
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.sync_bar import SyncView
-from sync_support import World, synced, world  # noqa: F401 (fixtures)
+from support.sync_world import World
 from test_snapshots import SIZE, index_loaded, steady
 
 CUSTOMER = "cus_000003"

@@ -21,7 +21,7 @@ from agentdesk.sync.client import Offline
 from agentdesk.sync.replica import Applied, Replica
 from agentdesk.cache.files import read_json
 from agentdesk.sync.engine import Progress, SyncEngine, SyncState
-from sync_support import PAGE, FaultProxy, World, first_sync_way, world  # noqa: F401 (fixtures)
+from support.sync_world import PAGE, FaultProxy, World
 
 
 def profile_files(cache: Cache) -> list[Path]:

@@ -20,20 +20,15 @@ from agentdesk.cache.outbox import PENDING
 from agentdesk.model.protocol import RecordType
 from agentdesk.sync.client import AuthError, Offline, RemoteClient, RemoteError
 from agentdesk.sync.engine import CursorStuck, SyncReport
-from sync_support import (  # noqa: F401 (fixtures)
+from support.sync_world import (
     SCOPED_AGENT,
     SCOPED_TOKEN,
     TOKEN,
     FaultProxy,
     Sleeps,
     World,
-    fast_retry,
     free_port,
-    proxy,
     snapshot_digest,
-    synced,
-    world,
-    first_sync_way,
 )
 
 CID = "cus_000003"

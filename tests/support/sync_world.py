@@ -1,5 +1,9 @@
-"""Shared helpers for the sync tests: a real store served over loopback, a desk cache, and a
-small fault-injecting HTTP proxy that sits between them.
+"""Shared helpers for the sync and ui tests: a real store served over loopback, a desk cache,
+and a small fault-injecting HTTP proxy that sits between them.
+
+The `world` and `synced` fixtures are defined here because two folders use them: the conftests
+of tests/sync/ and tests/ui/ import them. Fixtures only the sync tests use (`proxy`,
+`first_sync_way`) are in tests/sync/conftest.py.
 
 Nothing here mocks a transport: the desk's `RemoteClient` speaks real HTTP to either the
 store's `ServerThread` or to `FaultProxy`, which forwards to the store (also over real HTTP)
@@ -25,7 +29,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from agentdesk.sync import helper as sync_helper
 from agentdesk.cache.cache import Cache
 from agentdesk.model.digest import digest as digest_of
 from agentdesk.model.protocol import ProfileSnapshot
@@ -140,7 +143,7 @@ def sync_template() -> Path:
     """A seeded store and a cache synced with it, made once per test session and copied for
     each test (seeding and a first sync would otherwise be most of a test's setup time).
 
-    Not a fixture, so test files only need to import `world` and `synced`.
+    Not a fixture, so the conftests only need to import `world` and `synced`.
     """
     if _TEMPLATE:
         return _TEMPLATE[0]
@@ -448,14 +451,6 @@ class FaultProxy:
         return response.status_code, content, extra
 
 
-@pytest.fixture
-def proxy(request: pytest.FixtureRequest) -> Iterator[FaultProxy]:
-    """A fault proxy in front of the test's world (`synced` if the test uses it, else `world`)."""
-    w: World = request.getfixturevalue("synced" if "synced" in request.fixturenames else "world")
-    with FaultProxy(w.url) as p:
-        yield p
-
-
 def free_port() -> int:
     """A port nothing listens on (bound then released)."""
     import socket
@@ -463,23 +458,3 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(params=["in-process", "helper process"])
-def first_sync_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Run a test twice: its first syncs done in-process, and shared with the helper process
-    (core/sync_helper.py) however small the store; the helper must then have been used, and
-    not have failed (the engine would quietly have done its work)."""
-    started: list[sync_helper.SyncHelper] = []
-    if request.param == "helper process":
-        real_init = sync_helper.SyncHelper.__init__
-
-        def start(self: sync_helper.SyncHelper, *args: Any) -> None:
-            real_init(self, *args)
-            started.append(self)
-
-        monkeypatch.setattr(sync_helper, "HELPER_MIN_CHANGES", 0)
-        monkeypatch.setattr(sync_helper.SyncHelper, "__init__", start)
-    yield request.param
-    assert bool(started) == (request.param == "helper process")
-    assert [helper.failure for helper in started if helper.failure] == []

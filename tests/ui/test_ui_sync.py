@@ -7,14 +7,12 @@ customer that is not cached is found through the store's search and fetched on E
 
 from __future__ import annotations
 
-from sync_support import (  # noqa: F401 (fixtures)
+from support.sync_world import (
     BIG,
     SCOPED_AGENT,
     SCOPED_TOKEN,
     TOKEN,
     World,
-    synced,
-    world,
 )
 from test_ui_navigation import SIZE, timeline, wait_for
 from textual.widgets import Input, TextArea
