@@ -16,14 +16,18 @@ import pytest
 from pydantic import ValidationError
 
 import agentdesk.cache.cache as cache_module
+import agentdesk.cache.search_index as search_index
 from agentdesk.model import demo
-from agentdesk.cache.cache import CHUNK, RECENT_MAX, SCHEMA, Cache, IndexRow
+from agentdesk.cache.cache import RECENT_MAX, Cache, IndexRow
+from agentdesk.cache.schema import SCHEMA
+from agentdesk.cache.timeline import CHUNK
 from agentdesk.model.records import (
     ContactKind, ContactPoint, Customer, Profile, TimelineEntry, from_stored,
 )
 from agentdesk.cache.search import CustomerIndex
 from agentdesk.cache.files import CacheError, CacheLock, ReadOnlyCacheError, read_json
 from agentdesk.cache.timeline import INLINE
+from support.cache_reading import timeline_of
 
 BIG = demo.BIG_ID
 NORMAL = "cus_000003"
@@ -67,8 +71,8 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     root = tmp_path / "new" / "cache"
     with Cache.open(root) as cache:
         assert not cache.read_only
-        meta = json.loads((root / "meta.json").read_text())
-        assert meta["schema"] == SCHEMA == 2
+        meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
+        assert meta["schema"] == SCHEMA == 3
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -160,7 +164,7 @@ def test_crash_while_creating_meta_does_not_brick_the_folder(tmp_path: Path) -> 
     (root / ".meta.json.k2j4h1x9.tmp").write_text('{"schema":1,"cre')
     with Cache.open(root) as cache:
         assert not cache.read_only
-    assert read_json(root / "meta.json")["schema"] == SCHEMA
+    assert read_json(root / "meta.json")["meta"]["1"]["schema"] == SCHEMA
 
 
 # -- one writer: the second opener is read-only ---------------------------------------------
@@ -266,10 +270,10 @@ def test_demo_profiles_round_trip(demo_cache: Cache, generated: dict) -> None:
 
 def test_big_timeline_in_sorted_chunks(demo_cache: Cache, generated: dict) -> None:
     profile, made = generated[BIG]
-    timeline = demo_cache.timeline(BIG)
+    timeline = timeline_of(demo_cache, BIG)
     assert timeline.total == 10_000
     assert timeline.summary.chunk_sizes == [CHUNK] * (10_000 // CHUNK)
-    folder = demo_cache.folder(BIG)
+    folder = demo_cache.timeline_dir(BIG)
     assert sorted(p.name for p in folder.glob("entries-*.json")) == [
         f"entries-{n:05d}.json" for n in range(10_000 // CHUNK)
     ]
@@ -306,15 +310,15 @@ def test_big_timeline_in_sorted_chunks(demo_cache: Cache, generated: dict) -> No
 
 def test_small_timeline_round_trip(demo_cache: Cache, generated: dict) -> None:
     profile, made = generated[NORMAL]
-    timeline = demo_cache.timeline(NORMAL)
+    timeline = timeline_of(demo_cache, NORMAL)
     assert timeline.total == len(made) < CHUNK
     assert [e.model_dump() for e in timeline.chunk(0)] == [
         e.model_dump() for e in sorted(made, key=lambda e: (e.at, e.id))
     ]
-    assert demo_cache.timeline("cus_missing").total == 0
+    assert timeline_of(demo_cache, "cus_missing").total == 0
     # One chunk: kept in the profile file, so the customer is one file and no folder.
     assert timeline.summary.chunk_files == [INLINE]
-    assert not demo_cache.folder(NORMAL).exists()
+    assert not demo_cache.timeline_dir(NORMAL).exists()
     stored = read_json(demo_cache.profile_path(NORMAL))
     assert len(stored["entries"]) == len(made)
 
@@ -323,22 +327,45 @@ def test_a_timeline_moves_between_the_profile_file_and_chunk_files(empty_cache: 
     profile = Profile(customer=Customer(id="cus_grows", name="Grows"))
     entries = _entries("cus_grows", 3 * CHUNK)
     empty_cache.put_profile(profile, entries=entries[:CHUNK])
-    assert empty_cache.timeline("cus_grows").summary.chunk_files == [INLINE]
+    assert timeline_of(empty_cache, "cus_grows").summary.chunk_files == [INLINE]
     empty_cache.put_profile(profile, entries=entries)
-    timeline = empty_cache.timeline("cus_grows")
+    timeline = timeline_of(empty_cache, "cus_grows")
     assert len(timeline.summary.chunk_files) == 3 and INLINE not in timeline.summary.chunk_files
     assert "entries" not in read_json(empty_cache.profile_path("cus_grows"))
     assert [e for n in range(3) for e in timeline.chunk(n)] == entries
     empty_cache.put_profile(profile, entries=entries[:5])
-    assert empty_cache.timeline("cus_grows").chunk(0) == entries[:5]
-    assert not empty_cache.folder("cus_grows").exists()  # its old chunks went with it
+    assert timeline_of(empty_cache, "cus_grows").chunk(0) == entries[:5]
+    assert not empty_cache.timeline_dir("cus_grows").exists()  # its old chunks went with it
 
 
 # -- migrating schema 1 (a folder per customer) ---------------------------------------------
 
 
+def _schema(root: Path) -> object:
+    data = read_json(root / "meta.json")
+    return (data["meta"]["1"] if "meta" in data else data)["schema"]
+
+
+def _as_schema_2(root: Path) -> None:
+    """Rewrite a cache's small files as schema 2 had them: plain JSON, not TinyDB tables."""
+    def rewrite(name: str, convert) -> None:  # type: ignore[no-untyped-def]
+        path = root / name
+        if path.exists():
+            path.write_text(json.dumps(convert(read_json(path))))
+
+    rewrite("recent.json", lambda data: data["recent"]["1"]["ids"])
+    rewrite("sync.json", lambda data: data["sync"]["1"])
+    rewrite("outbox.json", lambda data: {
+        "next": data["counter"]["1"]["next"],
+        "items": [data["outbox"][k] for k in sorted(data["outbox"], key=int)]})
+    rewrite("index/journal.json", lambda data: {
+        "rows": {doc["id"]: doc["row"] for doc in data["rows"].values()}})
+    (root / "meta.json").write_text(json.dumps({"schema": 2, "created": "2026-01-01T00:00:00"}))
+
+
 def _as_schema_1(root: Path) -> None:
     """Rewrite a cache in schema 1's layout: <shard>/<id>/profile.json plus every chunk."""
+    _as_schema_2(root)
     for profile in sorted((root / "customers").glob("*/*.json")):
         folder = profile.with_name(profile.name.removesuffix(".json"))
         chunks = profile.with_name(folder.name + ".entries")
@@ -359,7 +386,7 @@ def _as_schema_1(root: Path) -> None:
 def _contents(cache: Cache) -> dict[str, tuple[Profile, list]]:
     out = {}
     for row in cache.index_rows():
-        timeline = cache.timeline(row.id)
+        timeline = timeline_of(cache, row.id)
         out[row.id] = (cache.load_profile(row.id),
                        [e for n in range(len(timeline.summary.chunk_sizes)) for e in timeline.chunk(n)])
     return out
@@ -378,7 +405,7 @@ def test_a_schema_1_cache_is_migrated(demo_template: Path, tmp_path: Path) -> No
     assert list((root / "customers").glob("*/*/profile.json"))
     with Cache.open(root) as cache:
         assert not cache.read_only
-        assert read_json(root / "meta.json")["schema"] == SCHEMA
+        assert _schema(root) == SCHEMA
         assert _contents(cache) == expected
         cache.add_note(BIG, "after the upgrade")
         assert cache.load_profile(BIG).notes[-1].text == "after the upgrade"
@@ -407,12 +434,67 @@ def test_a_migration_cut_short_is_finished_by_the_next_open(
     with pytest.raises(KeyboardInterrupt):
         Cache.open(root)
     monkeypatch.setattr(Path, "rename", real_rename)
-    assert read_json(root / "meta.json")["schema"] == 1  # not claimed before it is done
+    assert _schema(root) == 1  # not claimed before it is done
     assert list((root / "customers.new").glob("*/*.json"))  # some moved
     assert list((root / "customers").glob("*/*/profile.json"))  # some not
     with Cache.open(root) as cache:
-        assert read_json(root / "meta.json")["schema"] == SCHEMA
+        assert _schema(root) == SCHEMA
         assert _contents(cache) == expected
+
+
+def test_a_schema_2_cache_is_migrated(demo_cache: Cache) -> None:
+    """Schema 3 made the small files TinyDB databases: recently viewed, sync state, outbox
+    and search journal all read back after the upgrade, and the edits still go out."""
+    root = demo_cache.root
+    demo_cache.mark_viewed("cus_000002")
+    demo_cache.mark_viewed(NORMAL)
+    demo_cache.add_note(NORMAL, "queued before the upgrade")
+    demo_cache.update_details("cus_000002", name="Renamed Before", company="",
+                              contacts=demo_cache.load_profile("cus_000002").contacts)
+    demo_cache.save_sync_state({"epoch": "e1", "cursor": "c42"})
+    recent, state = demo_cache.recent(), demo_cache.sync_state()
+    outbox = [(i.seq, i.mutation.id) for i in demo_cache.outbox.items()]
+    expected = _contents(demo_cache)
+    demo_cache.close()
+    _as_schema_2(root)
+    assert isinstance(read_json(root / "recent.json"), list)
+    with Cache.open(root) as cache:
+        assert _schema(root) == SCHEMA
+        assert cache.recent() == recent and cache.sync_state() == state
+        assert [(i.seq, i.mutation.id) for i in cache.outbox.items()] == outbox
+        assert _contents(cache) == expected
+        assert [r.name for r in cache.index_rows() if r.id == "cus_000002"] == ["Renamed Before"]
+        cache.add_note(NORMAL, "after the upgrade")
+        assert [i.seq for i in cache.outbox.items()][-1] == outbox[-1][0] + 1
+
+
+def test_stock_tinydb_reads_every_file_of_the_cache(demo_cache: Cache) -> None:
+    """The cache is TinyDB: every .json file the desk writes opens with TinyDB's own default
+    storage, and every table reads back what the desk wrote."""
+    from tinydb import TinyDB
+
+    demo_cache.mark_viewed(NORMAL)
+    demo_cache.add_note(NORMAL, "a note")
+    demo_cache.save_sync_state({"epoch": "e1", "cursor": "c1"})
+    demo_cache.put_profile(Profile(customer=Customer(id="long", name="Long")),
+                           entries=_entries("long", 3 * CHUNK))
+    files = sorted(demo_cache.root.rglob("*.json"))
+    names = {p.name for p in files}
+    assert {"meta.json", "recent.json", "sync.json", "outbox.json", "journal.json"} <= names
+    assert any(p.parent.name.endswith(".entries") for p in files)  # timeline files too
+    tables_read = 0
+    for path in files:
+        with TinyDB(path) as db:  # the default JSONStorage
+            for name in db.tables():
+                docs = db.table(name).all()
+                assert docs == [dict(d) for d in read_json(path)[name].values()], (path, name)
+                tables_read += 1
+    assert tables_read > len(files)
+    with TinyDB(demo_cache.profile_path(NORMAL)) as db:
+        from tinydb import Query
+
+        assert db.table("notes").search(Query().text == "a note")
+        assert db.table("customer").get(doc_id=1)["id"] == NORMAL
 
 
 # -- notes ----------------------------------------------------------------------------------
@@ -478,7 +560,7 @@ def test_editing_a_missing_note_fails_without_writing(demo_cache: Cache) -> None
         demo_cache.add_note("cus_missing", "x")
     assert path.read_bytes() == before
     assert not demo_cache.profile_path("cus_missing").exists()
-    assert not demo_cache.folder("cus_missing").exists()
+    assert not demo_cache.timeline_dir("cus_missing").exists()
 
 
 # -- update_details -------------------------------------------------------------------------
@@ -555,7 +637,7 @@ def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
 
 def test_mark_viewed_recent_and_start_customer(demo_cache: Cache) -> None:
     assert demo_cache.recent() == []
-    first = demo_cache.first_customer_id()
+    first = demo_cache.search_index.first_customer_id()
     assert first is not None and demo_cache.load_profile(first) is not None
     assert demo_cache.start_customer_id() == first
 
@@ -584,7 +666,7 @@ def test_mark_viewed_recent_and_start_customer(demo_cache: Cache) -> None:
 
 def test_start_customer_of_empty_cache_is_none(empty_cache: Cache) -> None:
     assert empty_cache.recent() == []
-    assert empty_cache.first_customer_id() is None
+    assert empty_cache.search_index.first_customer_id() is None
     assert empty_cache.start_customer_id() is None
     assert list(empty_cache.index_rows()) == []
 
@@ -592,14 +674,17 @@ def test_start_customer_of_empty_cache_is_none(empty_cache: Cache) -> None:
 def test_recent_ignores_wrong_shapes(demo_cache: Cache) -> None:
     (demo_cache.root / "recent.json").write_text('{"not": "a list"}')
     assert demo_cache.recent() == []
-    (demo_cache.root / "recent.json").write_text('["cus_000002", 7, null]')
+    (demo_cache.root / "recent.json").write_text('{"recent": {"1": {"ids": "cus_000002"}}}')
+    assert demo_cache.recent() == []
+    (demo_cache.root / "recent.json").write_text(
+        '{"recent": {"1": {"ids": ["cus_000002", 7, null]}}}')
     assert demo_cache.recent() == ["cus_000002"]
 
 
 def test_unreadable_recent_counts_as_empty(demo_cache: Cache) -> None:
     (demo_cache.root / "recent.json").write_bytes(b"")  # e.g. after a power cut
     assert demo_cache.recent() == []
-    assert demo_cache.start_customer_id() == demo_cache.first_customer_id()
+    assert demo_cache.start_customer_id() == demo_cache.search_index.first_customer_id()
 
 
 # -- odd ids --------------------------------------------------------------------------------
@@ -615,7 +700,7 @@ def test_odd_ids_map_to_safe_folders(empty_cache: Cache, tmp_path: Path) -> None
         profile = Profile(customer=Customer(id=customer_id, name=f"Name {number}"))
         entries = _entries(customer_id, CHUNK + 1) if number % 3 == 0 else []  # some in chunks
         empty_cache.put_profile(profile, entries=entries)
-        for path in (empty_cache.profile_path(customer_id), empty_cache.folder(customer_id)):
+        for path in (empty_cache.profile_path(customer_id), empty_cache.timeline_dir(customer_id)):
             assert path.parent.parent == empty_cache.root / "customers", customer_id
             name = path.name
             assert name not in (".", "..") and "/" not in name and "\\" not in name and "\n" not in name
@@ -624,18 +709,18 @@ def test_odd_ids_map_to_safe_folders(empty_cache: Cache, tmp_path: Path) -> None
             assert path.resolve().parent.parent == root / "customers"
             paths.add(path)
         assert empty_cache.profile_path(customer_id).is_file()
-        assert empty_cache.folder(customer_id).is_dir() == bool(entries)
+        assert empty_cache.timeline_dir(customer_id).is_dir() == bool(entries)
         assert empty_cache.load_profile(customer_id).customer.id == customer_id
-        assert empty_cache.timeline(customer_id).total == len(entries)
+        assert timeline_of(empty_cache, customer_id).total == len(entries)
     assert len(paths) == 2 * len(ODD_IDS)  # no two ids share a file or a folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # nothing written outside
     rows = {r.id: r for r in empty_cache.index_rows()}
     assert set(rows) == set(ODD_IDS)
     # Plain ids keep their readable name; an id ending like a folder does not meet one.
     assert empty_cache.profile_path("cus_000001").name == "cus_000001.json"
-    assert empty_cache.folder("cus_000001").name == "cus_000001.entries"
-    assert empty_cache.profile_path("a.entries") != empty_cache.folder("a")
-    assert empty_cache.folder("a.json") != empty_cache.profile_path("a")
+    assert empty_cache.timeline_dir("cus_000001").name == "cus_000001.entries"
+    assert empty_cache.profile_path("a.entries") != empty_cache.timeline_dir("a")
+    assert empty_cache.timeline_dir("a.json") != empty_cache.profile_path("a")
 
 
 # -- modes ----------------------------------------------------------------------------------
@@ -664,8 +749,8 @@ def test_all_files_private_after_demo_fill_and_edits(tmp_path: Path, permissive_
         profile = cache.load_profile(BIG)
         cache.put_profile(profile, entries=[])
         cache.put_profile(Profile(customer=Customer(id="a/b", name="Odd")))
-        assert cache.timeline(BIG).total == 0
-        assert not list(cache.folder(BIG).glob("entries-*.json"))
+        assert timeline_of(cache, BIG).total == 0
+        assert not list(cache.timeline_dir(BIG).glob("entries-*.json"))
     _assert_private(root)
     assert len(list(root.rglob("*.json"))) > 10
 
@@ -692,13 +777,13 @@ def test_opening_a_profile_reads_only_its_own_files(
 
     monkeypatch.setattr(cache_module, "read_json", recording)
     profile = demo_cache.load_profile(customer_id)
-    timeline = demo_cache.timeline(customer_id)
+    timeline = timeline_of(demo_cache, customer_id)
     first = timeline.chunk(0)
     last = timeline.chunk(len(timeline.summary.chunk_sizes) - 1)
     demo_cache.local_changes(customer_id)
     assert profile.customer.id == customer_id and first and last
 
-    own = {demo_cache.profile_path(customer_id), demo_cache.folder(customer_id)}
+    own = {demo_cache.profile_path(customer_id), demo_cache.timeline_dir(customer_id)}
     assert read, "nothing was read through read_json"
     assert all(p in own or p.parent in own for p in read), read
     assert not any("index" in p.parts for p in read)
@@ -715,17 +800,17 @@ def test_opening_a_profile_reads_only_its_own_files(
 
 def test_stray_temp_files_do_not_break_reading(demo_cache: Cache) -> None:
     profile = demo_cache.profile_path(NORMAL)
-    chunks = demo_cache.folder(BIG)
+    chunks = demo_cache.timeline_dir(BIG)
     shard = next((demo_cache.root / "index").glob("*.json"))
     expected_rows = sorted(demo_cache.index_rows(), key=lambda r: r.id)
     expected_profile = demo_cache.load_profile(NORMAL)
-    expected_entries = demo_cache.timeline(NORMAL).chunk(0)
+    expected_entries = timeline_of(demo_cache, NORMAL).chunk(0)
     for stray in (profile.parent / f".{profile.name}.abc123.tmp", chunks / ".entries-00000.json.x1.tmp",
                   shard.parent / f".{shard.name}.zz9.tmp", demo_cache.root / ".recent.json.q.tmp"):
         stray.write_bytes(b'{"half": "writ')
     assert sorted(demo_cache.index_rows(), key=lambda r: r.id) == expected_rows
     assert demo_cache.load_profile(NORMAL) == expected_profile
-    assert demo_cache.timeline(NORMAL).chunk(0) == expected_entries
+    assert timeline_of(demo_cache, NORMAL).chunk(0) == expected_entries
     assert demo_cache.recent() == []
     demo_cache.add_note(NORMAL, "after a crash")
     cache = _reopen(demo_cache)
@@ -783,8 +868,8 @@ def test_search_row_journal_is_folded_a_few_shards_at_a_time(
     """Past JOURNAL_SOFT rows each write folds its fullest shards, so the journal stays small
     without a write that rewrites every shard; the rows read back the same, also after
     reopening the cache."""
-    monkeypatch.setattr(cache_module, "JOURNAL_SOFT", 100)
-    monkeypatch.setattr(cache_module, "JOURNAL_MAX", 10_000)
+    monkeypatch.setattr(search_index, "JOURNAL_SOFT", 100)
+    monkeypatch.setattr(search_index, "JOURNAL_MAX", 10_000)
     journal = empty_cache.root / "index" / "journal.json"
     expected: dict[str, IndexRow] = {}
     sizes = []
@@ -795,7 +880,7 @@ def test_search_row_journal_is_folded_a_few_shards_at_a_time(
         }
         if batch:  # and remove one row of the previous batch
             rows[f"cus_{batch - 1:02d}_00"] = None
-        empty_cache._write_index_rows(rows, durable=False)
+        empty_cache.write_index_rows(rows, durable=False)
         expected.update({k: v for k, v in rows.items() if v is not None})
         for k, v in rows.items():
             if v is None:

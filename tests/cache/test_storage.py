@@ -22,9 +22,9 @@ from agentdesk.cache.files import (
     ReadOnlyCacheError,
     atomic_write_bytes,
     atomic_write_json,
-    open_db,
     read_json,
 )
+from agentdesk.cache.database import changing
 
 
 def _mode(path: Path) -> int:
@@ -96,17 +96,19 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
 
 
-def test_read_only_tinydb_refuses_writes(tmp_path: Path) -> None:
+def test_a_change_through_tinydb_is_one_private_write_or_none(tmp_path: Path) -> None:
     path = tmp_path / "db.json"
-    with open_db(path) as db:
+    with changing(path) as db:
         db.insert({"a": 1})
+        db.table("other").insert({"b": 2})
+        assert not path.exists()  # written once, when the change is complete
     assert _mode(path) == 0o600
+    assert read_json(path) == {"_default": {"1": {"a": 1}}, "other": {"1": {"b": 2}}}
     before = path.read_bytes()
-    db = open_db(path, read_only=True)
-    assert db.all() == [{"a": 1}]
-    with pytest.raises(ReadOnlyCacheError):
-        db.insert({"a": 2})
-    assert path.read_bytes() == before
+    with pytest.raises(RuntimeError), changing(path) as db:
+        db.insert({"a": 3})
+        raise RuntimeError("the change fails half way")
+    assert path.read_bytes() == before  # nothing of it was written
 
 
 # -- crash safety: SIGKILL a writer at random moments ---------------------------------------

@@ -14,6 +14,7 @@ from agentdesk import __version__
 from agentdesk.cli import open_cache, parser
 from agentdesk.config import load_config
 from agentdesk.model import demo
+from support.cache_reading import cache_digest, timeline_of
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -49,8 +50,8 @@ def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> No
         assert (root / "sync.json").exists()
         with Cache.open(root) as cache:
             assert cache.load_profile(demo.BIG_ID) is not None
-            assert cache.timeline(demo.BIG_ID).total == 10_000
-            digests.append(Replica(cache).digest())
+            assert timeline_of(cache, demo.BIG_ID).total == 10_000
+            digests.append(cache_digest(cache))
         again = run("sync", "--demo", env=env)
         assert again.returncode == 0 and "0 changes applied" in again.stdout
         assert "saving customers" not in again.stderr  # nothing spooled after the first

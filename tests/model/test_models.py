@@ -24,6 +24,7 @@ from agentdesk.model.records import (
     from_stored,
 )
 from agentdesk.model.contact_values import InvalidContact
+from support.cache_reading import open_profile
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -170,8 +171,8 @@ def test_opening_a_profile_builds_no_schema(demo_cache: Cache) -> None:
         "from agentdesk.cache.cache import Cache\n"
         "from agentdesk.model import records as models\n"
         f"cache = Cache.open(Path({str(demo_cache.root)!r}))  # read-only: the test holds it\n"
-        "profile, timeline = cache.open_profile('cus_000000')\n"
-        "timeline.chunk(0)\n"
+        "profile = cache.load_profile('cus_000000')\n"
+        "cache.view_profile('cus_000000')[1].chunk(0)\n"
         "built = [m.__name__ for m in vars(models).values()\n"
         "         if isinstance(m, type) and issubclass(m, models.Model) and m is not models.Model\n"
         "         and m.__pydantic_complete__]\n"
@@ -184,7 +185,7 @@ def test_stored_views_show_what_the_models_hold(demo_cache: Cache) -> None:
     """The desk shows `stored` views; each field must read as the model's does (a field added
     to a model with a type the views do not convert fails here)."""
     for customer_id in ("cus_000000", "cus_000001", "cus_hostile", "cus_big_timeline"):
-        model, timeline = demo_cache.open_profile(customer_id)
+        model, timeline = open_profile(demo_cache, customer_id)
         view, shown = demo_cache.view_profile(customer_id)
         assert view.customer.__dict__ == model.customer.model_dump()
         for name in ("contacts", "relationships", "notes", "conversations"):
@@ -323,10 +324,10 @@ def _record_variants() -> list[tuple[str, dict[str, object]]]:
 
 
 def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> None:
-    """The sync checks records without building model objects (replica.fields_validator):
+    """The sync checks records without building model objects (model.changes.fields_validator):
     it must accept exactly the records the models accept, with the same first error."""
     from agentdesk.model.records import RECORD_MODELS
-    from agentdesk.sync.replica import fields_validator
+    from agentdesk.model.changes import fields_validator
 
     refused = 0
     for kind, doc in _record_variants():

@@ -38,6 +38,7 @@ from agentdesk.sync.engine import SyncEngine, SyncReport
 from agentdesk.cache.timeline import _key as entry_key
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from agentdesk.server.sqlite_store import SqliteStore
+from support.cache_reading import cache_digest, open_profile, timeline_of
 
 TOKEN = "desk-token-" + "t" * 24
 SCOPED_TOKEN = "scoped-token-" + "s" * 24
@@ -110,7 +111,7 @@ class World:
         return str(self.client().digest()["digest"])
 
     def cache_digest(self) -> str:
-        return Replica(self.cache).digest()
+        return cache_digest(self.cache)
 
     def assert_in_sync(self) -> None:
         assert self.cache_digest() == self.server_digest()
@@ -124,7 +125,7 @@ class World:
 
     def local(self, customer_id: str) -> dict[str, Any]:
         """The cached profile as plain JSON (raises if the customer is not cached)."""
-        loaded = self.cache.open_profile(customer_id)
+        loaded = open_profile(self.cache, customer_id)
         assert loaded is not None, f"{customer_id} is not in the cache"
         return loaded[0].model_dump(mode="json")
 
@@ -196,7 +197,7 @@ def synced(tmp_path: Path) -> Iterator[World]:
 
 
 def read_all_entries(cache: Cache, customer_id: str) -> list[dict[str, Any]]:
-    timeline = cache.timeline(customer_id)
+    timeline = timeline_of(cache, customer_id)
     out: list[dict[str, Any]] = []
     for index in range(len(timeline.summary.chunk_sizes)):
         out += [e.model_dump(mode="json") for e in timeline.chunk(index)]
@@ -206,7 +207,7 @@ def read_all_entries(cache: Cache, customer_id: str) -> list[dict[str, Any]]:
 def assert_timeline_consistent(cache: Cache, customer_id: str) -> list[dict[str, Any]]:
     """Entries are in (time, id) order, chunk sizes match the files, and `starts` points at
     each conversation's first entry as read back."""
-    timeline = cache.timeline(customer_id)
+    timeline = timeline_of(cache, customer_id)
     entries = read_all_entries(cache, customer_id)
     assert len(entries) == timeline.total
     keys = [entry_key(e) for e in entries]

@@ -22,7 +22,7 @@ from agentdesk.model.protocol import MutationKind, RecordType
 from agentdesk.sync.client import Offline, RemoteError
 from agentdesk.sync.replica import Replica
 from agentdesk.cache.files import read_json
-from agentdesk.sync.engine import RUNNING, Progress, SyncEngine
+from agentdesk.sync.engine import RUNNING, Progress, SyncEngine, SyncState
 from agentdesk.cache.timeline import CHUNK, INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from support.sync_world import (
@@ -38,6 +38,7 @@ from support.sync_world import (
     at,
     snapshot_digest,
 )
+from support.cache_reading import cache_digest, open_profile, timeline_of
 
 CID = "cus_000003"  # 3 notes, 4 contacts, 25 entries
 
@@ -60,14 +61,14 @@ def test_initial_sync_copies_the_store(world: World) -> None:
     expected = {p.customer.id for p, _ in demo.generate(**SEED)}
     assert customer_ids(world) == expected
     for customer_id in expected:
-        loaded = world.cache.open_profile(customer_id)
+        loaded = open_profile(world.cache, customer_id)
         assert loaded is not None, customer_id
         profile, timeline = loaded
         assert profile.customer.id == customer_id
         server_entries = world.server_records(customer_id, RecordType.ENTRY)
         assert timeline.total == len(server_entries), customer_id
         assert_timeline_consistent(world.cache, customer_id)
-    assert world.cache.timeline(BIG).total == 600
+    assert timeline_of(world.cache, BIG).total == 600
     state = world.engine().state
     assert state.epoch == world.store.epoch() and state.cursor and state.last_success
     again = world.sync()
@@ -115,7 +116,7 @@ def test_incremental_changes_arrive_and_timeline_stays_consistent(synced: World)
     assert {r.name for r in w.cache.index_rows() if r.id == CID} == {"Renamed On Server"}
     assert "note_from_server" in {n["id"] for n in w.local(CID)["notes"]}
 
-    timeline = w.cache.timeline(BIG)
+    timeline = timeline_of(w.cache, BIG)
     sizes = timeline.summary.chunk_sizes
     assert sum(sizes) == 600 + 1 + 201 - 1
     assert max(sizes) <= 400, sizes  # the chunk that grew past 400 was split
@@ -129,7 +130,7 @@ def test_incremental_changes_arrive_and_timeline_stays_consistent(synced: World)
     assert read_back[timeline.summary.starts[conv]]["id"] != doomed["id"]
     assert len(read_back) == len(w.server_records(BIG, RecordType.ENTRY))
     # No chunk file is left behind by the rewrites.
-    files = {p.name for p in w.cache.folder(BIG).glob("entries-*.json")}
+    files = {p.name for p in w.cache.timeline_dir(BIG).glob("entries-*.json")}
     assert files == set(timeline.summary.chunk_files)
     assert w.sync().applied.changes == 0
 
@@ -138,8 +139,8 @@ def test_a_growing_timeline_moves_out_of_the_profile_file_and_back(synced: World
     """A timeline of one chunk lives in the profile file; past 2 x CHUNK it is split into
     chunk files in the customer's folder; shrunk to one chunk again, it moves back."""
     w, store = synced, synced.store
-    assert w.cache.timeline(CID).summary.chunk_files == [INLINE]
-    assert not w.cache.folder(CID).exists()
+    assert timeline_of(w.cache, CID).summary.chunk_files == [INLINE]
+    assert not w.cache.timeline_dir(CID).exists()
     last = max(e["at"] for e in w.server_records(CID, RecordType.ENTRY))
     grown = [TimelineEntry(id=f"ent_grown_{n:03d}", conversation_id="conv_grown",
                            at=at(last, minutes=n + 1), channel="sms", direction="inbound",
@@ -147,20 +148,20 @@ def test_a_growing_timeline_moves_out_of_the_profile_file_and_back(synced: World
     for entry in grown:
         store.upsert(RecordType.ENTRY, entry.model_dump(mode="json"), CID)
     w.sync()
-    summary = w.cache.timeline(CID).summary
+    summary = timeline_of(w.cache, CID).summary
     assert len(summary.chunk_files) >= 2 and INLINE not in summary.chunk_files
     assert "entries" not in read_json(w.cache.profile_path(CID))
-    assert {p.name for p in w.cache.folder(CID).glob("*")} == set(summary.chunk_files)
+    assert {p.name for p in w.cache.timeline_dir(CID).glob("*")} == set(summary.chunk_files)
     assert len(assert_timeline_consistent(w.cache, CID)) == 25 + 2 * CHUNK
     w.assert_in_sync()
 
     for entry in grown:
         store.delete(RecordType.ENTRY, entry.id)
     w.sync()
-    summary = w.cache.timeline(CID).summary
+    summary = timeline_of(w.cache, CID).summary
     assert summary.chunk_files == [INLINE] and summary.chunk_sizes == [25]
     assert len(read_json(w.cache.profile_path(CID))["entries"]) == 25
-    assert not list(w.cache.folder(CID).glob("entries-*.json"))  # obsolete chunks deleted
+    assert not list(w.cache.timeline_dir(CID).glob("entries-*.json"))  # obsolete chunks deleted
     assert len(assert_timeline_consistent(w.cache, CID)) == 25
     w.assert_in_sync()
 
@@ -169,7 +170,7 @@ def test_a_sync_after_a_killed_one_sweeps_its_temporary_files(synced: World) -> 
     w = synced
     profile = w.cache.profile_path(CID)
     leftovers = [profile.with_name(f".{profile.name}.4242-1.tmp"),
-                 w.cache.folder(BIG) / ".entries-abc.json.4242-1.tmp"]
+                 w.cache.timeline_dir(BIG) / ".entries-abc.json.4242-1.tmp"]
     for path in leftovers:
         path.write_bytes(b'{"half": "writ')
     w.sync()  # finished runs leave no marker: nothing is swept (nothing should be left)
@@ -347,7 +348,7 @@ def test_edit_of_a_customer_the_store_erased_is_rejected(synced: World) -> None:
     assert report.rejected == 1
     [item] = w.cache.outbox.items()
     assert item.status == REJECTED and "no longer exists" in item.reason
-    assert w.cache.open_profile(CID) is None
+    assert open_profile(w.cache, CID) is None
     assert CID not in customer_ids(w)
     w.assert_in_sync()
 
@@ -357,18 +358,18 @@ def test_edit_of_a_customer_the_store_erased_is_rejected(synced: World) -> None:
 def test_merge_moves_history_and_a_pending_note_follows(synced: World) -> None:
     w = synced
     a, b = "cus_000008", "cus_000012"
-    a_entries = w.cache.timeline(a).total
-    b_entries = w.cache.timeline(b).total
+    a_entries = timeline_of(w.cache, a).total
+    b_entries = timeline_of(w.cache, b).total
     a_notes = {n["id"] for n in w.local(a)["notes"]}
     pending = w.cache.add_note(a, "written on A before the merge was known")
     w.store.merge_customers(a, b)
 
     report = w.sync()
     assert report.applied.merged == {a: b}
-    assert not w.cache.folder(a).exists()
+    assert not w.cache.timeline_dir(a).exists()
     assert a not in customer_ids(w)
-    assert w.cache.open_profile(a) is None
-    assert w.cache.timeline(b).total == a_entries + b_entries
+    assert open_profile(w.cache, a) is None
+    assert timeline_of(w.cache, b).total == a_entries + b_entries
     assert_timeline_consistent(w.cache, b)
     local_b_notes = {n["id"] for n in w.local(b)["notes"]}
     assert a_notes | {pending.id} <= local_b_notes
@@ -385,7 +386,7 @@ def test_erased_customer_leaves_the_cache_and_the_index(synced: World) -> None:
     w.store.erase_customer(CID)
     report = w.sync()
     assert CID in report.applied.removed
-    assert not w.cache.folder(CID).exists()
+    assert not w.cache.timeline_dir(CID).exists()
     assert CID not in customer_ids(w)
     w.assert_in_sync()
     # Relationships pointing at the erased customer are gone everywhere.
@@ -432,7 +433,7 @@ def test_a_new_store_on_the_same_address_rebuilds_the_cache(synced: World) -> No
             assert report.rebuilt
             assert w.engine().state.epoch == fresh.epoch() != old_epoch
             assert customer_ids(w) == {f"cus_{n:06d}" for n in range(10)} | {demo.HOSTILE_ID}
-            assert not w.cache.folder(BIG).exists()
+            assert not w.cache.timeline_dir(BIG).exists()
             ids = [c.data["id"] for c in w.client().profile(CID).changes if c.type == "note"]
             assert ids.count(pending.id) == 1
             assert w.cache.outbox.items() == []
@@ -479,7 +480,7 @@ def test_scope_includes_evicts_and_keeps_unconfirmed_edits(world: World, first_s
     store.set_scope(SCOPED_AGENT, [c4])
     report = w.sync(client)
     assert report.conflicts == 1 and c1 not in report.evicted
-    assert w.cache.open_profile(c1) is not None
+    assert open_profile(w.cache, c1) is not None
     assert w.engine(client).state.evict_later == [c1]
     [item] = w.cache.outbox.items()
     assert item.status == CONFLICT
@@ -522,7 +523,7 @@ def test_the_cursor_is_saved_after_each_page_and_a_cut_sync_resumes(world: World
 
     def after_page(progress: Progress) -> None:
         if progress.phase == "pulling" and progress.changes:
-            saved.append(read_json(w.cache.root / "sync.json")["cursor"])
+            saved.append(w.cache.sync_state()["cursor"])
 
     with FaultProxy(w.url) as p:
         w.engine(w.client(p.url), on_progress=after_page, batch=1).run()
@@ -557,7 +558,7 @@ def test_the_cursor_is_saved_after_each_page_and_a_cut_sync_resumes(world: World
         with pytest.raises(Offline):
             engine.run()
         assert not [t for t in threading.enumerate() if t.name == "agentdesk-feed"]  # stopped
-        after_one = read_json(w2_root / "sync.json")["cursor"]
+        after_one = SyncState.load(w2_root).cursor
         arrived = [json.loads(r.answer)["next_cursor"] for r in p.requests("/v1/changes") if r.answer]
         assert after_one == arrived[-1] and len(arrived) < len(answers)
         p.clear()
@@ -566,7 +567,7 @@ def test_the_cursor_is_saved_after_each_page_and_a_cut_sync_resumes(world: World
         engine.run()
         resumed = p.requests("/v1/changes")[before]
         assert resumed.params["cursor"] == [after_one]
-        assert Replica(cache2).digest() == w.server_digest()
+        assert cache_digest(cache2) == w.server_digest()
 
 
 def test_search_and_fetch_a_customer_not_cached_yet(world: World) -> None:
@@ -575,10 +576,10 @@ def test_search_and_fetch_a_customer_not_cached_yet(world: World) -> None:
     hits = client.search("Beatrix").hits
     assert [h.id for h in hits] == [BIG]
     engine = w.engine(client)
-    assert w.cache.open_profile(BIG) is None
+    assert open_profile(w.cache, BIG) is None
     applied = engine.fetch(BIG)
     assert applied.changes > 600 and not applied.skipped
-    loaded = w.cache.open_profile(BIG)
+    loaded = open_profile(w.cache, BIG)
     assert loaded is not None
     profile, timeline = loaded
     assert profile.customer.name == "Beatrix Longhistory" and timeline.total == 600

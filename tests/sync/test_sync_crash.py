@@ -45,7 +45,8 @@ import pytest
 from agentdesk.model import demo
 
 from agentdesk.sync import helper as sync_helper
-from agentdesk.cache.cache import CHUNKS_SUFFIX, Cache
+from agentdesk.cache.cache import Cache
+from agentdesk.cache.layout import CHUNKS_SUFFIX
 from agentdesk.model.records import (
     Channel,
     ContactPoint,
@@ -63,6 +64,7 @@ from agentdesk.cache.timeline import INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo
 from agentdesk.server.sqlite_store import SqliteStore
 from agentdesk.server.store import Agent
+from support.cache_reading import cache_digest, cache_records
 
 pytestmark = pytest.mark.slow
 
@@ -398,7 +400,7 @@ def test_sigkill_during_large_sync_loses_no_edit_and_a_final_sync_converges(tmp_
             # A first full sync (in this process), so the agent has customers to edit.
             with Cache.open(root) as cache, RemoteClient(server.url, TOKEN) as client:
                 SyncEngine(cache, client).run()
-                assert Replica(cache).digest() == store.digest()
+                assert cache_digest(cache) == store.digest()
             big = BigTimeline.read(store)
 
             # The store moves on: a large backlog for the next sync.
@@ -493,9 +495,9 @@ def test_sigkill_during_large_sync_loses_no_edit_and_a_final_sync_converges(tmp_
                 assert (counts.pending, counts.rejected, counts.conflicts) == (0, 0, 0)
                 assert cache.outbox.items() == []
                 check_edits(cache, store, edits, final=True)
-                assert Replica(cache).digest() == store.digest()
+                assert cache_digest(cache) == store.digest()
                 indexed = {row.id for row in cache.index_rows()}
-                unindexed = {r[1] for r in Replica(cache).records() if r[0] == "customer"} - indexed
+                unindexed = {r[1] for r in cache_records(cache) if r[0] == "customer"} - indexed
     finally:
         store.close()
 
@@ -590,9 +592,9 @@ def test_sigkill_during_a_first_sync_then_a_final_sync_converges(tmp_path: Path)
             assert "helper process" not in result.stderr, result.stderr  # it did not fail
             with Cache.open(root, create=False) as cache:
                 Files().check(root)
-                assert Replica(cache).digest() == store.digest()
+                assert cache_digest(cache) == store.digest()
                 assert {row.id for row in cache.index_rows()} == {
-                    r[1] for r in Replica(cache).records() if r[0] == "customer"}
+                    r[1] for r in cache_records(cache) if r[0] == "customer"}
             assert not (root / "spool").exists() and not SyncState.load(root).spooling
     finally:
         store.close()

@@ -30,6 +30,7 @@ from support.sync_world import (
     free_port,
     snapshot_digest,
 )
+from support.cache_reading import cache_digest, timeline_of
 
 CID = "cus_000003"
 
@@ -229,7 +230,7 @@ def test_broken_profile_and_search_answers_are_retried(world: World, proxy: Faul
     assert [h.id for h in client.search("Beatrix").hits] == ["cus_big_timeline"]
     proxy.add(action, "/v1/customers/")
     w.engine(client).fetch("cus_big_timeline")
-    assert w.cache.timeline("cus_big_timeline").total == 600
+    assert timeline_of(w.cache, "cus_big_timeline").total == 600
 
 
 def test_answers_of_the_wrong_shape_are_a_remote_error(synced: World, proxy: FaultProxy) -> None:
@@ -462,7 +463,7 @@ def test_an_evict_survives_a_sync_cut_before_it_is_done(world: World, first_sync
     proxy.clear()
     w.sync(client)
     assert {r.id for r in w.cache.index_rows()} == {c1, c3}
-    assert not w.cache.folder(c2).exists()
+    assert not w.cache.timeline_dir(c2).exists()
     assert w.cache_digest() == snapshot_digest([w.server_profile(c) for c in (c1, c3)])
 
 

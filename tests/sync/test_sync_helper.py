@@ -21,11 +21,14 @@ import pytest
 from agentdesk.model import demo
 
 from agentdesk.sync import helper as sync_helper
-from agentdesk.cache import tables as t
-from agentdesk.cache.cache import Cache, customer_files
-from agentdesk.sync.replica import Rec, Replica
+from agentdesk.cache.cache import Cache
+from agentdesk.cache.database import single
+from agentdesk.cache.layout import customer_files
+from agentdesk.model.changes import Rec
+from agentdesk.sync.replica import Replica
 from agentdesk.cache.files import create_bytes, read_json
 from agentdesk.sync.engine import SyncEngine
+from support.cache_reading import cache_records
 from support.sync_world import World
 
 
@@ -66,7 +69,7 @@ def test_the_helper_files_what_the_sync_would_have(world: World, tmp_path: Path,
 
 def spool_file(root: Path, customers: list[str]) -> Path:
     """A spool file holding a customer record and an entry for each of `customers` (as one
-    line: `file_fresh` files whatever file it is given)."""
+    line: `file_new_customers` files whatever file it is given)."""
     records = []
     for n, cid in enumerate(customers, 1):
         records.append(Rec(2 * n, "upsert", "customer", cid, cid, 1,
@@ -89,7 +92,7 @@ def test_the_helper_leaves_customers_the_desk_holds_to_the_sync(tmp_path: Path) 
     assert create_bytes(profiles[held], b'{"customers": {}}')  # the desk fetched it meanwhile
     before = profiles[held].read_bytes()
 
-    answer = sync_helper.file_fresh(root, path, skip={edited})  # `edited` has edits in the outbox
+    answer = sync_helper.file_new_customers(root, path, skip={edited})  # `edited` has edits in the outbox
 
     assert sorted(answer["deferred"]) == sorted([held, edited])
     assert answer["customers"] == {fresh: 2}
@@ -97,7 +100,7 @@ def test_the_helper_leaves_customers_the_desk_holds_to_the_sync(tmp_path: Path) 
     assert profiles[held].read_bytes() == before
     assert not profiles[edited].exists()
     tables = read_json(profiles[fresh])
-    assert t.customer(tables)["id"] == fresh and len(tables["entries"]) == 1
+    assert single(tables, "customer")["id"] == fresh and len(tables["entries"]) == 1
     assert profiles[fresh].stat().st_mode & 0o777 == 0o600
     assert [p.name for p in profiles[fresh].parent.iterdir() if p.name.endswith(".tmp")] == []
 
@@ -108,7 +111,7 @@ def test_the_helper_process_leaves_customers_with_edits_in_the_outbox_to_the_syn
     """The helper reads the outbox itself for each spool file: a customer with a pending edit
     and no profile (a cache rebuilt for a new store keeps its outbox) is the sync's to file,
     with the edit applied."""
-    edited = demo_cache.first_customer_id()
+    edited = demo_cache.search_index.first_customer_id()
     assert edited is not None
     demo_cache.add_note(edited, "queued while the store was replaced")
     profile, folder = customer_files(demo_cache.root, edited)
@@ -130,7 +133,7 @@ def test_the_helper_process_leaves_customers_with_edits_in_the_outbox_to_the_syn
 def test_the_helper_finds_customers_where_the_cache_keeps_them(demo_cache: Cache) -> None:
     for cid in ("cus_000001", "an id/with ../ odd parts", "x" * 120, demo.HOSTILE_ID):
         assert customer_files(demo_cache.root, cid) == (demo_cache.profile_path(cid),
-                                                        demo_cache.folder(cid))
+                                                        demo_cache.timeline_dir(cid))
 
 
 def test_create_bytes_never_replaces_a_file(tmp_path: Path) -> None:
@@ -187,7 +190,7 @@ def test_a_helper_that_dies_leaves_its_part_to_the_sync(
     # there by the sync, which does not count their records a second time.
     assert report.applied.changes == world.store.head() or (
         when == "while filing" and report.applied.changes <= world.store.head())
-    cached = {r[1] for r in Replica(world.cache).records() if r[0] == "customer"}
+    cached = {r[1] for r in cache_records(world.cache) if r[0] == "customer"}
     assert {row.id for row in world.cache.index_rows()} == cached and cached
     assert (seen["filed"] > 0) == (when == "while filing")
     assert not leftover.exists()

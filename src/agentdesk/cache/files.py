@@ -13,12 +13,9 @@ import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
-
-if TYPE_CHECKING:
-    from tinydb import TinyDB
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -130,33 +127,38 @@ def read_json(path: Path) -> Any:
 
 
 class AtomicJSONStorage:
-    """TinyDB storage that writes atomically with 0600 files (TinyDB's own rewrites in place).
+    """The TinyDB storage of every cache file: written whole, atomically, 0600, with orjson
+    (TinyDB's own JSONStorage rewrites in place, so a crash could leave half a file).
 
     TinyDB's Storage interface (read, write, close) without its base class: reading the cache,
     the desk's way to its first frame, does not import TinyDB; writing does.
     """
 
-    def __init__(self, path: str | Path, durable: bool = True, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, durable: bool = True) -> None:
         self.path = Path(path)
         self.durable = durable
-        self.read_only = read_only
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         return read_json(self.path)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        if self.read_only:
-            raise ReadOnlyCacheError("This cache is open read-only: another agentdesk is using it.")
         atomic_write_json(self.path, data, durable=self.durable)
 
     def close(self) -> None:
         pass
 
 
-def open_db(path: Path, *, durable: bool = True, read_only: bool = False) -> TinyDB:
-    from tinydb import TinyDB
+class CreateOnlyStorage(AtomicJSONStorage):
+    """Writes a file only if it does not exist yet (`create_bytes`): for the first sync's
+    helper process, which writes beside the desk without its locks. FileExistsError if the
+    desk wrote the file meanwhile."""
 
-    return TinyDB(path, storage=AtomicJSONStorage, durable=durable, read_only=read_only)
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return None  # a new file: there is nothing to read
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if not create_bytes(self.path, dump_json(data)):
+            raise FileExistsError(self.path)
 
 
 class CacheError(Exception):

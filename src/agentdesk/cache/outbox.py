@@ -1,7 +1,9 @@
 """The outbox: edits made at this desk that the store has not confirmed yet.
 
-One small JSON file (`outbox.json` in the cache), rewritten atomically and fsynced before the
-UI says an edit is saved, so an acknowledged edit survives any crash. Items keep their order;
+One small TinyDB file (`outbox.json` in the cache: table `outbox`, an item per edit, its
+document id the item's `seq`; table `counter`, the next `seq`), rewritten atomically and
+fsynced before the UI says an edit is saved, so an acknowledged edit survives any crash.
+Items keep their order;
 the sync engine pushes pending ones in that order. An item the store rejected or answered with
 a conflict stays, with the reason or the store's version, until the agent re-applies or
 discards it. The file only ever holds unconfirmed edits, so it stays small.
@@ -10,14 +12,17 @@ discards it. The file only ever holds unconfirmed edits, so it stays small.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentdesk.cache.files import atomic_write_json, read_json
+from agentdesk.cache.database import changing, put_single, single
+from agentdesk.cache.files import ReadOnlyCacheError, read_json
 
 if TYPE_CHECKING:  # imported when an item is read: not on the desk's start-up path
+    from tinydb.table import Table
+
     from agentdesk.model.protocol import Mutation
 
 PENDING = "pending"
@@ -84,19 +89,28 @@ class Outbox:
     def _load(self) -> list[OutboxItem]:
         if self._items is None:
             data = read_json(self.path) or {}
-            self._items = [OutboxItem.from_json(d) for d in data.get("items", [])]
-            self._next = max([int(data.get("next", 1))] + [i.seq + 1 for i in self._items])
+            table = data.get("outbox") or {}
+            self._items = [OutboxItem.from_json(table[k]) for k in sorted(table, key=int)]
+            counter = single(data, "counter") or {}
+            self._next = max([int(counter.get("next", 1))] + [i.seq + 1 for i in self._items])
         return self._items
 
     def reload(self) -> None:
         with self._lock:
             self._items = None
 
-    def _save(self) -> None:
-        assert self._items is not None
-        atomic_write_json(
-            self.path, {"next": self._next, "items": [i.to_json() for i in self._items]}
-        )
+    def _write(self, change: Callable[[Table], Any]) -> None:
+        """Change the file through TinyDB, written once and fsynced. If that fails, the items
+        are read again from the file, which still holds what it held."""
+        if self.read_only:
+            raise ReadOnlyCacheError("This cache is open read-only: another agentdesk is using it.")
+        try:
+            with changing(self.path) as db:
+                change(db.table("outbox"))
+                put_single(db, "counter", {"next": self._next})
+        except BaseException:
+            self._items = None
+            raise
 
     # -- reading -------------------------------------------------------------------------
 
@@ -122,69 +136,81 @@ class Outbox:
 
     def add(self, mutations: Iterable[Mutation]) -> list[OutboxItem]:
         """Queue edits (all or none: one atomic write)."""
-        with self._lock:
-            items = self._load()
-            added = []
-            for m in mutations:
-                added.append(OutboxItem(seq=self._next, mutation=m))
-                self._next += 1
-            items.extend(added)
-            try:
-                self._save()
-            except BaseException:
-                del items[len(items) - len(added):]
-                raise
-            return added
+        from tinydb.table import Document
 
-    def _update(self, change: Any) -> None:
         with self._lock:
             items = self._load()
-            before = [i.to_json() for i in items]
-            try:
-                change(items)
-                self._save()
-            except BaseException:
-                self._items = [OutboxItem.from_json(d) for d in before]
-                raise
+            added = [OutboxItem(seq=self._next + n, mutation=m) for n, m in enumerate(mutations)]
+            self._next += len(added)
+            self._write(lambda table: table.insert_multiple(
+                Document(i.to_json(), doc_id=i.seq) for i in added))
+            items.extend(added)
+            return added
 
     def done(self, mutation_ids: Iterable[str]) -> None:
         ids = set(mutation_ids)
-        self._update(lambda items: items.__setitem__(
-            slice(None), [i for i in items if i.mutation.id not in ids]))
+        with self._lock:
+            items = self._load()
+            gone = [i.seq for i in items if i.mutation.id in ids]
+            if gone:
+                self._write(lambda table: table.remove(doc_ids=gone))
+                items[:] = [i for i in items if i.mutation.id not in ids]
 
     def discard(self, mutation_id: str) -> None:
         self.done([mutation_id])
 
+    def _rewrite(self, changed: list[OutboxItem]) -> None:
+        """Write new versions of some items (same seq), then keep them in memory."""
+        if not changed:
+            return
+        new = {i.seq: i.to_json() for i in changed}
+
+        def replace(doc: dict[str, Any]) -> None:
+            item = new[doc["seq"]]
+            doc.clear()
+            doc.update(item)
+
+        self._write(lambda table: table.update(replace, doc_ids=list(new)))
+        by_seq = {i.seq: i for i in changed}
+        items = self._load()
+        items[:] = [by_seq.get(i.seq, i) for i in items]
+
     def mark(self, mutation_id: str, status: str, *, reason: str = "",
              conflicts: list[str] | None = None, current: dict[str, Any] | None = None,
              revision: int | None = None) -> None:
-        def change(items: list[OutboxItem]) -> None:
-            for item in items:
-                if item.mutation.id == mutation_id:
-                    item.status, item.reason = status, reason
-                    item.conflicts = list(conflicts or [])
-                    item.current, item.revision = current, revision
-        self._update(change)
+        with self._lock:
+            self._rewrite([
+                replace(i, status=status, reason=reason, conflicts=list(conflicts or []),
+                        current=current, revision=revision)
+                for i in self._load() if i.mutation.id == mutation_id
+            ])
 
     def retarget(self, old_id: str, new_id: str) -> int:
         """Pending edits naming a customer merged into another follow it to the new id."""
-        moved = 0
-
-        def change(items: list[OutboxItem]) -> None:
-            nonlocal moved
-            for item in items:
-                m = item.mutation
-                if m.customer_id == old_id:
-                    target = new_id if m.target == old_id else m.target
-                    item.mutation = m.model_copy(update={"customer_id": new_id, "target": target})
-                    moved += 1
-        self._update(change)
-        return moved
+        with self._lock:
+            moved = [
+                replace(i, mutation=i.mutation.model_copy(update={
+                    "customer_id": new_id,
+                    "target": new_id if i.mutation.target == old_id else i.mutation.target,
+                }))
+                for i in self._load() if i.mutation.customer_id == old_id
+            ]
+            self._rewrite(moved)
+            return len(moved)
 
     def replace(self, mutation_id: str, new: Mutation) -> None:
         """Swap an item for a new mutation, re-queued as pending at the end (re-apply)."""
-        def change(items: list[OutboxItem]) -> None:
-            items[:] = [i for i in items if i.mutation.id != mutation_id]
-            items.append(OutboxItem(seq=self._next, mutation=new))
+        from tinydb.table import Document
+
+        with self._lock:
+            items = self._load()
+            old = [i.seq for i in items if i.mutation.id == mutation_id]
+            item = OutboxItem(seq=self._next, mutation=new)
             self._next += 1
-        self._update(change)
+
+            def change(table: Table) -> None:
+                table.remove(doc_ids=old)
+                table.insert(Document(item.to_json(), doc_id=item.seq))
+
+            self._write(change)
+            items[:] = [i for i in items if i.mutation.id != mutation_id] + [item]

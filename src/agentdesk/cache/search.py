@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agentdesk.cache.cache import IndexRow
+from agentdesk.cache.search_index import IndexRow
 
 SEP = "\x1f"
 _SEP = SEP.encode()

@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentdesk.cache.files import atomic_write_json, make_private_dir, read_json
+from agentdesk.cache.database import changing
+from agentdesk.cache.files import make_private_dir, read_json
 from agentdesk.model.views import Stored, StoredRecords
 
 if TYPE_CHECKING:
@@ -117,32 +118,29 @@ class TimelineSummary:
 
 
 class Timeline:
-    """Read access to one customer's timeline, a chunk at a time (recent chunks kept)."""
+    """Read access to one customer's timeline, a chunk at a time (recent chunks kept), its
+    entries as read-only views (`model.views`), made when first drawn."""
 
     def __init__(self, folder: Path, summary: TimelineSummary,
-                 inline: list[dict[str, Any]] | None = None, *, for_display: bool = False) -> None:
+                 inline: list[dict[str, Any]] | None = None) -> None:
         self.folder = folder
         self.summary = summary
         self._inline = inline or []
-        self.for_display = for_display  # entries as `Stored` views, not models
-        self._chunks: OrderedDict[int, Sequence[TimelineEntry | Stored]] = OrderedDict()
+        self._chunks: OrderedDict[int, Sequence[Stored]] = OrderedDict()
 
     @property
     def total(self) -> int:
         return self.summary.total
 
-    def chunk(self, index: int) -> Sequence[TimelineEntry | Stored]:
+    def chunk_docs(self, index: int) -> list[dict[str, Any]]:
+        """The stored entries of one chunk, as the file holds them."""
+        return chunk_docs(self.folder, self.summary.file(index), self._inline)
+
+    def chunk(self, index: int) -> Sequence[Stored]:
         if index in self._chunks:
             self._chunks.move_to_end(index)
             return self._chunks[index]
-        docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
-        entries: Sequence[TimelineEntry | Stored]
-        if self.for_display:
-            entries = StoredRecords("entry", docs)
-        else:
-            from agentdesk.model.records import TimelineEntry, from_stored
-
-            entries = [from_stored(TimelineEntry, doc) for doc in docs]
+        entries = StoredRecords("entry", self.chunk_docs(index))
         self._chunks[index] = entries
         if len(self._chunks) > 16:
             self._chunks.popitem(last=False)
@@ -208,7 +206,9 @@ def _chunk_facts(docs: list[dict[str, Any]]) -> tuple[tuple[int, int], tuple[str
 
 
 def _write_chunk(path: Path, docs: list[dict[str, Any]], durable: bool) -> None:
-    atomic_write_json(path, {"entries": entries_table(docs)}, durable=durable)
+    """A timeline file: a TinyDB database of one table, `entries`, oldest first."""
+    with changing(path, durable=durable) as db:
+        db.table("entries").insert_multiple(docs)
 
 
 def write_all(folder: Path, entries: Iterable[TimelineEntry],

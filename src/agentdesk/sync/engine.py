@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from agentdesk.sync import helper as sync_helper
-from agentdesk.cache.cache import Cache, IndexRow
+from agentdesk.cache.cache import Cache, sync_state_at
+from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.records import utcnow
 from agentdesk.cache.outbox import OutboxCounts
 from agentdesk.model.protocol import MAX_BATCH, MutationStatus
 from agentdesk.sync.client import EpochChanged, FeedPageRaw, NotFound, RemoteClient, RemoteError
 from agentdesk.sync.replica import Applied, Replica
 from agentdesk.sync.spool import Spool, SpoolDamaged
-from agentdesk.cache.files import atomic_write_json, flush_to_disk, read_json
+from agentdesk.cache.files import flush_to_disk
 
 log = logging.getLogger("agentdesk.sync")
 PAGE = 1000
@@ -53,11 +54,9 @@ class SyncState:
     fetch_later: list[str] = field(default_factory=list)
 
     @classmethod
-    def load(cls, root: Path) -> SyncState:
-        try:
-            data = read_json(root / "sync.json") or {}
-        except (ValueError, OSError):
-            data = {}
+    def load(cls, cache: Cache | Path) -> SyncState:
+        """From an open cache, or from the folder of one another process holds (tests)."""
+        data = cache.sync_state() if isinstance(cache, Cache) else sync_state_at(cache)
         return cls(
             epoch=data.get("epoch"),
             cursor=data.get("cursor"),
@@ -68,8 +67,8 @@ class SyncState:
             fetch_later=list(data.get("fetch_later", [])),
         )
 
-    def save(self, root: Path) -> None:
-        atomic_write_json(root / "sync.json", self.__dict__)
+    def save(self, cache: Cache) -> None:
+        cache.save_sync_state(dict(self.__dict__))
 
 
 @dataclass
@@ -216,16 +215,16 @@ class SyncEngine:
 
     @property
     def state(self) -> SyncState:
-        return SyncState.load(self.cache.root)
+        return SyncState.load(self.cache)
 
     def run(self) -> SyncReport:
         """One full sync. Raises RemoteError (Offline, AuthError, ...) with a clear message;
         everything done before the error is kept."""
-        self.cache._require_writable()
+        self.cache.require_writable()
         report = SyncReport()
         marker = self.cache.root / RUNNING
         if marker.exists():  # the last sync was killed: sweep what its writes left
-            swept = self.replica.sweep_temp_files()
+            swept = self.cache.sweep_temp_files()
             log.info("the last sync did not finish; removed %d temporary files it left", swept)
         marker.touch(mode=0o600)
         try:
@@ -236,8 +235,8 @@ class SyncEngine:
                 what = ("the store was replaced" if isinstance(why, EpochChanged)
                         else "the first sync's spool is damaged")
                 log.warning("%s (%s): rebuilding the cache", what, why)
-                self.replica.wipe()
-                SyncState().save(self.cache.root)
+                self.cache.wipe()
+                SyncState().save(self.cache)
                 report.rebuilt = True
                 self.pull(report)
             self._scope(report)
@@ -245,14 +244,14 @@ class SyncEngine:
         except RemoteError as error:
             state = self.state
             state.last_error = str(error)
-            state.save(self.cache.root)
+            state.save(self.cache)
             raise
         finally:
             marker.unlink(missing_ok=True)
         state = self.state
         state.last_success = utcnow().isoformat()
         state.last_error = ""
-        state.save(self.cache.root)
+        state.save(self.cache)
         report.outbox = self.cache.outbox.counts()
         return report
 
@@ -308,7 +307,7 @@ class SyncEngine:
             if helper is not None:
                 helper.close()  # it writes nothing more once this returns
                 if helper.failure:  # killed mid-write, it may have left a temporary file
-                    self.replica.sweep_temp_files()
+                    self.cache.sweep_temp_files()
 
     def _helper(self, head: int | None) -> sync_helper.SyncHelper | None:
         """A helper process for a large first sync (see `agentdesk.sync.helper`)."""
@@ -391,7 +390,7 @@ class SyncEngine:
             state.fetch_later = [c for c in state.fetch_later if c != customer_id]
             state.evict_later = [c for c in state.evict_later if c != customer_id]
             (state.fetch_later if op == "include" else state.evict_later).append(customer_id)
-        state.save(self.cache.root)
+        state.save(self.cache)
         self.on_progress(progress)
 
     def _file(self, spool: Spool, state: SyncState, report: SyncReport, progress: Progress,
@@ -420,10 +419,10 @@ class SyncEngine:
                 progress.saved += 1
                 self.on_progress(progress)
         if rows:
-            self.cache._write_index_rows(rows, durable=False, fold=True)
+            self.cache.write_index_rows(rows, durable=False, fold=True)
         flush_to_disk(self.cache.root)  # every filed customer on disk before the spool goes
         state.spooling = False
-        state.save(self.cache.root)
+        state.save(self.cache)
         spool.remove()
 
     def _take_filed(self, path: Path, answer: dict[str, Any], report: SyncReport,
@@ -449,7 +448,7 @@ class SyncEngine:
             except NotFound:
                 log.info("customer %s joined the scope but is gone from the store", customer_id)
             state.fetch_later.remove(customer_id)
-            state.save(self.cache.root)
+            state.save(self.cache)
         wanted = list(state.evict_later)
         if not wanted:
             return
@@ -457,7 +456,7 @@ class SyncEngine:
         gone = self.replica.evict(wanted)
         report.evicted += gone
         state.evict_later = [c for c in wanted if c not in gone]
-        state.save(self.cache.root)
+        state.save(self.cache)
 
     def fetch(self, customer_id: str, report: SyncReport | None = None) -> Applied:
         """Fetch one customer's whole profile (opening a customer not cached yet)."""

@@ -40,14 +40,17 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from agentdesk.cache import tables as t
-from agentdesk.cache.cache import IndexRow, customer_files
+from agentdesk.cache.database import flush, open_db
+from agentdesk.cache.files import CreateOnlyStorage
+from agentdesk.cache.layout import customer_files
 from agentdesk.cache.outbox import Outbox
-from agentdesk.sync.client import _loads
-from agentdesk.sync.replica import Applied, Rec, Replica, file_timeline, fresh_tables
-from agentdesk.sync.spool import Spool
-from agentdesk.cache.files import create_bytes, dump_json
+from agentdesk.cache.profile_file import ProfileFile
+from agentdesk.cache.search_index import IndexRow
 from agentdesk.cache.timeline import INLINE, TimelineSummary
+from agentdesk.model.changes import Rec
+from agentdesk.sync.client import _loads
+from agentdesk.sync.replica import Applied, Replica, file_fresh, fresh
+from agentdesk.sync.spool import Spool
 
 log = logging.getLogger("agentdesk.sync")
 
@@ -70,7 +73,7 @@ def spool_page(spool: Spool, body: bytes, done: Applied) -> int:
     return spool.add(records)
 
 
-def file_fresh(root: Path, path: Path, skip: set[str]) -> dict[str, Any]:
+def file_new_customers(root: Path, path: Path, skip: set[str]) -> dict[str, Any]:
     """File the new customers of one spool file; the answer the helper sends back."""
     groups: dict[str, list[Rec]] = {}
     for change in Spool.read(path):
@@ -79,25 +82,26 @@ def file_fresh(root: Path, path: Path, skip: set[str]) -> dict[str, Any]:
     rows: dict[str, dict[str, str]] = {}
     deferred: list[str] = []
     for customer_id, changes in groups.items():
-        profile, folder = customer_files(root, customer_id)
-        held = customer_id in skip or profile.exists() or folder.exists()
-        built = None if held else fresh_tables(changes)
-        if built is None:
+        profile_path, timeline_dir = customer_files(root, customer_id)
+        held = customer_id in skip or profile_path.exists() or timeline_dir.exists()
+        new = None if held else fresh(changes)
+        if new is None:
             deferred.append(customer_id)
             continue
-        tables, upserts, count = built
-        if upserts:  # obsolete files: none of ours (the folder did not exist), so none to delete
-            file_timeline(folder, tables, upserts, [], durable=False)
-        if not create_bytes(profile, dump_json(tables)):  # the desk wrote it meanwhile
-            summary = TimelineSummary.from_json(tables["timeline"]["1"]) if upserts else None
-            for name in summary.chunk_files if summary else []:
+        profile = ProfileFile(open_db(profile_path, durable=False, storage=CreateOnlyStorage))
+        file_fresh(profile, new, timeline_dir, durable=False)
+        try:
+            flush(profile.db)
+        except FileExistsError:  # the desk wrote it meanwhile: its timeline files are ours
+            summary = TimelineSummary.from_json(profile.timeline_summary())
+            for name in summary.chunk_files:
                 if name != INLINE:
-                    (folder / name).unlink(missing_ok=True)
+                    (timeline_dir / name).unlink(missing_ok=True)
             deferred.append(customer_id)
             continue
-        counted[customer_id] = count
-        if t.customer(tables):
-            rows[customer_id] = IndexRow.of_tables(tables).__dict__
+        counted[customer_id] = new.counted
+        if (row := IndexRow.of_tables(profile.raw())) is not None:
+            rows[customer_id] = row.__dict__
     return {"customers": counted, "rows": rows, "deferred": deferred}
 
 
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 batch, spooled = Applied(), 0
             else:
                 edited = Outbox(root / "outbox.json", read_only=True).customers()
-                answer = file_fresh(root, Path(payload.decode()), edited)
+                answer = file_new_customers(root, Path(payload.decode()), edited)
         except Exception as error:  # noqa: BLE001 (the engine does it and reports what fails)
             answer = {"error": f"{type(error).__name__}: {error}"}
         out.write(orjson.dumps(answer) + b"\n")

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import orjson
 
-from agentdesk.cache.cache import shard_of
-from agentdesk.sync.replica import Rec
+from agentdesk.cache.layout import shard_of
+from agentdesk.model.changes import Rec
 from agentdesk.cache.files import FILE_MODE, make_private_dir
 
 log = logging.getLogger("agentdesk.sync")

@@ -166,7 +166,7 @@ class AgentDesk(App):
 
         assert self.remote is not None
         self._engine = self._sync_engine()
-        state = SyncState.load(self.cache.root)
+        state = SyncState.load(self.cache)
         first = state.cursor is None or state.spooling
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False))

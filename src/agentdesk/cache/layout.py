@@ -1,0 +1,55 @@
+"""Where each file of a cache folder is (schema 3).
+
+    meta.json                               schema version, checked before anything is read
+    lock                                    flock: one writer at a time
+    recent.json                             recently viewed customers, newest first
+    sync.json                               the store's epoch and the feed cursor
+    outbox.json                             edits the store has not confirmed yet
+    index/<00..ff>.json                     search rows, 256 shards; index/journal.json
+                                            the rows changed since the shards were written
+    customers/<shard>/<id>.json             a customer's profile file: the customer, contacts,
+                                            relationships, notes, conversations, the store's
+                                            revisions, the timeline's summary and, when it
+                                            fits one chunk (most customers), its entries
+    customers/<shard>/<id>.entries/*.json   a longer timeline's entries, ~200 per file
+    spool/                                  a first sync's changes, until they are filed
+
+Every `.json` file is a TinyDB database (a JSON object of tables, each mapping document ids
+to documents): stock `TinyDB(path)` reads any of them. No file grows with the number of
+customers except the index shards (1/256 of them each).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+PROFILE_SUFFIX = ".json"
+CHUNKS_SUFFIX = ".entries"  # a suffix no profile file has: ids may contain dots
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+
+
+@lru_cache(maxsize=1 << 16)  # a first sync asks several times per customer
+def shard_of(customer_id: str) -> str:
+    return hashlib.sha256(customer_id.encode()).hexdigest()[:2]
+
+
+def file_name(customer_id: str) -> str:
+    """A file-system-safe name for any id (ids come from remote stores)."""
+    if _SAFE_ID.fullmatch(customer_id):
+        return customer_id
+    return "~" + hashlib.sha256(customer_id.encode()).hexdigest()
+
+
+def customer_files(root: Path, customer_id: str) -> tuple[Path, Path]:
+    """A customer's profile file and the folder of its timeline files."""
+    shard = root / "customers" / shard_of(customer_id)
+    name = file_name(customer_id)
+    return shard / (name + PROFILE_SUFFIX), shard / (name + CHUNKS_SUFFIX)
+
+
+def is_temp(path: Path) -> bool:
+    """The temporary file of an atomic write (a crash can leave one)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")

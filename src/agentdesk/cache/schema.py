@@ -1,0 +1,130 @@
+"""The cache's schema version and the migrations from older ones.
+
+A cache is never misread: its `meta.json` says which schema wrote it; an older one is migrated
+on open (each step finished before the version moves on, so a migration cut short is finished
+by the next open), a newer or unknown one is refused with a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agentdesk.cache.files import CacheError, atomic_write_json, make_private_dir, read_json
+from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
+
+SCHEMA = 3
+
+
+def meta_of(data: Any) -> dict[str, Any]:
+    """The meta document: a TinyDB table since schema 3, the whole file before."""
+    if isinstance(data, dict) and isinstance(data.get("meta"), dict):
+        found = next(iter(data["meta"].values()), None)
+        return found if isinstance(found, dict) else {}
+    return data if isinstance(data, dict) else {}
+
+
+def new_meta() -> dict[str, Any]:
+    return {"meta": {"1": {"schema": SCHEMA, "created": datetime.now(UTC).isoformat()}}}
+
+
+def _write_meta(root: Path, meta: dict[str, Any], version: int) -> None:
+    atomic_write_json(root / "meta.json", {"meta": {"1": {**meta, "schema": version}}})
+
+
+def _migrate_1_to_2(root: Path) -> None:
+    """Schema 1 -> 2: `<shard>/<id>/profile.json` becomes `<shard>/<id>.json`, the folder (if
+    it holds chunks) `<shard>/<id>.entries`. Everything moves by rename into `customers.new/`,
+    which then replaces `customers/`: whatever is still in `customers/` is schema 1, so a
+    migration cut short is finished by the next run (an id may itself end in ".entries")."""
+    old, new = root / "customers", root / "customers.new"
+    for shard in sorted(old.glob("[0-9a-f][0-9a-f]")):
+        make_private_dir(new / shard.name)
+        for folder in list(shard.iterdir()):
+            if not folder.is_dir():
+                if is_temp(folder):  # of a write a crash cut short
+                    folder.unlink()
+                else:  # not ours to judge: it moves with the rest
+                    folder.rename(new / shard.name / folder.name)
+                continue
+            profile = folder / "profile.json"
+            if profile.exists():
+                profile.rename(new / shard.name / (folder.name + PROFILE_SUFFIX))
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink()
+            if any(folder.iterdir()):
+                folder.rename(new / shard.name / (folder.name + CHUNKS_SUFFIX))
+            else:
+                folder.rmdir()
+        shard.rmdir()
+    if old.exists():
+        old.rmdir()
+    if new.exists():
+        new.rename(old)
+
+
+def _as_tables(path: Path, convert: Callable[[Any], dict[str, Any]]) -> None:
+    """Rewrite one file in TinyDB's layout (a file already in it is left alone)."""
+    data = read_json(path)
+    if data is not None and not _is_tinydb(data):
+        atomic_write_json(path, convert(data))
+
+
+def _is_tinydb(data: Any) -> bool:
+    return isinstance(data, dict) and all(
+        isinstance(table, dict) and all(k.isdigit() and isinstance(d, dict) for k, d in table.items())
+        for table in data.values())
+
+
+def _migrate_2_to_3(root: Path) -> None:
+    """Schema 2 -> 3: the small files become TinyDB databases like the profile files already
+    were (recent, sync state, outbox, search journal); meta.json follows from the caller."""
+    _as_tables(root / "recent.json", lambda ids: {"recent": {"1": {"ids": list(ids)}}})
+    _as_tables(root / "sync.json", lambda state: {"sync": {"1": dict(state)}})
+    _as_tables(root / "outbox.json", lambda box: {
+        "outbox": {str(item["seq"]): item for item in box.get("items", [])},
+        "counter": {"1": {"next": int(box.get("next", 1))}},
+    })
+    _as_tables(root / "index" / "journal.json", lambda journal: {
+        "rows": {str(n): {"id": cid, "row": row}
+                 for n, (cid, row) in enumerate(journal.get("rows", {}).items(), 1)},
+    })
+
+
+# {old version: the step to the next}; add an entry when the layout changes.
+MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+
+
+def upgrade(root: Path, data: Any, *, read_only: bool) -> None:
+    """Check the schema of the cache whose meta.json holds `data`; migrate an older one.
+    Raises CacheError for a cache this version must not read."""
+    meta = meta_of(data)
+    version = meta.get("schema")
+    if type(version) is not int:  # not True, not 1.0: those are not schema 1
+        version = None if version is None else repr(version)
+    if version == SCHEMA:
+        return
+    if isinstance(version, int) and version < SCHEMA and all(
+        v in MIGRATIONS for v in range(version, SCHEMA)
+    ):
+        if read_only:
+            raise CacheError(
+                f"The cache at {root} needs upgrading from schema {version} to {SCHEMA}, "
+                "but another agentdesk holds it; close that one first."
+            )
+        for step in range(version, SCHEMA):
+            MIGRATIONS[step](root)
+            _write_meta(root, meta, step + 1)
+        return
+    if isinstance(version, int) and version > SCHEMA:
+        raise CacheError(
+            f"The cache at {root} was written by a newer agentdesk (schema {version}; this "
+            f"version reads schema {SCHEMA}). Upgrade agentdesk or choose another --cache."
+        )
+    raise CacheError(
+        f"The cache at {root} has schema {version!r}, which this agentdesk cannot read or "
+        f"migrate (it reads schema {SCHEMA}). Move it aside and sync again, or choose "
+        "another --cache."
+    )

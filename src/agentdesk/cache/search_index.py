@@ -1,0 +1,208 @@
+"""The search rows of every customer on disk: 256 index shards and a small journal.
+
+A row is what the customer search knows of one customer (name, e-mail, phone, company). The
+rows are kept in `index/<shard>.json` (by the same shard as the customer's files) and, when
+they changed recently, in `index/journal.json`: a sync of 100 changes would otherwise rewrite
+~80 of the 256 shards. Readers overlay the journal on the shards. All are TinyDB databases.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentdesk.cache.database import changing
+from agentdesk.cache.files import flush_to_disk, read_json
+from agentdesk.cache.layout import shard_of
+from agentdesk.cache.profile_file import docs
+from agentdesk.model.kinds import ContactKind
+
+if TYPE_CHECKING:
+    from agentdesk.model.records import Profile
+    from agentdesk.model.views import StoredProfile
+
+JOURNAL = "journal.json"
+JOURNAL_MAX = 2000  # past this, the whole journal is folded into the shards
+JOURNAL_SOFT = 1000  # past this, each write also folds its fullest shards (see _fold_some)
+
+Journal = dict[str, dict[str, Any] | None]  # customer id -> row (None: customer removed)
+
+
+@dataclass
+class IndexRow:
+    """What the customer search knows of one customer."""
+
+    id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+
+    @classmethod
+    def of(cls, profile: Profile | StoredProfile) -> IndexRow:
+        email = profile.primary(ContactKind.EMAIL)
+        phone = profile.primary(ContactKind.PHONE)
+        return cls(
+            id=profile.customer.id,
+            name=profile.customer.name,
+            email=email.value if email else "",
+            phone=phone.value if phone else "",
+            company=profile.customer.company,
+        )
+
+    @classmethod
+    def of_tables(cls, tables: dict[str, Any]) -> IndexRow | None:
+        """The row of a profile file's raw tables (None without a customer), no models."""
+        customers = docs(tables, "customer")
+        if not customers:
+            return None
+        customer = customers[0]
+        contacts = docs(tables, "contacts")
+
+        def primary(kind: str) -> str:
+            points = [d for d in contacts if d.get("kind") == kind]
+            chosen = next((d for d in points if d.get("primary")), points[0] if points else None)
+            return str(chosen.get("value", "")) if chosen else ""
+
+        return cls(
+            id=str(customer.get("id", "")),
+            name=str(customer.get("name", "")),
+            email=primary("email"),
+            phone=primary("phone"),
+            company=str(customer.get("company", "")),
+        )
+
+
+class SearchIndexFiles:
+    """The index folder of one cache: rows written through the journal, read back whole."""
+
+    def __init__(self, folder: Path, *, read_only: bool) -> None:
+        self.folder = folder
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        self._journal_rows: Journal | None = None
+
+    def forget(self) -> None:
+        """The folder was wiped (a rebuilt cache): read it again."""
+        with self._lock:
+            self._journal_rows = None
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _shards(self) -> list[Path]:
+        return sorted(self.folder.glob("[0-9a-f][0-9a-f].json")) if self.folder.exists() else []
+
+    def journal(self) -> Journal:
+        """Rows changed since the shards were last written."""
+        if not self.read_only and self._journal_rows is not None:
+            return self._journal_rows
+        try:
+            table = (read_json(self.folder / JOURNAL) or {}).get("rows", {})
+            rows = {doc["id"]: doc["row"] for doc in table.values()}
+        except (ValueError, OSError, KeyError, TypeError, AttributeError):
+            rows = {}
+        if not self.read_only:
+            self._journal_rows = rows
+        return rows
+
+    def rows(self) -> Iterator[IndexRow]:
+        """Every customer's row (reads all shards: for the in-memory search index)."""
+        journal = self.journal()
+        for path in self._shards():
+            for doc in (read_json(path) or {}).get("customers", {}).values():
+                if doc["id"] not in journal:
+                    yield IndexRow(**doc)
+        for doc in journal.values():
+            if doc is not None:
+                yield IndexRow(**doc)
+
+    def first_customer_id(self) -> str | None:
+        """Some customer, by name (reads one shard)."""
+        journal = self.journal()
+        for doc in journal.values():
+            if doc is not None:
+                return str(doc["id"])
+        for path in self._shards():
+            found = [d for d in (read_json(path) or {}).get("customers", {}).values()
+                     if d["id"] not in journal]
+            if found:
+                return min(found, key=lambda d: d["name"].casefold())["id"]
+        return None
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write(self, rows: dict[str, IndexRow | None], *, durable: bool, fold: bool = False) -> None:
+        """Add, replace or (for None) remove rows.
+
+        They go to the journal first (one write, however many customers changed). Past
+        JOURNAL_SOFT rows each write also folds the fullest shards' rows into them, so the
+        journal stays small without a sync now and then rewriting all 256 (~1 s); past
+        JOURNAL_MAX, or for bulk loads (`fold`), it is folded whole and emptied. Shards are
+        written before the journal that no longer holds their rows, and readers overlay the
+        journal on the shards, so a crash between the two leaves the same rows either way.
+        """
+        with self._lock:
+            journal = dict(self.journal())
+            journal.update({cid: (row.__dict__.copy() if row else None) for cid, row in rows.items()})
+            if not fold and len(journal) <= JOURNAL_MAX:
+                if len(journal) > JOURNAL_SOFT:
+                    journal = self._fold_some(journal, 2 * len(rows), durable)
+                self._write_journal(journal, durable)
+                return
+            self._write_shards({cid: IndexRow(**doc) if doc else None
+                                for cid, doc in journal.items()}, durable)
+            if not durable:  # the shards reach the disk before the journal holding their rows goes
+                flush_to_disk(self.folder)
+            (self.folder / JOURNAL).unlink(missing_ok=True)
+            self._journal_rows = {}
+
+    def _write_journal(self, journal: Journal, durable: bool) -> None:
+        with changing(self.folder / JOURNAL, durable=durable) as db:
+            db.drop_table("rows")
+            db.table("rows").insert_multiple({"id": cid, "row": row} for cid, row in journal.items())
+        self._journal_rows = journal
+
+    def _fold_some(self, journal: Journal, at_least: int, durable: bool) -> Journal:
+        """Write the journal's rows of its fullest shards into them, `at_least` rows' worth
+        (twice what the write added: the journal shrinks as fast as it grows, each shard
+        rewrite taking as many rows as it can); the journal without those rows."""
+        by_shard: dict[str, list[str]] = {}
+        for cid in journal:
+            by_shard.setdefault(shard_of(cid), []).append(cid)
+        folded: dict[str, IndexRow | None] = {}
+        for ids in sorted(by_shard.values(), key=len, reverse=True):
+            if len(folded) >= at_least:
+                break
+            folded.update({cid: IndexRow(**doc) if (doc := journal[cid]) else None for cid in ids})
+        self._write_shards(folded, durable)
+        if not durable:  # as in write: shards on disk before the shorter journal
+            flush_to_disk(self.folder)
+        return {cid: doc for cid, doc in journal.items() if cid not in folded}
+
+    def _write_shards(self, rows: dict[str, IndexRow | None], durable: bool) -> None:
+        by_shard: dict[str, dict[str, IndexRow | None]] = {}
+        for customer_id, row in rows.items():
+            by_shard.setdefault(shard_of(customer_id), {})[customer_id] = row
+        for shard, shard_rows in by_shard.items():
+            with changing(self.folder / f"{shard}.json", durable=durable) as db:
+                _merge_rows(db.table("customers"), shard_rows)
+
+
+def _merge_rows(table: Any, rows: dict[str, IndexRow | None]) -> None:
+    """Replace, add and remove one shard's rows in three TinyDB operations (a Query per row
+    would scan the shard once per row)."""
+    held = {doc["id"]: doc.doc_id for doc in table.all()}
+    gone = [held[cid] for cid, row in rows.items() if row is None and cid in held]
+    if gone:
+        table.remove(doc_ids=gone)
+    replaced = {cid: row for cid, row in rows.items() if row is not None and cid in held}
+    if replaced:
+        def replace(doc: dict[str, Any]) -> None:
+            doc.update(replaced[doc["id"]].__dict__)
+        table.update(replace, doc_ids=[held[cid] for cid in replaced])
+    added = [row.__dict__.copy() for cid, row in rows.items() if row is not None and cid not in held]
+    if added:
+        table.insert_multiple(added)

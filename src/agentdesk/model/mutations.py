@@ -1,0 +1,56 @@
+"""Agent edits as protocol mutations: made once, with what they were based on.
+
+An edit is a `Mutation` with a client-made idempotency id and the revision and values it was
+based on, so the store can apply it once and tell a conflict from a change. What a mutation
+does to a cached profile is `agentdesk.cache.edits.apply`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentdesk.model.protocol import Mutation, MutationKind
+from agentdesk.model.records import new_id, utcnow
+
+CUSTOMER_FIELDS = ("name", "company", "status", "tags", "source")
+
+
+def make(kind: MutationKind, customer_id: str, target: str, data: dict[str, Any],
+         base_revision: int | None) -> Mutation:
+    return Mutation(
+        id=new_id("mut"),
+        kind=kind,
+        customer_id=customer_id,
+        target=target,
+        base_revision=base_revision,
+        data=data,
+        made_at=utcnow().isoformat(),
+    )
+
+
+def table_of(m: Mutation) -> str:
+    """The profile table a mutation changes."""
+    kind = m.kind.value.split(".")[0]
+    return {"note": "notes", "customer": "customer", "contact": "contacts"}[kind]
+
+
+def record_type_of(m: Mutation) -> str:
+    """The record type (protocol.RecordType value) a mutation changes."""
+    return m.kind.value.split(".")[0]
+
+
+def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
+            fields: list[str]) -> Mutation:
+    """A new mutation re-applying the agent's values of conflicting fields on the store's
+    current version (the agent chose "keep mine" on a conflict)."""
+    mine = m.data.get("set", {})
+    if m.kind in (MutationKind.NOTE_ADD,):
+        return make(m.kind, m.customer_id, m.target, m.data, None)
+    if m.kind in (MutationKind.NOTE_DELETE, MutationKind.CONTACT_DELETE):
+        return make(m.kind, m.customer_id, m.target, {"base": current}, revision)
+    if m.kind == MutationKind.CONTACT_UPSERT:
+        merged = {**(current or {}), **{k: mine[k] for k in mine if k in fields or current is None}}
+        return make(m.kind, m.customer_id, m.target, {"set": merged, "base": current}, revision)
+    chosen = {k: mine[k] for k in fields if k in mine} or dict(mine)
+    base = {k: (current or {}).get(k) for k in chosen}
+    return make(m.kind, m.customer_id, m.target, {"set": chosen, "base": base}, revision)
