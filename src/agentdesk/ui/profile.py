@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from agentdesk.ui.sync_bar import SyncBar
 from agentdesk.ui.timeline import TimelineView
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
+    from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
@@ -54,6 +55,10 @@ class ProfileScreen(Screen):
         self.timeline: Timeline | None = None
         self._shown_once = False
         self.changes_since_open = 0  # shown on the sync line
+
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -128,13 +133,13 @@ class ProfileScreen(Screen):
         self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
         self._show_title()
         for bar in self.query(SyncBar):
-            bar.show(self.app.sync_view, self.changes_since_open)  # type: ignore[attr-defined]
+            bar.show(self.desk.sync_view, self.changes_since_open)
 
     def _show_profile(self) -> None:
         assert self.profile is not None
         names = {}
         for rel in self.profile.relationships:
-            names[rel.customer_id] = self.app.customer_name(rel.customer_id) or rel.name  # type: ignore[attr-defined]
+            names[rel.customer_id] = self.desk.customer_name(rel.customer_id) or rel.name
         self.query_one(DetailsPanel).show(self.profile, names)
         self.refresh_unsynced()
         bar = Text()
@@ -196,7 +201,7 @@ class ProfileScreen(Screen):
         elif list_id == "relationships":
             rel = next((r for r in self.profile.relationships if r.id == option_id), None)
             if rel is not None:
-                self.app.open_customer(rel.customer_id)  # type: ignore[attr-defined]
+                self.desk.open_customer(rel.customer_id)
         elif list_id == "contacts":
             self.action_edit_contact()
         elif list_id == "notes":
@@ -223,7 +228,7 @@ class ProfileScreen(Screen):
             self.profile = self._read() or self.profile
             self._show_profile()
             if keep:
-                self.app.action_sync()  # type: ignore[attr-defined]
+                self.desk.action_sync()
 
         self.app.push_screen(ResolveScreen(item), answer)
 
@@ -242,7 +247,7 @@ class ProfileScreen(Screen):
 
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.add_note(self.customer_id, text, self.app.author))  # type: ignore[attr-defined]
+                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author))
 
         from agentdesk.ui.forms import NoteForm
 
@@ -306,10 +311,10 @@ class ProfileScreen(Screen):
             self.notify(str(error), severity="error", markup=False)
             return
         if hasattr(result, "customer"):  # details edited: the search index must follow
-            self.app.index_changed(result)  # type: ignore[attr-defined]
+            self.desk.index_changed(result)
         self.notify("Saved here; sent to the store on the next sync.", timeout=3)
-        if getattr(self.app, "remote", None) is not None:
-            self.app.action_sync()  # type: ignore[attr-defined]
+        if self.desk.remote is not None:
+            self.desk.action_sync()
 
 
 class EmptyScreen(Screen):

@@ -8,11 +8,15 @@ network.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.widgets import Static
 
 from agentdesk.ui import safe
+
+if TYPE_CHECKING:  # the app imports this module
+    from agentdesk.ui.app import AgentDesk
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,12 @@ class SyncBar(Static):
 
     DEFAULT_CLASSES = "sync-bar"
 
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
     def on_mount(self) -> None:
-        view = getattr(self.app, "sync_view", None)
-        self.show(view or SyncView(), getattr(self.screen, "changes_since_open", 0))
+        self.show(self.desk.sync_view, getattr(self.screen, "changes_since_open", 0))
 
     def show(self, view: SyncView, new_here: int = 0) -> None:
         self.update(render(view, new_here))
