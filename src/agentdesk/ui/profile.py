@@ -19,7 +19,7 @@ from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
-from agentdesk.ui.sync_bar import SyncBar
+from agentdesk.ui.sync_bar import SyncBar, SyncEffects
 from agentdesk.ui.timeline import TimelineView
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
@@ -72,6 +72,10 @@ class ProfileScreen(Screen):
         self.reload()
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
+        self.desk.sync_applied.subscribe(self, self._sync_ended)
+
+    def on_unmount(self) -> None:
+        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
 
     def on_screen_resume(self) -> None:
         """Back from another profile or a form: the customer may have been edited there."""
@@ -103,6 +107,14 @@ class ProfileScreen(Screen):
         items = self.cache.outbox.items(self.customer_id) if not self.cache.read_only else []
         self.query_one(DetailsPanel).show_unsynced(items)
 
+    def _sync_ended(self, effects: SyncEffects | None) -> None:
+        if effects is None:  # failed: nothing applied, but edits may have moved in the outbox
+            self.refresh_unsynced()
+            return
+        self.sync_changed(effects.customers.get(self.customer_id, 0),
+                          removed=self.customer_id in effects.gone,
+                          merged_into=effects.merged.get(self.customer_id))
+
     def sync_changed(self, count: int, *, removed: bool = False,
                      merged_into: str | None = None) -> None:
         """A sync changed this customer: update in place, keeping the agent's place."""
@@ -133,7 +145,8 @@ class ProfileScreen(Screen):
         self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
         self._show_title()
         for bar in self.query(SyncBar):
-            bar.show(self.desk.sync_view, self.changes_since_open)
+            bar.new_here = self.changes_since_open
+            bar.show(self.desk.sync_view)
 
     def _show_profile(self) -> None:
         assert self.profile is not None
@@ -323,6 +336,25 @@ class EmptyScreen(Screen):
     def __init__(self, cache: Cache) -> None:
         super().__init__()
         self.cache = cache
+
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
+    def on_mount(self) -> None:
+        self.desk.sync_applied.subscribe(self, self._sync_ended)
+
+    def on_unmount(self) -> None:
+        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
+
+    def _sync_ended(self, effects: SyncEffects | None) -> None:
+        """Customers arrived while this screen is shown: open the first one in its place."""
+        if effects is None or self is not self.app.screen:
+            return
+        customer_id = self.cache.start_customer_id()
+        if customer_id is not None:
+            self.app.pop_screen()
+            self.desk.open_customer(customer_id)
 
     def compose(self) -> ComposeResult:
         message = Text()

@@ -127,8 +127,14 @@ class SearchScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if self.index is None:  # it may have loaded since this screen was made
+            self.index = self.desk.index
+        self.desk.index_loaded.subscribe(self, self.set_index)
         self.query_one(Input).focus()
         self.run_search("")
+
+    def on_unmount(self) -> None:
+        self.desk.index_loaded.unsubscribe(self)  # see SyncBar.on_unmount
 
     def set_index(self, index: CustomerIndex) -> None:
         """The index finished loading in the background: search what was typed meanwhile."""
