@@ -12,13 +12,14 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 
 from agentdesk.config import Config, Remote
 from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.search import CustomerIndex
 from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
-from agentdesk.ui.sync_bar import SyncBar, SyncView
+from agentdesk.ui.sync_bar import SyncEffects, SyncView
 
 if TYPE_CHECKING:
     from agentdesk.model.records import Profile
@@ -48,6 +49,11 @@ class AgentDesk(App):
         self.index: CustomerIndex | None = None
         self.remote = remote
         self.sync_view = SyncView(configured=remote is not None, read_only=cache.read_only)
+        # Screens and widgets subscribe to what concerns them (in on_mount); the app does not
+        # need to know which screens are open, and one that is closed is no longer called.
+        self.sync_status: Signal[SyncView] = Signal(self, "sync-status")
+        self.sync_applied: Signal[SyncEffects | None] = Signal(self, "sync-applied")
+        self.index_loaded: Signal[CustomerIndex] = Signal(self, "index-loaded")
         self._engine: SyncEngine | None = None
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
@@ -77,9 +83,7 @@ class AgentDesk(App):
     def set_sync_view(self, view: SyncView) -> None:
         """Show a new sync state on every screen's status line."""
         self.sync_view = view
-        for screen in self.screen_stack:
-            for bar in screen.query(SyncBar):
-                bar.show(view, getattr(screen, "changes_since_open", 0))
+        self.sync_status.publish(view)
 
     def action_sync(self) -> None:
         """Sync now (`r`, and after every edit). Asked for while a sync runs, another follows
@@ -200,22 +204,12 @@ class AgentDesk(App):
     def apply_sync(self, report: SyncReport | None) -> None:
         """Bring open screens up to date with what a sync changed, in place."""
         if report is None:
-            for screen in self.screen_stack:
-                if isinstance(screen, ProfileScreen):
-                    screen.refresh_unsynced()
+            self.sync_applied.publish(None)
             return
         applied = report.applied
-        for screen in list(self.screen_stack):
-            if isinstance(screen, ProfileScreen):
-                screen.sync_changed(applied.customers.get(screen.customer_id, 0),
-                                    removed=screen.customer_id in applied.removed
-                                    or screen.customer_id in report.evicted,
-                                    merged_into=applied.merged.get(screen.customer_id))
-            elif isinstance(screen, EmptyScreen) and screen is self.screen:
-                customer_id = self.cache.start_customer_id()
-                if customer_id is not None:
-                    self.pop_screen()
-                    self.open_customer(customer_id)
+        self.sync_applied.publish(SyncEffects(
+            customers=applied.customers, gone=frozenset(applied.removed.union(report.evicted)),
+            merged=applied.merged))
         if applied.changes or report.evicted:
             self.load_index()
 
@@ -227,12 +221,8 @@ class AgentDesk(App):
         self.call_from_thread(self._index_loaded, index)
 
     def _index_loaded(self, index: CustomerIndex) -> None:
-        from agentdesk.ui.search import SearchScreen
-
         self.index = index
-        for screen in self.screen_stack:
-            if isinstance(screen, SearchScreen):
-                screen.set_index(index)
+        self.index_loaded.publish(index)
 
     def customer_name(self, customer_id: str) -> str | None:
         if self.index is not None and (row := self.index.get(customer_id)) is not None:

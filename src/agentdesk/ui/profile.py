@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,10 +19,11 @@ from agentdesk.ui import safe
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
-from agentdesk.ui.sync_bar import SyncBar
+from agentdesk.ui.sync_bar import SyncBar, SyncEffects
 from agentdesk.ui.timeline import TimelineView
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
+    from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
@@ -55,6 +56,10 @@ class ProfileScreen(Screen):
         self._shown_once = False
         self.changes_since_open = 0  # shown on the sync line
 
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         with Horizontal(id="profile-body"):
@@ -67,6 +72,10 @@ class ProfileScreen(Screen):
         self.reload()
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
+        self.desk.sync_applied.subscribe(self, self._sync_ended)
+
+    def on_unmount(self) -> None:
+        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
 
     def on_screen_resume(self) -> None:
         """Back from another profile or a form: the customer may have been edited there."""
@@ -98,6 +107,14 @@ class ProfileScreen(Screen):
         items = self.cache.outbox.items(self.customer_id) if not self.cache.read_only else []
         self.query_one(DetailsPanel).show_unsynced(items)
 
+    def _sync_ended(self, effects: SyncEffects | None) -> None:
+        if effects is None:  # failed: nothing applied, but edits may have moved in the outbox
+            self.refresh_unsynced()
+            return
+        self.sync_changed(effects.customers.get(self.customer_id, 0),
+                          removed=self.customer_id in effects.gone,
+                          merged_into=effects.merged.get(self.customer_id))
+
     def sync_changed(self, count: int, *, removed: bool = False,
                      merged_into: str | None = None) -> None:
         """A sync changed this customer: update in place, keeping the agent's place."""
@@ -128,13 +145,14 @@ class ProfileScreen(Screen):
         self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
         self._show_title()
         for bar in self.query(SyncBar):
-            bar.show(self.app.sync_view, self.changes_since_open)  # type: ignore[attr-defined]
+            bar.new_here = self.changes_since_open
+            bar.show(self.desk.sync_view)
 
     def _show_profile(self) -> None:
         assert self.profile is not None
         names = {}
         for rel in self.profile.relationships:
-            names[rel.customer_id] = self.app.customer_name(rel.customer_id) or rel.name  # type: ignore[attr-defined]
+            names[rel.customer_id] = self.desk.customer_name(rel.customer_id) or rel.name
         self.query_one(DetailsPanel).show(self.profile, names)
         self.refresh_unsynced()
         bar = Text()
@@ -196,7 +214,7 @@ class ProfileScreen(Screen):
         elif list_id == "relationships":
             rel = next((r for r in self.profile.relationships if r.id == option_id), None)
             if rel is not None:
-                self.app.open_customer(rel.customer_id)  # type: ignore[attr-defined]
+                self.desk.open_customer(rel.customer_id)
         elif list_id == "contacts":
             self.action_edit_contact()
         elif list_id == "notes":
@@ -223,7 +241,7 @@ class ProfileScreen(Screen):
             self.profile = self._read() or self.profile
             self._show_profile()
             if keep:
-                self.app.action_sync()  # type: ignore[attr-defined]
+                self.desk.action_sync()
 
         self.app.push_screen(ResolveScreen(item), answer)
 
@@ -242,7 +260,7 @@ class ProfileScreen(Screen):
 
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.add_note(self.customer_id, text, self.app.author))  # type: ignore[attr-defined]
+                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author))
 
         from agentdesk.ui.forms import NoteForm
 
@@ -306,10 +324,10 @@ class ProfileScreen(Screen):
             self.notify(str(error), severity="error", markup=False)
             return
         if hasattr(result, "customer"):  # details edited: the search index must follow
-            self.app.index_changed(result)  # type: ignore[attr-defined]
+            self.desk.index_changed(result)
         self.notify("Saved here; sent to the store on the next sync.", timeout=3)
-        if getattr(self.app, "remote", None) is not None:
-            self.app.action_sync()  # type: ignore[attr-defined]
+        if self.desk.remote is not None:
+            self.desk.action_sync()
 
 
 class EmptyScreen(Screen):
@@ -318,6 +336,25 @@ class EmptyScreen(Screen):
     def __init__(self, cache: Cache) -> None:
         super().__init__()
         self.cache = cache
+
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
+    def on_mount(self) -> None:
+        self.desk.sync_applied.subscribe(self, self._sync_ended)
+
+    def on_unmount(self) -> None:
+        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
+
+    def _sync_ended(self, effects: SyncEffects | None) -> None:
+        """Customers arrived while this screen is shown: open the first one in its place."""
+        if effects is None or self is not self.app.screen:
+            return
+        customer_id = self.cache.start_customer_id()
+        if customer_id is not None:
+            self.app.pop_screen()
+            self.desk.open_customer(customer_id)
 
     def compose(self) -> ComposeResult:
         message = Text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -18,6 +20,9 @@ from agentdesk.cache.cache import IndexRow
 from agentdesk.model.sanitize import clean_line
 from agentdesk.cache.search import CustomerIndex, SearchResult
 from agentdesk.ui.keybar import KeyBar
+
+if TYPE_CHECKING:  # the app imports this module
+    from agentdesk.ui.app import AgentDesk
 
 
 class ResultList(ScrollView, can_focus=True):
@@ -110,6 +115,10 @@ class SearchScreen(Screen):
         self._query = ""
         self._remote_timer = None
 
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
     def compose(self) -> ComposeResult:
         yield Static(Text(" Find a customer: name, e-mail, phone, company or id", style="bold"), id="search-title")
         yield Input(placeholder="type to search…", id="search-input")
@@ -118,8 +127,14 @@ class SearchScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if self.index is None:  # it may have loaded since this screen was made
+            self.index = self.desk.index
+        self.desk.index_loaded.subscribe(self, self.set_index)
         self.query_one(Input).focus()
         self.run_search("")
+
+    def on_unmount(self) -> None:
+        self.desk.index_loaded.unsubscribe(self)  # see SyncBar.on_unmount
 
     def set_index(self, index: CustomerIndex) -> None:
         """The index finished loading in the background: search what was typed meanwhile."""
@@ -141,12 +156,12 @@ class SearchScreen(Screen):
         shown = f" (showing {len(result.rows)})" if len(result.rows) < result.total else ""
         noun = "customer" if result.total == 1 else "customers"
         count.update(Text(f" {total} {noun}{shown}" + " · • recently viewed", style="dim"))
-        if getattr(self.app, "remote", None) is not None and len(query.strip()) >= 2:
+        if self.desk.remote is not None and len(query.strip()) >= 2:
             if self._remote_timer is not None:
                 self._remote_timer.stop()
             # Ask the store too, once typing pauses: customers not cached yet can be opened.
             self._remote_timer = self.set_timer(
-                0.3, lambda: self.app.search_remote(self, query))  # type: ignore[attr-defined]
+                0.3, lambda: self.desk.search_remote(self, query))
         return result
 
     def add_remote(self, query: str, rows: list[IndexRow]) -> None:
@@ -173,6 +188,6 @@ class SearchScreen(Screen):
         remote = event.customer_id in self.query_one(ResultList).remote
         self.app.pop_screen()
         if remote:
-            self.app.fetch_and_open(event.customer_id)  # type: ignore[attr-defined]
+            self.desk.fetch_and_open(event.customer_id)
         else:
-            self.app.open_customer(event.customer_id)  # type: ignore[attr-defined]
+            self.desk.open_customer(event.customer_id)

@@ -1,18 +1,23 @@
 """The sync status line: online or offline, last sync, new changes, pending edits, errors.
 
-The app owns one `SyncView` (what it knows about syncing) and hands it to the bar of every
-screen; the bar only draws it, so a snapshot test can show any state without a clock or a
-network.
+The app owns one `SyncView` (what it knows about syncing) and publishes it on its
+`sync_status` signal, which the bar of every screen follows; the bar only draws it, so a
+snapshot test can show any state without a clock or a network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.widgets import Static
 
 from agentdesk.ui import safe
+
+if TYPE_CHECKING:  # the app imports this module
+    from agentdesk.ui.app import AgentDesk
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,16 @@ class SyncView:
     read_only: bool = False
 
 
+@dataclass(frozen=True)
+class SyncEffects:
+    """What a finished sync did to the cache, as open screens need it (the app publishes it on
+    `sync_applied`; `None` there means the sync failed and applied nothing)."""
+
+    customers: Mapping[str, int]  # customer id -> changes applied
+    gone: frozenset[str]  # removed from the store, or no longer in this agent's scope
+    merged: Mapping[str, str]  # customer id -> the customer it was merged into
+
+
 class SyncBar(Static):
     """One line above the footer. A single widget drawing text (the progress bar too): it is
     on every profile screen, and Textual's ProgressBar (five widgets with data bindings)
@@ -39,12 +54,23 @@ class SyncBar(Static):
 
     DEFAULT_CLASSES = "sync-bar"
 
-    def on_mount(self) -> None:
-        view = getattr(self.app, "sync_view", None)
-        self.show(view or SyncView(), getattr(self.screen, "changes_since_open", 0))
+    new_here = 0  # changes a sync brought to this screen's customer since it was opened
 
-    def show(self, view: SyncView, new_here: int = 0) -> None:
-        self.update(render(view, new_here))
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
+    def on_mount(self) -> None:
+        self.show(self.desk.sync_view)
+        self.desk.sync_status.subscribe(self, self.show)
+
+    def on_unmount(self) -> None:
+        # Now, not at the next publish (Textual drops closed nodes only then): without a store
+        # there is none, and the signal would hold on to every closed screen's bar for good.
+        self.desk.sync_status.unsubscribe(self)
+
+    def show(self, view: SyncView) -> None:
+        self.update(render(view, self.new_here))
         self.set_class(bool(view.error) and not view.syncing, "-error")
         self.set_class(view.online is False and not view.syncing, "-offline")
 
