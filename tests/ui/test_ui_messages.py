@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from sync_support import TOKEN, World, synced  # noqa: F401 (fixtures)
+from support.sync_world import TOKEN, World
 from test_ui_navigation import SIZE, wait_for
 from textual.widgets import Input
 
