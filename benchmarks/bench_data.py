@@ -42,7 +42,7 @@ START_ID = "cus_000007"  # what the in-process benchmarks open first (none of th
 
 
 def data_key(customers: int) -> str:
-    from agentdesk.cache.cache import SCHEMA
+    from agentdesk.cache.schema import SCHEMA
 
     return f"v{DATA_VERSION}-schema{SCHEMA}-c{customers}"
 
@@ -108,7 +108,8 @@ def build(root: Path, customers: int) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     for cid, n in ENTRIES.items():  # check the customers the benchmarks rely on
         with Cache.open(root / "cache") as cache:
-            total = cache.timeline(cid).total
+            loaded = cache.view_profile(cid)
+            total = loaded[1].total if loaded else 0
         if total != n:
             raise SystemExit(f"bench data: {cid} has {total} entries, expected {n}")
     return {

@@ -59,7 +59,7 @@ perf = time.perf_counter
 
 
 def _schema() -> str:
-    from agentdesk.cache.cache import SCHEMA
+    from agentdesk.cache.schema import SCHEMA
 
     return str(SCHEMA)
 

@@ -104,7 +104,7 @@ def create_bytes(path: Path, data: bytes) -> bool:
 
 
 # orjson writes the same bytes as json.dumps(ensure_ascii=False, separators=(",", ":")) at a
-# sixth of the cost, and reads in half the time: a first sync writes and reads ~100 MB of it.
+# fraction of the cost, and reads faster: a first sync writes and reads all of the store.
 # Dates and dataclasses go through `default=str` as they did with the standard library.
 _DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 

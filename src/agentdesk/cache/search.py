@@ -3,7 +3,7 @@
 Rows live in one UTF-8 buffer (one line per customer: id, name, e-mail, phone, company) and a
 case-folded copy with the phone's digits added; `find` walks the copy at C speed. The buffers
 are filled a row at a time, so building the index never holds more than the index itself:
-100,000 customers take ~20 MB, kept and at the peak, where a list of row objects (or a `str`
+the same size kept and at the peak, where a list of row objects (or a `str`
 that one non-Latin-1 name widens to 2 or 4 bytes a character) would cost several times that.
 """
 

@@ -2,8 +2,8 @@
 
 A row is what the customer search knows of one customer (name, e-mail, phone, company). The
 rows are kept in `index/<shard>.json` (by the same shard as the customer's files) and, when
-they changed recently, in `index/journal.json`: a sync of 100 changes would otherwise rewrite
-~80 of the 256 shards. Readers overlay the journal on the shards. All are TinyDB databases.
+they changed recently, in `index/journal.json`: a sync of a hundred changes would otherwise
+rewrite most of the 256 shards. Readers overlay the journal on the shards. All are TinyDB databases.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class SearchIndexFiles:
 
         They go to the journal first (one write, however many customers changed). Past
         JOURNAL_SOFT rows each write also folds the fullest shards' rows into them, so the
-        journal stays small without a sync now and then rewriting all 256 (~1 s); past
+        journal stays small without a sync now and then rewriting all 256 at once; past
         JOURNAL_MAX, or for bulk loads (`fold`), it is folded whole and emptied. Shards are
         written before the journal that no longer holds their rows, and readers overlay the
         journal on the shards, so a crash between the two leaves the same rows either way.

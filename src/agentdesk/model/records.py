@@ -148,7 +148,7 @@ def from_stored(cls: type[M], doc: dict[str, Any]) -> M:
     """A model made from data the cache wrote, without validating it again.
 
     Everything in the cache was validated before it was written; reading it back through
-    pydantic would build every schema (~35 ms and ~6 MB) before the desk's first paint and
+    pydantic would build every schema before the desk's first paint and
     check each of a timeline's entries a second time. Fields are converted, not checked.
     """
     if cls is Profile:
@@ -165,8 +165,8 @@ LONG_LIST = 500  # a stored list this long is validated rather than converted
 
 def _stored_list(cls: type[M], docs: list[dict[str, Any]]) -> list[M]:
     """Long lists (a customer with 1,200 conversations) go through pydantic's validator: in
-    Rust it is twice as fast as converting in Python, once its schema is built (~5 ms, the
-    first time a long list is read). Contacts never: their check could refuse an old value."""
+    Rust it is faster than converting in Python, once its schema is built (the first time a
+    long list is read). Contacts never: their check could refuse an old value."""
     if len(docs) >= LONG_LIST and cls is not ContactPoint:
         return [cls.model_validate(d) for d in docs]
     return [from_stored(cls, d) for d in docs]

@@ -69,7 +69,7 @@ def seed_demo(store: Store, **generate_kwargs: Any) -> int:
 def listen(host: str, port: int) -> socket.socket:
     """A bound listening socket with TCP_NODELAY, which accepted connections inherit.
 
-    Without it, small answers (status, errors, search) wait ~40 ms for Nagle and delayed ACK:
+    Without it, small answers (status, errors, search) wait for Nagle and delayed ACK:
     uvicorn writes the headers and the body separately.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -125,12 +125,11 @@ def collector_eased() -> Iterator[None]:
     """Fewer, cheaper garbage collections while a first sync spools and files its records.
 
     The records are freed by reference counting as each batch is done with; the collector
-    only scanned them, and everything else in the process, again and again: 2.5 s of a 17.9 s
-    first sync (2,600 collections). Here the objects that exist when the sync starts are set
-    aside (`gc.freeze`) and young collections wait for 10,000 new objects instead of 700:
-    0.9 s in 119 collections. The collector keeps running: paused outright it saved a little
-    more, but the desk's own garbage piled up and the first collection after the sync froze
-    its screen for 0.8 s.
+    only scanned them, and everything else in the process, again and again. Here the objects
+    that exist when the sync starts are set aside (`gc.freeze`) and young collections wait for
+    10,000 new objects instead of 700: a small fraction of the collections. The collector
+    keeps running: paused outright it saved a little more, but the desk's own garbage piled up
+    and the first collection after the sync froze its screen.
     """
     threshold = gc.get_threshold()
     frozen_before = gc.get_freeze_count()
@@ -155,8 +154,8 @@ def _last_seq(changes: list[Any]) -> int:
 class PageReader:
     """The change feed from a cursor on, read one page ahead in a thread of its own.
 
-    The store prepares page N+1 while this process applies page N: that wait was ~2.5 s of a
-    15 s first sync (cache on tmpfs), ~1.5 s now. The thread only reads the feed (nothing
+    The store prepares page N+1 while this process applies page N, instead of this process
+    waiting for it. The thread only reads the feed (nothing
     else uses the client meanwhile) and follows each page's `next_cursor`, as the engine
     would; a page served again with the same cursor is asked for again. An error is handed
     over in order, after the pages before it.

@@ -3,7 +3,7 @@
 A first sync is Python work in one interpreter: checking each of the feed's changes and
 appending it to the spool while the next page downloads, then filing the spool. Checking in
 the engine's thread starved the thread reading the feed of the interpreter's lock (the
-download took ~1.8 s longer than with nothing to do), and filing was a third of the run. So
+download took much longer than with nothing to do), and filing was a third of the run. So
 the engine hands each page, as the server sent it, to this helper, which checks and spools
 it; at the end of each batch the engine asks for an acknowledgement (the count, the skipped
 records' reasons and the scope changes) before it flushes the disk and moves its cursor. Then
@@ -54,8 +54,8 @@ from agentdesk.sync.spool import Spool
 
 log = logging.getLogger("agentdesk.sync")
 
-# A first sync of a store with fewer changes runs in-process: starting the helper (~0.3 s of
-# imports on the other CPU) would not pay for itself.
+# A first sync of a store with fewer changes runs in-process: starting the helper (its imports
+# on the other CPU) would not pay for itself.
 HELPER_MIN_CHANGES = 20_000
 IN_FLIGHT = 2  # spool files sent ahead, so the helper never waits for the engine
 PATIENCE = 120.0  # seconds to wait for an answer before doing the work in the engine
@@ -278,4 +278,4 @@ class SyncHelper:
 if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
-    os._exit(code)  # not sys.exit: freeing a first sync's objects one by one took 0.1 s
+    os._exit(code)  # not sys.exit: freeing a first sync's objects one by one is wasted time

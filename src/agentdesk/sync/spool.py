@@ -2,9 +2,9 @@
 
 A first sync meets a customer's records all over the feed: a relationship arrives with the
 other customer, which may come thousands of pages later. Filed as they arrived, batch by batch,
-10,001 customers were written 15,028 times, each rewrite reading, re-encoding and replacing a
-whole profile file (and on ext4 every replaced file's inode is skipped by the allocator for a
-minute, which made later file creations cost ~0.5 ms each). Instead the checked changes are
+customers were written about one and a half times each, each rewrite reading, re-encoding and
+replacing a whole profile file (and on ext4 every replaced file's inode is skipped by the
+allocator for a minute, which made later file creations slow). Instead the checked changes are
 appended to SHARDS spool files, a customer's always to the same one; once the last page is
 in, each spool file is read and every customer in it written once.
 

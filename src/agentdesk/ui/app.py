@@ -61,7 +61,7 @@ class AgentDesk(App):
 
     def on_mount(self) -> None:
         # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
-        # here would be drawn once for nothing (~25 ms) and then again.
+        # here would be drawn once for nothing and then again.
         self.call_later(self._open_first)
         # After the first screen's first frame (it is current by then: _open_first ran first):
         # the collector resumes, and the index load does not compete with the paint.

@@ -132,7 +132,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         # Each section's heading is its list's border title, not a widget of its own: every
-        # widget costs ~3 ms on the way to the first frame.
+        # widget is paid for on the way to the first frame.
         yield Static(id="summary")
         for list_type, list_id, title in SECTIONS:
             section = list_type(id=list_id)

@@ -1,8 +1,7 @@
 """The key hints line at the bottom of every screen: one widget, drawn as one line of text.
 
 Textual's Footer mounts a widget per key and mounts them all again whenever the focus moves;
-on the way to the first paint that cost about 50 ms here, more than all of the profile's own
-widgets. This line draws the same hints itself and maps a click back to its key.
+on the way to the first paint that cost more than all of the profile's own widgets. This line draws the same hints itself and maps a click back to its key.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A list row drawn straight from styled spans, for the Customer Details lists.
 
-Turning a row into Textual `Content` and wrapping it, only to learn its height, cost a
-40-row conversation list 1.4 ms of each profile open (0.2 ms this way). A row knows its
+Turning a row into Textual `Content` and wrapping it, only to learn its height, was a
+measurable part of each profile open. A row knows its
 width in cells up front, so its height is a comparison, and drawing it is one `Strip` a
 line. Rows too long for the panel wrap at spaces (inside a word only when the word is
 longer than a line), so nothing is cut off; a newline in the desk's own text (or in a note,

@@ -2,7 +2,7 @@
 
 Importing Textual, pydantic and the desk, parsing CSS and mounting the first screen create
 some 300,000 objects that live as long as the process. Python's collector scans them again
-and again while they are made: ~40 ms of the way to the first frame here. The desk's command
+and again while they are made, on the way to the first frame. The desk's command
 pauses collection before its imports; the app resumes it once the first profile is painted,
 after freezing what exists then (`gc.freeze`), so later collections skip those objects too.
 Only the command pauses: an app made by a test or another program never changes the collector.

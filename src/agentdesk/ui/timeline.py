@@ -2,8 +2,8 @@
 
 Virtualized the way `toolong` draws logs: a `ScrollView` whose `render_line` draws one line.
 Entries are read a file (~200 entries) at a time and laid out a file at a time (the newest
-files, where the desk opens, in blocks of BLOCK entries), only for the blocks on screen; the height of blocks not laid out yet is estimated from the cache's
-per-file text summary. When a block above the top of the screen is laid out and its real
+files, where the desk opens, in blocks of BLOCK entries), only for the blocks on screen;
+the height of blocks not laid out yet is estimated from the cache's per-file text summary. When a block above the top of the screen is laid out and its real
 height differs, the scroll position moves by the difference, so what the agent is reading
 stays put.
 """
@@ -199,7 +199,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _line_styles(self) -> dict[str, Style]:
         """The component styles entries are drawn with, worked out once, not per block
-        (eight lookups through the CSS were ~1 ms of each block's layout)."""
+        (eight lookups through the CSS were a large part of each block's layout)."""
         if self._styles is None:
             self._styles = {n: self._style(f"timeline--{n}") for n in
                             ("header", "meta", "inbound", "outbound", "note", "note-body", "subject", "body")}
