@@ -25,6 +25,7 @@ from agentdesk.cache.files import (
     make_private_dir,
     read_json,
 )
+from agentdesk.cache import layout
 from agentdesk.cache.layout import customer_files, is_temp
 from agentdesk.cache.outbox import Outbox
 from agentdesk.cache.profile_file import ProfileFile, profile_doc
@@ -124,11 +125,11 @@ class Cache(AgentEdits):
     # -- paths ---------------------------------------------------------------------------
 
     def profile_path(self, customer_id: str) -> Path:
-        return customer_files(self.root, customer_id)[0]
+        return layout.profile_file(self.root, customer_id)
 
     def timeline_dir(self, customer_id: str) -> Path:
         """Where the customer's timeline files are, when its timeline outgrew its profile file."""
-        return customer_files(self.root, customer_id)[1]
+        return layout.timeline_dir(self.root, customer_id)
 
     # -- the one door for changing a profile -----------------------------------------------
 

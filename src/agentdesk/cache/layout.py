@@ -43,11 +43,24 @@ def file_name(customer_id: str) -> str:
     return "~" + hashlib.sha256(customer_id.encode()).hexdigest()
 
 
+@lru_cache(maxsize=1024)
+def shard_dir(root: Path, shard: str) -> Path:
+    return root / "customers" / shard
+
+
+def profile_file(root: Path, customer_id: str) -> Path:
+    """A customer's profile file."""
+    return shard_dir(root, shard_of(customer_id)) / (file_name(customer_id) + PROFILE_SUFFIX)
+
+
+def timeline_dir(root: Path, customer_id: str) -> Path:
+    """The folder of a customer's timeline files (when its timeline outgrew its profile file)."""
+    return shard_dir(root, shard_of(customer_id)) / (file_name(customer_id) + CHUNKS_SUFFIX)
+
+
 def customer_files(root: Path, customer_id: str) -> tuple[Path, Path]:
     """A customer's profile file and the folder of its timeline files."""
-    shard = root / "customers" / shard_of(customer_id)
-    name = file_name(customer_id)
-    return shard / (name + PROFILE_SUFFIX), shard / (name + CHUNKS_SUFFIX)
+    return profile_file(root, customer_id), timeline_dir(root, customer_id)
 
 
 def is_temp(path: Path) -> bool:

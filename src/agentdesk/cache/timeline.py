@@ -22,8 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentdesk.cache.database import changing
-from agentdesk.cache.files import make_private_dir, read_json
+from agentdesk.cache.files import AtomicJSONStorage, make_private_dir, read_json
 from agentdesk.model.views import Stored, StoredRecords
 
 if TYPE_CHECKING:
@@ -206,9 +205,9 @@ def _chunk_facts(docs: list[dict[str, Any]]) -> tuple[tuple[int, int], tuple[str
 
 
 def _write_chunk(path: Path, docs: list[dict[str, Any]], durable: bool) -> None:
-    """A timeline file: a TinyDB database of one table, `entries`, oldest first."""
-    with changing(path, durable=durable) as db:
-        db.table("entries").insert_multiple(docs)
+    """A new timeline file: a TinyDB database of one table, `entries`, oldest first, handed to
+    the storage in one write (files are never changed, only replaced by new ones)."""
+    AtomicJSONStorage(path, durable=durable).write({"entries": entries_table(docs)})
 
 
 def write_all(folder: Path, entries: Iterable[TimelineEntry],

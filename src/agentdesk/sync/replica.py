@@ -82,11 +82,14 @@ def fresh(changes: list[Rec]) -> Fresh | None:
 
 def file_fresh(profile: ProfileFile, new: Fresh, timeline_dir: Path, *, durable: bool) -> None:
     """Write a new customer's records into its (empty) profile file, and its timeline."""
-    for name, docs in new.tables.items():
-        profile.insert_all(name, docs)
-    profile.set_revisions(dict(new.revisions))
+    tables = {**new.tables, "revisions": [new.revisions]}
     if new.entries:  # obsolete files: none (the customer had none)
-        file_timeline(timeline_dir, profile, new.entries, [], durable=durable)
+        summary, inline, _ = timeline_files.apply(timeline_dir, TimelineSummary(), [], new.entries,
+                                                  [], durable=durable)
+        tables["timeline"] = [summary.to_json()]
+        if inline:
+            tables["entries"] = inline
+    profile.create(tables)
 
 
 def file_timeline(timeline_dir: Path, profile: ProfileFile, upserts: list[dict[str, Any]],
