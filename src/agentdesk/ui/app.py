@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -40,8 +40,12 @@ class AgentDesk(App):
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
-                 remote: Remote | None = None) -> None:
+                 remote: Remote | None = None,
+                 prepare_remote: Callable[[], None] | None = None) -> None:
+        """`prepare_remote` makes the remote ready (the demo serves its store): it runs once,
+        in the first sync's thread, after the first frame, so the desk is not kept waiting."""
         super().__init__()
+        self._prepare_remote = prepare_remote
         self.cache = cache
         self.config = config
         self.author = config.author
@@ -175,6 +179,12 @@ class AgentDesk(App):
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False))
         try:
+            if self._prepare_remote is not None:
+                try:
+                    self._prepare_remote()
+                except Exception as error:  # noqa: BLE001 (shown like any failed sync)
+                    raise RemoteError(f"the store could not be started: {error}") from None
+                self._prepare_remote = None
             report = self._engine.run()
         except RemoteError as error:
             counts = self.cache.outbox.counts()
