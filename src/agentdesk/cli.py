@@ -24,7 +24,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="cache folder (default: $AGENTDESK_CACHE, else your user data dir)")
     p.add_argument("--remote", metavar="URL",
                    help="the store to sync with (default: $AGENTDESK_REMOTE, else the config "
-                   "file); its token comes from $AGENTDESK_TOKEN or the config file")
+                   "file); its token comes from $AGENTDESK_TOKEN or the config file. "
+                   "rt+https://HOST is a Request Tracker 5: an RT auth token, or "
+                   "$AGENTDESK_RT_USER and $AGENTDESK_RT_PASSWORD")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     config.add_argument("--remote", metavar="URL", help="set the store to sync with")
     config.add_argument("--token-from-env", action="store_true",
                         help="store $AGENTDESK_TOKEN in the config file (created 0600)")
+    config.add_argument("--rt-login-from-env", action="store_true",
+                        help="store $AGENTDESK_RT_USER and $AGENTDESK_RT_PASSWORD (Request "
+                        "Tracker) in the config file (created 0600)")
     config.add_argument("--sync-interval", type=float, metavar="SECONDS",
                         help="set the seconds between background syncs")
     return p
@@ -88,7 +93,8 @@ def _remote(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
 
 def sync_main(cache: Any, remote: Any) -> int:
     """Headless sync with a progress bar on stderr and a summary; 0 only on success."""
-    from agentdesk.sync.client import RemoteClient, RemoteError
+    from agentdesk.sync.client import RemoteError
+    from agentdesk.sync.remote import connect
     from agentdesk.sync.engine import Progress, SyncEngine
 
     if remote is None:
@@ -112,7 +118,7 @@ def sync_main(cache: Any, remote: Any) -> int:
             line = f"{progress.phase} … {progress.changes:,} changes, {progress.pushed} edits sent"
         print(("\r" if tty else "") + line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
-    with RemoteClient(remote.url, remote.token, verify=remote.verify) as client:
+    with connect(remote.url, remote.token, verify=remote.verify, **remote.login) as client:
         try:
             report = SyncEngine(cache, client, on_progress=show).run()
         except RemoteError as error:
@@ -148,6 +154,12 @@ def config_main(args: argparse.Namespace) -> int:
         if not token:
             raise SystemExit("agentdesk config: AGENTDESK_TOKEN is not set")
         changes["token"] = token
+    if args.rt_login_from_env:
+        user, password = os.environ.get("AGENTDESK_RT_USER"), os.environ.get("AGENTDESK_RT_PASSWORD")
+        if not user or not password:
+            raise SystemExit("agentdesk config: AGENTDESK_RT_USER and AGENTDESK_RT_PASSWORD "
+                             "must both be set")
+        changes.update(rt_user=user, rt_password=password)
     if changes:
         save_settings(config.path, **changes)
         config = load_config()
@@ -159,6 +171,10 @@ def config_main(args: argparse.Namespace) -> int:
     print(f"remote:      {os.environ.get('AGENTDESK_REMOTE') or config.remote or '(not set)'}")
     source = "$AGENTDESK_TOKEN" if env_token else "config file"
     print(f"token:       {mask(env_token or config.token)} (from {source})")
+    rt_user = os.environ.get("AGENTDESK_RT_USER") or config.rt_user
+    if rt_user:
+        password = os.environ.get("AGENTDESK_RT_PASSWORD") or config.rt_password
+        print(f"RT user:     {rt_user} (password {mask(password)})")
     print(f"sync every:  {config.sync_interval:g} s")
     print(f"author:      {config.author}")
     for binding, keys in config.keymap.items():

@@ -2,6 +2,8 @@
 
     remote = "https://desk.example.com"   # the store to sync with (or --remote, AGENTDESK_REMOTE)
     token = "..."                  # its bearer token (or AGENTDESK_TOKEN); file kept 0600
+    rt_user = "agent"              # Request Tracker (rt+https://...): a user and password instead
+    rt_password = "..."            #   of a token (or AGENTDESK_RT_USER, AGENTDESK_RT_PASSWORD)
     sync_interval = 60             # seconds between background syncs
     author = "Sam Rivera"          # shown on notes you write
     [keymap]                       # remap any binding by its id (see the help screen, ?)
@@ -28,6 +30,8 @@ class Config:
     remote: str = ""
     token: str = field(default="", repr=False)
     sync_interval: float = 60.0
+    rt_user: str = ""
+    rt_password: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,17 @@ class Remote:
     url: str
     token: str = field(repr=False)
     verify: bool = True
+    user: str = ""  # Request Tracker accepts a user and password where there is no token
+    password: str = field(default="", repr=False)
 
     @property
     def masked_token(self) -> str:
         return mask(self.token)
+
+    @property
+    def login(self) -> dict[str, str]:
+        """user= and password= for `agentdesk.sync.remote.connect`."""
+        return {"user": self.user, "password": self.password}
 
 
 def mask(token: str) -> str:
@@ -56,7 +67,9 @@ def remote_from(config: Config, url: str | None = None) -> Remote | None:
     if not url:
         return None
     token = os.environ.get("AGENTDESK_TOKEN") or config.token
-    return Remote(url=url, token=token)
+    user = os.environ.get("AGENTDESK_RT_USER") or config.rt_user
+    password = os.environ.get("AGENTDESK_RT_PASSWORD") or config.rt_password
+    return Remote(url=url, token=token, user=user, password=password)
 
 
 def config_path() -> Path:
@@ -94,6 +107,8 @@ def load_config(path: Path | None = None) -> Config:
         remote=str(data.get("remote", "")),
         token=str(data.get("token", "")),
         sync_interval=max(5.0, interval),
+        rt_user=str(data.get("rt_user", "")),
+        rt_password=str(data.get("rt_password", "")),
     )
 
 

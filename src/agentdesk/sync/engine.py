@@ -26,7 +26,8 @@ from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.records import utcnow
 from agentdesk.cache.outbox import OutboxCounts
 from agentdesk.model.protocol import MAX_BATCH, MutationStatus
-from agentdesk.sync.client import EpochChanged, FeedPageRaw, NotFound, RemoteClient, RemoteError
+from agentdesk.sync.client import EpochChanged, FeedPageRaw, NotFound, RemoteError
+from agentdesk.sync.remote import RemoteStore
 from agentdesk.sync.replica import Applied, Replica
 from agentdesk.sync.spool import Spool, SpoolDamaged
 from agentdesk.cache.files import flush_to_disk
@@ -161,14 +162,14 @@ class PageReader:
     over in order, after the pages before it.
     """
 
-    def __init__(self, client: RemoteClient, cursor: str | None, page_size: int) -> None:
+    def __init__(self, client: RemoteStore, cursor: str | None, page_size: int) -> None:
         self._queue: queue.Queue[tuple[FeedPageRaw | None, BaseException | None]] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, args=(client, cursor, page_size),
                                         name="agentdesk-feed", daemon=True)
         self._thread.start()
 
-    def _read(self, client: RemoteClient, cursor: str | None, page_size: int) -> None:
+    def _read(self, client: RemoteStore, cursor: str | None, page_size: int) -> None:
         try:
             while not self._stop.is_set():
                 page = client.changes(cursor, page_size)
@@ -202,7 +203,7 @@ class PageReader:
 
 
 class SyncEngine:
-    def __init__(self, cache: Cache, client: RemoteClient, *, page_size: int = PAGE,
+    def __init__(self, cache: Cache, client: RemoteStore, *, page_size: int = PAGE,
                  batch: int = BATCH,
                  on_progress: Callable[[Progress], None] | None = None) -> None:
         self.cache = cache

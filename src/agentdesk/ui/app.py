@@ -123,16 +123,19 @@ class AgentDesk(App):
     def _sync_engine(self, interactive: bool = False) -> SyncEngine:
         """The engine for background syncs, or one whose client gives up quickly (searches
         and fetches the agent is waiting for)."""
-        from agentdesk.sync.client import RemoteClient, RetryPolicy
+        from agentdesk.sync.client import RetryPolicy
+        from agentdesk.sync.remote import connect
         from agentdesk.sync.engine import SyncEngine
 
         assert self.remote is not None
         if interactive:
-            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify,
-                                  timeout=5.0, retry=RetryPolicy(attempts=2, base=0.2))
+            client = connect(self.remote.url, self.remote.token, verify=self.remote.verify,
+                             timeout=5.0, retry=RetryPolicy(attempts=2, base=0.2),
+                             **self.remote.login)
             return SyncEngine(self.cache, client)
         if self._engine is None:
-            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify)
+            client = connect(self.remote.url, self.remote.token, verify=self.remote.verify,
+                             **self.remote.login)
             self._engine = SyncEngine(self.cache, client, on_progress=self._progress_from_thread)
         return self._engine
 

@@ -1,0 +1,63 @@
+"""What the sync engine needs from a remote store, and the one place that picks the store.
+
+The engine (`engine.SyncEngine`) and the desk use only `RemoteStore`; `connect` chooses the
+implementation by the URL's scheme: `rt+https://` and `rt+http://` are a Request Tracker 5
+(`agentdesk.sync.rt`), anything else the reference store's protocol (`client.RemoteClient`).
+The next helpdesk is a new package beside `rt` and one more line here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from agentdesk.model.protocol import DEFAULT_PAGE, Mutation, MutationResults, ProfileSnapshot, SearchResults
+from agentdesk.sync.client import FeedPageRaw, RemoteClient, RetryPolicy
+
+RT_SCHEMES = ("rt+https://", "rt+http://")
+
+
+class RemoteStore(Protocol):
+    """A remote the desk syncs with. Errors are `client.RemoteError`s (Offline, AuthError,
+    NotFound, EpochChanged) whose messages an agent can act on and never hold a secret."""
+
+    @property
+    def retry(self) -> RetryPolicy: ...
+
+    def status(self) -> dict[str, Any]:
+        """At least {"epoch": ..., "head": the newest position of the feed (an int)}."""
+        ...
+
+    def changes(self, cursor: str | None, limit: int = DEFAULT_PAGE) -> FeedPageRaw:
+        """The feed's changes after `cursor` (None: from the start), in the store's order,
+        as `protocol.Change` dicts; `body` is the page as JSON with a "changes" list."""
+        ...
+
+    def profile(self, customer_id: str) -> ProfileSnapshot: ...
+
+    def search(self, query: str, limit: int = 20) -> SearchResults: ...
+
+    def push(self, batch: list[Mutation]) -> MutationResults:
+        """One result per mutation, in order; each applied at most once however often it is
+        sent."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> RemoteStore: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def is_rt(url: str) -> bool:
+    return url.startswith(RT_SCHEMES)
+
+
+def connect(url: str, token: str = "", *, user: str = "", password: str = "",
+            verify: bool = True, **options: Any) -> RemoteStore:
+    """The remote at `url`. `options` are timeout= and retry= (and, for tests, sleep=)."""
+    if is_rt(url):
+        from agentdesk.sync.rt.remote import RTRemote
+
+        return RTRemote(url[len("rt+"):], token=token, user=user, password=password,
+                        verify=verify, **options)
+    return RemoteClient(url, token, verify=verify, **options)

@@ -1,0 +1,140 @@
+"""HTTP to RT's REST 2.0 API, with the desk's retry policy and its error classes.
+
+Connection errors, timeouts, 5xx, 429 and answers that are not JSON are retried with the same
+backoff as the reference store's client (`agentdesk.sync.client.RetryPolicy`); a 412 (the
+record changed since its ETag) is handed back to the caller, who re-reads and decides again.
+Credentials (an auth token, or a user and password) never appear in a message.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+
+from agentdesk.sync.client import AuthError, NotFound, Offline, RemoteError, RetryPolicy
+
+API = "/REST/2.0"
+MAX_PER_PAGE = 100  # RT's REST 2.0 never answers more items than this in one page
+
+
+class Changed(RemoteError):
+    """412: the record's ETag moved on since it was read (someone changed it meanwhile)."""
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RTHttp:
+    """One RT instance. `base_url` is RT's web address (https://rt.example.com)."""
+
+    def __init__(self, base_url: str, *, token: str = "", user: str = "", password: str = "",
+                 timeout: float = 15.0, verify: bool = True, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep, seed: int | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        headers = {"User-Agent": "agentdesk", "Accept": "application/json"}
+        auth = None
+        if token:
+            headers["Authorization"] = f"token {token}"
+        elif user:
+            auth = httpx.BasicAuth(user, password)
+        self._http = httpx.Client(base_url=self.base_url + API, headers=headers, auth=auth,
+                                  timeout=timeout, verify=verify)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(self, path: str, what: str, **params: Any) -> Any:
+        return self.request("GET", path, what, params=params)[0]
+
+    def request(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        """(the JSON answer, its headers), retrying what may pass; raises RemoteError."""
+        last = ""
+        for attempt in range(1, self.retry.attempts + 1):
+            retry_after = None
+            try:
+                return self._once(method, path, what, **kwargs)
+            except _Transient as problem:
+                last, retry_after = str(problem), problem.retry_after
+            if attempt < self.retry.attempts:
+                self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+        if last.startswith("cannot reach"):
+            raise Offline(f"{last} (tried {self.retry.attempts} times)")
+        raise RemoteError(f"{what} failed: {last} (tried {self.retry.attempts} times)")
+
+    def _once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise _Transient(f"cannot reach RT at {self.base_url}: timed out") from None
+        except httpx.TransportError as error:
+            detail = "connection refused" if "refused" in str(error).lower() else type(error).__name__
+            raise _Transient(f"cannot reach RT at {self.base_url}: {detail}") from None
+        status = response.status_code
+        if status == 401:
+            raise AuthError("RT did not accept the credentials (401): set AGENTDESK_TOKEN to an "
+                            "RT auth token, or AGENTDESK_RT_USER and AGENTDESK_RT_PASSWORD")
+        if status == 403:
+            raise AuthError(f"RT refused this user (403): {_message(response) or 'forbidden'}")
+        if status == 412:
+            raise Changed(f"{what}: the record changed in RT meanwhile (412)")
+        if status == 429 or status >= 500:
+            raise _Transient(f"RT answered {status} {response.reason_phrase}",
+                             _retry_after(response))
+        if status >= 400:
+            error = NotFound if status == 404 else RemoteError
+            raise error(f"{what}: RT answered {status}: {_message(response) or response.reason_phrase}")
+        try:
+            return orjson.loads(response.content), response.headers
+        except orjson.JSONDecodeError:
+            raise _Transient("RT sent malformed or truncated JSON") from None
+
+    def pages(self, path: str, what: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of a collection, page after page (RT's pages hold at most 100)."""
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self.get(path, what, **params, page=page, per_page=MAX_PER_PAGE)
+            batch = _items(body, what)
+            items += batch
+            if len(batch) < MAX_PER_PAGE or page >= int(body.get("pages") or page):
+                return items
+            page += 1
+
+
+def _items(body: Any, what: str) -> list[dict[str, Any]]:
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise RemoteError(f"{what}: RT sent a collection without items")
+    return [i for i in items if isinstance(i, dict)]
+
+
+def items(body: Any, what: str) -> list[dict[str, Any]]:
+    return _items(body, what)
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return ""
+    if isinstance(body, dict):
+        return str(body.get("message") or "")[:200]
+    return ""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return None
