@@ -309,6 +309,9 @@ class FaultProxy:
             def do_POST(self) -> None:
                 proxy._handle(self)
 
+            def do_PUT(self) -> None:  # Request Tracker's updates
+                proxy._handle(self)
+
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
@@ -372,7 +375,8 @@ class FaultProxy:
 
     def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> httpx.Response:
         headers = {k: v for k, v in handler.headers.items()
-                   if k.lower() in ("authorization", "content-type", "user-agent", "accept")}
+                   if k.lower() in ("authorization", "content-type", "user-agent", "accept",
+                                    "if-match")}
         return self._http.request(handler.command, handler.path, content=body, headers=headers)
 
     @staticmethod
@@ -435,8 +439,8 @@ class FaultProxy:
         content = response.content
         if is_feed and response.status_code == 200:
             self.last_changes = content
-        extra = {k: v for k, v in response.headers.items() if k.lower() in ("retry-after",
-                                                                             "www-authenticate")}
+        extra = {k: v for k, v in response.headers.items()
+                 if k.lower() in ("retry-after", "www-authenticate", "etag", "location")}
         if action == "stuck":
             assert rule is not None
             rule.saved = content
