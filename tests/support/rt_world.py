@@ -111,7 +111,7 @@ class RTStaff:
         self._ok(response)
         return int(response.headers["location"].rsplit("/", 1)[1])
 
-    def get_user(self, uid: int) -> dict[str, Any]:
+    def get_user(self, uid: int | str) -> dict[str, Any]:
         return self._ok(self.http.get(f"/user/{uid}"))
 
     def set_user(self, uid: int, **fields: str) -> None:

@@ -120,15 +120,34 @@ class Feed:
                 found[int(ticket["id"])] = ticket
         for missing in [i for i in ids if i not in found]:  # deleted or merged: not searched
             try:
-                found[missing] = self.http.get(f"/ticket/{missing}", f"reading RT ticket {missing}",
-                                               **TICKET_PARAMS)
+                ticket = self.http.get(f"/ticket/{missing}", f"reading RT ticket {missing}",
+                                       **TICKET_PARAMS)
             except NotFound:
                 continue
+            found[missing] = self._as_searched(ticket)
         for ticket in found.values():
             owner = ticket.get("Owner")
             if isinstance(owner, dict) and "Name" in owner:
                 self._names[str(owner.get("id"))] = str(owner["Name"])
         return found
+
+    def _as_searched(self, ticket: dict[str, Any]) -> dict[str, Any]:
+        """A ticket read alone, shaped like one from a search: there RT names the requestors
+        and the effective ticket by reference, not by number."""
+        effective = ticket.get("EffectiveId")
+        if isinstance(effective, dict):
+            ticket["EffectiveId"] = str(effective.get("id") or ticket["id"])
+        people = []
+        for person in ticket.get("Requestor") or []:
+            if isinstance(person, dict) and not str(person.get("id", "")).isdigit():
+                try:
+                    user, _ = self.user(str(person.get("id")))
+                except NotFound:
+                    continue
+                person = {**person, "id": user["id"], "Name": user.get("Name")}
+            people.append(person)
+        ticket["Requestor"] = people
+        return ticket
 
     def bodies(self, txns: list[dict[str, Any]]) -> dict[int, tuple[str, str]]:
         """Each message's (subject, text): its first text/plain part."""

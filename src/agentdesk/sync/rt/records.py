@@ -153,17 +153,16 @@ def user_changes(seq: int, user: dict[str, Any], old_comments: list[str] = ()) -
     notes = notes_of(user, parsed)
     out += [change(seq, "upsert", "note", n["id"], cid, n) for n in notes]
     live = {n["id"] for n in notes}
-    gone: set[str] = set()
+    gone_notes: set[str] = set()
+    gone_contacts: set[str] = set()
     for text in old_comments:
         old = comments_codec.parse(text)
-        gone |= {n["id"] for n in old.notes} - live
+        gone_notes |= {n["id"] for n in old.notes} - live
         if comments_codec.staff_note_text(old) and f"{cid}-comments" not in live:
-            gone.add(f"{cid}-comments")
-        gone |= {i for s, i in old.contact_ids.items() if parsed.contact_ids.get(s) != i}
-    for rid in sorted(gone):
-        kind = "contact" if any(rid == i for i in comments_codec.parse(t).contact_ids.values()
-                                for t in old_comments) else "note"
-        out.append(change(seq, "delete", kind, rid, cid, None))
+            gone_notes.add(f"{cid}-comments")
+        gone_contacts |= {i for s, i in old.contact_ids.items() if parsed.contact_ids.get(s) != i}
+    out += [change(seq, "delete", "note", rid, cid, None) for rid in sorted(gone_notes)]
+    out += [change(seq, "delete", "contact", rid, cid, None) for rid in sorted(gone_contacts)]
     return out
 
 
