@@ -160,3 +160,19 @@ def test_comments_blocks_round_trip_whatever_the_note_says() -> None:
         contact_ids={"workphone": "cp_1"})
     again = comments.parse(comments.render(tricky))
     assert again == tricky
+
+
+def test_a_merged_ticket_moves_into_the_surviving_conversation(staff: RTStaff, remote: RemoteStore,
+                                                                cache: Cache) -> None:  # noqa: F811
+    uid = staff.user("Merging Max")
+    cid = f"rt-user-{uid}"
+    gone, kept = staff.ticket(uid, "Twice", "first report"), staff.ticket(uid, "Twice again", "second")
+    staff.correspond(gone, "reply on the first")
+    SyncEngine(cache, remote).run()
+    staff.set_ticket(gone, MergeInto=kept)
+    SyncEngine(cache, remote).run()
+    profile = open_profile(cache, cid)[0]  # type: ignore[index]
+    assert [c.id for c in profile.conversations] == [f"rt-ticket-{kept}"]
+    where = {e["body"]: e["conversation_id"] for e in timeline(cache, cid) if e["body"]}
+    assert where == {"first report": f"rt-ticket-{kept}", "reply on the first": f"rt-ticket-{kept}",
+                     "second": f"rt-ticket-{kept}"}

@@ -92,13 +92,37 @@ class Feed:
             entry = records.entry_data(t, ticket, bodies.get(seq), self._names)
             if entry is not None:
                 out.append(records.change(seq, "upsert", "entry", entry["id"], owner, entry))
+            if t.get("Type") == "AddLink" and t.get("Field") == "MergedInto" and _merged(ticket):
+                out += self._moved(seq, ticket, owner)
             if last_of_ticket[oid] == seq:
                 out += self._conversation(seq, ticket, owner)
         return out
 
+    def _moved(self, seq: int, ticket: dict[str, Any], owner: str) -> list[dict[str, Any]]:
+        """A ticket merged into another: its earlier transactions become entries of the
+        surviving ticket's conversation (the ids stay: the desk moves them). Merges are rare,
+        so each message's text is read on its own."""
+        history = self.http.pages("/transactions", "reading a merged ticket's history", {
+            "query": f"ObjectType = 'RT::Ticket' AND ObjectId = {int(ticket['id'])} AND id < {seq}",
+            "orderby": "id", "fields": TXN_FIELDS})
+        out = []
+        for t in sorted(history, key=lambda t: int(t["id"])):
+            body = self._body_of(int(t["id"])) if t.get("Type") in records.MESSAGE_TYPES else None
+            entry = records.entry_data(t, ticket, body, self._names)
+            if entry is not None:
+                out.append(records.change(seq, "upsert", "entry", entry["id"], owner, entry))
+        return out
+
+    def _body_of(self, txn: int) -> tuple[str, str] | None:
+        for part in self.http.pages(f"/transaction/{txn}/attachments", "reading a message",
+                                    {"fields": "Content,ContentType,Subject"}):
+            if str(part.get("ContentType") or "").startswith("text/plain"):
+                return str(part.get("Subject") or ""), str(part.get("Content") or "")
+        return None
+
     def _conversation(self, seq: int, ticket: dict[str, Any], owner: str) -> list[dict[str, Any]]:
         rid = f"{records.TICKET_PREFIX}{ticket['id']}"
-        if ticket.get("Status") == "deleted" or str(ticket.get("EffectiveId") or ticket["id"]) != str(ticket["id"]):
+        if ticket.get("Status") == "deleted" or _merged(ticket):
             return [records.change(seq, "delete", "conversation", rid, owner, None)]
         return [records.change(seq, "upsert", "conversation", rid, owner,
                                records.conversation_data(ticket))]
@@ -124,7 +148,10 @@ class Feed:
                                        **TICKET_PARAMS)
             except NotFound:
                 continue
-            found[missing] = self._as_searched(ticket)
+            ticket = self._as_searched(ticket)
+            if str(ticket["id"]) != str(missing):  # RT answers for a merged ticket with the one
+                ticket = {**ticket, "id": missing, "EffectiveId": str(ticket["id"])}  # it is in
+            found[missing] = ticket
         for ticket in found.values():
             owner = ticket.get("Owner")
             if isinstance(owner, dict) and "Name" in owner:
@@ -211,6 +238,10 @@ class Feed:
                     if c["customer_id"] == records.customer_id(uid) and c["type"] != "customer"
                     and c["type"] not in ("contact", "note")]
         return out
+
+
+def _merged(ticket: dict[str, Any]) -> bool:
+    return str(ticket.get("EffectiveId") or ticket["id"]) != str(ticket["id"])
 
 
 def _int(value: Any) -> int:
