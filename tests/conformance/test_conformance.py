@@ -54,7 +54,8 @@ def remote_notes(backend: Backend, cid: str) -> list[str]:
 def test_first_sync_brings_every_customer_with_its_timeline(backend: Backend, cache: Cache) -> None:
     made = {backend.new_customer(f"First Sync {i}", messages=3): f"First Sync {i}" for i in range(3)}
     report = sync(backend, cache)
-    assert not report.applied.skipped
+    # (The remote may hold other tests' customers too: only these are this test's.)
+    assert not [why for why in report.applied.skipped if any(cid in why for cid in made)]
     for cid, name in made.items():
         loaded = open_profile(cache, cid)
         assert loaded is not None, cid

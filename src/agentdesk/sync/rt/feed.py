@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from urllib.parse import quote
-from collections.abc import Iterable
 from typing import Any
 
 from agentdesk.sync.client import NotFound, RemoteError
@@ -23,6 +22,7 @@ TICKET_PARAMS = {
     "fields": "Subject,Status,Owner,Queue,Priority,Requestor,Created,Resolved,EffectiveId",
     "fields[Queue]": "Name", "fields[Requestor]": "id,Name", "fields[Owner]": "Name",
 }
+KNOWN_USERS = 50_000  # users remembered between pages (then forgotten, and read again)
 OBJECTS = "(ObjectType = 'RT::Ticket' OR ObjectType = 'RT::User')"
 
 
@@ -30,6 +30,8 @@ class Feed:
     def __init__(self, http: RTHttp) -> None:
         self.http = http
         self._names: dict[str, str] = {}  # user id -> name, for Owner changes
+        self._known: dict[int, tuple[dict[str, Any], int]] = {}  # user id -> (user, its ETag)
+        self._staff_requestors: set[int] = set()
 
     # -- the feed ------------------------------------------------------------------------
 
@@ -59,25 +61,31 @@ class Feed:
         messages = [t for t in txns if t.get("ObjectType") == "RT::Ticket"
                     and t.get("Type") in records.MESSAGE_TYPES]
         bodies = self.bodies(messages)
-        users: dict[int, int] = {}  # user id -> the last transaction about it in this run
+        changed: dict[int, int] = {}  # user id -> the last transaction about it in this run
         old_comments: dict[int, list[str]] = {}
-        requestors: set[int] = set()
+        requestors: dict[int, int] = {}  # first requestor -> the ticket creation naming it
         for t in txns:
             oid = int(t["ObjectId"])
             if t.get("ObjectType") == "RT::User":
-                users[oid] = int(t["id"])
+                changed[oid] = int(t["id"])
                 if t.get("Field") == "Comments":
                     old_comments.setdefault(oid, []).append(str(t.get("OldValue") or ""))
             elif t.get("Type") == "Create" and oid in tickets:
                 for uid in records.requestor_ids(tickets[oid])[:1]:
-                    requestors.add(uid)
-                    users[uid] = max(users.get(uid, 0), int(t["id"]))
-        people = self.users(users)
+                    requestors[uid] = int(t["id"])
+        people = self.users({**requestors, **changed})
         # Customers first: a page's conversations and entries then find their customer filed.
+        # An end user's records come with its own transactions; staff who request a ticket
+        # become customers with it (and their later changes come too).
         out: list[dict[str, Any]] = []
-        for uid, seq in sorted(users.items(), key=lambda item: item[1]):
+        for uid, seq in sorted({**requestors, **changed}.items(), key=lambda item: item[1]):
             user = people.get(uid)
-            if user is not None and (uid in requestors or records.is_customer(user)):
+            if user is None:
+                continue
+            if not records.is_customer(user) and uid in requestors:
+                self._staff_requestors.add(uid)
+            if uid in changed and (records.is_customer(user) or uid in self._staff_requestors) \
+                    or uid in requestors and not records.is_customer(user):
                 out += records.user_changes(seq, user, old_comments.get(uid, []))
         last_of_ticket = {int(t["ObjectId"]): int(t["id"]) for t in txns
                           if t.get("ObjectType") == "RT::Ticket"}
@@ -197,13 +205,24 @@ class Feed:
                 out[txn] = (subjects[txn], str(part.get("Content") or ""))
         return out
 
-    def users(self, wanted: Iterable[int]) -> dict[int, dict[str, Any]]:
+    def users(self, wanted: dict[int, int]) -> dict[int, dict[str, Any]]:
+        """The users, each as of now or later than the transaction it is wanted for. A user
+        read once in this sync is read again only for a transaction newer than its ETag: a
+        first sync meets each requestor at every ticket it opened."""
         found = {}
-        for uid in sorted(set(wanted)):
+        for uid, seq in sorted(wanted.items()):
+            known = self._known.get(uid)
+            if known is not None and known[1] >= seq:
+                found[uid] = known[0]
+                continue
             try:
-                found[uid] = self.user(uid)[0]
+                user, etag = self.user(uid)
             except NotFound:
                 continue
+            if len(self._known) >= KNOWN_USERS:
+                self._known.clear()
+            self._known[uid] = (user, _int(etag.strip('"')))
+            found[uid] = user
         return found
 
     def user(self, uid: int | str) -> tuple[dict[str, Any], str]:
