@@ -231,10 +231,11 @@ def _event(txn: dict[str, Any], names: dict[str, str]) -> str:
     old, new = str(txn.get("OldValue") or ""), str(txn.get("NewValue") or "")
     if fld == "Owner":
         old, new = names.get(old, old), names.get(new, new)
+    if kind in ("AddLink", "DeleteLink"):  # RT names the other ticket by URI: say "#4"
+        target = re.sub(r"^fsck\.com-rt://[^/]*/ticket/(\d+)$", r"#\1", new or old)
+        return f"{'' if kind == 'AddLink' else 'removed '}{fld} {target}".strip()
     if kind in ("Status", "Set") or (old or new) and fld:
         return f"{fld or kind}: {old or '—'} → {new or '—'}"
-    if kind == "AddLink" or kind == "DeleteLink":
-        return f"{kind} {fld}: {new or old}".strip()
     return f"{kind} {fld} {new}".strip()
 
 
