@@ -376,7 +376,7 @@ class FaultProxy:
     def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> httpx.Response:
         headers = {k: v for k, v in handler.headers.items()
                    if k.lower() in ("authorization", "content-type", "user-agent", "accept",
-                                    "if-match")}
+                                    "if-match", "cookie")}
         return self._http.request(handler.command, handler.path, content=body, headers=headers)
 
     @staticmethod
@@ -440,7 +440,8 @@ class FaultProxy:
         if is_feed and response.status_code == 200:
             self.last_changes = content
         extra = {k: v for k, v in response.headers.items()
-                 if k.lower() in ("retry-after", "www-authenticate", "etag", "location")}
+                 if k.lower() in ("retry-after", "www-authenticate", "etag", "location",
+                                  "set-cookie")}
         if action == "stuck":
             assert rule is not None
             rule.saved = content

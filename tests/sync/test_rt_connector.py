@@ -146,6 +146,19 @@ def test_a_deleted_ticket_leaves_the_desk(staff: RTStaff, remote: RemoteStore, c
     assert [c.id for c in open_profile(cache, cid)[0].conversations] == [f"rt-ticket-{keep}"]  # type: ignore[index]
 
 
+def test_a_password_login_is_one_session_and_an_ended_session_is_renewed(
+        rt: RTServer, remote: RemoteStore) -> None:  # noqa: F811
+    """RT hashes a Basic-auth password on every request (half a second each): the connector
+    logs in once and sends the session's cookie; when RT ends the session it logs in again."""
+    http = remote.http  # type: ignore[attr-defined]
+    remote.status()
+    remote.search("Mapping")
+    assert http._session == 1
+    http._http.cookies.clear()  # RT forgot the session (expired, RT restarted)
+    remote.status()
+    assert http._session == 2
+
+
 def test_wrong_credentials_say_so_without_the_password(rt: RTServer) -> None:  # noqa: F811
     with connect("rt+" + rt.url, user=USER, password="not-the-password-xyz", retry=fast_retry()) as bad:
         with pytest.raises(AuthError) as raised:

@@ -4,6 +4,11 @@ Connection errors, timeouts, 5xx, 429 and answers that are not JSON are retried 
 backoff as the reference store's client (`agentdesk.sync.client.RetryPolicy`); a 412 (the
 record changed since its ETag) is handed back to the caller, who re-reads and decides again.
 Credentials (an auth token, or a user and password) never appear in a message.
+
+With a user and password the client logs in once, as RT's web pages do, and sends the session
+cookie: RT checks a password in HTTP Basic auth on every request with its slow password hash,
+which made each request half a second (see benchmarks/README.md). A session that ends (RT
+answers with a redirect to its login page) is logged into again, once.
 """
 
 from __future__ import annotations
@@ -43,12 +48,11 @@ class RTHttp:
         self._sleep = sleep
         self._rng = random.Random(seed)
         headers = {"User-Agent": "agentdesk", "Accept": "application/json"}
-        auth = None
         if token:
             headers["Authorization"] = f"token {token}"
-        elif user:
-            auth = httpx.BasicAuth(user, password)
-        self._http = httpx.Client(base_url=self.base_url + API, headers=headers, auth=auth,
+        self._login_form = {"user": user, "pass": password} if user and not token else None
+        self._session = 0  # logins so far (0: none yet)
+        self._http = httpx.Client(base_url=self.base_url + API, headers=headers,
                                   timeout=timeout, verify=verify)
 
     def close(self) -> None:
@@ -72,9 +76,27 @@ class RTHttp:
             raise Offline(f"{last} (tried {self.retry.attempts} times)")
         raise RemoteError(f"{what} failed: {last} (tried {self.retry.attempts} times)")
 
+    def _log_in(self) -> None:
+        """A session for the user and password (its cookie is kept by the client)."""
+        assert self._login_form is not None
+        self._http.cookies.clear()
+        response = self._http.post(self.base_url + "/NoAuth/Login.html", data=self._login_form)
+        if response.status_code >= 500:
+            raise _Transient(f"RT answered {response.status_code} {response.reason_phrase}")
+        self._session += 1
+
     def _once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
         try:
+            fresh = self._login_form is not None and not self._session
+            if fresh:
+                self._log_in()
             response = self._http.request(method, path, **kwargs)
+            if self._login_form is not None and response.status_code in (301, 302, 303, 401):
+                if not fresh:  # the session ended: once more, with a new one
+                    self._log_in()
+                    response = self._http.request(method, path, **kwargs)
+                if response.status_code in (301, 302, 303):  # the login page: refused
+                    response = httpx.Response(401, request=response.request)
         except httpx.TimeoutException:
             raise _Transient(f"cannot reach RT at {self.base_url}: timed out") from None
         except httpx.TransportError as error:
