@@ -10,6 +10,7 @@ sequence, so the feed is ordered like the reference store's.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from agentdesk.sync.rt import comments as comments_codec
@@ -141,7 +142,8 @@ def notes_of(user: dict[str, Any], parsed: comments_codec.Comments) -> list[dict
     return notes
 
 
-def user_changes(seq: int, user: dict[str, Any], old_comments: list[str] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+def user_changes(seq: int, user: dict[str, Any],
+                 old_comments: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Every record of one customer as of now, and tombstones for what is gone (empty contact
     slots; notes that earlier Comments held, `old_comments`, and the current ones do not)."""
     cid = customer_id(user["id"])
