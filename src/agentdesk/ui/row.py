@@ -28,7 +28,7 @@ from agentdesk.model.sanitize import clean_line, clean_text
 from agentdesk.ui.fit import ELLIPSIS, LONGEST, fit
 
 Line = list[tuple[str, RichStyle]]
-BLOCK_LONGEST = 4000  # characters of a note shown in the panel (the form shows it all)
+BLOCK_LONGEST = 2000  # characters of a note shown in the panel (the form shows it all)
 
 
 def _head(value: object, longest: int) -> str:
