@@ -263,18 +263,21 @@ def span_of(value: str, word: str) -> tuple[int, int] | None:
 
 
 def matched_field(row: IndexRow, words: list[str]) -> tuple[str, str] | None:
-    """The field to show beside a result's name, as (what it is, value): the first that a
-    query word the name does not hold matched (so an agent who typed part of an address sees
-    that address); None when the name explains the hit."""
+    """The field to show beside a result's name, as (what it is, value): of the fields that
+    hold query words the name does not, the one holding most of them, the first such (so an
+    agent who typed part of an address sees that address); None when the name explains the
+    hit."""
     rest = [w for w in words if not span_of(row.name, w)]
     if not rest:
         return None
     fields = [("email", row.email), ("phone", row.phone), ("company", row.company),
               ("id", row.id), *((kind, value) for kind, value in row.others)]
+    best, most = None, 0
     for label, value in fields:
-        if value and any(span_of(value, w) for w in rest):
-            return label, value
-    return None
+        held = sum(1 for w in rest if value and span_of(value, w))
+        if held > most:
+            best, most = (label, value), held
+    return best
 
 
 def _line_starts(text: bytearray) -> array:

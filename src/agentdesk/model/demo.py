@@ -121,12 +121,21 @@ SCRIPTS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["Feature request logged: pick-up slots for returns."],
     ),
 }
-FOLLOW_UPS = (
-    ["Any update on this?", "Thanks for the help so far.", "Just checking in again on order #{n}."],
+FOLLOW_UPS = (  # what a long conversation goes on with, each side's lines in turn
+    ["Any update on this?", "Thanks for the help so far.", "Just checking in again on order #{n}.",
+     "Sorry, one more question: can you send me that in writing?",
+     "I'm travelling next week, so e-mail is best.", "Got it, thanks."],
     ["Thanks for your patience; I'm still on it and will update you by tomorrow.",
      "I've escalated this to my team lead to speed things up.",
-     "Here's the latest: everything is on track, and I'll confirm once it's done."],
+     "Here's the latest: everything is on track, and I'll confirm once it's done.",
+     "Of course, I've just sent you a summary by e-mail.",
+     "Noted: we'll keep to e-mail while you're away.", "You're welcome! Anything else I can help with?"],
 )
+SHIFT_NOTES = [  # internal notes once a topic's own are used up
+    "Handover to the next shift: the customer expects an update today.",
+    "Waiting on the customer's reply before closing.",
+    "Checked the order history: nothing else open for this customer.",
+]
 RELATION_LABELS = ["spouse", "assistant", "manager", "colleague", "parent", "child"]
 
 
@@ -202,7 +211,8 @@ def _conversations(
             channel = rng.choice(channels)
             if e and rng.random() < 0.12:
                 channel, direction, author = Channel.NOTE, Direction.INTERNAL, rng.choice(AGENTS)
-                body, noted = notes[noted % len(notes)], noted + 1
+                pool = notes + SHIFT_NOTES
+                body, noted = pool[noted % len(pool)], noted + 1
             else:
                 turn, spoken = spoken // 2, spoken + 1
                 lines = (said, answered)[spoken % 2 == 0]

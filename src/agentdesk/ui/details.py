@@ -68,7 +68,7 @@ RELATED_BY = "\0related-by\0"  # a customer who lists this one (the link seen th
 
 
 def _empty(text: str) -> Option:
-    return Option(Row().text(text, "dim italic"), disabled=True)
+    return Option(Row(cut=True).text(text, "dim italic"), disabled=True)
 
 
 SECTIONS: list[tuple[type[SectionList], str, str]] = [
@@ -199,7 +199,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
             prompt = (Row(cut=True).text("★ " if point.primary else "  ", "bold yellow")
                       .text(_grid_label(point.kind.value, KIND_WIDTH), "dim").data(point.value))
             if point.label:
-                prompt.text("  ").data(f"({point.label})", "dim")
+                prompt.optional().text("  ").data(f"({point.label})", "dim")
             contacts.add_option(Option(prompt, id=point.id))
         if not profile.contacts:
             contacts.add_option(_empty("no contact points — press e to add"))

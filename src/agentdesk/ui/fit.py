@@ -57,14 +57,18 @@ def _more(spans: list[tuple[str, Style]], n: int) -> bool:
 def columns(cells: list[tuple[list[tuple[str, Style]], int]], width: int,
             base: Style) -> list[Segment]:
     """Cells of given widths side by side (the last one takes what is left), each cut to its
-    width and the whole line to `width`."""
+    width less one (a space between columns, also after a cut one) and the whole line to
+    `width`."""
     out: list[Segment] = []
     left = width
     for n, (spans, size) in enumerate(cells):
         if left <= 0:
             break
-        size = left if n == len(cells) - 1 else min(size, left)
-        out += fit(spans, size, pad=base)
+        last = n == len(cells) - 1 or size >= left
+        size = left if last else size
+        out += fit(spans, size if last else size - 1, pad=base)
+        if not last:
+            out.append(Segment(" ", base))
         left -= size
     return out
 

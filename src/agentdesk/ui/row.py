@@ -47,6 +47,7 @@ class Row(Visual):
 
     def __init__(self, *, cut: bool = False) -> None:
         self._cut = cut
+        self._optional = -1  # spans from here on are drawn only if all of them fit (cut rows)
         self._spans: Line = []
         self._cells = 0  # of the whole text, when it has no newline
         self._newlines = False
@@ -64,6 +65,12 @@ class Row(Visual):
     def data(self, value: object, style: str = "") -> Row:
         """Append text from the data, made inert: one line, no control characters."""
         return self.text(clean_line(_head(value, LONGEST)), style)
+
+    def optional(self) -> Row:
+        """What is appended next (a contact point's label) is left out whole, in a cut row,
+        when the line is too narrow for it: better than "(mob…" or a lone "…"."""
+        self._optional = len(self._spans)
+        return self
 
     def block(self, value: object, style: str = "") -> Row:
         """Append multi-line text from the data, made inert (its newlines kept)."""
@@ -83,8 +90,11 @@ class Row(Visual):
     def strips(self, width: int, base: RichStyle) -> list[Strip]:
         """The row's lines at `width`, each span's style laid over `base`."""
         if self._cut:
+            lines = self._lines()
+            if self._optional >= 0 and not self._newlines and self._cells > width:
+                lines = [self._spans[:self._optional]]
             return [Strip(fit([(text, base + span_style) for text, span_style in line], width))
-                    for line in self._lines()]
+                    for line in lines]
         lines = [self._spans] if self._fits(width) else self._fold(width)
         return [Strip([Segment(text, base + span_style) for text, span_style in line])
                 for line in lines]

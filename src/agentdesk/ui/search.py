@@ -91,7 +91,7 @@ class ResultList(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("results--cursor")
         dim = base + self.get_component_rich_style("results--dim", partial=True)
         match = base + self.get_component_rich_style("results--match", partial=True)
-        mark = "• " if row.id in self.recent else "↓ " if row.id in self.remote else "  "
+        mark = "•" if row.id in self.recent else "↓" if row.id in self.remote else " "
 
         def cell(value: str, style: Style, label: str = "") -> list[tuple[str, Style]]:
             """A value with what the query matched in it highlighted (after a dim label)."""
@@ -111,10 +111,10 @@ class ResultList(ScrollView, can_focus=True):
         shown = found[0] if found and found[1] in (row.email, row.phone, row.company) else "email"
         second = cell(found[1], base, found[0]) if found else cell(row.email, base)
         rest = [(cell(value, style), size) for name, value, style, size in (
-            ("email", row.email, base, 32), ("phone", row.phone, dim, 18),
-            ("company", row.company, base, 24)) if name != shown]
-        cells = [([(mark, base)], 2), (cell(row.name, base + Style(bold=True)), 30), (second, 40),
-                 *((spans, size + 1) for spans, size in rest), (cell(row.id, dim), 0)]
+            ("email", row.email, base, 33), ("phone", row.phone, dim, 17),
+            ("company", row.company, base, 22)) if name != shown]
+        cells = [([(mark, base)], 2), (cell(row.name, base + Style(bold=True)), 25), (second, 42),
+                 *rest, (cell(row.id, dim), 0)]
         return Strip(columns(cells, width, base)).adjust_cell_length(width, base)
 
 
