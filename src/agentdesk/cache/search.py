@@ -39,36 +39,61 @@ _KIND = {"email": "e", "phone": "p", "address": "a", "social": "s"}  # stored as
 _KIND_OF = {code: kind for kind, code in _KIND.items()}
 
 
+_NOT_DIGITS = re.compile(r"\D+")
+
+
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return _NOT_DIGITS.sub("", text) if text else ""
 
 
 def _field(value: str) -> str:
-    """A value as stored in the buffers: only the separators are replaced."""
-    return value.translate(_CONTROLS)
+    """A value as stored in the buffers: only the separators are replaced (every one of them
+    is unprintable: the test is a fast way to skip the common case)."""
+    return value if value.isprintable() else value.translate(_CONTROLS)
 
 
 def _shown(value: str) -> str:
+    if value.isascii():  # the common case, without a call
+        return _SAME if value and value.lower() == value else value
     return _SAME if value and fold(value) == value else value
 
 
+def _clean(row: IndexRow) -> IndexRow:
+    """The row with the buffers' separators replaced in every value: itself, nearly always
+    (one test for the whole row: this runs for every customer when the index loads)."""
+    text = (f"{row.id}{row.name}{row.email}{row.phone}{row.company}"
+            f"{''.join(k + v for k, v in row.others) if row.others else ''}"
+            f"{''.join(c + lb for c, lb in row.related) if row.related else ''}")
+    if text.isprintable():
+        return row
+    return IndexRow(_field(row.id), _field(row.name), _field(row.email), _field(row.phone),
+                    _field(row.company), [[_field(k), _field(v)] for k, v in row.others],
+                    [[_field(c), _field(lb)] for c, lb in row.related])
+
+
 def _line(row: IndexRow) -> str:
-    """The row as shown (less what `_shown` leaves to the folded line) and its relationships."""
-    others = _ITEM.join(f"{_KIND.get(kind, _field(kind))}{_PAIR}{_shown(_field(value))}"
-                        for kind, value in row.others)
-    related = "".join(f"{_REL}{_field(cid)}{_PAIR}{_field(label)}" for cid, label in row.related)
-    fields = (_field(row.id), _field(row.name), _shown(_field(row.email)),
-              _shown(_field(row.phone)), _field(row.company))
-    return SEP.join([*fields, others, related])
+    """A `_clean` row as shown (less what `_shown` leaves to the folded line) and its
+    relationships."""
+    others = related = ""
+    if row.others:
+        others = _ITEM.join(f"{_KIND.get(kind, kind)}{_PAIR}{_shown(value)}" for kind, value in row.others)
+    if row.related:
+        related = "".join(f"{_REL}{cid}{_PAIR}{label}" for cid, label in row.related)
+    return (f"{row.id}{SEP}{row.name}{SEP}{_shown(row.email)}{SEP}{_shown(row.phone)}{SEP}"
+            f"{row.company}{SEP}{others}{SEP}{related}")
 
 
 def _hay_line(row: IndexRow) -> str:
-    """What a query is matched against, folded: the searched fields, and every phone's
-    digits (a phone is found however it was typed)."""
-    phones = [row.phone, *(value for kind, value in row.others if kind == "phone")]
-    fields = (row.id, row.name, row.email, row.phone, row.company)
-    others = _ITEM.join(_field(value) for _, value in row.others)
-    return fold(SEP.join([*(_field(v) for v in fields), others, " ".join(map(_digits, phones))]))
+    """What a query is matched against in a `_clean` row, folded: the searched fields, and
+    every phone's digits (a phone is found however it was typed)."""
+    digits = _digits(row.phone)
+    others = ""
+    if row.others:
+        phones = [digits, *(_digits(value) for kind, value in row.others if kind == "phone")]
+        digits = " ".join(phones)
+        others = _ITEM.join(value for _, value in row.others)
+    return fold(f"{row.id}{SEP}{row.name}{SEP}{row.email}{SEP}{row.phone}{SEP}{row.company}{SEP}"
+                f"{others}{SEP}{digits}")
 
 
 def _parse(line: str, hay: str) -> IndexRow:
@@ -109,6 +134,7 @@ class CustomerIndex:
     def __init__(self, rows: Iterable[IndexRow]) -> None:
         display, hay = bytearray(_NL), bytearray(_NL)  # every line follows a newline
         for row in rows:
+            row = _clean(row)
             display += f"{_line(row)}\n".encode()
             hay += f"{_hay_line(row)}\n".encode()
         self._display, self._hay = display, hay  # never changed after this
@@ -198,7 +224,7 @@ class CustomerIndex:
         extra: list[tuple[int | str, IndexRow]] = [(cid, r) for cid, r in self._changed.items()]
         extra += [(k, self.row(k)) for k in recent_rank if isinstance(k, int) and k not in found]
         for key, row in extra:
-            if all(w in _hay_line(row) for w in words):
+            if all(w in _hay_line(_clean(row)) for w in words):
                 found[key] = (fold(_field(row.name)).encode(), row)
         ranked = sorted(
             found.items(),
