@@ -286,7 +286,7 @@ def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
         profile.conversations, timeline = _conversations(rng, profile, conv_count, entries, n)
         for _ in range(rng.randint(0, 2)):
             other = rng.choice(ids)
-            if other != profile.customer.id:
+            if other != profile.customer.id and other not in {r.customer_id for r in profile.relationships}:
                 profile.relationships.append(
                     Relationship(id=f"rel_{n}_{other}", customer_id=other, label=rng.choice(RELATION_LABELS)))
         if n == 0:
