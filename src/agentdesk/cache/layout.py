@@ -1,11 +1,12 @@
-"""Where each file of a cache folder is (schema 3).
+"""Where each file of a cache folder is (schema 4).
 
     meta.json                               schema version, checked before anything is read
     lock                                    flock: one writer at a time
     recent.json                             recently viewed customers, newest first
     sync.json                               the store's epoch and the feed cursor
     outbox.json                             edits the store has not confirmed yet
-    index/<00..ff>.json                     search rows, 256 shards; index/journal.json
+    index/<00..ff>.json                     search rows (every contact point, the relationships),
+                                            256 shards; index/journal.json
                                             the rows changed since the shards were written
     customers/<shard>/<id>.json             a customer's profile file: the customer, contacts,
                                             relationships, notes, conversations, the store's

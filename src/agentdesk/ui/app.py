@@ -143,8 +143,9 @@ class AgentDesk(App):
         engine = self._sync_engine(interactive=True)
         try:
             hits = engine.client.search(query).hits
-        except RemoteError:
-            return  # offline: the local results stand
+        except RemoteError as error:  # the local results stand; the agent is told why alone
+            self.call_from_thread(screen.remote_failed, query, error)
+            return
         finally:
             engine.client.close()
         rows = [IndexRow(h.id, h.name, h.email, h.phone, h.company) for h in hits]
@@ -243,9 +244,20 @@ class AgentDesk(App):
         if self.index is not None:
             self.index.update(IndexRow.of(profile))
 
+    def related_to(self, customer_id: str) -> list[tuple[str, str, str]]:
+        """The customers who list this one as related: (id, name, their label); none until
+        the index has loaded (`index_loaded` then)."""
+        if self.index is None:
+            return []
+        return [(row.id, row.name, label) for row, label in self.index.related_to(customer_id)]
+
     def open_customer(self, customer_id: str) -> None:
         """Open a profile on top of the current one (Escape comes back)."""
         self.push_screen(ProfileScreen(self.cache, customer_id))
+
+    def viewed(self, customer_id: str) -> None:
+        """A profile is on screen (opened, or come back to): first in "recently viewed", and
+        where the desk opens next time."""
         # A file write (recent.json): after the frame, where the disk's pauses are not seen.
         self.call_after_refresh(self.cache.mark_viewed, customer_id)
         if self.index is not None:
