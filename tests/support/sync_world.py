@@ -249,7 +249,7 @@ class Rule:
       malformed   forward, answer 200 with a body that is not JSON
       replay      answer the previous /v1/changes body again instead of forwarding
       stuck       answer the first matching body for ever (a cursor that never moves)
-      rewrite     forward, answer `rewrite(json_body)` instead
+      rewrite     forward, answer `rewrite(json_body)` instead (bytes are sent as they are)
     """
 
     action: str
@@ -448,7 +448,8 @@ class FaultProxy:
             return 200, b'{"epoch": "x", "changes": [,,,] <html>oops</html>', {}
         elif action == "rewrite" and response.status_code == 200:
             assert rule is not None and rule.rewrite is not None
-            return 200, json.dumps(rule.rewrite(json.loads(content))).encode(), extra
+            new = rule.rewrite(json.loads(content))
+            return 200, new if isinstance(new, bytes) else json.dumps(new).encode(), extra
         return response.status_code, content, extra
 
 

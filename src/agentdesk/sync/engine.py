@@ -26,7 +26,15 @@ from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.records import utcnow
 from agentdesk.cache.outbox import OutboxCounts
 from agentdesk.model.protocol import MAX_BATCH, MutationStatus
-from agentdesk.sync.client import EpochChanged, FeedPageRaw, NotFound, RemoteClient, RemoteError
+from agentdesk.sync.client import (
+    MAX_CURSOR,
+    MAX_EPOCH,
+    EpochChanged,
+    FeedPageRaw,
+    NotFound,
+    RemoteClient,
+    RemoteError,
+)
 from agentdesk.sync.replica import Applied, Replica
 from agentdesk.sync.spool import Spool, SpoolDamaged
 from agentdesk.cache.files import flush_to_disk
@@ -57,9 +65,15 @@ class SyncState:
     def load(cls, cache: Cache | Path) -> SyncState:
         """From an open cache, or from the folder of one another process holds (tests)."""
         data = cache.sync_state() if isinstance(cache, Cache) else sync_state_at(cache)
+        epoch, cursor = data.get("epoch"), data.get("cursor")
+        if not (isinstance(cursor, str) and 0 < len(cursor) <= MAX_CURSOR
+                and isinstance(epoch, str) and 0 < len(epoch) <= MAX_EPOCH):
+            # No position, or one no request can carry (an older desk kept any cursor a
+            # store sent): read the feed from the start (a first sync), keeping the outbox.
+            epoch = cursor = None
         return cls(
-            epoch=data.get("epoch"),
-            cursor=data.get("cursor"),
+            epoch=epoch,
+            cursor=cursor,
             last_success=data.get("last_success"),
             last_error=str(data.get("last_error", "")),
             spooling=bool(data.get("spooling", False)),
