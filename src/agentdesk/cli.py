@@ -2,7 +2,7 @@
 
     agentdesk [--demo] [--cache DIR] [--customer ID] [--remote URL]
     agentdesk sync [--demo] [--cache DIR] [--remote URL]
-    agentdesk serve [--host H] [--port P] [--data DIR] [--token T] [--demo]
+    agentdesk serve [--host H] [--port P] [--data DIR] [--token-file FILE] [--demo]
     agentdesk config [--remote URL] [--token-from-env]
 """
 
@@ -29,7 +29,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="agentdesk",
+        prog="agentdesk", allow_abbrev=False,
         description="A terminal desk for customer-support agents: customer profile and "
         "conversation timeline over a local cache, kept in sync with a remote store.",
         epilog="Keys: ? for help in the desk. `agentdesk config` shows the config file.",
@@ -41,15 +41,20 @@ def parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="sync the cache with the store, headless (exit 0 "
                                "only on success)")
     _common(sync)
-    serve = commands.add_parser("serve", help="run the reference store (SQLite) over HTTP")
+    serve = commands.add_parser("serve", help="run the reference store (SQLite) over HTTP",
+                                allow_abbrev=False)
     # Defined here, not imported from the server package: the desk must not pay for importing
     # FastAPI and uvicorn at start-up.
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     serve.add_argument("--data", type=Path, metavar="DIR",
                        help="where the store lives (default: <user data dir>/agentdesk/server)")
-    serve.add_argument("--token", help="accept this bearer token (else $AGENTDESK_SERVER_TOKEN; "
-                       "else one is made and printed on first start)")
+    serve.add_argument("--token-file", type=Path, metavar="FILE",
+                       help="accept the bearer token in FILE (else $AGENTDESK_SERVER_TOKEN; "
+                       "else one is made and printed on first start); never on the command "
+                       "line, where ps shows it")
+    # Gone: a token given here is refused with a pointer to --token-file, never echoed.
+    serve.add_argument("--token", dest="token_on_command_line", help=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
     config = commands.add_parser("config", help="show where the config file is and what is set "
                                  "(token masked); --remote/--token-from-env set them")
@@ -171,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from agentdesk.server.run import serve_main
 
+        if args.token_on_command_line is not None:
+            print("agentdesk serve: a token on the command line is shown to every user by ps; "
+                  "put it in a file (--token-file FILE) or in $AGENTDESK_SERVER_TOKEN",
+                  file=sys.stderr)
+            return 2
         return serve_main(args)
     if args.command == "config":
         return config_main(args)

@@ -30,6 +30,7 @@ from agentdesk.model.protocol import (
     ProfileSnapshot,
     SearchResults,
     UNREADABLE,
+    unstorable,
 )
 from agentdesk.model.sanitize import clean_line
 
@@ -81,9 +82,6 @@ class RetryPolicy:
 
 MAX_CURSOR = 1024  # characters of a next_cursor; a longer one is a broken page, not a cursor
 MAX_EPOCH = 200
-# Levels of nesting a cache file adds around a record (file, table, document, and the spool's
-# lines): a record is taken only if it can be written this deep (orjson writes 255 levels).
-FILE_LEVELS = 8
 
 
 @dataclass
@@ -315,14 +313,6 @@ def _feed_page(body: Any, content: bytes) -> FeedPageRaw:
     return FeedPageRaw(epoch=epoch, changes=changes, next_cursor=cursor, more=more, body=content)
 
 
-def _held(value: Any) -> Any:
-    """`value` as a cache file would nest it (FILE_LEVELS deep), written: JSONEncodeError if no
-    file can hold it (too deep, a lone surrogate, an integer past 64 bits)."""
-    for _ in range(FILE_LEVELS):
-        value = [value]
-    return orjson.dumps(value)
-
-
 def _loads(content: bytes) -> Any:
     """An answer's JSON, parsed with orjson (a feed page in half the time of `json`), and
     checked to be something a cache file can hold.
@@ -341,23 +331,16 @@ def _loads(content: bytes) -> Any:
         except RecursionError:
             raise ValueError("the answer is nested too deep to read") from None
     else:
-        try:
-            _held(body)
+        if unstorable(body) is None:
             return body
-        except orjson.JSONEncodeError:
-            pass
     changes = body.get("changes") if isinstance(body, dict) else None
     for index, change in enumerate(changes if isinstance(changes, list) else []):
-        try:
-            _held(change)
-        except orjson.JSONEncodeError as error:
+        if (why := unstorable(change)) is not None:
             label = change.get("id", "?") if isinstance(change, dict) else "?"
             label = clean_line(label[:60]) if isinstance(label, str) else "?"
-            changes[index] = {UNREADABLE: f"change {label}: a value no file can hold ({error})"}
-    try:
-        _held(body)
-    except orjson.JSONEncodeError as error:
-        raise ValueError(f"a value no file can hold: {error}") from None
+            changes[index] = {UNREADABLE: f"change {label}: a value no file can hold ({why})"}
+    if (why := unstorable(body)) is not None:
+        raise ValueError(f"a value no file can hold: {why}")
     return body
 
 

@@ -12,8 +12,9 @@ found:
 * failed with a 5xx (or an answer that is not one) after its retries: it is *held* for the
   rest of the run with its customer's later edits (their order matters: an edit of a note
   needs the note), while every other customer's edits go on. An attempt is counted against
-  it only when the run otherwise succeeds (a store that is down fails everything, and no
-  edit is to blame), and after PARK_AFTER such runs it is parked too.
+  it only when the run otherwise succeeds and the store took other edits or failed on this
+  one alone (a store that fails every edit is to blame, not each of them); after PARK_AFTER
+  such runs it is parked too.
 
 No UI here; the rules are written down for people in docs/sync-protocol.md.
 """
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentdesk.cache.outbox import OutboxItem
-from agentdesk.model.protocol import MAX_BATCH, MutationResult, MutationStatus
+from agentdesk.model.protocol import MAX_BATCH, MAX_BODY, MutationResult, MutationStatus
 from agentdesk.sync.client import AuthError, EpochChanged, NotFound, Offline, RemoteClient, RemoteError
 from agentdesk.sync.replica import Replica
 
@@ -55,7 +56,7 @@ class Pusher:
 
     def push(self, report: SyncReport) -> None:
         """Send every pending edit except those of held customers."""
-        while batch := self._next_batch():
+        while batch := self._next_batch(report):
             self.on_batch(report.pushed)
             try:
                 answer = self.client.push([i.mutation for i in batch])
@@ -69,13 +70,18 @@ class Pusher:
             for item, result in zip(batch, answer.results, strict=True):
                 self._record(item, result, report)
 
-    def _next_batch(self) -> list[OutboxItem]:
+    def _next_batch(self, report: SyncReport) -> list[OutboxItem]:
         batch: list[OutboxItem] = []
         size = 0
         for item in self.outbox.pending():
             if item.mutation.id in self._sent or item.mutation.customer_id in self.held:
                 continue
             length = len(item.mutation.model_dump_json())
+            if length > MAX_BODY - (64 << 10):  # no store would read it: not worth sending
+                self._sent.add(item.mutation.id)
+                self._park(item, f"this edit is too large to send ({length >> 20} MiB; a store "
+                                 f"takes at most {MAX_BODY >> 20} MiB)", report)
+                continue
             if batch and (len(batch) >= MAX_BATCH or size + length > PUSH_BYTES):
                 break
             batch.append(item)
@@ -110,7 +116,8 @@ class Pusher:
             went += 1
             failed_in_a_row = 0
             self._record(item, answer.results[0], report)
-        if not went:  # nothing went through: no edit is to blame for what may be the store
+        if not went and failed_in_a_row >= 2:  # edits of several customers, none went: the
+            # store is more likely to blame than each of them
             self.failures = {k: v for k, v in self.failures.items()
                              if k not in {i.mutation.id for i in batch}}
 
