@@ -232,7 +232,10 @@ class Cache(AgentEdits):
             raw = self._profile_tables(customer_id)
             if raw is None:
                 return None
-            return StoredProfile(profile_doc(raw)), self._timeline(customer_id, raw)
+            view = StoredProfile(profile_doc(raw))
+            for name in ("started", "ended"):  # converted when drawn: fail here if they would
+                view.conversations.field(name)
+            return view, self._timeline(customer_id, raw)
         except READ_ERRORS as error:
             raise self._damaged(customer_id, error) from None
 
