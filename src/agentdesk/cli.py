@@ -245,6 +245,11 @@ def _cache_root(args: argparse.Namespace) -> Path | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import logging
+
+    # The desk's warnings (a skipped record, a retried request) are summed up by the command
+    # and kept in the cache's logs, not printed one by one over the progress line.
+    logging.getLogger("agentdesk").addHandler(logging.NullHandler())
     if args.command == "serve":
         from agentdesk.server.run import serve_main
 

@@ -205,7 +205,7 @@ def validate(raw: Any) -> Rec:
         except ValueError as error:
             raise _bad(change, f"an entry tombstone without its time (at: {error})") from None
     elif op in (MERGE, EVICT, INCLUDE) and change.type != CUSTOMER:
-        raise _bad(change, f"{op} is for customers, not a {change.type}")
+        raise _bad(change, f"{op} is for customers, not for {change.type} records")
     elif op == MERGE:
         into = _checked_id(change, (data or {}).get("into"), "data.into")
         if into == change.id:
