@@ -35,6 +35,9 @@ EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
+_fromisoformat = datetime.fromisoformat
+
+
 def parse_instant(value: Any) -> datetime:
     """A stored or received time as the desk reads it back (`datetime.fromisoformat`, as
     `model.views` does), refused unless it names its zone and lies in EARLIEST..LATEST.
@@ -43,17 +46,21 @@ def parse_instant(value: Any) -> datetime:
     "1717236000" as a Unix time and a bare "2024-06-01" as midnight without a zone, and the
     cache keeps the text as received, which the desk then could not read (or compare).
     """
-    if isinstance(value, datetime):
-        when = value
-    elif isinstance(value, str):
+    if type(value) is str:
         try:
-            when = datetime.fromisoformat(value)
+            when = _fromisoformat(value)
         except ValueError:
             raise ValueError("not an ISO 8601 date and time") from None
+        if when.tzinfo is not None and 1 < when.year < 9999:  # the common case, first: a
+            return when  # fixed offset, and any zone's shift of it stays in range
+    elif isinstance(value, datetime):
+        when = value
     else:
         raise ValueError(f"a date and time must be ISO 8601 text, not {type(value).__name__}")
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError("a date and time needs its time zone (e.g. Z or +02:00)")
+    if 1 < when.year < 9999:  # any zone's shift stays inside: the common case, no comparing
+        return when
     try:
         in_range = EARLIEST <= when <= LATEST
     except OverflowError:
