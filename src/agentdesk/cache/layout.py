@@ -14,6 +14,9 @@
                                             fits one chunk (most customers), its entries
     customers/<shard>/<id>.entries/*.json   a longer timeline's entries, ~200 per file
     spool/                                  a first sync's changes, until they are filed
+    repair.json                             customers to rebuild from the store
+    logs/skipped.log                        changes a sync skipped, and why
+    logs/crash-*.log                        what an unexpected error left (the command line)
 
 Every `.json` file is a TinyDB database (a JSON object of tables, each mapping document ids
 to documents): stock `TinyDB(path)` reads any of them. No file grows with the number of
@@ -67,3 +70,15 @@ def customer_files(root: Path, customer_id: str) -> tuple[Path, Path]:
 def is_temp(path: Path) -> bool:
     """The temporary file of an atomic write (a crash can leave one)."""
     return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def skipped_log(root: Path) -> Path:
+    return root / "logs" / "skipped.log"
+
+
+def repair_file(root: Path) -> Path:
+    return root / "repair.json"
+
+
+def logs_dir(root: Path) -> Path:
+    return root / "logs"
