@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -19,6 +19,7 @@ from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.search import CustomerIndex
 from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
+from agentdesk.ui.quitting import QUIT_ID, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class AgentDesk(App):
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
         self.set_keymap(config.keymap)
+        self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
 
     def on_mount(self) -> None:
         # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
@@ -70,6 +72,18 @@ class AgentDesk(App):
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
+
+    async def on_event(self, event: events.Event) -> None:
+        # `q` is looked at as it arrives, not after the keys queued ahead of it (quitting.py).
+        if (isinstance(event, events.Key) and event.key in self._quit_keys
+                and not event.is_forwarded and quits_now(self, event.key)):
+            await self.action_quit()
+            return
+        await super().on_event(event)
+
+    async def action_quit(self) -> None:
+        drop_waiting_input(self)
+        self.exit()
 
     def _open_first(self) -> None:
         customer_id = self.start_customer or self.cache.start_customer_id()
