@@ -185,13 +185,24 @@ class ProfileScreen(Screen):
 
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
+        self._focus_what_is_shown()
+
+    def _panel_shown(self) -> bool:
+        return self.has_class("-narrow") == self.has_class("-details-toggled")
+
+    def _focus_what_is_shown(self, *, panel: bool = False) -> None:
+        """Keys go to a pane the agent can see: never to one `b` or a narrow screen hid."""
+        details = self.query_one(DetailsPanel)
+        focused = self.focused
+        inside = focused is not None and details in focused.ancestors
+        if not self._panel_shown() and (inside or focused is None):
+            self.query_one(TimelineView).focus()
+        elif self._panel_shown() and (panel or (self.has_class("-narrow") and not inside)):
+            self.query_one("#contacts").focus()
 
     def action_toggle_details(self) -> None:
         self.toggle_class("-details-toggled")
-        if self.has_class("-narrow") and self.has_class("-details-toggled"):
-            self.query_one("#contacts").focus()
-        elif self.has_class("-narrow"):
-            self.query_one(TimelineView).focus()
+        self._focus_what_is_shown(panel=self.has_class("-narrow"))
 
     def action_focus_timeline(self) -> None:
         self.query_one(TimelineView).focus()
