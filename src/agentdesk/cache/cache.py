@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
+from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.edits import AgentEdits
 from agentdesk.cache.files import (
     CacheError,
@@ -50,6 +51,7 @@ class Cache(AgentEdits):
         # Edits from the UI and records from a sync worker change the same files: one at a time.
         self.write_lock = threading.RLock()
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
+        self.drafts = Drafts(root / "drafts.json", read_only=read_only)
         self.search_index = SearchIndexFiles(root / "index", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------

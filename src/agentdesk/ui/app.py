@@ -200,6 +200,14 @@ class AgentDesk(App):
             return
         self.call_from_thread(self._after_sync, report)
 
+    def saved_message(self) -> str:
+        """What to say once an edit is saved in the cache: where it goes next, truthfully."""
+        if self.remote is None:
+            return "Saved in this desk's cache (no store is configured)."
+        if self.cache.read_only or self.sync_view.online is False:
+            return "Saved here; it goes to the store once the store can be reached."
+        return "Saved; sending it to the store now."
+
     def _progress_from_thread(self, progress: Progress) -> None:
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes,
@@ -213,6 +221,10 @@ class AgentDesk(App):
                 last_success=datetime.now().astimezone().strftime("%H:%M"),
                 pending=counts.pending, rejected=counts.rejected, conflicts=counts.conflicts,
                 progress=None))
+            if report.pushed:
+                self.notify(f"Sent to the store: {report.pushed} edit{'s' if report.pushed != 1 else ''}"
+                            + (" (see Unsynced edits)" if report.conflicts or report.rejected else "")
+                            + ".", timeout=3)
         self.apply_sync(report)
 
     def apply_sync(self, report: SyncReport | None) -> None:

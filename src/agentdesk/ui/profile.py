@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from agentdesk.cache.cache import Cache, Timeline
+from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
@@ -227,7 +228,7 @@ class ProfileScreen(Screen):
             if rel is not None:
                 self.desk.open_customer(rel.customer_id)
         elif list_id == "contacts":
-            self.action_edit_contact()
+            self.action_edit_contact(focus=option_id)
         elif list_id == "notes":
             self._edit_note(option_id)
         elif list_id == "unsynced":
@@ -269,26 +270,32 @@ class ProfileScreen(Screen):
         if self.profile is None or self._refuse_if_read_only():
             return
 
+        key = note_key(self.customer_id)
+
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author))
+                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author),
+                           draft=key)
 
         from agentdesk.ui.forms import NoteForm
 
-        self.app.push_screen(NoteForm(), save)
+        self.app.push_screen(NoteForm(drafts=self.cache.drafts, draft_key=key), save)
 
     def _edit_note(self, note_id: str) -> None:
         note = next((n for n in self.profile.notes if n.id == note_id), None) if self.profile else None
         if note is None or self._refuse_if_read_only():
             return
 
+        key = note_key(self.customer_id, note_id)
+
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text))
+                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text), draft=key)
 
         from agentdesk.ui.forms import NoteForm
 
-        self.app.push_screen(NoteForm(note.text, title="Edit note"), save)
+        self.app.push_screen(NoteForm(note.text, title="Edit note", drafts=self.cache.drafts,
+                                      draft_key=key), save)
 
     def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
         note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None
@@ -305,7 +312,8 @@ class ProfileScreen(Screen):
 
         self.app.push_screen(ConfirmScreen(question), answer)
 
-    def action_edit_contact(self) -> None:
+    def action_edit_contact(self, focus: str | None = None) -> None:
+        """The details form, on the name (`e`) or on the contact point `focus` (Enter on it)."""
         if self.profile is None or self._refuse_if_read_only():
             return
         # The form edits models (validated as typed), read now: the latest this cache has.
@@ -313,18 +321,22 @@ class ProfileScreen(Screen):
         if opened_on is None:
             return
 
+        key = details_key(self.customer_id)
+
         def save(edit: DetailsEdit | None) -> None:
             if edit is not None:
                 self._save(lambda: self.cache.update_details(
                     self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts,
-                    base=opened_on))
+                    base=opened_on), draft=key)
 
         from agentdesk.ui.forms import ContactForm
 
-        self.app.push_screen(ContactForm(opened_on), save)
+        self.app.push_screen(ContactForm(opened_on, focus=focus, drafts=self.cache.drafts,
+                                         draft_key=key), save)
 
-    def _save(self, write) -> None:  # type: ignore[no-untyped-def]
-        """Write to the cache; a failure is shown and nothing is half-saved.
+    def _save(self, write, draft: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        """Write to the cache; a failure is shown and nothing is half-saved (the form's draft
+        stays for another try).
 
         Runs as the form's result callback, before this screen resumes: `on_screen_resume`
         then shows the saved profile.
@@ -332,11 +344,14 @@ class ProfileScreen(Screen):
         try:
             result = write()
         except CacheError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(f"Not saved (your text is kept as a draft): {error}", severity="error",
+                        markup=False)
             return
+        if draft is not None:
+            self.cache.drafts.drop(draft)
         if hasattr(result, "customer"):  # details edited: the search index must follow
             self.desk.index_changed(result)
-        self.notify("Saved here; sent to the store on the next sync.", timeout=3)
+        self.notify(self.desk.saved_message(), timeout=3)
         if self.desk.remote is not None:
             self.desk.action_sync()
 
