@@ -27,12 +27,27 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "file); its token comes from $AGENTDESK_TOKEN or the config file")
 
 
+KEYS_EPILOG = """\
+keys:
+  Press ? (or F1) in the desk for every key of the screen you are on, with the
+  id that remaps it; README.md lists the default keys. To remap a key, add a
+  [keymap] table to the config file, one line per id (keys comma-separated):
+
+    [keymap]
+    "profile.new_note" = "a"
+    "timeline.next_conversation" = "ctrl+n,right_square_bracket"
+
+  `agentdesk config` shows where the config file is and the keymap in force.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="agentdesk",
         description="A terminal desk for customer-support agents: customer profile and "
         "conversation timeline over a local cache, kept in sync with a remote store.",
-        epilog="Keys: ? for help in the desk. `agentdesk config` shows the config file.",
+        epilog=KEYS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"agentdesk {__version__}")
     _common(p)

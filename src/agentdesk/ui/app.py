@@ -33,11 +33,14 @@ class AgentDesk(App):
     TITLE = "agentdesk"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("slash", "search", "Search", id="app.search"),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
-        Binding("r", "sync", "Sync", id="app.sync"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit agentdesk"),
+        Binding("slash", "search", "Search", id="app.search",
+                tooltip="Search customers: name, e-mail, phone, company, id"),
+        Binding("question_mark,f1", "help", "Help", id="app.help",
+                tooltip="This help: every key of the screen you are on"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette",
+                tooltip="Command palette: the desk's actions by name, with their keys"),
+        Binding("r", "sync", "Sync", id="app.sync", tooltip="Sync with the store now"),
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
+EDITS = frozenset({"new_note", "edit_contact", "delete_note"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -41,11 +42,16 @@ class TopBar(Static):
 class ProfileScreen(Screen):
     HELP_GROUP = "Customer profile"
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="profile.back"),
-        Binding("n", "new_note", "Note", id="profile.new_note"),
-        Binding("e", "edit_contact", "Edit", id="profile.edit_contact"),
-        Binding("b", "toggle_details", "Panel", id="profile.toggle_details"),
-        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline"),
+        Binding("escape,backspace", "back", "Back", id="profile.back",
+                tooltip="Back to the customer before this one"),
+        Binding("n", "new_note", "Note", id="profile.new_note",
+                tooltip="New note about this customer"),
+        Binding("e", "edit_contact", "Edit", id="profile.edit_contact",
+                tooltip="Edit name, company and contact points"),
+        Binding("b", "toggle_details", "Panel", id="profile.toggle_details",
+                tooltip="Show or hide the details panel (narrow: panel or timeline)"),
+        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
+                tooltip="Move the focus to the timeline"),
     ]
 
     def __init__(self, cache: Cache, customer_id: str) -> None:
@@ -260,6 +266,10 @@ class ProfileScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
             self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Edits are not offered (nor shown in the key bar) while the cache is read-only."""
+        return not (self.cache.read_only and action in EDITS)
 
     def _refuse_if_read_only(self) -> bool:
         if self.cache.read_only:
