@@ -176,6 +176,7 @@ def config_main(args: argparse.Namespace) -> int:
     print(f"token:       {mask(env_token or config.token)} (from {source})")
     print(f"sync every:  {config.sync_interval:g} s")
     print(f"author:      {config.author}")
+    print(f"theme:       {config.theme or '(the default)'}")
     for binding, keys in config.keymap.items():
         print(f"keymap:      {binding} = {keys}")
     return 0

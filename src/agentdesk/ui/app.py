@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import events, work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.signal import Signal
 
 from agentdesk.config import Config, Remote
@@ -23,15 +21,25 @@ from agentdesk.ui.quitting import QUIT_ID, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+    from textual.theme import Theme
+
     from agentdesk.model.records import Profile
     from agentdesk.ui.search import SearchScreen
     from agentdesk.sync.engine import Progress, SyncEngine, SyncReport
+
+
+def _desk_commands() -> type[Provider]:
+    from agentdesk.ui.commands import DeskCommands  # loaded when the palette first opens
+
+    return DeskCommands
 
 
 class AgentDesk(App):
     CSS_PATH = "app.tcss"
     TITLE = "agentdesk"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = {_desk_commands}  # the desk's actions only (ui/commands.py)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit agentdesk"),
         Binding("slash", "search", "Search", id="app.search",
@@ -62,9 +70,12 @@ class AgentDesk(App):
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
         self.set_keymap(config.keymap)
+        if config.theme in self.available_themes:  # an unknown name: the default, not a crash
+            self.theme = config.theme
         self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
         # here would be drawn once for nothing and then again.
         self.call_later(self._open_first)
@@ -75,6 +86,22 @@ class AgentDesk(App):
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if theme.name != self.config.theme:
+            self.config.theme = theme.name
+            self._save_theme(theme.name)
+
+    @work(thread=True, exclusive=True, group="config")
+    def _save_theme(self, name: str) -> None:
+        """The theme chosen in the palette, kept in the config file for the next start."""
+        from agentdesk.config import save_settings
+
+        try:
+            save_settings(self.config.path, theme=name)
+        except (OSError, SystemExit) as error:  # a config file it cannot parse: say so
+            self.call_from_thread(self.notify, f"The theme is not remembered: {error}",
+                                  severity="warning", markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         # `q` is looked at as it arrives, not after the keys queued ahead of it (quitting.py).
@@ -281,21 +308,3 @@ class AgentDesk(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette offers the desk's own actions first."""
-        yield SystemCommand("Search customers", "Find a customer by name, e-mail, phone, company or id", self.action_search)
-        yield SystemCommand("Help: keys", "Every key of this screen", self.action_help)
-        if isinstance(screen, ProfileScreen):
-            yield SystemCommand("New note", "Add a detail about this customer", screen.action_new_note)
-            yield SystemCommand("Edit customer", "Name, company and contact points", screen.action_edit_contact)
-            yield SystemCommand("Toggle details panel", "Show or hide Customer Details", screen.action_toggle_details)
-            yield SystemCommand("Timeline: next conversation", "Jump to the next conversation's start",
-                                lambda: screen.query_one("#timeline").action_conversation(1))
-            yield SystemCommand("Timeline: previous conversation", "Jump to the previous conversation's start",
-                                lambda: screen.query_one("#timeline").action_conversation(-1))
-            yield SystemCommand("Back", "Return to the previous profile", screen.action_back)
-        yield SystemCommand("Sync now", "Push pending edits and pull changes from the store",
-                            self.action_sync)
-        yield SystemCommand("Quit", "Quit agentdesk", self.action_quit)
-        yield from super().get_system_commands(screen)
