@@ -68,3 +68,19 @@ async def test_narrowing_the_terminal_moves_the_focus_to_what_is_shown(
         await wait_for(lambda: app.screen.has_class("-narrow"), pilot)
         await pilot.pause()
         assert isinstance(app.focused, TimelineView)
+
+
+async def test_esc_on_the_not_found_page_goes_to_the_last_customer(demo_cache: Cache,
+                                                                   config: Config) -> None:
+    from agentdesk.ui.profile import ProfileScreen
+
+    demo_cache.mark_viewed("cus_000003")
+    app = AgentDesk(demo_cache, config, customer_id="cus_nope")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.profile is None
+        assert "esc: the last customer viewed" in str(app.screen.query_one("#topbar").render())
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen)
+                       and app.screen.customer_id == "cus_000003"
+                       and app.screen.profile is not None, pilot)

@@ -97,7 +97,9 @@ class ProfileScreen(Screen):
         if loaded is None:
             message = Text(" This customer is not in the cache: ")
             message.append_text(safe.line(self.customer_id, "bold"))
-            message.append("  (esc: back, /: search)")
+            first = len(self.app.screen_stack) <= 2  # opened at start (--customer)
+            message.append("  (esc: the last customer viewed, /: search)" if first
+                           else "  (esc: back, /: search)")
             self.query_one("#topbar", TopBar).update(message)
             return
         profile, self.timeline = loaded
@@ -266,6 +268,13 @@ class ProfileScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
             self.app.pop_screen()
+        elif self.profile is None:  # a customer not found at start: Esc goes somewhere
+            start = self.cache.start_customer_id()
+            self.app.pop_screen()
+            if start is None or start == self.customer_id:
+                self.app.push_screen(EmptyScreen(self.cache))
+            else:
+                self.desk.open_customer(start)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Edits are not offered (nor shown in the key bar) while the cache is read-only."""
