@@ -168,12 +168,19 @@ def config_main(args: argparse.Namespace) -> int:
         config = load_config()
     from agentdesk.config import default_cache_dir
 
-    env_token = os.environ.get("AGENTDESK_TOKEN")
+    def shown(env: str, in_file: str, value: str | None = None) -> str:
+        """A setting and where it comes from; '(not set)' when it is set nowhere."""
+        if os.environ.get(env):
+            return f"{value or os.environ[env]} (from ${env})"
+        if in_file:
+            return f"{value or in_file} (from the config file)"
+        return "(not set)"
+
+    env_token = os.environ.get("AGENTDESK_TOKEN", "")
     print(f"config file: {config.path}{'' if config.path.exists() else ' (not created yet)'}")
     print(f"cache:       {default_cache_dir()}")
-    print(f"remote:      {os.environ.get('AGENTDESK_REMOTE') or config.remote or '(not set)'}")
-    source = "$AGENTDESK_TOKEN" if env_token else "config file"
-    print(f"token:       {mask(env_token or config.token)} (from {source})")
+    print(f"remote:      {shown('AGENTDESK_REMOTE', config.remote)}")
+    print(f"token:       {shown('AGENTDESK_TOKEN', config.token, mask(env_token or config.token))}")
     print(f"sync every:  {config.sync_interval:g} s")
     print(f"author:      {config.author}")
     print(f"theme:       {config.theme or '(the default)'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -172,7 +173,8 @@ class AgentDesk(App):
                                   timeout=5.0, retry=RetryPolicy(attempts=2, base=0.2))
             return SyncEngine(self.cache, client)
         if self._engine is None:
-            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify)
+            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify,
+                                  sleep=self._waiting)
             self._engine = SyncEngine(self.cache, client, on_progress=self._progress_from_thread)
         return self._engine
 
@@ -217,7 +219,8 @@ class AgentDesk(App):
         state = SyncState.load(self.cache)
         first = state.cursor is None or state.spooling
         self.call_from_thread(self.set_sync_view, replace(
-            self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False))
+            self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False,
+            retrying=False))
         try:
             report = self._engine.run()
         except RemoteError as error:
@@ -238,17 +241,30 @@ class AgentDesk(App):
             return "Saved here; it goes to the store once the store can be reached."
         return "Saved; sending it to the store now."
 
+    def _waiting(self, seconds: float) -> None:
+        """The client waits before trying a request again: the store did not answer (or not
+        usefully). Said at once, rather than 'syncing' for the seconds the retries take."""
+        self.call_from_thread(self.set_sync_view, replace(self.sync_view, retrying=True))
+        time.sleep(seconds)
+
+    def outbox_changed(self) -> None:
+        """An edit was saved, kept or discarded: the counts on the status line follow now,
+        not at the next sync."""
+        counts = self.cache.outbox.counts()
+        self.set_sync_view(replace(self.sync_view, pending=counts.pending,
+                                   rejected=counts.rejected, conflicts=counts.conflicts))
+
     def _progress_from_thread(self, progress: Progress) -> None:
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes,
-            saving=progress.phase == "saving"))
+            saving=progress.phase == "saving", retrying=False))
 
     def _after_sync(self, report: SyncReport | None) -> None:
         if report is not None:
             counts = report.outbox
             self.set_sync_view(replace(
                 self.sync_view, syncing=False, online=True, error="",
-                last_success=datetime.now().astimezone().strftime("%H:%M"),
+                last_success=datetime.now().astimezone().strftime("%H:%M:%S"),  # r shows
                 pending=counts.pending, rejected=counts.rejected, conflicts=counts.conflicts,
                 progress=None))
             if report.pushed:

@@ -139,9 +139,17 @@ class ProfileScreen(Screen):
             self.query_one("#topbar", TopBar).update(message)
             return
         if not count:
+            if self.cache.outbox.items(self.customer_id) or self.query_one("#unsynced").display:
+                # Edits answered: a conflict or a rejection put the store's values back.
+                self.profile = self._read() or self.profile
+                if self.profile is not None:
+                    self._show_profile()
             self.refresh_unsynced()
             return
-        self.changes_since_open += count
+        # News for the agent: changes made elsewhere to a profile already on screen (not the
+        # first sync, nor the profile arriving; the agent's own edits do not come back counted).
+        if self.profile is not None and not self.desk.sync_view.first:
+            self.changes_since_open += count
         loaded = self.cache.view_profile(self.customer_id)
         if loaded is None:
             return
@@ -258,6 +266,7 @@ class ProfileScreen(Screen):
             except CacheError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
+            self.desk.outbox_changed()
             self.profile = self._read() or self.profile
             self._show_profile()
             if keep:
@@ -368,6 +377,7 @@ class ProfileScreen(Screen):
             return
         if draft is not None:
             self.cache.drafts.drop(draft)
+        self.desk.outbox_changed()
         if hasattr(result, "customer"):  # details edited: the search index must follow
             self.desk.index_changed(result)
         self.notify(self.desk.saved_message(), timeout=3)
