@@ -117,6 +117,28 @@ class Cache(AgentEdits):
         """The locked descriptor: a helper process that inherits it holds the lock too."""
         return self._lock.fd if self._lock is not None else None
 
+    def try_upgrade(self) -> bool:
+        """A read-only cache becomes writable if the other agentdesk let go of the lock since
+        (True). What it changed meanwhile (outbox, index) is read again."""
+        if not self.read_only:
+            return True
+        lock = CacheLock(self.root / "lock")
+        if not lock.acquire():
+            return False
+        try:
+            upgrade(self.root, read_json(self.root / "meta.json"), read_only=False)
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
+        self.read_only = False
+        self.outbox.read_only = False
+        self.outbox.reload()
+        self.drafts.read_only = False
+        self.search_index.read_only = False
+        self.search_index.forget()
+        return True
+
     def require_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyCacheError(

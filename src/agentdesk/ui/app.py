@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from agentdesk.sync.engine import Progress, SyncEngine, SyncReport
 
 
+UPGRADE_EVERY = 2.0  # seconds between tries of a read-only desk to take the cache over
+
+
 def _desk_commands() -> type[Provider]:
     from agentdesk.ui.commands import DeskCommands  # loaded when the palette first opens
 
@@ -86,6 +89,30 @@ class AgentDesk(App):
         self.call_after_refresh(self.load_index)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
+            self.set_interval(self.config.sync_interval, self._sync_on_interval)
+        if self.cache.read_only:  # until the other agentdesk lets go of the cache
+            self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
+
+    def _try_upgrade(self) -> None:
+        """The other agentdesk closed: this one takes the cache over and can edit and sync."""
+        from agentdesk.cache.files import CacheError
+
+        try:
+            if not self.cache.try_upgrade():
+                return
+        except CacheError as error:  # the other one left the cache in a state we cannot use
+            self._upgrade_timer.stop()
+            self.notify(f"The cache stays read-only: {error}", severity="warning", markup=False)
+            return
+        self._upgrade_timer.stop()
+        self.set_sync_view(replace(self.sync_view, read_only=False))
+        for screen in self.screen_stack:
+            if isinstance(screen, ProfileScreen):
+                screen.writable_now()
+        self.notify("The other agentdesk closed: this desk can edit and sync now.", timeout=5)
+        self.outbox_changed()
+        if self.remote is not None:
+            self.action_sync()
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
 
     def _remember_theme(self, theme: Theme) -> None:

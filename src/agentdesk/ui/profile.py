@@ -285,6 +285,14 @@ class ProfileScreen(Screen):
             else:
                 self.desk.open_customer(start)
 
+    def writable_now(self) -> None:
+        """The cache stopped being read-only: edits are offered, READ-ONLY goes."""
+        if self.profile is not None:
+            self._show_profile()
+        self.refresh_bindings()
+        for notes in self.query(NoteList):
+            notes.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Edits are not offered (nor shown in the key bar) while the cache is read-only."""
         return not (self.cache.read_only and action in EDITS)
