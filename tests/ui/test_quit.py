@@ -72,3 +72,38 @@ async def test_q_in_a_dialog_does_not_quit(demo_cache: Cache, config: Config) ->
         assert app.is_running and isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, ProfileScreen)
+
+
+async def test_keys_read_together_reach_the_app_in_one_hand_over(demo_cache: Cache,
+                                                                 config: Config) -> None:
+    """What the terminal's driver does with 300 keys and a q read at once while the desk is
+    busy: one wake-up of the event loop for all of them (not one each), and q quits."""
+    import threading
+    import time
+
+    from textual.drivers.headless_driver import HeadlessDriver
+
+    from agentdesk.ui.quitting import batching
+
+    app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
+    done: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        timeline(app).action_scroll_lines = lambda step: done.append("j")  # type: ignore[method-assign]
+        driver = batching(HeadlessDriver)(app, debug=False, mouse=False, size=SIZE)
+        hand_overs: list[int] = []
+        hand_over = driver._hand_over
+
+        def counted() -> None:
+            hand_overs.append(len(driver._batch))
+            hand_over()
+
+        driver._hand_over = counted  # type: ignore[method-assign]
+        keys = [events.Key("j", "j")] * 300 + [events.Key("q", "q")]
+        sender = threading.Thread(target=lambda: [driver.send_message(k) for k in keys])
+        sender.start()
+        sender.join()
+        time.sleep(0.05)  # the loop is busy meanwhile: nothing is handed over yet
+        await exited(app)
+    assert hand_overs == [301]
+    assert done.count("j") < 300

@@ -18,11 +18,13 @@ from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.search import CustomerIndex
 from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
-from agentdesk.ui.quitting import QUIT_ID, drop_waiting_input, quits_now
+from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.driver import Driver
+    from textual.message import Message
     from textual.theme import Theme
 
     from agentdesk.model.records import Profile
@@ -131,8 +133,25 @@ class AgentDesk(App):
             self.call_from_thread(self.notify, f"The theme is not remembered: {error}",
                                   severity="warning", markup=False)
 
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        # The terminal's drivers hand keys over one by one (quitting.batching says why);
+        # the headless driver of tests and benchmarks has no input thread.
+        return driver if driver.__name__ == "HeadlessDriver" else batching(driver)
+
+    def post_message(self, message: Message) -> bool:
+        # `q` is looked at as the terminal hands it over, not after the keys queued ahead of
+        # it (quitting.py); then again when its turn comes, if a key ahead had to go first.
+        if (isinstance(message, events.Key) and message.key in self._quit_keys
+                and not message.is_forwarded and self._thread_id == threading.get_ident()):
+            with self._context():
+                if quits_now(self, message.key):
+                    drop_waiting_input(self)
+                    self.exit()
+                    return True
+        return super().post_message(message)
+
     async def on_event(self, event: events.Event) -> None:
-        # `q` is looked at as it arrives, not after the keys queued ahead of it (quitting.py).
         if (isinstance(event, events.Key) and event.key in self._quit_keys
                 and not event.is_forwarded and quits_now(self, event.key)):
             await self.action_quit()
