@@ -173,3 +173,15 @@ async def test_clearing_drops_the_highlight_and_new_rows_draw() -> None:
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.selected == [("f", 0)]
+
+
+async def test_a_highlight_set_on_a_heading_moves_to_an_enabled_row() -> None:
+    app = ListApp(sample())
+    async with app.run_test(size=(40, 12)) as pilot:
+        rows = rows_of(app)
+        rows.highlighted = 3  # the "Shipping" heading
+        await pilot.press("enter")
+        await pilot.pause()
+        assert rows.highlighted == 4 and app.selected == [("c", 4)]
+        rows.highlighted = 5  # the last heading, nothing after it
+        assert rows.highlighted == 4

@@ -223,9 +223,15 @@ class RowList(ScrollView, can_focus=True):
     # -- the highlight ---------------------------------------------------------------------
 
     def validate_highlighted(self, index: int | None) -> int | None:
+        """An option Enter can act on: a disabled row (a heading) passes the highlight on to
+        the next enabled one (else the one before)."""
         if index is None or not self._options:
             return None
-        return max(0, min(index, len(self._options) - 1))
+        index = max(0, min(index, len(self._options) - 1))
+        if not self._options[index].disabled:
+            return index
+        found = self._enabled(index, 1)
+        return found if found is not None else self._enabled(index, -1)
 
     def watch_highlighted(self, index: int | None) -> None:
         if index is not None and self.is_mounted:
