@@ -61,9 +61,10 @@ class FormScreen(ModalScreen):
         if restored is not None:
             self.show_fields(restored)
             when = _local_time(self.draft.saved_at)
-            self.query_one("#draft-status", Static).update(Text(
-                f"Draft restored (written {when}): ctrl+s saves it, ctrl+g discards it.",
-                style="italic"))
+            status = self.query_one("#draft-status", Static)
+            status.update(Text(f"Draft restored (written {when}): ctrl+s saves it, "
+                               "ctrl+g discards it.", style="italic"))
+            status.display = True
         self.focus_field()
 
     def on_unmount(self) -> None:
@@ -111,10 +112,10 @@ class FormScreen(ModalScreen):
 
     def buttons(self) -> ComposeResult:
         yield Static("", id="draft-status")
-        with Horizontal(classes="buttons"):
-            yield Button("Discard  ctrl+g", id="discard")
-            yield Button("Save  ctrl+s", id="save", variant="primary")
-            yield Button("Close  esc", id="cancel")
+        with Horizontal(classes="buttons"):  # one line each: the form fits 24 rows
+            yield Button("Discard ^g", id="discard", compact=True)
+            yield Button("Save ^s", id="save", variant="primary", compact=True)
+            yield Button("Close esc", id="cancel", compact=True)
 
     def compose_keys(self) -> ComposeResult:
         yield KeyBar()
