@@ -39,7 +39,8 @@ async def test_a_read_only_desk_does_not_offer_edits(demo_cache: Cache, config: 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         shown = bar(app)
-        assert "Note" not in shown and "Edit" not in shown and "Search" in shown
+        assert "Note" not in shown and "Edit" not in shown and "Sync" not in shown
+        assert "Search" in shown
         app.screen.query_one("#notes").focus()
         await pilot.pause()
         assert "Delete" not in bar(app)

@@ -25,7 +25,9 @@ async def test_a_read_only_desk_becomes_writable_when_the_lock_frees(
             demo_cache.close()  # the other agentdesk quits
             await wait_for(lambda: not second.read_only, pilot, timeout=10)
             await wait_for(lambda: "READ-ONLY" not in str(topbar.render()), pilot)
-            assert "Note" in app.screen.query_one(KeyBar).render().plain
+            await pilot.pause()
+            shown = app.screen.query_one(KeyBar).render().plain
+            assert "Note" in shown and "Sync" in shown
             await pilot.press("n", *"Written after the takeover", "ctrl+s")
             await wait_for(lambda: not isinstance(app.screen, NoteForm), pilot)
         texts = [n.text for n in second.load_profile("cus_000001").notes]

@@ -95,6 +95,10 @@ class AgentDesk(App):
         if self.cache.read_only:  # until the other agentdesk lets go of the cache
             self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A read-only desk does not sync (the other agentdesk does): `r` is not offered."""
+        return not (action == "sync" and self.cache.read_only)
+
     def _try_upgrade(self) -> None:
         """The other agentdesk closed: this one takes the cache over and can edit and sync."""
         from agentdesk.cache.files import CacheError
@@ -107,6 +111,7 @@ class AgentDesk(App):
             self.notify(f"The cache stays read-only: {error}", severity="warning", markup=False)
             return
         self._upgrade_timer.stop()
+        self.refresh_bindings()
         self.set_sync_view(replace(self.sync_view, read_only=False))
         for screen in self.screen_stack:
             if isinstance(screen, ProfileScreen):
