@@ -2,7 +2,10 @@
 
 Measures, side by side in one run, on a cache of 100,000 customers:
 
-1. start-up to the first painted profile, vs a minimal Textual app (fresh processes);
+1. start-up as the agent sees it: the `agentdesk` command (and `agentdesk --demo`) launched in
+   a real terminal (tmux) until the profile is on screen, vs a minimal Textual app launched
+   the same way (`startup_terminal.py`); and, from inside, the script's first line to the
+   first frame, and peak memory (fresh processes);
 2. opening a profile of 10,000 (and 100,000) entries vs one of 10 entries;
 3. customer search per keystroke (index, UI path, key-to-frame);
 4. adding a note (durable);
@@ -36,7 +39,7 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
-PARTS = ("startup", "open", "search", "notes", "quit")
+PARTS = ("terminal", "startup", "open", "search", "notes", "quit")
 OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
@@ -200,8 +203,8 @@ def startup_rows(runs: dict[str, list[dict[str, Any]]]) -> list[Row]:
     mem_m = median([r["maxrss_mb"] for r in runs["minimal"]])
     n = len(runs["desk"])
     return [
-        Row(f"Start → first painted profile (median of {n}; script's first line → frame)",
-            f"desk {ms(desk)} vs minimal app {ms(mini)}: ×{desk / mini:.2f}", "≤ ×1.3", desk / mini <= 1.3),
+        Row(f"  from inside: script's first line → first frame, headless (median of {n})",
+            f"desk {ms(desk)} vs minimal app {ms(mini)}: ×{desk / mini:.2f}", "—", None),
         Row("  same, from process spawn (interpreter start-up included)",
             f"desk {ms(desk_spawn)} vs minimal app {ms(mini_spawn)}: ×{desk_spawn / mini_spawn:.2f}", "—", None),
         Row("  start → customer search index loaded (background)", ms(index), "—", None),
@@ -346,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[str, Any] = {"data": meta, "args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="agentdesk-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        if "terminal" in args.parts:
+            import startup_terminal
+
+            raw["terminal"] = startup_terminal.bench(data.cache, bench_data.TYPICAL_ID, args.runs,
+                                                     (120, 35), PYCACHE)
         if "startup" in args.parts:
             raw["startup"] = bench_startup(args, data.cache, tmp)
         in_app = [p for p in ("open", "search") if p in args.parts]
@@ -355,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
             raw.update(bench_in_app(args, data.cache, tmp, ["notes"]))
         if "quit" in args.parts:
             raw["quit"] = bench_quit(args, tmp)
+    if "terminal" in raw:
+        import startup_terminal
+
+        rows += startup_terminal.rows(raw["terminal"])
     if "startup" in raw:
         rows += startup_rows(raw["startup"])
     if "open" in raw:

@@ -89,15 +89,15 @@ def open_cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _remote(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
-    """(Remote or None, a demo server to stop or None)."""
+    """(Remote or None, the demo's store (served on first sync, stopped at the end) or None)."""
     from agentdesk.config import remote_from
 
     if args.demo and not args.remote:
         from agentdesk.config import Remote, demo_server_dir
-        from agentdesk.server.run import start_demo
+        from agentdesk.server.demo import DemoStore
 
-        server, token = start_demo(demo_server_dir())
-        return Remote(url=server.url, token=token), server
+        demo = DemoStore(demo_server_dir())
+        return Remote(url=demo.url, token=demo.token), demo
     return remote_from(config, args.remote), None
 
 
@@ -204,21 +204,23 @@ def main(argv: list[str] | None = None) -> int:
     from agentdesk.config import load_config
 
     config = load_config()
-    remote, server = _remote(args, config)
+    remote, demo = _remote(args, config)
     try:
         cache = open_cache(args)
         try:
             if args.command == "sync":
+                if demo is not None:
+                    demo.serve()
                 return sync_main(cache, remote)
             from agentdesk.ui.app import AgentDesk
 
-            AgentDesk(cache, config, customer_id=args.customer, remote=remote).run()
+            AgentDesk(cache, config, customer_id=args.customer, remote=remote,
+                      prepare_remote=demo.serve if demo is not None else None).run()
         finally:
             cache.close()
     finally:
-        if server is not None:
-            server.stop()
-            server.store.close()
+        if demo is not None:
+            demo.stop()
     return 0
 
 

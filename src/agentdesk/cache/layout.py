@@ -1,4 +1,4 @@
-"""Where each file of a cache folder is (schema 3).
+"""Where each file of a cache folder is (schema 4).
 
     meta.json                               schema version, checked before anything is read
     lock                                    flock: one writer at a time
@@ -7,7 +7,8 @@
     outbox.json                             edits the store has not confirmed yet
     drafts.json                             what the agent typed in a form and has not
                                             saved (a new note, a note or details edited)
-    index/<00..ff>.json                     search rows, 256 shards; index/journal.json
+    index/<00..ff>.json                     search rows (every contact point, the relationships),
+                                            256 shards; index/journal.json
                                             the rows changed since the shards were written
     customers/<shard>/<id>.json             a customer's profile file: the customer, contacts,
                                             relationships, notes, conversations, the store's

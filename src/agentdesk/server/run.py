@@ -21,6 +21,7 @@ from platformdirs import user_data_path
 
 from agentdesk.model import demo
 from agentdesk.server.app import create_app
+from agentdesk.server.net import listen
 from agentdesk.server.sqlite_store import SqliteStore
 from agentdesk.server.store import Store
 
@@ -42,42 +43,9 @@ def open_store(data: Path) -> SqliteStore:
     return SqliteStore(data / DB_NAME)
 
 
-def start_demo(folder: Path) -> tuple[ServerThread, str]:
-    """The demo store in `folder` (seeded on first use), served on 127.0.0.1 in this process
-    for `agentdesk --demo`: the server and its token. The store keeps only the token's hash,
-    so the token itself is kept beside it, 0600, made once."""
-    store = open_store(folder)
-    token_file = folder / "token"
-    try:
-        token = token_file.read_text().strip()
-    except FileNotFoundError:
-        token = secrets.token_urlsafe(32)
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(token)
-    store.add_token(token, DEFAULT_AGENT)
-    if store.is_empty():
-        seed_demo(store)
-    return ServerThread(store).start(), token
-
-
 def seed_demo(store: Store, **generate_kwargs: Any) -> int:
     """Load `demo.generate(**generate_kwargs)` in one transaction; returns how many customers."""
     return store.bulk_load(demo.generate(**generate_kwargs))
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A bound listening socket with TCP_NODELAY, which accepted connections inherit.
-
-    Without it, small answers (status, errors, search) wait for Nagle and delayed ACK:
-    uvicorn writes the headers and the body separately.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    return sock
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -127,8 +95,10 @@ class ServerThread:
     """
 
     def __init__(self, store: Store, host: str = DEFAULT_HOST, port: int = 0, *,
-                 log_level: str = "warning", access_log: bool = False) -> None:
+                 log_level: str = "warning", access_log: bool = False,
+                 sock: socket.socket | None = None) -> None:
         self.store = store
+        self._sock = sock  # bound already (the demo's: its clients may be waiting on it)
         self.host = host
         self.port = port
         self._config = dict(log_level=log_level, access_log=access_log)
@@ -140,8 +110,8 @@ class ServerThread:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> ServerThread:
-        sock = listen(self.host, self.port)
-        self.port = sock.getsockname()[1]
+        sock = self._sock or listen(self.host, self.port)
+        self.host, self.port = sock.getsockname()[:2]
         # log_config=None: leave logging to the host process (and pytest's caplog).
         config = uvicorn.Config(create_app(self.store), log_config=None, server_header=False,
                                 lifespan="off", **self._config)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -58,8 +59,12 @@ class AgentDesk(App):
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
-                 remote: Remote | None = None) -> None:
+                 remote: Remote | None = None,
+                 prepare_remote: Callable[[], None] | None = None) -> None:
+        """`prepare_remote` makes the remote ready (the demo serves its store): it runs once,
+        in the first sync's thread, after the first frame, so the desk is not kept waiting."""
         super().__init__()
+        self._prepare_remote = prepare_remote
         self.cache = cache
         self.config = config
         self.author = config.author
@@ -236,8 +241,9 @@ class AgentDesk(App):
         engine = self._sync_engine(interactive=True)
         try:
             hits = engine.client.search(query).hits
-        except RemoteError:
-            return  # offline: the local results stand
+        except RemoteError as error:  # the local results stand; the agent is told why alone
+            self.call_from_thread(screen.remote_failed, query, error)
+            return
         finally:
             engine.client.close()
         rows = [IndexRow(h.id, h.name, h.email, h.phone, h.company) for h in hits]
@@ -273,6 +279,12 @@ class AgentDesk(App):
             self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False,
             retrying=False))
         try:
+            if self._prepare_remote is not None:
+                try:
+                    self._prepare_remote()
+                except Exception as error:  # noqa: BLE001 (shown like any failed sync)
+                    raise RemoteError(f"the store could not be started: {error}") from None
+                self._prepare_remote = None
             report = self._engine.run()
         except RemoteError as error:
             counts = self.cache.outbox.counts()
@@ -356,9 +368,20 @@ class AgentDesk(App):
         if self.index is not None:
             self.index.update(IndexRow.of(profile))
 
+    def related_to(self, customer_id: str) -> list[tuple[str, str, str]]:
+        """The customers who list this one as related: (id, name, their label); none until
+        the index has loaded (`index_loaded` then)."""
+        if self.index is None:
+            return []
+        return [(row.id, row.name, label) for row, label in self.index.related_to(customer_id)]
+
     def open_customer(self, customer_id: str) -> None:
         """Open a profile on top of the current one (Escape comes back)."""
         self.push_screen(ProfileScreen(self.cache, customer_id))
+
+    def viewed(self, customer_id: str) -> None:
+        """A profile is on screen (opened, or come back to): first in "recently viewed", and
+        where the desk opens next time."""
         # A file write (recent.json): after the frame, where the disk's pauses are not seen.
         self.call_after_refresh(self.cache.mark_viewed, customer_id)
         if self.index is not None:

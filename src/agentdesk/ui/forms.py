@@ -175,6 +175,15 @@ class DetailsEdit:
     contacts: list[ContactPoint]
 
 
+class PrimaryBox(Checkbox):
+    """The "primary" checkbox: ✓ when set, empty when not, so its state reads without colour
+    (Textual's box shows an X either way, only its colour changes)."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
+        return "✓" if self.value else " "
+
+
 class ContactRow(Vertical):
     """One contact point: value, label, primary; an empty value removes it."""
 
@@ -195,8 +204,8 @@ class ContactRow(Vertical):
             yield Input(clean_line(point.label) if point else "", placeholder="label",
                         id=f"label-{self.index}", classes="contact-label", compact=True,
                         select_on_focus=False)
-            yield Checkbox("primary", point.primary if point else False, id=f"primary-{self.index}",
-                           compact=True)
+            yield PrimaryBox("primary", point.primary if point else False, id=f"primary-{self.index}",
+                             compact=True)
         yield Static("", id=f"error-{self.index}", classes="error")
 
     @property

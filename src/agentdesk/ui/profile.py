@@ -17,7 +17,7 @@ from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
-from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
+from agentdesk.ui.details import FEWER, MORE, RELATED_BY, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
@@ -80,16 +80,27 @@ class ProfileScreen(Screen):
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
         self.desk.sync_applied.subscribe(self, self._sync_ended)
+        self.desk.index_loaded.subscribe(self, self._index_loaded)
 
     def on_unmount(self) -> None:
         self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
+        self.desk.index_loaded.unsubscribe(self)
 
     def on_screen_resume(self) -> None:
-        """Back from another profile or a form: the customer may have been edited there."""
+        """Shown, or back from another profile or a form: the customer may have been edited
+        there; and this is the customer viewed last (going back is viewing too)."""
         if self._shown_once and self.profile is not None:
             self.profile = self._read() or self.profile
             self._show_profile()
         self._shown_once = True
+        if self.profile is not None:
+            self.desk.viewed(self.customer_id)
+
+    def _index_loaded(self, index: object) -> None:
+        """Related customers' names, and who lists this customer, come from the index."""
+        if self.profile is not None:
+            self.query_one(DetailsPanel).show_relationships(
+                self.profile, self._related_names(), self.desk.related_to(self.customer_id))
 
     def reload(self) -> None:
         """Read the profile from the cache and show it (timeline reads only what is on screen)."""
@@ -165,12 +176,15 @@ class ProfileScreen(Screen):
             bar.new_here = self.changes_since_open
             bar.show(self.desk.sync_view)
 
+    def _related_names(self) -> dict[str, str]:
+        assert self.profile is not None
+        return {rel.customer_id: self.desk.customer_name(rel.customer_id) or rel.name
+                for rel in self.profile.relationships}
+
     def _show_profile(self) -> None:
         assert self.profile is not None
-        names = {}
-        for rel in self.profile.relationships:
-            names[rel.customer_id] = self.desk.customer_name(rel.customer_id) or rel.name
-        self.query_one(DetailsPanel).show(self.profile, names)
+        self.query_one(DetailsPanel).show(self.profile, self._related_names(),
+                                          self.desk.related_to(self.customer_id))
         self.refresh_unsynced()
         bar = Text()
         bar.append(" agentdesk ", style="bold reverse")
@@ -233,12 +247,16 @@ class ProfileScreen(Screen):
             return
         if list_id == "conversations" and option_id.startswith(MORE):
             self.query_one(DetailsPanel).expand(option_id[len(MORE):])
+        elif list_id == "conversations" and option_id.startswith(FEWER):
+            self.query_one(DetailsPanel).expand(option_id[len(FEWER):], expanded=False)
         elif list_id == "conversations":
             timeline = self.query_one(TimelineView)
             if timeline.scroll_to_conversation(option_id):
                 if self.has_class("-narrow"):
                     self.remove_class("-details-toggled")
                 timeline.focus()
+        elif list_id == "relationships" and option_id.startswith(RELATED_BY):
+            self.desk.open_customer(option_id[len(RELATED_BY):])
         elif list_id == "relationships":
             rel = next((r for r in self.profile.relationships if r.id == option_id), None)
             if rel is not None:

@@ -26,6 +26,7 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.model.kinds import Direction
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.model.sanitize import clean_line, clean_text
+from agentdesk.ui.fit import fit_parts
 from agentdesk.ui.safe import when
 
 ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}
@@ -257,12 +258,12 @@ class TimelineView(ScrollView, can_focus=True):
         at = self._conversation_at.get(conversation_id)
         conv = None if at is None else self._conversations[at]
         if conv is None:
-            text = f" ■ Conversation {clean_line(conversation_id)} "
-        else:
+            parts = [(f"Conversation {clean_line(conversation_id)}", 0)]
+        else:  # what is dropped first when the line is short: channels, agent, start
             channels = ", ".join(c.value for c in conv.channels) or entry.channel.value
-            text = (f" ■ {clean_line(conv.topic)} · {conv.status.value.upper()} · {channels}"
-                    f" · started {when(conv.started)}"
-                    + (f" · {clean_line(conv.assignee)}" if conv.assignee else "") + " ")
+            parts = [(clean_line(conv.topic), 0), (conv.status.value.upper(), 1), (channels, 4),
+                     (f"started {when(conv.started)}", 2), (clean_line(conv.assignee), 3)]
+        text = f" ■ {fit_parts(parts, width - 4)} "
         return Strip([Segment(text, style)]).adjust_cell_length(width, style).crop(0, width)
 
     def _entry(self, entry: Stored, width: int, styles: dict[str, Style]) -> list[Strip]:

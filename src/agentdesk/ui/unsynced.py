@@ -47,7 +47,7 @@ def _mine(item: OutboxItem) -> dict[str, Any]:
 def describe(item: OutboxItem) -> Row:
     """One list entry for an unconfirmed edit (data shown literally)."""
     m = item.mutation
-    row = Row()
+    row = Row(cut=True)  # label/value lines: cut with "…", never wrapped under the label
     if item.status == CONFLICT:
         row.text("⚠ conflict", "bold yellow").text(f" · {WHAT.get(m.kind, m.kind.value)}", "bold")
         mine, theirs = _mine(item), item.current or {}
