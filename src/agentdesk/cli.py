@@ -27,12 +27,27 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "file); its token comes from $AGENTDESK_TOKEN or the config file")
 
 
+KEYS_EPILOG = """\
+keys:
+  Press ? (or F1) in the desk for every key of the screen you are on, with the
+  id that remaps it; README.md lists the default keys. To remap a key, add a
+  [keymap] table to the config file, one line per id (keys comma-separated):
+
+    [keymap]
+    "profile.new_note" = "a"
+    "timeline.next_conversation" = "ctrl+n,right_square_bracket"
+
+  `agentdesk config` shows where the config file is and the keymap in force.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="agentdesk", allow_abbrev=False,
         description="A terminal desk for customer-support agents: customer profile and "
         "conversation timeline over a local cache, kept in sync with a remote store.",
-        epilog="Keys: ? for help in the desk. `agentdesk config` shows the config file.",
+        epilog=KEYS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"agentdesk {__version__}")
     _common(p)
@@ -205,14 +220,22 @@ def config_main(args: argparse.Namespace) -> int:
         config = load_config()
     from agentdesk.config import default_cache_dir
 
-    env_token = os.environ.get("AGENTDESK_TOKEN")
+    def shown(env: str, in_file: str, value: str | None = None) -> str:
+        """A setting and where it comes from; '(not set)' when it is set nowhere."""
+        if os.environ.get(env):
+            return f"{value or os.environ[env]} (from ${env})"
+        if in_file:
+            return f"{value or in_file} (from the config file)"
+        return "(not set)"
+
+    env_token = os.environ.get("AGENTDESK_TOKEN", "")
     print(f"config file: {config.path}{'' if config.path.exists() else ' (not created yet)'}")
     print(f"cache:       {default_cache_dir()}")
-    print(f"remote:      {os.environ.get('AGENTDESK_REMOTE') or config.remote or '(not set)'}")
-    source = "$AGENTDESK_TOKEN" if env_token else "config file"
-    print(f"token:       {mask(env_token or config.token)} (from {source})")
+    print(f"remote:      {shown('AGENTDESK_REMOTE', config.remote)}")
+    print(f"token:       {shown('AGENTDESK_TOKEN', config.token, mask(env_token or config.token))}")
     print(f"sync every:  {config.sync_interval:g} s")
     print(f"author:      {config.author}")
+    print(f"theme:       {config.theme or '(the default)'}")
     for binding, keys in config.keymap.items():
         print(f"keymap:      {binding} = {keys}")
     return 0

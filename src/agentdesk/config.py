@@ -4,6 +4,7 @@
     token = "..."                  # its bearer token (or AGENTDESK_TOKEN); file kept 0600
     sync_interval = 60             # seconds between background syncs
     author = "Sam Rivera"          # shown on notes you write
+    theme = "textual-light"        # the desk's colours (the command palette sets it)
     [keymap]                       # remap any binding by its id (see the help screen, ?)
     "profile.new_note" = "a"
     "timeline.next_conversation" = "ctrl+n,right_square_bracket"
@@ -28,6 +29,7 @@ class Config:
     remote: str = ""
     token: str = field(default="", repr=False)
     sync_interval: float = 60.0
+    theme: str = ""  # a Textual theme name; empty: Textual's default
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def load_config(path: Path | None = None) -> Config:
         remote=str(data.get("remote", "")),
         token=str(data.get("token", "")),
         sync_interval=max(5.0, interval),
+        theme=str(data.get("theme", "")),
     )
 
 

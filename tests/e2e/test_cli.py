@@ -86,7 +86,18 @@ def test_config_shows_and_sets_with_the_token_masked(tmp_path: Path) -> None:
     loaded = load_config(config)
     assert loaded.remote == "https://desk.example.com" and loaded.token == token
     shown = run("config", env={"AGENTDESK_CONFIG": str(config), "AGENTDESK_TOKEN": ""})
-    assert "from config file" in shown.stdout and token not in shown.stdout
+    assert "from the config file" in shown.stdout and token not in shown.stdout
+
+
+def test_config_says_not_set_before_any_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "none" / "config.toml"
+    shown = run("config", env={"AGENTDESK_CONFIG": str(config), "AGENTDESK_TOKEN": "",
+                               "AGENTDESK_REMOTE": ""})
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+             for line in shown.stdout.splitlines() if ":" in line}
+    assert lines["token"] == "(not set)" and lines["remote"] == "(not set)"
+    assert "(not created yet)" in lines["config file"]
 
 
 def test_config_set_keeps_the_users_comments_and_keymap(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
+from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.edits import AgentEdits
 from agentdesk.cache.files import (
     FILE_MODE,
@@ -69,6 +70,7 @@ class Cache(AgentEdits):
         # Edits from the UI and records from a sync worker change the same files: one at a time.
         self.write_lock = threading.RLock()
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
+        self.drafts = Drafts(root / "drafts.json", read_only=read_only)
         self.search_index = SearchIndexFiles(root / "index", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------
@@ -136,7 +138,7 @@ class Cache(AgentEdits):
 
     def try_upgrade(self) -> bool:
         """A read-only cache becomes writable if the other agentdesk let go of the lock since
-        (True). The outbox and the index are read again: the other one changed them."""
+        (True). What it changed meanwhile (outbox, index, drafts) is read again."""
         if not self.read_only:
             return True
         lock = CacheLock(self.root / "lock")
@@ -151,6 +153,7 @@ class Cache(AgentEdits):
         self.read_only = False
         self.outbox.read_only = False
         self.outbox.reload()
+        self.drafts.read_only = False
         self.search_index.read_only = False
         self.search_index.forget()
         return True

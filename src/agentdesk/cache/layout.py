@@ -5,6 +5,8 @@
     recent.json                             recently viewed customers, newest first
     sync.json                               the store's epoch and the feed cursor
     outbox.json                             edits the store has not confirmed yet
+    drafts.json                             what the agent typed in a form and has not
+                                            saved (a new note, a note or details edited)
     index/<00..ff>.json                     search rows (every contact point, the relationships),
                                             256 shards; index/journal.json
                                             the rows changed since the shards were written

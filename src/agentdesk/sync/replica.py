@@ -241,12 +241,16 @@ class Replica:
                 result.changes += 1
                 continue
             key = f"{change.type}:{change.id}"
-            if (change.op == UPSERT and change.type != ENTRY
-                    and profile.revision_of(change.type, change.id) == change.revision
-                    and profile.find(TABLE_OF[change.type], change.id) == change.data):
-                continue  # what the cache holds already: the store's echo of our own edit
-            result.changes += 1
-            result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
+            # A version this desk holds the revision of already: the store's echo of our own
+            # edit (the push recorded its revision). Filed when the store added to it (a
+            # customer's `updated`), but no news: not counted as a change to the customer.
+            echo = (change.op == UPSERT and change.type != ENTRY
+                    and profile.revision_of(change.type, change.id) == change.revision)
+            if echo and profile.find(TABLE_OF[change.type], change.id) == change.data:
+                continue  # what the cache holds already
+            if not echo:
+                result.changes += 1
+                result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
             touched = True
             if change.type == ENTRY and change.op == UPSERT:
                 upserts.append(change.data or {})

@@ -54,6 +54,10 @@ class NoteList(SectionList):
             self.note_id = note_id
             super().__init__()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        screen_check = getattr(self.screen, "check_action", None)  # a read-only desk hides it
+        return screen_check(action, parameters) if screen_check else True
+
     def action_delete_note(self) -> None:
         if self.highlighted is not None:
             option = self.get_option_at_index(self.highlighted)

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from agentdesk.cache.cache import Cache, Timeline
+from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
+EDITS = frozenset({"new_note", "edit_contact", "delete_note"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -40,11 +42,16 @@ class TopBar(Static):
 class ProfileScreen(Screen):
     HELP_GROUP = "Customer profile"
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="profile.back"),
-        Binding("n", "new_note", "Note", id="profile.new_note"),
-        Binding("e", "edit_contact", "Edit", id="profile.edit_contact"),
-        Binding("b", "toggle_details", "Panel", id="profile.toggle_details"),
-        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline"),
+        Binding("escape,backspace", "back", "Back", id="profile.back",
+                tooltip="Back to the customer before this one"),
+        Binding("n", "new_note", "Note", id="profile.new_note",
+                tooltip="New note about this customer"),
+        Binding("e", "edit_contact", "Edit", id="profile.edit_contact",
+                tooltip="Edit name, company and contact points"),
+        Binding("b", "toggle_details", "Panel", id="profile.toggle_details",
+                tooltip="Show or hide the details panel (narrow: panel or timeline)"),
+        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
+                tooltip="Move the focus to the timeline"),
     ]
 
     def __init__(self, cache: Cache, customer_id: str) -> None:
@@ -101,7 +108,9 @@ class ProfileScreen(Screen):
         if loaded is None:
             message = Text(" This customer is not in the cache: ")
             message.append_text(safe.line(self.customer_id, "bold"))
-            message.append("  (esc: back, /: search)")
+            first = len(self.app.screen_stack) <= 2  # opened at start (--customer)
+            message.append("  (esc: the last customer viewed, /: search)" if first
+                           else "  (esc: back, /: search)")
             self.query_one("#topbar", TopBar).update(message)
             return
         profile, self.timeline = loaded
@@ -141,9 +150,17 @@ class ProfileScreen(Screen):
             self.query_one("#topbar", TopBar).update(message)
             return
         if not count:
+            if self.cache.outbox.items(self.customer_id) or self.query_one("#unsynced").display:
+                # Edits answered: a conflict or a rejection put the store's values back.
+                self.profile = self._read() or self.profile
+                if self.profile is not None:
+                    self._show_profile()
             self.refresh_unsynced()
             return
-        self.changes_since_open += count
+        # News for the agent: changes made elsewhere to a profile already on screen (not the
+        # first sync, nor the profile arriving; the agent's own edits do not come back counted).
+        if self.profile is not None and not self.desk.sync_view.first:
+            self.changes_since_open += count
         loaded = self.cache.view_profile(self.customer_id)
         if loaded is None:
             return
@@ -199,13 +216,24 @@ class ProfileScreen(Screen):
 
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
+        self._focus_what_is_shown()
+
+    def _panel_shown(self) -> bool:
+        return self.has_class("-narrow") == self.has_class("-details-toggled")
+
+    def _focus_what_is_shown(self, *, panel: bool = False) -> None:
+        """Keys go to a pane the agent can see: never to one `b` or a narrow screen hid."""
+        details = self.query_one(DetailsPanel)
+        focused = self.focused
+        inside = focused is not None and details in focused.ancestors
+        if not self._panel_shown() and (inside or focused is None):
+            self.query_one(TimelineView).focus()
+        elif self._panel_shown() and (panel or (self.has_class("-narrow") and not inside)):
+            self.query_one("#contacts").focus()
 
     def action_toggle_details(self) -> None:
         self.toggle_class("-details-toggled")
-        if self.has_class("-narrow") and self.has_class("-details-toggled"):
-            self.query_one("#contacts").focus()
-        elif self.has_class("-narrow"):
-            self.query_one(TimelineView).focus()
+        self._focus_what_is_shown(panel=self.has_class("-narrow"))
 
     def action_focus_timeline(self) -> None:
         self.query_one(TimelineView).focus()
@@ -234,7 +262,7 @@ class ProfileScreen(Screen):
             if rel is not None:
                 self.desk.open_customer(rel.customer_id)
         elif list_id == "contacts":
-            self.action_edit_contact()
+            self.action_edit_contact(focus=option_id)
         elif list_id == "notes":
             self._edit_note(option_id)
         elif list_id == "unsynced":
@@ -256,6 +284,7 @@ class ProfileScreen(Screen):
             except CacheError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
+            self.desk.outbox_changed()
             self.profile = self._read() or self.profile
             self._show_profile()
             if keep:
@@ -266,6 +295,25 @@ class ProfileScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
             self.app.pop_screen()
+        elif self.profile is None:  # a customer not found at start: Esc goes somewhere
+            start = self.cache.start_customer_id()
+            self.app.pop_screen()
+            if start is None or start == self.customer_id:
+                self.app.push_screen(EmptyScreen(self.cache))
+            else:
+                self.desk.open_customer(start)
+
+    def writable_now(self) -> None:
+        """The cache stopped being read-only: edits are offered, READ-ONLY goes."""
+        if self.profile is not None:
+            self._show_profile()
+        self.refresh_bindings()
+        for notes in self.query(NoteList):
+            notes.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Edits are not offered (nor shown in the key bar) while the cache is read-only."""
+        return not (self.cache.read_only and action in EDITS)
 
     def _refuse_if_read_only(self) -> bool:
         if self.cache.read_only:
@@ -276,26 +324,32 @@ class ProfileScreen(Screen):
         if self.profile is None or self._refuse_if_read_only():
             return
 
+        key = note_key(self.customer_id)
+
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author))
+                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author),
+                           draft=key)
 
         from agentdesk.ui.forms import NoteForm
 
-        self.app.push_screen(NoteForm(), save)
+        self.app.push_screen(NoteForm(drafts=self.cache.drafts, draft_key=key), save)
 
     def _edit_note(self, note_id: str) -> None:
         note = next((n for n in self.profile.notes if n.id == note_id), None) if self.profile else None
         if note is None or self._refuse_if_read_only():
             return
 
+        key = note_key(self.customer_id, note_id)
+
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text))
+                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text), draft=key)
 
         from agentdesk.ui.forms import NoteForm
 
-        self.app.push_screen(NoteForm(note.text, title="Edit note"), save)
+        self.app.push_screen(NoteForm(note.text, title="Edit note", drafts=self.cache.drafts,
+                                      draft_key=key), save)
 
     def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
         note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None
@@ -312,7 +366,8 @@ class ProfileScreen(Screen):
 
         self.app.push_screen(ConfirmScreen(question), answer)
 
-    def action_edit_contact(self) -> None:
+    def action_edit_contact(self, focus: str | None = None) -> None:
+        """The details form, on the name (`e`) or on the contact point `focus` (Enter on it)."""
         if self.profile is None or self._refuse_if_read_only():
             return
         # The form edits models (validated as typed), read now: the latest this cache has.
@@ -320,18 +375,22 @@ class ProfileScreen(Screen):
         if opened_on is None:
             return
 
+        key = details_key(self.customer_id)
+
         def save(edit: DetailsEdit | None) -> None:
             if edit is not None:
                 self._save(lambda: self.cache.update_details(
                     self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts,
-                    base=opened_on))
+                    base=opened_on), draft=key)
 
         from agentdesk.ui.forms import ContactForm
 
-        self.app.push_screen(ContactForm(opened_on), save)
+        self.app.push_screen(ContactForm(opened_on, focus=focus, drafts=self.cache.drafts,
+                                         draft_key=key), save)
 
-    def _save(self, write) -> None:  # type: ignore[no-untyped-def]
-        """Write to the cache; a failure is shown and nothing is half-saved.
+    def _save(self, write, draft: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        """Write to the cache; a failure is shown and nothing is half-saved (the form's draft
+        stays for another try).
 
         Runs as the form's result callback, before this screen resumes: `on_screen_resume`
         then shows the saved profile.
@@ -339,11 +398,15 @@ class ProfileScreen(Screen):
         try:
             result = write()
         except CacheError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(f"Not saved (your text is kept as a draft): {error}", severity="error",
+                        markup=False)
             return
+        if draft is not None:
+            self.cache.drafts.drop(draft)
+        self.desk.outbox_changed()
         if hasattr(result, "customer"):  # details edited: the search index must follow
             self.desk.index_changed(result)
-        self.notify("Saved here; sent to the store on the next sync.", timeout=3)
+        self.notify(self.desk.saved_message(), timeout=3)
         if self.desk.remote is not None:
             self.desk.action_sync()
 

@@ -101,6 +101,9 @@ class RowList(ScrollView, can_focus=True):
         self._strips: dict[tuple[int, str], list[Strip]] = {}  # (option, state) at _width
         self._styles: dict[str, Style] | None = None
         self._hover: int | None = None
+        # The highlight before the options were replaced, (id, index): put back once refilled.
+        self._keep: tuple[str | None, int] | None = None
+        self._restoring = False
 
     # -- options ---------------------------------------------------------------------------
 
@@ -123,6 +126,8 @@ class RowList(ScrollView, can_focus=True):
         raise KeyError(option_id)
 
     def clear_options(self) -> RowList:
+        if self.highlighted is not None and self._keep is None:
+            self._keep = (self._options[self.highlighted].id, self.highlighted)
         self._options = []
         self.highlighted = None
         self._hover = None
@@ -130,7 +135,34 @@ class RowList(ScrollView, can_focus=True):
 
     def add_options(self, options: list[Option]) -> RowList:
         self._options.extend(options)
+        if not self._restoring and self.is_mounted:
+            # Once the caller has added them all (a list is filled an option at a time too).
+            self._restoring = True
+            self.call_later(self._restore_highlight)
         return self._changed()
+
+    def _restore_highlight(self) -> None:
+        """After a refill the highlight is where it was (the same option, else the same place),
+        and a focused list always has one: Enter and the list's keys act on what is seen."""
+        self._restoring = False
+        keep, self._keep = self._keep, None
+        if self.highlighted is not None:
+            return
+        if keep is not None:
+            option_id, index = keep
+            same = next((i for i, o in enumerate(self._options)
+                         if option_id is not None and o.id == option_id and not o.disabled), None)
+            if same is None and self._options:
+                index = min(index, len(self._options) - 1)
+                same = self._enabled(index, 1)
+                same = same if same is not None else self._enabled(index, -1)
+            self.highlighted = same
+        elif self.has_focus:
+            self.action_first()
+
+    def on_focus(self) -> None:
+        if self.highlighted is None:
+            self.action_first()
 
     def add_option(self, option: Option) -> RowList:
         return self.add_options([option])
@@ -201,9 +233,15 @@ class RowList(ScrollView, can_focus=True):
     # -- the highlight ---------------------------------------------------------------------
 
     def validate_highlighted(self, index: int | None) -> int | None:
+        """An option Enter can act on: a disabled row (a heading) passes the highlight on to
+        the next enabled one (else the one before)."""
         if index is None or not self._options:
             return None
-        return max(0, min(index, len(self._options) - 1))
+        index = max(0, min(index, len(self._options) - 1))
+        if not self._options[index].disabled:
+            return index
+        found = self._enabled(index, 1)
+        return found if found is not None else self._enabled(index, -1)
 
     def watch_highlighted(self, index: int | None) -> None:
         if index is not None and self.is_mounted:

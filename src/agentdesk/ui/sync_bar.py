@@ -29,6 +29,7 @@ class SyncView:
     progress: float | None = None  # 0..1 when the store said how far it goes
     changes: int = 0  # changes received in the run under way
     saving: bool = False  # a first sync writing the customers it received (the bar restarts)
+    retrying: bool = False  # a request of the sync under way failed and is tried again
     last_success: str = ""  # local time of the last successful sync, as shown
     pending: int = 0
     rejected: int = 0
@@ -88,7 +89,11 @@ def render(view: SyncView, new_here: int = 0) -> Text:
     if view.read_only:
         text.append("○ read-only: the other agentdesk on this cache syncs it", style="dim")
         return text
-    if view.syncing:
+    if view.syncing and view.retrying:  # said at once, not after the retries
+        text.append("● offline" if view.online is False else "● no answer from the store",
+                    style="bold")
+        text.append(" · trying again")
+    elif view.syncing:
         text.append("⟳ first sync" if view.first else "⟳ syncing", style="bold")
         if view.progress is not None:
             done = round(view.progress * BAR)
@@ -96,7 +101,8 @@ def render(view: SyncView, new_here: int = 0) -> Text:
             text.append("━" * done, style="bold green")
             text.append("━" * (BAR - done), style="dim")
             text.append(f" {view.progress:4.0%}")
-        text.append(f" · {view.changes:,} changes")
+        if view.changes or view.progress is not None:  # not "0 changes" before any answer
+            text.append(f" · {view.changes:,} changes")
         if view.saving:
             text.append(" · saving customers")
     elif view.online is False:
