@@ -35,7 +35,6 @@ def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> No
     """`--demo` serves the demo store on 127.0.0.1 and syncs from it over HTTP, into the demo
     folder, never the real cache; two fresh machines end with the same data."""
     from agentdesk.cache.cache import Cache
-    from agentdesk.sync.replica import Replica
 
     digests = []
     for machine in ("data", "data2"):

@@ -33,7 +33,6 @@ from agentdesk.cache.cache import Cache
 from agentdesk.model.digest import digest as digest_of
 from agentdesk.model.protocol import ProfileSnapshot
 from agentdesk.sync.client import RemoteClient, RetryPolicy
-from agentdesk.sync.replica import Replica
 from agentdesk.sync.engine import SyncEngine, SyncReport
 from agentdesk.cache.timeline import _key as entry_key
 from agentdesk.server.run import ServerThread, open_store, seed_demo

@@ -20,7 +20,6 @@ from agentdesk.model.records import ContactKind, ContactPoint, Note, TimelineEnt
 from agentdesk.cache.outbox import CONFLICT, PENDING, REJECTED
 from agentdesk.model.protocol import MutationKind, RecordType
 from agentdesk.sync.client import Offline, RemoteError
-from agentdesk.sync.replica import Replica
 from agentdesk.cache.files import read_json
 from agentdesk.sync.engine import RUNNING, Progress, SyncEngine, SyncState
 from agentdesk.cache.timeline import CHUNK, INLINE

@@ -30,7 +30,7 @@ from support.sync_world import (
     free_port,
     snapshot_digest,
 )
-from support.cache_reading import cache_digest, timeline_of
+from support.cache_reading import timeline_of
 
 CID = "cus_000003"
 

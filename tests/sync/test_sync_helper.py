@@ -25,7 +25,6 @@ from agentdesk.cache.cache import Cache
 from agentdesk.cache.database import single
 from agentdesk.cache.layout import customer_files
 from agentdesk.model.changes import Rec
-from agentdesk.sync.replica import Replica
 from agentdesk.cache.files import create_bytes, read_json
 from agentdesk.sync.engine import SyncEngine
 from support.cache_reading import cache_records

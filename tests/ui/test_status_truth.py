@@ -115,7 +115,9 @@ async def test_going_offline_is_said_at_once(synced: World, config: Config) -> N
         app.set_sync_view = lambda view: (set_view(view), shown.append(bar_text(app)))  # type: ignore[method-assign]
         synced.stop_server()
         await pilot.press("r")
-        await wait_for(lambda: any("no answer" in s for s in shown), pilot, timeout=5)
+        # A store that cannot be reached is offline from its first refused connection, not
+        # after the retries (15-25 s of them).
+        await wait_for(lambda: any("offline · trying again" in s for s in shown), pilot, timeout=5)
         assert not any("0 changes" in s for s in shown)
         await wait_for(lambda: app.sync_view.online is False and not app.sync_view.syncing,
                        pilot, timeout=60)
@@ -132,3 +134,44 @@ async def test_saving_online_says_it_is_sent(synced: World, config: Config) -> N
         assert any("sending it to the store now" in m for m in messages())
         assert not any("next sync" in m for m in messages())
         await wait_for(lambda: any("Sent to the store" in m for m in messages()), pilot)
+
+
+def test_the_bar_says_what_the_store_asked_and_what_was_skipped() -> None:
+    from agentdesk.ui.sync_bar import SyncView, render
+
+    waiting = SyncView(configured=True, online=True, syncing=True, retrying=True,
+                       waiting="waiting 45 s before asking the store again: it answered 503")
+    assert "waiting 45 s before asking the store again: it answered 503" in str(render(waiting))
+    skipped = SyncView(configured=True, online=True, skipped=3, skipped_log="logs/skipped.log")
+    assert "3 bad records skipped (logs/skipped.log)" in str(render(skipped))
+    hostile = SyncView(configured=True, online=True, syncing=True, waiting="\x1b]52;c;eA==\x07x")
+    assert "\x1b" not in str(render(hostile))
+
+
+def test_an_edit_the_store_failed_on_says_so_in_unsynced_edits() -> None:
+    from agentdesk.cache.outbox import OutboxItem
+    from agentdesk.model.mutations import make
+    from agentdesk.model.protocol import MutationKind
+    from agentdesk.ui.unsynced import describe
+
+    m = make(MutationKind.NOTE_ADD, "cus_1", "note_1", {"id": "note_1", "text": "x"}, None)
+    quiet = str(describe(OutboxItem(seq=1, mutation=m)))
+    assert "failed" not in quiet
+    failing = OutboxItem(seq=1, mutation=m, attempts=2, reason="the server answered 500")
+    assert "the store failed on it 2 times: the server answered 500" in str(describe(failing))
+
+
+async def test_the_edit_form_keeps_invisible_characters_it_was_given(
+        synced: World, config: Config) -> None:
+    """A name with a zero-width space is shown with a mark in the panel, but the form holds
+    it as it is: saved untouched, it is not turned into the mark."""
+    app = desk(synced, config, customer_id=CUSTOMER)
+    async with app.run_test(size=SIZE) as pilot:
+        await synced_once(pilot)
+        await rename(pilot, "Ann\u200bLee")
+        await pilot.press("e")
+        await wait_for(lambda: isinstance(app.screen, ContactForm), pilot)
+        assert app.screen.query_one("#name", Input).value == "Ann\u200bLee"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen), pilot)
+        assert synced.cache.load_profile(CUSTOMER).customer.name == "Ann\u200bLee"

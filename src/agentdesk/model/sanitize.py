@@ -49,6 +49,15 @@ def clean_text(text: str) -> str:
     return _CONTROLS.sub("", text.replace("\t", _TAB))
 
 
+def clean_field(text: str) -> str:
+    """A one-line value the agent edits (a form field): escape sequences and controls removed,
+    newlines made spaces, invisible characters kept as they are, so a value the agent leaves
+    alone is saved back unchanged (`clean_line` would make them U+FFFD)."""
+    if text.isprintable():
+        return text
+    return clean_text(text).replace("\n", " ")
+
+
 def clean_line(text: str) -> str:
     """Like `clean_text`, for one-line places (names, subjects): newlines become spaces, and
     invisible format characters are shown (see _INVISIBLE)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -40,6 +39,9 @@ def _desk_commands() -> type[Provider]:
     from agentdesk.ui.commands import DeskCommands  # loaded when the palette first opens
 
     return DeskCommands
+
+
+LONG_WAIT = 5.0  # seconds: a pause this long is shown with its reason
 
 
 class AgentDesk(App):
@@ -229,8 +231,7 @@ class AgentDesk(App):
                                   timeout=5.0, retry=RetryPolicy(attempts=2, base=0.2))
             return SyncEngine(self.cache, client)
         if self._engine is None:
-            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify,
-                                  sleep=self._waiting)
+            client = RemoteClient(self.remote.url, self.remote.token, verify=self.remote.verify)
             self._engine = SyncEngine(self.cache, client, on_progress=self._progress_from_thread)
         return self._engine
 
@@ -304,12 +305,6 @@ class AgentDesk(App):
             return "Saved here; it goes to the store once the store can be reached."
         return "Saved; sending it to the store now."
 
-    def _waiting(self, seconds: float) -> None:
-        """The client waits before trying a request again: the store did not answer (or not
-        usefully). Said at once, rather than 'syncing' for the seconds the retries take."""
-        self.call_from_thread(self.set_sync_view, replace(self.sync_view, retrying=True))
-        time.sleep(seconds)
-
     def outbox_changed(self) -> None:
         """An edit was saved, kept or discarded: the counts on the status line follow now,
         not at the next sync."""
@@ -318,18 +313,30 @@ class AgentDesk(App):
                                    rejected=counts.rejected, conflicts=counts.conflicts))
 
     def _progress_from_thread(self, progress: Progress) -> None:
+        if progress.phase == "waiting":  # a request failed and is tried again after a pause
+            # Said at once, not after the retries; a store that cannot be reached at all is
+            # offline from its first refused connection; a long pause is said with its reason.
+            offline = progress.why.startswith("cannot reach")
+            waiting = (f"waiting {progress.wait:.0f} s before asking the store again: "
+                       f"{progress.why}" if progress.wait >= LONG_WAIT else "")
+            self.call_from_thread(self.set_sync_view, replace(
+                self.sync_view, syncing=True, retrying=True, waiting=waiting,
+                online=False if offline else self.sync_view.online))
+            return
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes,
-            saving=progress.phase == "saving", retrying=False))
+            saving=progress.phase == "saving", retrying=False, waiting=""))
 
     def _after_sync(self, report: SyncReport | None) -> None:
         if report is not None:
             counts = report.outbox
+            log = report.skipped_log
             self.set_sync_view(replace(
-                self.sync_view, syncing=False, online=True, error="",
+                self.sync_view, syncing=False, online=True, error="", waiting="",
                 last_success=datetime.now().astimezone().strftime("%H:%M:%S"),  # r shows
                 pending=counts.pending, rejected=counts.rejected, conflicts=counts.conflicts,
-                progress=None))
+                progress=None, skipped=report.skipped,
+                skipped_log=str(log.relative_to(self.cache.root)) if log and report.skipped else ""))
             if report.pushed:
                 self.notify(f"Sent to the store: {report.pushed} edit{'s' if report.pushed != 1 else ''}"
                             + (" (see Unsynced edits)" if report.conflicts or report.rejected else "")

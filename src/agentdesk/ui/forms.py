@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from agentdesk.model.records import ContactKind, ContactPoint, Profile
-from agentdesk.model.sanitize import clean_line, clean_text
+from agentdesk.model.sanitize import clean_field, clean_text
 from agentdesk.model.contact_values import InvalidContact, normalize_contact
 from agentdesk.ui.drafting import DraftKeeper
 from agentdesk.ui.keybar import KeyBar
@@ -198,10 +198,10 @@ class ContactRow(Vertical):
         caption = self.kind.value if point else f"new {self.kind.value}"
         with Horizontal(classes="contact-fields"):
             yield Label(caption, classes="contact-kind")
-            yield Input(clean_line(point.value) if point else "", placeholder=self.kind.value,
+            yield Input(clean_field(point.value) if point else "", placeholder=self.kind.value,
                         id=f"value-{self.index}", classes="contact-value", compact=True,
                         select_on_focus=False)
-            yield Input(clean_line(point.label) if point else "", placeholder="label",
+            yield Input(clean_field(point.label) if point else "", placeholder="label",
                         id=f"label-{self.index}", classes="contact-label", compact=True,
                         select_on_focus=False)
             yield PrimaryBox("primary", point.primary if point else False, id=f"primary-{self.index}",
@@ -233,12 +233,12 @@ class ContactForm(FormScreen):
             with VerticalScroll(id="contact-fields", can_focus=False):
                 with Horizontal(classes="contact-fields"):
                     yield Label("name", classes="contact-kind")
-                    yield Input(clean_line(customer.name), id="name", compact=True,
+                    yield Input(clean_field(customer.name), id="name", compact=True,
                                 select_on_focus=False)
                 yield Static("", id="name-error", classes="error")
                 with Horizontal(classes="contact-fields"):
                     yield Label("company", classes="contact-kind")
-                    yield Input(clean_line(customer.company), id="company", compact=True,
+                    yield Input(clean_field(customer.company), id="company", compact=True,
                                 select_on_focus=False)
                 rows = [(p, p.kind) for p in self.profile.contacts]
                 rows += [(None, ContactKind.EMAIL), (None, ContactKind.PHONE)]
@@ -270,7 +270,7 @@ class ContactForm(FormScreen):
     def show_fields(self, fields: dict[str, Any]) -> None:
         def put(selector: str, value: object) -> None:
             field = self.query_one(selector, Input)
-            field.value = clean_line(str(value))
+            field.value = clean_field(str(value))
             field.cursor_position = len(field.value)
 
         put("#name", fields.get("name", ""))

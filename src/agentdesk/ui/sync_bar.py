@@ -30,6 +30,9 @@ class SyncView:
     changes: int = 0  # changes received in the run under way
     saving: bool = False  # a first sync writing the customers it received (the bar restarts)
     retrying: bool = False  # a request of the sync under way failed and is tried again
+    waiting: str = ""  # the store asked to wait (Retry-After): how long and why, as said
+    skipped: int = 0  # bad changes the last sync skipped (listed in `skipped_log`)
+    skipped_log: str = ""
     last_success: str = ""  # local time of the last successful sync, as shown
     pending: int = 0
     rejected: int = 0
@@ -89,7 +92,10 @@ def render(view: SyncView, new_here: int = 0) -> Text:
     if view.read_only:
         text.append("○ read-only: the other agentdesk on this cache syncs it", style="dim")
         return text
-    if view.syncing and view.retrying:  # said at once, not after the retries
+    if view.syncing and view.waiting:
+        text.append("⧗ ", style="bold")
+        text.append_text(safe.line(view.waiting))
+    elif view.syncing and view.retrying:  # said at once, not after the retries
         text.append("● offline" if view.online is False else "● no answer from the store",
                     style="bold")
         text.append(" · trying again")
@@ -122,6 +128,13 @@ def render(view: SyncView, new_here: int = 0) -> Text:
                     style="bold")
     if view.rejected:
         text.append(f" · {view.rejected} rejected", style="bold")
+    if view.skipped and not view.syncing:
+        text.append(f" · {view.skipped:,} bad record{'s' if view.skipped != 1 else ''} skipped",
+                    style="bold")
+        if view.skipped_log:
+            text.append(" (")
+            text.append_text(safe.line(view.skipped_log))
+            text.append(")")
     if not view.syncing and view.last_success:
         text.append(f" · synced {view.last_success}", style="dim")
     if view.error and not view.syncing:

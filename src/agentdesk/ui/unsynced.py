@@ -65,6 +65,9 @@ def describe(item: OutboxItem) -> Row:
         row.text("\n  enter: send again or discard", "dim italic")
     else:
         row.text("… pending", "dim").text(f" · {WHAT.get(m.kind, m.kind.value)}", "dim")
+        if item.attempts and item.reason:  # the store failed on it: said, with why
+            times = "once" if item.attempts == 1 else f"{item.attempts} times"
+            row.text(f"\n    the store failed on it {times}: ", "dim").data(item.reason, "italic")
     return row
 
 
