@@ -10,6 +10,8 @@ Measures, side by side in one run, on a cache of 100,000 customers:
 3. customer search per keystroke (index, UI path, key-to-frame);
 4. adding a note (durable);
 5. peak memory of the desk (profile painted, index loaded) vs the minimal Textual app;
+7. `q` with keys queued ahead of it: the real command on a pty, keys + q in one write, until
+   the process has exited (quit_bench.py);
 6. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
    bare httpx loop, incremental sync into 100,000 customers, keys during a sync).
 
@@ -37,7 +39,7 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
-PARTS = ("terminal", "startup", "open", "search", "notes")
+PARTS = ("terminal", "startup", "open", "search", "notes", "quit")
 OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
@@ -168,6 +170,29 @@ def bench_in_app(args: argparse.Namespace, cache: Path, tmp: Path, parts: list[s
 # -- figures --------------------------------------------------------------------------------
 
 
+def bench_quit(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    runs = 1 if args.quick else 3
+    say(f"\n[7] q with keys queued ahead of it ({runs} run(s) a case, pty + real driver)")
+    cache = tmp / "quit-cache"
+    subprocess.run([sys.executable, str(HERE / "quit_bench.py"), "build", str(cache)],
+                   env=child_env(), cwd=HERE, check=True, timeout=600, stdin=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, str(HERE / "quit_bench.py"), "measure", str(cache),
+                           str(runs)], env=child_env(), cwd=HERE, check=True, timeout=1800,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def quit_rows(res: dict[str, list[float]]) -> list[Row]:
+    rows = []
+    for label, times in res.items():
+        target = not label.startswith("q alone")
+        rows.append(Row(f"Quit: {label} → process exited ({len(times)} runs)",
+                        f"median {ms(median(times))} · max {ms(max(times))}",
+                        "≤ 500 ms (max)" if target else "— (the floor: shutdown)",
+                        max(times) <= 0.5 if target else None))
+    return rows
+
+
 def startup_rows(runs: dict[str, list[dict[str, Any]]]) -> list[Row]:
     desk = median([r["script"] for r in runs["desk"]])
     mini = median([r["script"] for r in runs["minimal"]])
@@ -275,6 +300,28 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def measure_alone(args: argparse.Namespace) -> int:
+    """`--only quit` and/or `sync`: the parts that need no 100,000-customer data set."""
+    rows: list[Row] = []
+    raw: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
+    if "quit" in args.parts:
+        with tempfile.TemporaryDirectory(prefix="agentdesk-bench-") as tmp_name:
+            raw["quit"] = bench_quit(args, Path(tmp_name))
+        rows += quit_rows(raw["quit"])
+    if "sync" in args.parts:
+        import sync_bench
+
+        sync_args = sync_bench.parse((["--quick"] if args.quick else []) + ["--data-dir", str(args.data_dir)])
+        sync_rows, raw["sync"] = sync_bench.measure(sync_args)
+        rows += sync_rows
+    say("\nResults")
+    print_rows(rows)
+    say("\n" + markdown(rows))
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=1))
+    return 1 if any(r.ok is False for r in rows) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     global PYCACHE
     args = parse(argv)
@@ -287,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
         + ("  [--quick]" if args.quick else ""))
     t = time.perf_counter()
+    if set(args.parts) <= {"quit", "sync"}:  # these build data sets of their own
+        return measure_alone(args)
     data = bench_data.ensure(args.data_dir, args.customers, rebuild=args.rebuild, log=say)
     meta = data.meta
     if data.reused:
@@ -312,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             raw.update(bench_in_app(args, data.cache, tmp, in_app))
         if "notes" in args.parts:  # its own process: no garbage left by the app runs above
             raw.update(bench_in_app(args, data.cache, tmp, ["notes"]))
+        if "quit" in args.parts:
+            raw["quit"] = bench_quit(args, tmp)
     if "terminal" in raw:
         import startup_terminal
 
@@ -328,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {label}: {slow}")
     if "notes" in raw:
         rows += notes_rows(raw["notes"])
+    if "quit" in raw:
+        rows += quit_rows(raw["quit"])
     if "sync" in args.parts:  # orchestrated by sync_bench (its own data sets and children)
         import sync_bench
 

@@ -1,8 +1,8 @@
 """Command line: the desk, and `sync`, `serve`, `config`.
 
     agentdesk [--demo] [--cache DIR] [--customer ID] [--remote URL]
-    agentdesk sync [--demo] [--cache DIR] [--remote URL]
-    agentdesk serve [--host H] [--port P] [--data DIR] [--token T] [--demo]
+    agentdesk sync [--demo] [--cache DIR] [--remote URL] [--repair]
+    agentdesk serve [--host H] [--port P] [--data DIR] [--token-file FILE] [--demo]
     agentdesk config [--remote URL] [--token-from-env]
 """
 
@@ -29,29 +29,52 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "$AGENTDESK_RT_USER and $AGENTDESK_RT_PASSWORD")
 
 
+KEYS_EPILOG = """\
+keys:
+  Press ? (or F1) in the desk for every key of the screen you are on, with the
+  id that remaps it; README.md lists the default keys. To remap a key, add a
+  [keymap] table to the config file, one line per id (keys comma-separated):
+
+    [keymap]
+    "profile.new_note" = "a"
+    "timeline.next_conversation" = "ctrl+n,right_square_bracket"
+
+  `agentdesk config` shows where the config file is and the keymap in force.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="agentdesk",
+        prog="agentdesk", allow_abbrev=False,
         description="A terminal desk for customer-support agents: customer profile and "
         "conversation timeline over a local cache, kept in sync with a remote store.",
-        epilog="Keys: ? for help in the desk. `agentdesk config` shows the config file.",
+        epilog=KEYS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"agentdesk {__version__}")
     _common(p)
     p.add_argument("--customer", metavar="ID", help="open this customer's profile first")
     commands = p.add_subparsers(dest="command", metavar="COMMAND")
     sync = commands.add_parser("sync", help="sync the cache with the store, headless (exit 0 "
-                               "only on success)")
+                               "only on success)", allow_abbrev=False)
     _common(sync)
-    serve = commands.add_parser("serve", help="run the reference store (SQLite) over HTTP")
+    sync.add_argument("--repair", action="store_true",
+                      help="first check that every cached customer reads back, and rebuild the "
+                      "ones that do not from the store (unsent edits are kept)")
+    serve = commands.add_parser("serve", help="run the reference store (SQLite) over HTTP",
+                                allow_abbrev=False)
     # Defined here, not imported from the server package: the desk must not pay for importing
     # FastAPI and uvicorn at start-up.
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     serve.add_argument("--data", type=Path, metavar="DIR",
                        help="where the store lives (default: <user data dir>/agentdesk/server)")
-    serve.add_argument("--token", help="accept this bearer token (else $AGENTDESK_SERVER_TOKEN; "
-                       "else one is made and printed on first start)")
+    serve.add_argument("--token-file", type=Path, metavar="FILE",
+                       help="accept the bearer token in FILE (else $AGENTDESK_SERVER_TOKEN; "
+                       "else one is made and printed on first start); never on the command "
+                       "line, where ps shows it")
+    # Gone: a token given here is refused with a pointer to --token-file, never echoed.
+    serve.add_argument("--token", dest="token_on_command_line", help=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
     config = commands.add_parser("config", help="show where the config file is and what is set "
                                  "(token masked); --remote/--token-from-env set them")
@@ -87,12 +110,56 @@ def _remote(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
         from agentdesk.server.demo import DemoStore
 
         demo = DemoStore(demo_server_dir())
-        return Remote(url=demo.url, token=demo.token), demo
-    return remote_from(config, args.remote), None
+        remote, store = Remote(url=demo.url, token=demo.token), demo
+    else:
+        remote, store = remote_from(config, args.remote), None
+    if remote is not None:
+        from agentdesk.crash import keep_secret
+
+        keep_secret(remote.token)
+        keep_secret(remote.password)
+    return remote, store
 
 
-def sync_main(cache: Any, remote: Any) -> int:
-    """Headless sync with a progress bar on stderr and a summary; 0 only on success."""
+def _progress_line(progress: Any) -> str:
+    fraction = progress.fraction
+    if progress.phase == "waiting":
+        return f"waiting {progress.wait:.0f} s before asking again: {progress.why}"
+    if progress.phase in ("pulling", "saving") and fraction is not None:
+        bar = "#" * int(fraction * 30)
+        line = f"[{bar:<30}] {fraction:4.0%} {progress.changes:,} changes"
+        if progress.phase == "saving":
+            line += f", saving customers ({progress.saved}/{progress.to_save})"
+        return line
+    return f"{progress.phase} … {progress.changes:,} changes, {progress.pushed} edits sent"
+
+
+def _repair_first(cache: Any) -> None:
+    """`sync --repair`: name every customer that does not read back for a rebuild."""
+    from agentdesk.cache.health import find_damaged
+    from agentdesk.model.sanitize import clean_line
+    from agentdesk.sync.engine import SyncState
+
+    damaged, lost = find_damaged(cache)
+    for customer_id, why in damaged.items():
+        print(f"  does not read back: customer {clean_line(customer_id)}: {clean_line(why)[:200]}",
+              file=sys.stderr)
+    cache.request_repair(damaged)
+    if lost:  # whose they were is lost with them: read the whole feed again to find out
+        for path in lost:
+            path.unlink(missing_ok=True)
+        state = SyncState.load(cache)
+        state.cursor = None
+        state.save(cache)
+    print(f"agentdesk sync: {len(damaged)} customers to rebuild from the store"
+          + (f", {len(lost)} unreadable files of unknown customers removed (the whole store is "
+             "read again)" if lost else ""), file=sys.stderr)
+
+
+def sync_main(cache: Any, remote: Any, *, repair: bool = False) -> int:
+    """Headless sync with a progress bar on stderr and a summary. Exit 0: synced; 1: the sync
+    failed (what it did is kept); 2: no store configured; 3: synced, but edits were held back."""
+    from agentdesk.model.sanitize import clean_line
     from agentdesk.sync.client import RemoteError
     from agentdesk.sync.remote import connect
     from agentdesk.sync.engine import Progress, SyncEngine
@@ -108,21 +175,17 @@ def sync_main(cache: Any, remote: Any) -> int:
     tty = sys.stderr.isatty()
 
     def show(progress: Progress) -> None:
-        fraction = progress.fraction
-        if progress.phase in ("pulling", "saving") and fraction is not None:
-            bar = "#" * int(fraction * 30)
-            line = f"[{bar:<30}] {fraction:4.0%} {progress.changes:,} changes"
-            if progress.phase == "saving":
-                line += f", saving customers ({progress.saved}/{progress.to_save})"
-        else:
-            line = f"{progress.phase} … {progress.changes:,} changes, {progress.pushed} edits sent"
-        print(("\r" if tty else "") + line, end="" if tty else "\n", file=sys.stderr, flush=True)
+        line = clean_line(_progress_line(progress))
+        print(("\r\x1b[K" if tty else "") + line, end="" if tty else "\n", file=sys.stderr,
+              flush=True)
 
+    if repair:
+        _repair_first(cache)
     with connect(remote.url, remote.token, verify=remote.verify, **remote.login) as client:
         try:
             report = SyncEngine(cache, client, on_progress=show).run()
         except RemoteError as error:
-            print(f"\nagentdesk sync: failed: {error}", file=sys.stderr)
+            print(f"\nagentdesk sync: failed: {clean_line(str(error))}", file=sys.stderr)
             counts = cache.outbox.counts()
             if counts.pending:
                 print(f"agentdesk sync: {counts.pending} edits kept in the outbox; they are sent "
@@ -130,12 +193,17 @@ def sync_main(cache: Any, remote: Any) -> int:
             return 1
     print(f"\nSynced with {remote.url}: {report.summary()}.")
     for reason in report.applied.skipped[:20]:
-        print(f"  skipped: {reason}")
+        print(f"  skipped: {clean_line(reason)[:300]}")
+    if report.skipped:
+        more = f"{report.skipped - 20} more; " if report.skipped > 20 else ""
+        print(f"  ({more}every skipped change is listed in {report.skipped_log})")
+    for held in report.held:
+        print(f"  held back: {clean_line(held)[:300]}")
     counts = report.outbox
     if counts.rejected or counts.conflicts:
         print(f"  {counts.rejected} rejected and {counts.conflicts} conflicting edits wait for "
               "you in the desk")
-    return 0
+    return 3 if report.held else 0
 
 
 def config_main(args: argparse.Namespace) -> int:
@@ -165,28 +233,72 @@ def config_main(args: argparse.Namespace) -> int:
         config = load_config()
     from agentdesk.config import default_cache_dir
 
-    env_token = os.environ.get("AGENTDESK_TOKEN")
+    def shown(env: str, in_file: str, value: str | None = None) -> str:
+        """A setting and where it comes from; '(not set)' when it is set nowhere."""
+        if os.environ.get(env):
+            return f"{value or os.environ[env]} (from ${env})"
+        if in_file:
+            return f"{value or in_file} (from the config file)"
+        return "(not set)"
+
+    env_token = os.environ.get("AGENTDESK_TOKEN", "")
     print(f"config file: {config.path}{'' if config.path.exists() else ' (not created yet)'}")
     print(f"cache:       {default_cache_dir()}")
-    print(f"remote:      {os.environ.get('AGENTDESK_REMOTE') or config.remote or '(not set)'}")
-    source = "$AGENTDESK_TOKEN" if env_token else "config file"
-    print(f"token:       {mask(env_token or config.token)} (from {source})")
-    rt_user = os.environ.get("AGENTDESK_RT_USER") or config.rt_user
-    if rt_user:
+    print(f"remote:      {shown('AGENTDESK_REMOTE', config.remote)}")
+    print(f"token:       {shown('AGENTDESK_TOKEN', config.token, mask(env_token or config.token))}")
+    if os.environ.get("AGENTDESK_RT_USER") or config.rt_user:
         password = os.environ.get("AGENTDESK_RT_PASSWORD") or config.rt_password
-        print(f"RT user:     {rt_user} (password {mask(password)})")
+        print(f"RT user:     {shown('AGENTDESK_RT_USER', config.rt_user)} "
+              f"(password {mask(password)})")
     print(f"sync every:  {config.sync_interval:g} s")
     print(f"author:      {config.author}")
+    print(f"theme:       {config.theme or '(the default)'}")
     for binding, keys in config.keymap.items():
         print(f"keymap:      {binding} = {keys}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. Ctrl+C ends it quietly (status 130); an unexpected error prints one line
+    and leaves its details in a log (status 70, see `agentdesk.crash`): never a traceback on
+    the terminal, never status 0."""
+    from agentdesk import crash
+
     args = parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # end a progress line
+        return crash.INTERRUPTED
+    except Exception as error:  # noqa: BLE001 (logged, reported in one line)
+        return crash.report_exception(error, _cache_root(args))
+
+
+def _cache_root(args: argparse.Namespace) -> Path | None:
+    if args.command in ("serve", "config"):
+        return None
+    try:
+        from agentdesk.config import default_cache_dir, demo_cache_dir
+
+        return args.cache or (demo_cache_dir() if args.demo else default_cache_dir())
+    except Exception:  # noqa: BLE001 (the crash log then goes to the user log folder)
+        return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    import logging
+
+    # The desk's warnings (a skipped record, a retried request) are summed up by the command
+    # and kept in the cache's logs, not printed one by one over the progress line.
+    logging.getLogger("agentdesk").addHandler(logging.NullHandler())
     if args.command == "serve":
         from agentdesk.server.run import serve_main
 
+        if args.token_on_command_line is not None:
+            print("agentdesk serve: a token on the command line is shown to every user by ps; "
+                  "put it in a file (--token-file FILE) or in $AGENTDESK_SERVER_TOKEN",
+                  file=sys.stderr)
+            return 2
         return serve_main(args)
     if args.command == "config":
         return config_main(args)
@@ -204,16 +316,36 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "sync":
                 if demo is not None:
                     demo.serve()
-                return sync_main(cache, remote)
-            from agentdesk.ui.app import AgentDesk
-
-            AgentDesk(cache, config, customer_id=args.customer, remote=remote,
-                      prepare_remote=demo.serve if demo is not None else None).run()
+                return sync_main(cache, remote, repair=args.repair)
+            return _desk(args, cache, config, remote, demo)
         finally:
             cache.close()
     finally:
         if demo is not None:
             demo.stop()
+
+
+def _desk(args: argparse.Namespace, cache: Any, config: Any, remote: Any, demo: Any) -> int:
+    """The desk. An error in it is drawn by Textual as a long traceback after the screen is
+    restored: it is caught here instead and goes to the crash log."""
+    import io
+
+    from rich.console import Console
+
+    from agentdesk import crash
+    from agentdesk.ui.app import AgentDesk
+
+    app = AgentDesk(cache, config, customer_id=args.customer, remote=remote,
+                    prepare_remote=demo.serve if demo is not None else None)
+    captured = io.StringIO()
+    app.error_console = Console(file=captured, width=120, markup=False, highlight=False,
+                                color_system=None)
+    app.run()
+    code = app.return_code or 0
+    if code:
+        error = getattr(app, "_exception", None)  # Textual keeps the first one it met
+        return crash.report(error, captured.getvalue() or f"the desk exited with status {code}",
+                            cache.root)
     return 0
 
 

@@ -6,6 +6,7 @@
     rt_password = "..."            #   of a token (or AGENTDESK_RT_USER, AGENTDESK_RT_PASSWORD)
     sync_interval = 60             # seconds between background syncs
     author = "Sam Rivera"          # shown on notes you write
+    theme = "textual-light"        # the desk's colours (the command palette sets it)
     [keymap]                       # remap any binding by its id (see the help screen, ?)
     "profile.new_note" = "a"
     "timeline.next_conversation" = "ctrl+n,right_square_bracket"
@@ -29,9 +30,10 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     remote: str = ""
     token: str = field(default="", repr=False)
-    sync_interval: float = 60.0
     rt_user: str = ""
     rt_password: str = field(default="", repr=False)
+    sync_interval: float = 60.0
+    theme: str = ""  # a Textual theme name; empty: Textual's default
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,13 @@ class Remote:
     password: str = field(default="", repr=False)
 
     @property
-    def masked_token(self) -> str:
-        return mask(self.token)
-
-    @property
     def login(self) -> dict[str, str]:
         """user= and password= for `agentdesk.sync.remote.connect`."""
         return {"user": self.user, "password": self.password}
+
+    @property
+    def masked_token(self) -> str:
+        return mask(self.token)
 
 
 def mask(token: str) -> str:
@@ -107,6 +109,7 @@ def load_config(path: Path | None = None) -> Config:
         remote=str(data.get("remote", "")),
         token=str(data.get("token", "")),
         sync_interval=max(5.0, interval),
+        theme=str(data.get("theme", "")),
         rt_user=str(data.get("rt_user", "")),
         rt_password=str(data.get("rt_password", "")),
     )

@@ -72,7 +72,7 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
-        assert meta["schema"] == SCHEMA == 3
+        assert meta["schema"] == SCHEMA == 4
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -346,8 +346,26 @@ def _schema(root: Path) -> object:
     return (data["meta"]["1"] if "meta" in data else data)["schema"]
 
 
+def _as_schema_3(root: Path) -> None:
+    """Rewrite a cache's search rows as schema 3 had them: five fields, no other contact
+    points, no relationships."""
+    old = ("id", "name", "email", "phone", "company")
+    for path in (root / "index").glob("*.json"):
+        data = read_json(path)
+        for table in data.values():
+            for doc in table.values():
+                row = doc["row"] if "row" in doc else doc
+                if row is not None:
+                    for key in set(row) - set(old):
+                        del row[key]
+        path.write_text(json.dumps(data))
+    (root / "meta.json").write_text(json.dumps({"meta": {"1": {"schema": 3, "created": "2026-01-01"}}}))
+
+
 def _as_schema_2(root: Path) -> None:
     """Rewrite a cache's small files as schema 2 had them: plain JSON, not TinyDB tables."""
+    _as_schema_3(root)
+
     def rewrite(name: str, convert) -> None:  # type: ignore[no-untyped-def]
         path = root / name
         if path.exists():
@@ -440,6 +458,29 @@ def test_a_migration_cut_short_is_finished_by_the_next_open(
     with Cache.open(root) as cache:
         assert _schema(root) == SCHEMA
         assert _contents(cache) == expected
+
+
+def test_a_schema_3_cache_gets_search_rows_of_every_contact_point(demo_cache: Cache) -> None:
+    """Schema 4's search rows hold every contact point and the relationships: the index is
+    made again from the profile files, edits made before the upgrade included."""
+    root = demo_cache.root
+    demo_cache.update_details("cus_000002", name="Renamed Before", company="",
+                              contacts=demo_cache.load_profile("cus_000002").contacts)
+    rows = {r.id: r for r in demo_cache.index_rows()}
+    demo_cache.close()
+    _as_schema_3(root)
+    old = {r.id: r for r in search_index.SearchIndexFiles(root / "index", read_only=True).rows()}
+    assert all(not r.others and not r.related for r in old.values())  # the old rows, truly
+    with Cache.open(root) as cache:
+        assert _schema(root) == SCHEMA
+        migrated = {r.id: r for r in cache.index_rows()}
+        assert migrated == rows
+        assert migrated["cus_000002"].name == "Renamed Before"
+        assert any(kind == "address" for r in migrated.values() for kind, _ in r.others)
+        assert migrated["cus_000000"].related
+        secondary = next(r for r in migrated.values() if any(k == "email" for k, _ in r.others))
+        found = CustomerIndex(cache.index_rows()).search(secondary.others[0][1]).rows
+        assert secondary.id in [r.id for r in found]
 
 
 def test_a_schema_2_cache_is_migrated(demo_cache: Cache) -> None:
@@ -621,7 +662,8 @@ def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
 
         rows = {r.id: r for r in cache.index_rows()}
         assert rows[NORMAL] == IndexRow(NORMAL, "Zanzibar Quixote", "zanzi@example.org",
-                                        "+1 555 987 6543", "Quarry Labs")
+                                        "+1 555 987 6543", "Quarry Labs", others=[],
+                                        related=[[r.customer_id, r.label] for r in old.relationships])
         assert len(rows) == 52  # updated in place, not added
 
         index = CustomerIndex(cache.index_rows())

@@ -8,7 +8,8 @@ import pytest
 
 from agentdesk.model import demo
 from agentdesk.cache.cache import Cache, IndexRow
-from agentdesk.cache.search import SCAN_LIMIT, CustomerIndex
+from agentdesk.cache.search import SCAN_LIMIT, CustomerIndex, matched_field, query_words, span_of
+from agentdesk.model.fold import fold
 
 FIRST = ["Ada", "Bruno", "Chiara", "Dmitri", "Elena", "Farah", "Gustav", "Hana", "Ivan", "Jun",
          "Kofi", "Lena", "Mateo", "Nia", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tomoko",
@@ -79,12 +80,12 @@ def demo_index(demo_cache: Cache) -> CustomerIndex:
 
 def _oracle(rows: list[IndexRow], query: str) -> set[str]:
     """Rows where every word of the query is in a field, or in the phone number's digits."""
-    words = query.casefold().split()
+    words = fold(query).split()
     found = set()
     for row in rows:
         fields = [row.name, row.email, row.phone, "".join(c for c in row.phone if c.isdigit()),
                   row.company, row.id]
-        fields = [f.casefold() for f in fields]
+        fields = [fold(f) for f in fields]
         if all(any(w in f for f in fields) for w in words):
             found.add(row.id)
     return found
@@ -204,10 +205,10 @@ def test_name_prefix_before_others_then_by_name(index: CustomerIndex) -> None:
     # "Chen Adams" starts with the query: before "Ada Chen" and "Bo Chen", which follow by name.
     assert _ids(index, "chen") == ["cus_special_2", "cus_special_1", "cus_special_3"]
     found = index.search("nakamura", limit=5_000).rows
-    names = [r.name.casefold() for r in found]
+    names = [fold(r.name) for r in found]
     assert names == sorted(names)  # nobody's name starts with it: by name
     found = index.search("osk", limit=5_000).rows
-    prefix = [r.name.casefold().startswith("osk") for r in found]
+    prefix = [fold(r.name).startswith("osk") for r in found]
     assert prefix == sorted(prefix, reverse=True)
     assert any(prefix)
 
@@ -223,7 +224,7 @@ def test_multi_word_query_prefers_names_starting_with_it(index: CustomerIndex) -
 
 
 def test_recent_customer_first_even_for_broad_query(index: CustomerIndex, rows: list[IndexRow]) -> None:
-    last = max((r for r in rows if "a" in r.name.casefold()), key=lambda r: (r.name.casefold(), r.id))
+    last = max((r for r in rows if "a" in fold(r.name)), key=lambda r: (fold(r.name), r.id))
     index.recent = [last.id]
     assert _ids(index, "a", limit=10)[0] == last.id
 
@@ -263,7 +264,8 @@ def test_edit_through_cache_and_fresh_index(demo_cache: Cache) -> None:
     before = CustomerIndex(demo_cache.index_rows())
     old_name = before.get("cus_000010").name
     profile = demo_cache.load_profile("cus_000010")
-    contacts = [c for c in profile.contacts if c.kind != demo.ContactKind.EMAIL]
+    # (the social handle is made of the name too: searching the old name would find it)
+    contacts = [c for c in profile.contacts if c.kind not in (demo.ContactKind.EMAIL, demo.ContactKind.SOCIAL)]
     contacts.append(demo.ContactPoint(kind="email", value="griselda@example.com", primary=True))
     updated = demo_cache.update_details("cus_000010", name="Griselda Fairweather",
                                         company=profile.customer.company, contacts=contacts)
@@ -292,7 +294,7 @@ def test_empty_query_listing_reflects_updates(demo_cache: Cache) -> None:
     # By name: "aaron aardvark" < "abigail added" < every other demo name but the hostile
     # "[bold red]mallory..." ("[" sorts before letters).
     assert listed[:3] == ["cus_hostile", "cus_000010", "cus_added"]
-    names = [live.get(i).name.casefold() for i in listed]
+    names = [fold(live.get(i).name) for i in listed]
     assert names == sorted(names)
 
 
@@ -302,14 +304,14 @@ def test_empty_query_listing_reflects_updates(demo_cache: Cache) -> None:
 def test_empty_query_lists_recent_first_then_by_name(demo_index: CustomerIndex) -> None:
     everyone = demo_index.search("", limit=100)
     assert everyone.total == 52 and not everyone.more
-    names = [r.name.casefold() for r in everyone.rows]
+    names = [fold(r.name) for r in everyone.rows]
     assert names == sorted(names)
     demo_index.recent = ["cus_000005", "cus_gone", demo.BIG_ID]
     result = demo_index.search("   ", limit=100)
     ids = [r.id for r in result.rows]
     assert ids[:2] == ["cus_000005", demo.BIG_ID]  # unknown ids skipped
     assert len(ids) == len(set(ids)) == 52
-    rest = [demo_index.get(i).name.casefold() for i in ids[2:]]
+    rest = [fold(demo_index.get(i).name) for i in ids[2:]]
     assert rest == sorted(rest)
     assert [r.id for r in demo_index.search("", limit=3).rows][:2] == ["cus_000005", demo.BIG_ID]
     assert len(demo_index.search("", limit=3).rows) == 3
@@ -349,3 +351,66 @@ def test_a_phone_typed_as_written_matches_its_digits(index: CustomerIndex, rows:
     assert expected
     for query in ("555 123", "555-123", "(555) 123", "555123"):
         assert {r.id for r in index.search(query, limit=5_000).rows} == expected, query
+
+
+# -- every contact point, accents, where it matched, who is related --------------------------
+
+
+CONTACTED = [
+    IndexRow("cus_c1", "Ada Lovelace", "ada@work.example", "+44 20 1111 2222", "Analytical",
+             others=[["email", "countess@home.example"], ["phone", "+44 7700 900123"],
+                     ["address", "12 St James's Square, London"], ["social", "@enchantress"]],
+             related=[["cus_c2", "colleague"]]),
+    IndexRow("cus_c2", "Charles Babbage", "cb@engine.example", "", "",
+             related=[["cus_c1", "mentor"], ["cus_c3", "friend"]]),
+    IndexRow("cus_c3", "Zoë Adámková", "zoe@example.cz", "", "Čokoláda s.r.o."),
+]
+
+
+def test_every_contact_point_is_searched() -> None:
+    index = CustomerIndex(CONTACTED)
+    assert [index.get(r.id) for r in CONTACTED] == CONTACTED  # what is kept once reads back whole
+    for query in ("countess@home", "7700 900123", "+44 7700", "james's square", "enchantress",
+                  "london ada"):
+        assert _ids(index, query) == ["cus_c1"], query
+
+
+def test_accents_are_folded_on_both_sides() -> None:
+    index = CustomerIndex(CONTACTED)
+    assert _ids(index, "zoe adamkova") == ["cus_c3"]
+    assert _ids(index, "ZOË ADÁMKOVÁ") == ["cus_c3"]
+    assert _ids(index, "ádá") == ["cus_c1", "cus_c3"]  # Ada; Adámková
+    assert _ids(index, "cokolada") == ["cus_c3"]
+    index.update(IndexRow("cus_c4", "Åsa Öberg"))  # edited rows fold the same way
+    assert _ids(index, "asa ob") == ["cus_c4"]
+
+
+def test_which_field_matched() -> None:
+    ada = CONTACTED[0]
+    assert matched_field(ada, query_words("ada")) is None  # the name says it
+    assert matched_field(ada, query_words("countess")) == ("email", "countess@home.example")
+    assert matched_field(ada, query_words("square")) == ("address", "12 St James's Square, London")
+    assert matched_field(ada, query_words("+44 20 1111")) == ("phone", "+44 20 1111 2222")
+    assert matched_field(ada, query_words("ada @enchant")) == ("social", "@enchantress")
+    assert span_of("Zoë Adámková", query_words("ADAM")[0]) == (4, 8)
+    assert span_of("+44 20 1111 2222", query_words("2011")[0]) == (4, 9)
+
+
+def test_who_lists_a_customer_as_related() -> None:
+    index = CustomerIndex(CONTACTED)
+    assert [(r.id, label) for r, label in index.related_to("cus_c1")] == [("cus_c2", "mentor")]
+    assert [(r.id, label) for r, label in index.related_to("cus_c3")] == [("cus_c2", "friend")]
+    assert index.related_to("cus_c") == []  # a whole id, not a prefix
+    index.update(IndexRow("cus_c2", "Charles Babbage", related=[["cus_c3", "rival"]]))
+    assert index.related_to("cus_c1") == []  # the edit took the link away
+    assert [(r.id, label) for r, label in index.related_to("cus_c3")] == [("cus_c2", "rival")]
+
+
+def test_a_huge_value_is_indexed_by_its_start(demo_cache: Cache) -> None:
+    profile = demo_cache.load_profile("cus_000001")
+    huge = "Harbor Street " + "x" * 1_000_000
+    contacts = [*profile.contacts, demo.ContactPoint(kind="address", value=huge)]
+    demo_cache.update_details("cus_000001", name=profile.customer.name, company="", contacts=contacts)
+    row = next(r for r in demo_cache.index_rows() if r.id == "cus_000001")
+    assert ["address", huge[:200]] in row.others
+    assert "cus_000001" in _ids(CustomerIndex(demo_cache.index_rows()), "harbor street xxx")

@@ -12,14 +12,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agentdesk.cache.files import (
     CacheLock,
-    ReadOnlyCacheError,
     atomic_write_bytes,
     atomic_write_json,
     read_json,

@@ -35,7 +35,6 @@ def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> No
     """`--demo` serves the demo store on 127.0.0.1 and syncs from it over HTTP, into the demo
     folder, never the real cache; two fresh machines end with the same data."""
     from agentdesk.cache.cache import Cache
-    from agentdesk.sync.replica import Replica
 
     digests = []
     for machine in ("data", "data2"):
@@ -86,7 +85,18 @@ def test_config_shows_and_sets_with_the_token_masked(tmp_path: Path) -> None:
     loaded = load_config(config)
     assert loaded.remote == "https://desk.example.com" and loaded.token == token
     shown = run("config", env={"AGENTDESK_CONFIG": str(config), "AGENTDESK_TOKEN": ""})
-    assert "from config file" in shown.stdout and token not in shown.stdout
+    assert "from the config file" in shown.stdout and token not in shown.stdout
+
+
+def test_config_says_not_set_before_any_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "none" / "config.toml"
+    shown = run("config", env={"AGENTDESK_CONFIG": str(config), "AGENTDESK_TOKEN": "",
+                               "AGENTDESK_REMOTE": ""})
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+             for line in shown.stdout.splitlines() if ":" in line}
+    assert lines["token"] == "(not set)" and lines["remote"] == "(not set)"
+    assert "(not created yet)" in lines["config file"]
 
 
 def test_config_set_keeps_the_users_comments_and_keymap(

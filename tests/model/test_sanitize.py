@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from agentdesk.model.sanitize import clean_line, clean_text
+from agentdesk.model.sanitize import _INVISIBLE, clean_line, clean_text
 
 ESC = "\x1b"
 BEL = "\x07"
@@ -87,11 +87,16 @@ def test_markup_looking_text_kept_literally(clean, text: str) -> None:
 @BOTH
 @pytest.mark.parametrize(
     "text",
-    ["你好世界", "👩‍💻 🎉🎉", "ｆｕｌｌｗｉｄｔｈ", "Zoë Ångström — “quotes” ½ €", "مرحبا", "שלום", "e\u0301"],
+    ["你好世界", "👩💻 🎉🎉", "ｆｕｌｌｗｉｄｔｈ", "Zoë Ångström — “quotes” ½ €", "مرحبا", "שלום", "e\u0301"],
 )
 def test_cjk_emoji_and_other_scripts_kept(clean, text: str) -> None:
     assert clean(text) == text
     assert clean(f"{ESC}[1m{text}{ESC}[0m") == text
+
+
+def test_an_emoji_joiner_is_kept_in_text_and_shown_in_a_line() -> None:
+    assert clean_text("👩\u200d💻 🎉🎉") == "👩\u200d💻 🎉🎉"
+    assert clean_line("👩\u200d💻 🎉🎉") == "👩\ufffd💻 🎉🎉"
 
 
 def test_clean_text_keeps_newlines_and_normalizes_line_ends() -> None:
@@ -169,8 +174,8 @@ def test_random_strings_never_keep_controls() -> None:
         assert clean_text(cleaned) == cleaned
         assert clean_line(line) == line
         assert len(cleaned) <= len(text) + 3 * text.count("\t")
-        # clean_line is clean_text with newlines as spaces.
-        assert line == cleaned.replace("\n", " ")
+        # clean_line is clean_text with newlines as spaces and invisible characters shown.
+        assert line == _INVISIBLE.sub("\ufffd", cleaned.replace("\n", " "))
 
 
 def test_random_printable_strings_pass_through() -> None:
@@ -180,3 +185,26 @@ def test_random_printable_strings_pass_through() -> None:
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
         assert clean_text(text) == text
         assert clean_line(text) == text
+
+
+# --- invisible format characters (issue 21, item 8) -------------------------------------------
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\ufeff", "\u2060"])
+def test_zero_width_characters_are_shown_in_one_line_places(mark: str) -> None:
+    """Two names that looked the same could differ: in names, contacts and search results an
+    invisible character is shown as U+FFFD, one cell wide."""
+    assert clean_line(f"Ann{mark}") == "Ann\ufffd" != clean_line("Ann")
+    assert clean_line(f"a{mark}@example.com") == "a\ufffd@example.com"
+
+
+def test_every_invisible_format_character_is_shown_or_removed_in_a_line() -> None:
+    import unicodedata
+
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) == "Cf":
+            assert clean_line(f"a{char}b") in ("a\ufffdb", "ab"), hex(code)
+
+
+def test_bodies_keep_joiners_that_are_part_of_emoji_and_words() -> None:
+    assert clean_text("👩\u200d💻 and \u0645\u200c\u06cc") == "👩\u200d💻 and \u0645\u200c\u06cc"

@@ -33,7 +33,6 @@ from agentdesk.cache.cache import Cache
 from agentdesk.model.digest import digest as digest_of
 from agentdesk.model.protocol import ProfileSnapshot
 from agentdesk.sync.client import RemoteClient, RetryPolicy
-from agentdesk.sync.replica import Replica
 from agentdesk.sync.engine import SyncEngine, SyncReport
 from agentdesk.cache.timeline import _key as entry_key
 from agentdesk.server.run import ServerThread, open_store, seed_demo
@@ -249,7 +248,7 @@ class Rule:
       malformed   forward, answer 200 with a body that is not JSON
       replay      answer the previous /v1/changes body again instead of forwarding
       stuck       answer the first matching body for ever (a cursor that never moves)
-      rewrite     forward, answer `rewrite(json_body)` instead
+      rewrite     forward, answer `rewrite(json_body)` instead (bytes are sent as they are)
     """
 
     action: str
@@ -260,12 +259,14 @@ class Rule:
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     rewrite: Callable[[Any], Any] | None = None
+    holding: bytes | None = None  # only requests whose body holds these bytes
     hits: int = 0
     saved: bytes | None = None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         return (self.times is None or self.times > 0) and path.startswith(self.path) and (
-            self.method is None or self.method == method)
+            self.method is None or self.method == method) and (
+            self.holding is None or self.holding in body)
 
 
 @dataclass
@@ -397,7 +398,8 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
         with self._lock:
-            rule = next((r for r in self.rules if r.matches(handler.command, parts.path)), None)
+            rule = next((r for r in self.rules if r.matches(handler.command, parts.path, body)),
+                        None)
             if rule is not None:
                 rule.hits += 1
                 if rule.times is not None:
@@ -453,7 +455,8 @@ class FaultProxy:
             return 200, b'{"epoch": "x", "changes": [,,,] <html>oops</html>', {}
         elif action == "rewrite" and response.status_code == 200:
             assert rule is not None and rule.rewrite is not None
-            return 200, json.dumps(rule.rewrite(json.loads(content))).encode(), extra
+            new = rule.rewrite(json.loads(content))
+            return 200, new if isinstance(new, bytes) else json.dumps(new).encode(), extra
         return response.status_code, content, extra
 
 

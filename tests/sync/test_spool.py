@@ -193,7 +193,7 @@ def test_a_first_sync_eases_the_collector_and_gives_it_back_as_it_was(world: Wor
     stays frozen that was not (the desk's start-up freeze is kept)."""
     import gc
 
-    from agentdesk.sync import engine as sync
+    from agentdesk.sync import feed as sync
 
     seen: list[tuple[tuple[int, int, int], int]] = []
     before, frozen_before = gc.get_threshold(), gc.get_freeze_count()

@@ -58,7 +58,6 @@ from agentdesk.model.records import (
 )
 from agentdesk.model.protocol import RecordType
 from agentdesk.sync.client import RemoteClient
-from agentdesk.sync.replica import Replica
 from agentdesk.sync.engine import SyncEngine, SyncState
 from agentdesk.cache.timeline import INLINE
 from agentdesk.server.run import ServerThread, open_store, seed_demo

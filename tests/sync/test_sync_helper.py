@@ -25,7 +25,6 @@ from agentdesk.cache.cache import Cache
 from agentdesk.cache.database import single
 from agentdesk.cache.layout import customer_files
 from agentdesk.model.changes import Rec
-from agentdesk.sync.replica import Replica
 from agentdesk.cache.files import create_bytes, read_json
 from agentdesk.sync.engine import SyncEngine
 from support.cache_reading import cache_records
@@ -239,3 +238,39 @@ def test_the_helper_holds_the_lock_and_dies_with_the_sync(tmp_path: Path) -> Non
     finally:
         sync.kill()
         sync.wait()
+
+
+KILLED_AT_ONCE = """
+import os, signal, sys
+from pathlib import Path
+from agentdesk.cache.cache import Cache
+from agentdesk.sync.helper import SyncHelper
+cache = Cache.open(Path(sys.argv[1]))
+helper = SyncHelper(cache.root, cache.lock_fd)
+print(helper._process.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the instant the helper is started: still importing
+"""
+
+
+def test_a_sync_killed_the_instant_it_started_its_helper_frees_the_lock_at_once(tmp_path: Path) -> None:
+    """Killed within ~0.2 s of starting its helper, a sync left the helper (still importing,
+    not yet asking to die with its parent) holding the lock for 0.3-0.5 s: a sync started then
+    failed, 8 of 8, and a desk opened then stayed read-only (issue 21, item 7)."""
+    root = tmp_path / "cache"
+    Cache.open(root).close()
+    for _ in range(3):
+        sync = subprocess.Popen([sys.executable, "-c", KILLED_AT_ONCE, str(root)],
+                                stdout=subprocess.PIPE, text=True)
+        assert sync.stdout is not None
+        helper_pid = int(sync.stdout.readline())
+        sync.wait()
+        deadline = time.monotonic() + 0.15
+        while True:
+            with Cache.open(root) as after:
+                if not after.read_only:
+                    break
+            assert time.monotonic() < deadline, "the helper outlived its sync, holding the lock"
+            time.sleep(0.01)
+        while not gone(helper_pid):  # a zombie at most, a moment after its lock went
+            assert time.monotonic() < deadline + 0.5, "the helper outlived its sync"
+            time.sleep(0.01)

@@ -54,9 +54,8 @@ async def test_the_cursor_skips_disabled_rows_and_wraps_round() -> None:
     app = ListApp(sample())
     async with app.run_test(size=(40, 12)) as pilot:
         rows = rows_of(app)
-        assert rows.highlighted is None
-        await pilot.press("down")
-        assert rows.highlighted == 1  # the first enabled row, not the heading
+        await pilot.pause()
+        assert rows.highlighted == 1  # focused: the first enabled row, not the heading
         await pilot.press("j", "j")
         assert rows.highlighted == 4  # past the "Shipping" heading
         await pilot.press("j")
@@ -77,16 +76,16 @@ async def test_enter_and_click_select_enabled_rows_only() -> None:
     app = ListApp(sample())
     async with app.run_test(size=(40, 12)) as pilot:
         rows = rows_of(app)
-        await pilot.press("enter")  # nothing highlighted yet: nothing selected
-        await pilot.press("down", "down", "enter")
+        await pilot.press("enter")  # the focused list highlights its first row: Enter acts
+        await pilot.press("down", "enter")
         await pilot.pause()
-        assert app.selected == [("b", 2)]
+        assert app.selected == [("a", 1), ("b", 2)]
         await pilot.click(RowList, offset=(2, 4))  # row 4, "c"
         await pilot.pause()
         assert app.selected[-1] == ("c", 4) and rows.highlighted == 4
         await pilot.click(RowList, offset=(2, 3))  # the "Shipping" heading
         await pilot.pause()
-        assert len(app.selected) == 2 and rows.highlighted == 4
+        assert len(app.selected) == 3 and rows.highlighted == 4
 
 
 async def test_rows_that_wrap_take_their_lines_and_the_list_sizes_to_them() -> None:
@@ -101,7 +100,7 @@ async def test_rows_that_wrap_take_their_lines_and_the_list_sizes_to_them() -> N
         assert [line_text(rows, y) for y in range(6)] == [
             "first", "A note long enough to wrap", "twice in thirty cells", "second paragraph",
             "Jo · 2026-01-05", "last"]
-        await pilot.press("down", "down", "enter")
+        await pilot.press("down", "enter")
         await pilot.pause()
         assert app.selected == [("note", 1)]
 
@@ -128,7 +127,7 @@ async def test_highlight_hover_and_disabled_rows_are_drawn_in_their_own_styles()
     app = ListApp(sample())
     async with app.run_test(size=(40, 12)) as pilot:
         rows = rows_of(app)
-        await pilot.press("down")
+        await pilot.pause()  # focused: the first enabled row (1) is highlighted
 
         def style(y: int):  # type: ignore[no-untyped-def]
             return rows.render_line(y)._segments[0].style
@@ -145,6 +144,21 @@ async def test_highlight_hover_and_disabled_rows_are_drawn_in_their_own_styles()
         assert style(1) != highlighted  # a list without focus shows its highlight dimmed
 
 
+async def test_a_refill_keeps_the_highlight_on_the_same_option() -> None:
+    app = ListApp(sample())
+    async with app.run_test(size=(40, 12)) as pilot:
+        rows = rows_of(app)
+        await pilot.press("down")  # on "b"
+        rows.clear_options()
+        rows.add_options([item("new"), *sample()])  # "b" moved one row down
+        await pilot.pause()
+        assert rows.highlighted == 3 and rows.get_option_at_index(3).id == "b"
+        rows.clear_options()
+        rows.add_options([item("x"), item("y")])  # "b" is gone: the same place, clamped
+        await pilot.pause()
+        assert rows.highlighted == 1
+
+
 async def test_clearing_drops_the_highlight_and_new_rows_draw() -> None:
     app = ListApp(sample())
     async with app.run_test(size=(40, 12)) as pilot:
@@ -159,3 +173,15 @@ async def test_clearing_drops_the_highlight_and_new_rows_draw() -> None:
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.selected == [("f", 0)]
+
+
+async def test_a_highlight_set_on_a_heading_moves_to_an_enabled_row() -> None:
+    app = ListApp(sample())
+    async with app.run_test(size=(40, 12)) as pilot:
+        rows = rows_of(app)
+        rows.highlighted = 3  # the "Shipping" heading
+        await pilot.press("enter")
+        await pilot.pause()
+        assert rows.highlighted == 4 and app.selected == [("c", 4)]
+        rows.highlighted = 5  # the last heading, nothing after it
+        assert rows.highlighted == 4

@@ -56,7 +56,10 @@ def test_after_jump_to_conversation(snap_compare, demo_cache: Cache, config: Con
         await index_loaded(pilot)
         conversations = pilot.app.screen.query_one("#conversations")
         conversations.focus()
-        conversations.highlighted = 5
+        # The second topic's newest conversation (not a heading, not a "… more" line).
+        conversations.highlighted = next(
+            i for i, o in enumerate(conversations.options)
+            if i >= 5 and not o.disabled and not o.id.startswith("\0"))
         await pilot.press("enter")
         await pilot.pause()
 
@@ -112,3 +115,29 @@ def test_empty_state(snap_compare, tmp_path, monkeypatch, config: Config) -> Non
     monkeypatch.chdir(tmp_path)  # the screen names the cache folder: keep it the same every run
     with Cache.open(Path("empty-cache")) as cache:
         assert snap_compare(AgentDesk(cache, config), terminal_size=SIZE)
+
+
+def test_search_by_address(snap_compare, demo_cache: Cache, config: Config) -> None:
+    """Found by a contact point that is not shown by default: the result names the field and
+    highlights what matched."""
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000000"), terminal_size=SIZE,
+                        run_before=pressing("slash", *"harbor 2"))
+
+
+def test_relationships_both_ways_at_80_columns(snap_compare, demo_cache: Cache, config: Config) -> None:
+    """Elena Petrov lists nobody; Kofi Novak and Mateo Haddad list her: both show, the other way
+    round. At 80 columns every label/value line is cut with "…", none wraps."""
+    async def panel(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("tab")
+        pilot.app.screen.query_one("#relationships").focus()
+        await pilot.pause()
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id="cus_000039"), terminal_size=(80, 24),
+                        run_before=panel)
+
+
+def test_wide_terminal(snap_compare, demo_cache: Cache, config: Config) -> None:
+    """At 200 columns the panel takes its share and lists everything without inner scrolling."""
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id=demo.BIG_ID), terminal_size=(200, 60),
+                        run_before=index_loaded)

@@ -8,6 +8,7 @@ or migrated, and every change to a profile made through `change_profile`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
+from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.edits import AgentEdits
 from agentdesk.cache.files import (
+    FILE_MODE,
     CacheError,
     CacheLock,
     ReadOnlyCacheError,
@@ -32,12 +35,29 @@ from agentdesk.cache.profile_file import ProfileFile, profile_doc
 from agentdesk.cache.schema import new_meta, upgrade
 from agentdesk.cache.search_index import IndexRow, SearchIndexFiles
 from agentdesk.cache.timeline import INLINE, Timeline, TimelineSummary, inline_docs, write_all
+from agentdesk.model.sanitize import clean_line
 from agentdesk.model.views import StoredProfile
 
 if TYPE_CHECKING:
     from agentdesk.model.records import Profile, TimelineEntry
 
 RECENT_MAX = 100
+# What reading a file the cache wrote raises when it is not what was written (damaged on disk,
+# or written by a version that checked less): the customer is rebuilt, the desk goes on.
+READ_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+               RecursionError)
+SKIPPED_LOG_MAX = 1 << 20  # bytes; past this the log is moved to skipped.log.1 (one kept)
+
+
+class DamagedProfile(CacheError):
+    """A customer's files cannot be read back. The customer is named for a rebuild from the
+    store at the next sync (`Cache.request_repair`); the outbox is kept."""
+
+    def __init__(self, customer_id: str, why: str) -> None:
+        super().__init__(f"The cached profile of customer {clean_line(customer_id[:60])} cannot be "
+                         f"read ({why}); it is fetched again from the store at the next sync. "
+                         "Your unsent edits are kept.")
+        self.customer_id = customer_id
 
 
 class Cache(AgentEdits):
@@ -50,6 +70,7 @@ class Cache(AgentEdits):
         # Edits from the UI and records from a sync worker change the same files: one at a time.
         self.write_lock = threading.RLock()
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
+        self.drafts = Drafts(root / "drafts.json", read_only=read_only)
         self.search_index = SearchIndexFiles(root / "index", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------
@@ -115,6 +136,28 @@ class Cache(AgentEdits):
         """The locked descriptor: a helper process that inherits it holds the lock too."""
         return self._lock.fd if self._lock is not None else None
 
+    def try_upgrade(self) -> bool:
+        """A read-only cache becomes writable if the other agentdesk let go of the lock since
+        (True). What it changed meanwhile (outbox, index, drafts) is read again."""
+        if not self.read_only:
+            return True
+        lock = CacheLock(self.root / "lock")
+        if not lock.acquire():
+            return False
+        try:
+            upgrade(self.root, read_json(self.root / "meta.json"), read_only=False)
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
+        self.read_only = False
+        self.outbox.read_only = False
+        self.outbox.reload()
+        self.drafts.read_only = False
+        self.search_index.read_only = False
+        self.search_index.forget()
+        return True
+
     def require_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyCacheError(
@@ -147,8 +190,11 @@ class Cache(AgentEdits):
         self.require_writable()
         path = self.profile_path(customer_id)
         with self.write_lock:
-            profile = ProfileFile(open_db(path, durable=durable))
-            before = IndexRow.of_tables(profile.raw()) if profile.existed else None
+            try:
+                profile = ProfileFile(open_db(path, durable=durable))
+                before = IndexRow.of_tables(profile.raw()) if profile.existed else None
+            except READ_ERRORS as error:  # a file that does not read back: not changed
+                raise self._damaged(customer_id, error) from None
             yield profile
             if not profile.changed:
                 return
@@ -183,11 +229,22 @@ class Cache(AgentEdits):
 
     def view_profile(self, customer_id: str) -> tuple[StoredProfile, Timeline] | None:
         """The profile as the desk shows it (read-only views, no models: see `model.views`)
-        and its timeline (entries not read yet), from one small file read."""
-        raw = self._profile_tables(customer_id)
-        if raw is None:
-            return None
-        return StoredProfile(profile_doc(raw)), self._timeline(customer_id, raw)
+        and its timeline (entries not read yet), from one small file read. DamagedProfile if
+        the file cannot be read back (the customer is then rebuilt at the next sync)."""
+        try:
+            raw = self._profile_tables(customer_id)
+            if raw is None:
+                return None
+            view = StoredProfile(profile_doc(raw))
+            for name in ("started", "ended"):  # converted when drawn: fail here if they would
+                view.conversations.field(name)
+            return view, self._timeline(customer_id, raw)
+        except READ_ERRORS as error:
+            raise self._damaged(customer_id, error) from None
+
+    def _damaged(self, customer_id: str, error: BaseException) -> DamagedProfile:
+        self.request_repair([customer_id])
+        return DamagedProfile(customer_id, f"{type(error).__name__}: {clean_line(str(error))[:120]}")
 
     def load_profile(self, customer_id: str) -> Profile | None:
         """The profile as models, to edit (the forms validate against them)."""
@@ -203,8 +260,12 @@ class Cache(AgentEdits):
         return raw
 
     def _timeline(self, customer_id: str, raw: dict[str, Any]) -> Timeline:
+        def damaged(error: BaseException) -> DamagedProfile:
+            return self._damaged(customer_id, error)
+
         return Timeline(self.timeline_dir(customer_id),
-                        TimelineSummary.from_json(single(raw, "timeline") or {}), inline_docs(raw))
+                        TimelineSummary.from_json(single(raw, "timeline") or {}), inline_docs(raw),
+                        on_damage=damaged)
 
     def index_rows(self) -> Iterator[IndexRow]:
         """Every customer's search row (reads all index shards: for the search index)."""
@@ -256,6 +317,63 @@ class Cache(AgentEdits):
     def save_sync_state(self, state: dict[str, Any]) -> None:
         with changing(self.root / "sync.json") as db:
             put_single(db, "sync", state)
+
+    # -- what a sync could not file ----------------------------------------------------------
+
+    @property
+    def skipped_log(self) -> Path:
+        """Where the changes a sync skipped are listed, with why (0600; see `log_skipped`)."""
+        return layout.skipped_log(self.root)
+
+    def log_skipped(self, reasons: Iterable[str]) -> None:
+        """Append skipped changes' reasons, one timestamped line each (control characters
+        removed: the file is read on a terminal). One older log is kept past SKIPPED_LOG_MAX."""
+        from datetime import UTC, datetime
+
+        lines = [f"{datetime.now(UTC).isoformat(timespec='seconds')} {clean_line(r)}\n"
+                 for r in reasons]
+        if not lines or self.read_only:
+            return
+        path = self.skipped_log
+        make_private_dir(path.parent)
+        with self.write_lock:
+            try:
+                if path.stat().st_size > SKIPPED_LOG_MAX:
+                    path.replace(path.with_name(path.name + ".1"))
+            except FileNotFoundError:
+                pass
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
+                handle.writelines(lines)
+
+    def repair_requests(self) -> list[str]:
+        """Customers to rebuild from the store at the next sync (their files did not read
+        back, or could not be filed)."""
+        try:
+            ids = (single(read_json(layout.repair_file(self.root)), "repair") or {}).get("ids")
+        except (ValueError, OSError, AttributeError):
+            return []
+        return [x for x in ids if isinstance(x, str)] if isinstance(ids, list) else []
+
+    def request_repair(self, customer_ids: Iterable[str]) -> None:
+        """Name customers for a rebuild from the store (nothing in a read-only desk: the desk
+        holding the cache finds them itself)."""
+        if self.read_only:
+            return
+        with self.write_lock:
+            ids = self.repair_requests()
+            new = [c for c in customer_ids if c not in ids]
+            if new:
+                with changing(layout.repair_file(self.root)) as db:
+                    put_single(db, "repair", {"ids": ids + new})
+
+    def repaired(self, customer_ids: Iterable[str]) -> None:
+        done = set(customer_ids)
+        with self.write_lock:
+            ids = self.repair_requests()
+            if done & set(ids):
+                with changing(layout.repair_file(self.root)) as db:
+                    put_single(db, "repair", {"ids": [c for c in ids if c not in done]})
 
     def sweep_temp_files(self) -> int:
         """Remove the temporary files of writes a killed process cut short: 256 folder reads

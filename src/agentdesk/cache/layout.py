@@ -1,11 +1,14 @@
-"""Where each file of a cache folder is (schema 3).
+"""Where each file of a cache folder is (schema 4).
 
     meta.json                               schema version, checked before anything is read
     lock                                    flock: one writer at a time
     recent.json                             recently viewed customers, newest first
     sync.json                               the store's epoch and the feed cursor
     outbox.json                             edits the store has not confirmed yet
-    index/<00..ff>.json                     search rows, 256 shards; index/journal.json
+    drafts.json                             what the agent typed in a form and has not
+                                            saved (a new note, a note or details edited)
+    index/<00..ff>.json                     search rows (every contact point, the relationships),
+                                            256 shards; index/journal.json
                                             the rows changed since the shards were written
     customers/<shard>/<id>.json             a customer's profile file: the customer, contacts,
                                             relationships, notes, conversations, the store's
@@ -13,6 +16,9 @@
                                             fits one chunk (most customers), its entries
     customers/<shard>/<id>.entries/*.json   a longer timeline's entries, ~200 per file
     spool/                                  a first sync's changes, until they are filed
+    repair.json                             customers to rebuild from the store
+    logs/skipped.log                        changes a sync skipped, and why
+    logs/crash-*.log                        what an unexpected error left (the command line)
 
 Every `.json` file is a TinyDB database (a JSON object of tables, each mapping document ids
 to documents): stock `TinyDB(path)` reads any of them. No file grows with the number of
@@ -66,3 +72,15 @@ def customer_files(root: Path, customer_id: str) -> tuple[Path, Path]:
 def is_temp(path: Path) -> bool:
     """The temporary file of an atomic write (a crash can leave one)."""
     return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def skipped_log(root: Path) -> Path:
+    return root / "logs" / "skipped.log"
+
+
+def repair_file(root: Path) -> Path:
+    return root / "repair.json"
+
+
+def logs_dir(root: Path) -> Path:
+    return root / "logs"

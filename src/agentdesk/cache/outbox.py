@@ -185,6 +185,16 @@ class Outbox:
                 for i in self._load() if i.mutation.id == mutation_id
             ])
 
+    def failed(self, failures: dict[str, str]) -> list[OutboxItem]:
+        """Pending edits the store failed on (mutation id -> why), one more attempt each,
+        written in one go; the items as they are now."""
+        with self._lock:
+            changed = [replace(i, attempts=i.attempts + 1, reason=failures[i.mutation.id])
+                       for i in self._load()
+                       if i.mutation.id in failures and i.status == PENDING]
+            self._rewrite(changed)
+            return changed
+
     def retarget(self, old_id: str, new_id: str) -> int:
         """Pending edits naming a customer merged into another follow it to the new id."""
         with self._lock:

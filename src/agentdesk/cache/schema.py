@@ -12,10 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agentdesk.cache.files import CacheError, atomic_write_json, make_private_dir, read_json
+from agentdesk.cache.files import (
+    CacheError,
+    atomic_write_json,
+    flush_to_disk,
+    make_private_dir,
+    read_json,
+)
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 3
+SCHEMA = 4
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -93,8 +99,34 @@ def _migrate_2_to_3(root: Path) -> None:
     })
 
 
+def _migrate_3_to_4(root: Path) -> None:
+    """Schema 3 -> 4: search rows carry every contact point and the customer's relationships.
+    The index is made again from the profile files, a shard at a time (index and customer
+    shards are the same): it only ever held what those files say. Run again after a crash, it
+    starts over, which is harmless."""
+    from agentdesk.cache.search_index import IndexRow, SearchIndexFiles
+
+    index = root / "index"
+    for path in [*index.glob("*.json"), *index.glob(".*.tmp")]:
+        path.unlink()
+    files = SearchIndexFiles(index, read_only=False)
+    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+        rows: dict[str, IndexRow | None] = {}
+        for path in shard.glob("*" + PROFILE_SUFFIX):
+            try:
+                row = IndexRow.of_tables(read_json(path) or {})
+            except (ValueError, OSError):
+                continue  # unreadable: the next sync of that customer writes it again
+            if row is not None:
+                rows[row.id] = row
+        if rows:
+            files.write(rows, durable=False, fold=True)
+    flush_to_disk(index)
+
+
 # {old version: the step to the next}; add an entry when the layout changes.
-MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3,
+                                                 3: _migrate_3_to_4}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

@@ -1,7 +1,10 @@
 """In-memory customer search: every keystroke answered from two flat byte strings.
 
-Rows live in one UTF-8 buffer (one line per customer: id, name, e-mail, phone, company) and a
-case-folded copy with the phone's digits added; `find` walks the copy at C speed. The buffers
+Rows live in one UTF-8 buffer (one line per customer: id, name, e-mail, phone, company, the
+other contact points, the relationships) and a folded copy (case and accents: see
+`model.fold`) of what is searched, with the phones' digits added; `find` walks the copy at C
+speed. The relationships are only in the first buffer: a `find` there lists who is related
+to a customer, for that customer's profile. The buffers
 are filled a row at a time, so building the index never holds more than the index itself:
 the same size kept and at the peak, where a list of row objects (or a `str`
 that one non-Latin-1 name widens to 2 or 4 bytes a character) would cost several times that.
@@ -17,31 +20,106 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agentdesk.cache.search_index import IndexRow
+from agentdesk.model.fold import find_span, fold
 
-SEP = "\x1f"
+SEP = "\x1f"  # between the fields of a line
+_ITEM = "\x1e"  # between the other contact points
+_PAIR = "\x1d"  # between a contact point's kind and value, a relationship's id and label
+_REL = "\x1c"  # before each relationship (so a find of "\x1c<id>\x1d" names the customers
+# related to <id>, and nothing else)
+_SAME = "\x1a"  # a shown value that is its folded self (most e-mails, phones, handles): read
+# from the folded buffer, not kept twice
 _SEP = SEP.encode()
 _NL = b"\n"
+_CONTROLS = str.maketrans({c: " " for c in "\n\x1a\x1c\x1d\x1e\x1f"})
 _PHONE = re.compile(r"\+?[\d\s().-]+")
 SCAN_LIMIT = 1000  # matches ranked per keystroke; beyond that the count shows as "1000+"
 LISTED = 1000  # rows kept in name order for the empty query's listing
+_KIND = {"email": "e", "phone": "p", "address": "a", "social": "s"}  # stored as one letter
+_KIND_OF = {code: kind for kind, code in _KIND.items()}
+
+
+_NOT_DIGITS = re.compile(r"\D+")
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return _NOT_DIGITS.sub("", text) if text else ""
 
 
 def _field(value: str) -> str:
-    """A value as stored in the buffers: only the two separators are replaced."""
-    return value.replace("\n", " ").replace(SEP, " ")
+    """A value as stored in the buffers: only the separators are replaced (every one of them
+    is unprintable: the test is a fast way to skip the common case)."""
+    return value if value.isprintable() else value.translate(_CONTROLS)
+
+
+def _shown(value: str) -> str:
+    if value.isascii():  # the common case, without a call
+        return _SAME if value and value.lower() == value else value
+    return _SAME if value and fold(value) == value else value
+
+
+def _clean(row: IndexRow) -> IndexRow:
+    """The row with the buffers' separators replaced in every value: itself, nearly always
+    (one test for the whole row: this runs for every customer when the index loads)."""
+    text = (f"{row.id}{row.name}{row.email}{row.phone}{row.company}"
+            f"{''.join(k + v for k, v in row.others) if row.others else ''}"
+            f"{''.join(c + lb for c, lb in row.related) if row.related else ''}")
+    if text.isprintable():
+        return row
+    return IndexRow(_field(row.id), _field(row.name), _field(row.email), _field(row.phone),
+                    _field(row.company), [[_field(k), _field(v)] for k, v in row.others],
+                    [[_field(c), _field(lb)] for c, lb in row.related])
 
 
 def _line(row: IndexRow) -> str:
-    return SEP.join(_field(v) for v in (row.id, row.name, row.email, row.phone, row.company))
+    """A `_clean` row as shown (less what `_shown` leaves to the folded line) and its
+    relationships."""
+    others = related = ""
+    if row.others:
+        others = _ITEM.join(f"{_KIND.get(kind, kind)}{_PAIR}{_shown(value)}" for kind, value in row.others)
+    if row.related:
+        related = "".join(f"{_REL}{cid}{_PAIR}{label}" for cid, label in row.related)
+    return (f"{row.id}{SEP}{row.name}{SEP}{_shown(row.email)}{SEP}{_shown(row.phone)}{SEP}"
+            f"{row.company}{SEP}{others}{SEP}{related}")
 
 
-def _hay_line(line: str, row: IndexRow) -> str:
-    """What a query is matched against: the row case-folded, and the phone's digits."""
-    return f"{line}{SEP}{_digits(row.phone)}".casefold()
+def _hay_line(row: IndexRow) -> str:
+    """What a query is matched against in a `_clean` row, folded: the searched fields, and
+    every phone's digits (a phone is found however it was typed)."""
+    digits = _digits(row.phone)
+    others = ""
+    if row.others:
+        phones = [digits, *(_digits(value) for kind, value in row.others if kind == "phone")]
+        digits = " ".join(phones)
+        others = _ITEM.join(value for _, value in row.others)
+    return fold(f"{row.id}{SEP}{row.name}{SEP}{row.email}{SEP}{row.phone}{SEP}{row.company}{SEP}"
+                f"{others}{SEP}{digits}")
+
+
+def _parse(line: str, hay: str) -> IndexRow:
+    """The row of a shown line; `hay` (its folded line) is read only when a value was left to it."""
+    cid, name, email, phone, company, others, related = line.split(SEP)
+    folded = hay.split(SEP) if _SAME in line else []
+    points = [item.split(_PAIR, 1) for item in others.split(_ITEM)] if others else []
+    if folded:
+        email = folded[2] if email == _SAME else email
+        phone = folded[3] if phone == _SAME else phone
+        values = folded[5].split(_ITEM)
+        points = [[kind, values[n] if value == _SAME else value]
+                  for n, (kind, value) in enumerate(points)]
+    return IndexRow(
+        cid, name, email, phone, company,
+        [[_KIND_OF.get(kind, kind), value] for kind, value in points],
+        [item.split(_PAIR, 1) for item in related.split(_REL)[1:]],
+    )
+
+
+def query_words(query: str) -> list[str]:
+    """The folded words a query is matched by: each must be in a row. A phone number typed
+    as written ("+1 (555) 123-4567") is one word of its digits."""
+    if _PHONE.fullmatch(query.strip()) and sum(c.isdigit() for c in query) >= 3:
+        return [_digits(query)]
+    return fold(query).split()
 
 
 @dataclass
@@ -49,15 +127,16 @@ class SearchResult:
     rows: list[IndexRow]
     total: int  # rows that match, counted up to SCAN_LIMIT
     more: bool  # True when there are more than `total`
+    words: list[str]  # what the rows matched (`query_words`): for showing where
 
 
 class CustomerIndex:
     def __init__(self, rows: Iterable[IndexRow]) -> None:
         display, hay = bytearray(_NL), bytearray(_NL)  # every line follows a newline
         for row in rows:
-            line = _line(row)
-            display += f"{line}\n".encode()
-            hay += f"{_hay_line(line, row)}\n".encode()
+            row = _clean(row)
+            display += f"{_line(row)}\n".encode()
+            hay += f"{_hay_line(row)}\n".encode()
         self._display, self._hay = display, hay  # never changed after this
         self._display_starts = _line_starts(self._display)
         self._hay_starts = _line_starts(self._hay)
@@ -81,7 +160,11 @@ class CustomerIndex:
 
     def row(self, i: int) -> IndexRow:
         start, end = self._display_starts[i], self._display_starts[i + 1] - 1
-        return IndexRow(*self._display[start:end].decode().split(SEP))
+        line = self._display[start:end].decode()
+        hay = ""
+        if _SAME in line:
+            hay = self._hay[self._hay_starts[i] : self._hay_starts[i + 1] - 1].decode()
+        return _parse(line, hay)
 
     def _line_of(self, customer_id: str) -> int | None:
         if customer_id not in self._at:
@@ -100,15 +183,14 @@ class CustomerIndex:
         self._changed[row.id] = row
 
     def search(self, query: str, limit: int = 200) -> SearchResult:
-        """Rows matching every word of `query` (name, e-mail, phone, company, id).
+        """Rows matching every word of `query` (name, any contact point, company, id), case
+        and accents ignored.
 
         Ranked: recently viewed, then names starting with the query, then by name.
         """
-        words = query.casefold().split()
-        if _PHONE.fullmatch(query.strip()) and sum(c.isdigit() for c in query) >= 3:
-            words = [_digits(query)]  # a phone typed as written: match its digits in one go
+        words = query_words(query)
         if not words:
-            return self._listing(limit, {cid: n for n, cid in enumerate(self.recent)})
+            return self._listing(limit)
         # Index rows are keyed by their line, edited rows by their id; names compare as bytes
         # (UTF-8 orders as the code points do). Only the rows returned are decoded.
         edited_lines = {self._line_of(cid) for cid in self._changed}
@@ -142,8 +224,8 @@ class CustomerIndex:
         extra: list[tuple[int | str, IndexRow]] = [(cid, r) for cid, r in self._changed.items()]
         extra += [(k, self.row(k)) for k in recent_rank if isinstance(k, int) and k not in found]
         for key, row in extra:
-            if all(w in _hay_line(_line(row), row) for w in words):
-                found[key] = (row.name.casefold().encode(), row)
+            if all(w in _hay_line(_clean(row)) for w in words):
+                found[key] = (fold(_field(row.name)).encode(), row)
         ranked = sorted(
             found.items(),
             key=lambda item: (
@@ -153,14 +235,14 @@ class CustomerIndex:
             ),
         )
         rows = [r if isinstance(r, IndexRow) else self.row(r) for _, (_, r) in ranked[:limit]]
-        return SearchResult(rows, len(ranked), more)
+        return SearchResult(rows, len(ranked), more, words)
 
     def _first_by_name(self, count: int) -> list[int]:
         """Lines of the first `count` customers by name (ties by id)."""
         keys = ((self._name(i), self._row_id(i), i) for i in range(self._count))
         return [i for _, _, i in heapq.nsmallest(count, keys)]
 
-    def _listing(self, limit: int, recent_rank: dict[str, int]) -> SearchResult:
+    def _listing(self, limit: int) -> SearchResult:
         """No query: recently viewed first, then everyone by name (edits included)."""
         recent = [r for cid in self.recent if (r := self.get(cid)) is not None][:limit]
         seen = {r.id for r in recent}
@@ -173,8 +255,55 @@ class CustomerIndex:
             row_id = self._row_id(i)
             if row_id not in self._changed and row_id not in seen:
                 rest.append(self.row(i))
-        rest.sort(key=lambda r: (r.name.casefold(), r.id))
-        return SearchResult((recent + rest)[:limit], len(self), False)
+        rest.sort(key=lambda r: (fold(_field(r.name)), r.id))
+        return SearchResult((recent + rest)[:limit], len(self), False, [])
+
+    def related_to(self, customer_id: str) -> list[tuple[IndexRow, str]]:
+        """The customers who list `customer_id` as related, each with the label they gave
+        (the link seen from the other side: "assistant" on Ada's profile is "assistant of"
+        on Farah's)."""
+        found: list[tuple[IndexRow, str]] = []
+        for row in self._changed.values():
+            found += [(row, label) for cid, label in row.related if cid == customer_id]
+        needle = f"{_REL}{_field(customer_id)}{_PAIR}".encode()
+        pos = self._display.find(needle)
+        while pos >= 0:
+            i = bisect_right(self._display_starts, pos) - 1
+            row = self.row(i)
+            if row.id not in self._changed:
+                found += [(row, label) for cid, label in row.related if cid == customer_id]
+            pos = self._display.find(needle, self._display_starts[i + 1])
+        return found
+
+
+def span_of(value: str, word: str) -> tuple[int, int] | None:
+    """Where a folded query word matches `value` ((start, end) in `value`), or None. A word of
+    digits also matches a phone's digits across its spaces and dashes."""
+    span = find_span(value, word)
+    if span is None and word.isdigit():
+        where = [i for i, ch in enumerate(value) if ch.isdigit()]
+        at = "".join(value[i] for i in where).find(word)
+        if at >= 0:
+            span = where[at], where[at + len(word) - 1] + 1
+    return span
+
+
+def matched_field(row: IndexRow, words: list[str]) -> tuple[str, str] | None:
+    """The field to show beside a result's name, as (what it is, value): of the fields that
+    hold query words the name does not, the one holding most of them, the first such (so an
+    agent who typed part of an address sees that address); None when the name explains the
+    hit."""
+    rest = [w for w in words if not span_of(row.name, w)]
+    if not rest:
+        return None
+    fields = [("email", row.email), ("phone", row.phone), ("company", row.company),
+              ("id", row.id), *((kind, value) for kind, value in row.others)]
+    best, most = None, 0
+    for label, value in fields:
+        held = sum(1 for w in rest if value and span_of(value, w))
+        if held > most:
+            best, most = (label, value), held
+    return best
 
 
 def _line_starts(text: bytearray) -> array:

@@ -1,6 +1,7 @@
 """The search rows of every customer on disk: 256 index shards and a small journal.
 
-A row is what the customer search knows of one customer (name, e-mail, phone, company). The
+A row is what the customer search knows of one customer (name, contact points, company, whom
+they list as related). The
 rows are kept in `index/<shard>.json` (by the same shard as the customer's files) and, when
 they changed recently, in `index/journal.json`: a sync of a hundred changes would otherwise
 rewrite most of the 256 shards. Readers overlay the journal on the shards. All are TinyDB databases.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,26 +32,38 @@ JOURNAL_SOFT = 1000  # past this, each write also folds its fullest shards (see 
 Journal = dict[str, dict[str, Any] | None]  # customer id -> row (None: customer removed)
 
 
+MAX_VALUE = 200  # characters of one value the index keeps: a 1 MB address is searched by its start
+MAX_OTHERS = 20  # contact points kept beyond the primary e-mail and phone
+MAX_RELATED = 50  # relationships kept (for the other customer's "… of" line)
+
+
+def _cut(value: object) -> str:
+    return str(value)[:MAX_VALUE]
+
+
 @dataclass
 class IndexRow:
-    """What the customer search knows of one customer."""
+    """What the customer search knows of one customer: the fields shown in the results, every
+    other contact point (secondary e-mails and phones, addresses, social handles: searched
+    too), and whom the customer lists as related (so the other customer's profile can show
+    the link the other way round without reading every profile file)."""
 
     id: str
     name: str
     email: str = ""
     phone: str = ""
     company: str = ""
+    others: list[list[str]] = field(default_factory=list)  # [kind, value]
+    related: list[list[str]] = field(default_factory=list)  # [customer id, label]
 
     @classmethod
     def of(cls, profile: Profile | StoredProfile) -> IndexRow:
-        email = profile.primary(ContactKind.EMAIL)
-        phone = profile.primary(ContactKind.PHONE)
-        return cls(
-            id=profile.customer.id,
-            name=profile.customer.name,
-            email=email.value if email else "",
-            phone=phone.value if phone else "",
-            company=profile.customer.company,
+        return cls._make(
+            {"id": profile.customer.id, "name": profile.customer.name,
+             "company": profile.customer.company},
+            [{"id": c.id, "kind": c.kind.value, "value": c.value, "primary": c.primary}
+             for c in profile.contacts],
+            [{"customer_id": r.customer_id, "label": r.label} for r in profile.relationships],
         )
 
     @classmethod
@@ -59,20 +72,29 @@ class IndexRow:
         customers = docs(tables, "customer")
         if not customers:
             return None
-        customer = customers[0]
-        contacts = docs(tables, "contacts")
+        return cls._make(customers[0], docs(tables, "contacts"), docs(tables, "relationships"))
 
-        def primary(kind: str) -> str:
+    @classmethod
+    def _make(cls, customer: dict[str, Any], contacts: list[dict[str, Any]],
+              relationships: list[dict[str, Any]]) -> IndexRow:
+        shown: list[dict[str, Any]] = []
+        for kind in (ContactKind.EMAIL.value, ContactKind.PHONE.value):
             points = [d for d in contacts if d.get("kind") == kind]
             chosen = next((d for d in points if d.get("primary")), points[0] if points else None)
-            return str(chosen.get("value", "")) if chosen else ""
-
+            shown.append(chosen or {})
+        email, phone = shown
+        others = [[str(d.get("kind", "")), _cut(d.get("value", ""))] for d in contacts
+                  if d is not email and d is not phone][:MAX_OTHERS]
+        related = [[str(d.get("customer_id", "")), _cut(d.get("label", ""))]
+                   for d in relationships][:MAX_RELATED]
         return cls(
             id=str(customer.get("id", "")),
-            name=str(customer.get("name", "")),
-            email=primary("email"),
-            phone=primary("phone"),
-            company=str(customer.get("company", "")),
+            name=_cut(customer.get("name", "")),
+            email=_cut(email.get("value", "")),
+            phone=_cut(phone.get("value", "")),
+            company=_cut(customer.get("company", "")),
+            others=others,
+            related=related,
         )
 
 

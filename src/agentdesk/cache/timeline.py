@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -121,11 +121,14 @@ class Timeline:
     entries as read-only views (`model.views`), made when first drawn."""
 
     def __init__(self, folder: Path, summary: TimelineSummary,
-                 inline: list[dict[str, Any]] | None = None) -> None:
+                 inline: list[dict[str, Any]] | None = None,
+                 on_damage: Callable[[BaseException], Exception] | None = None) -> None:
         self.folder = folder
         self.summary = summary
         self._inline = inline or []
         self._chunks: OrderedDict[int, Sequence[Stored]] = OrderedDict()
+        # Makes the error raised when a chunk does not read back (the cache's DamagedProfile).
+        self._on_damage = on_damage
 
     @property
     def total(self) -> int:
@@ -139,7 +142,17 @@ class Timeline:
         if index in self._chunks:
             self._chunks.move_to_end(index)
             return self._chunks[index]
-        entries = StoredRecords("entry", self.chunk_docs(index))
+        try:
+            docs = self.chunk_docs(index)
+            if len(docs) != self.summary.chunk_sizes[index]:
+                raise ValueError(f"chunk {index} holds {len(docs)} entries, not "
+                                 f"{self.summary.chunk_sizes[index]}")
+            entries = StoredRecords("entry", docs)
+            entries.field("at")  # the times do not convert: fail here, not in the middle of a draw
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as error:
+            if self._on_damage is None:
+                raise
+            raise self._on_damage(error) from None
         self._chunks[index] = entries
         if len(self._chunks) > 16:
             self._chunks.popitem(last=False)

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from agentdesk.model.fold import fold
 from agentdesk.model.records import (
     Channel,
     ContactKind,
@@ -31,7 +32,7 @@ BIG_ID = "cus_big_timeline"
 HOSTILE_ID = "cus_hostile"
 
 FIRST = "Ada Bruno Chiara Dmitri Elena Farah Gustav Hana Ivan Jun Kofi Lena Mateo Nia Oskar Priya " \
-    "Quinn Rosa Sven Tomoko Uma Victor Wen Ximena Yusuf Zofia".split()
+    "Quinn Rosa Sven Tomoko Uma Victor Wen Ximena Yusuf Zofia Zoë Jürgen Ólafur Adèle".split()
 LAST = "Okafor Lindqvist Moreau Tanaka Novak Haddad Silva Kowalski Nakamura Osei Rossi Petrov " \
     "Schmidt Alvarez Ibrahim Chen Dubois Kaur Jensen Mensah".split()
 COMPANIES = ["Northwind Traders", "Blue Harbor Hotels", "Kettle & Co", "Alder Logistics",
@@ -40,17 +41,100 @@ TOPICS = ["Billing", "Shipping delay", "Return request", "Account access", "Prod
           "Warranty claim", "Subscription change", "Feedback"]
 TAGS = ["vip", "wholesale", "newsletter", "beta", "churn-risk", "spanish", "allergy"]
 AGENTS = ["Sam Rivera", "Alex Kim", "Jo Park", "Max Weber"]
-LINES = [
-    "Hi, my order #{n} still hasn't arrived. Can you check where it is?",
-    "Thanks for reaching out! I've looked into it and the parcel left our warehouse on Monday.",
-    "Could you refund the duplicate charge on my card ending {n}?",
-    "I've issued the refund; it should show within 3-5 business days.",
-    "The app logs me out every time I switch networks.",
-    "Please try signing out on all devices, then sign in again. Let me know if it persists.",
-    "Customer called about the warranty. Serial number verified, replacement approved.",
-    "Is the large size back in stock? I'd like two.",
-    "We restocked this morning — I've reserved two for you.",
-    "Left a voicemail asking them to call back about the invoice.",
+# What each side says, by topic: customers write the customer lines, agents the agent lines,
+# internal notes are agents' notes to each other. A conversation follows its topic's lines in
+# order (a long one goes round again with the follow-ups), so it reads like the real thing.
+SCRIPTS: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "Billing": (
+        ["I was charged twice for order #{n}. Can you refund the duplicate?",
+         "It's the card ending {card}. Both charges are on the same day.",
+         "Thanks. Will I get an e-mail when the refund goes through?"],
+        ["Sorry about that! I can see both charges for order #{n}; one of them is a duplicate.",
+         "I've refunded the duplicate charge. It should show on your card within 3-5 business days.",
+         "Yes, a confirmation e-mail goes out as soon as the bank processes it."],
+        ["Duplicate charge confirmed in the payment log; refund issued.",
+         "Billing team notified: second duplicate this month from the same checkout bug."],
+    ),
+    "Shipping delay": (
+        ["Hi, my order #{n} still hasn't arrived. Can you check where it is?",
+         "The tracking page hasn't changed since Monday.",
+         "OK, thanks. I need it before the weekend if at all possible."],
+        ["Thanks for reaching out! The parcel left our warehouse on Monday; let me check with the courier.",
+         "The courier says it's at the local depot and out for delivery tomorrow.",
+         "I've asked the courier to prioritise it. If it isn't there by Friday, we'll send a replacement by express."],
+        ["Courier ticket #{n} opened for the stuck parcel.",
+         "Depot confirmed the parcel is on tomorrow's van."],
+    ),
+    "Return request": (
+        ["I'd like to return the jacket from order #{n}; it's too small.",
+         "Do I need to print the label, or can I just bring it to the post office?",
+         "Dropped it off this morning."],
+        ["No problem! I've sent a prepaid return label to your e-mail.",
+         "You can just show the QR code in the e-mail at the post office; no printing needed.",
+         "Thanks! We'll refund you as soon as the warehouse receives it, usually within 5 days."],
+        ["Return authorised; outside the 30 days by two days but approved as a courtesy.",
+         "Warehouse received the return; refund released."],
+    ),
+    "Account access": (
+        ["The app logs me out every time I switch networks.",
+         "I tried that, and it still happens on my phone.",
+         "That worked, thank you!"],
+        ["Sorry for the trouble! Please sign out on all devices, then sign in again.",
+         "Thanks for trying. I've reset your sessions on our side; please update the app to the latest version and sign in once more.",
+         "Great to hear! Let us know if it happens again."],
+        ["Known issue with app versions before 4.2 on network change; engineering ticket linked.",
+         "Sessions reset from the admin console."],
+    ),
+    "Product question": (
+        ["Is the large size of the rain jacket back in stock? I'd like two.",
+         "Does it come in green as well?",
+         "Perfect, please reserve two green ones."],
+        ["We restocked this morning, so the large size is available again.",
+         "It does: green and navy are both in stock in large.",
+         "Done: two green large jackets are reserved for you for 48 hours."],
+        ["Reserved two units in the stock system under the customer's account."],
+    ),
+    "Warranty claim": (
+        ["My coffee grinder stopped working after four months. It's still under warranty, right?",
+         "The serial number is SN-{n}. I bought it in your shop.",
+         "Great, thanks for the quick help."],
+        ["I'm sorry to hear that! Yes, it's covered for two years. Could you send me the serial number?",
+         "Thanks. I've verified the serial number and approved a replacement; it ships today.",
+         "You're welcome! No need to send the old one back."],
+        ["Serial number verified, purchase found in the shop system; replacement approved.",
+         "Second grinder failure this quarter with the same batch: flagged to quality."],
+    ),
+    "Subscription change": (
+        ["Can I switch my subscription from monthly to yearly?",
+         "Will I lose the months I've already paid for?",
+         "Sounds good, please go ahead."],
+        ["Of course! The yearly plan is 15% cheaper than paying monthly.",
+         "Not at all: the unused part of this month is credited to the yearly plan.",
+         "Done: you're on the yearly plan from today. The invoice is in your account."],
+        ["Plan changed to yearly; proration credit applied."],
+    ),
+    "Feedback": (
+        ["Just wanted to say the new delivery slots are really handy.",
+         "One thing: it would be great to choose a slot for returns too."],
+        ["Thank you, that's lovely to hear! I'll pass it on to the team.",
+         "Good idea! I've added it to our feature requests."],
+        ["Feature request logged: pick-up slots for returns."],
+    ),
+}
+FOLLOW_UPS = (  # what a long conversation goes on with, each side's lines in turn
+    ["Any update on this?", "Thanks for the help so far.", "Just checking in again on order #{n}.",
+     "Sorry, one more question: can you send me that in writing?",
+     "I'm travelling next week, so e-mail is best.", "Got it, thanks."],
+    ["Thanks for your patience; I'm still on it and will update you by tomorrow.",
+     "I've escalated this to my team lead to speed things up.",
+     "Here's the latest: everything is on track, and I'll confirm once it's done.",
+     "Of course, I've just sent you a summary by e-mail.",
+     "Noted: we'll keep to e-mail while you're away.", "You're welcome! Anything else I can help with?"],
+)
+SHIFT_NOTES = [  # internal notes once a topic's own are used up
+    "Handover to the next shift: the customer expects an update today.",
+    "Waiting on the customer's reply before closing.",
+    "Checked the order history: nothing else open for this customer.",
 ]
 RELATION_LABELS = ["spouse", "assistant", "manager", "colleague", "parent", "child"]
 
@@ -59,7 +143,7 @@ def _profile(rng: random.Random, number: int, customer_id: str | None = None,
              name: tuple[str, str] | None = None, days: tuple[int, int] = (30, 900)) -> Profile:
     first, last = name or (rng.choice(FIRST), rng.choice(LAST))
     name = f"{first} {last}"
-    handle = f"{first}.{last}{number}".lower()
+    handle = fold(f"{first}.{last}{number}")  # "Zoë" writes zoe@ in her e-mail
     created = EPOCH - timedelta(days=rng.randint(*days))
     customer = Customer(
         id=customer_id or f"cus_{number:06d}",
@@ -80,7 +164,7 @@ def _profile(rng: random.Random, number: int, customer_id: str | None = None,
     ]
     if rng.random() < 0.5:
         contacts.append(ContactPoint(id=f"cp_{number}_3", kind=ContactKind.EMAIL,
-                                     value=f"{first.lower()}{number}@mail.example.org", label="home"))
+                                     value=f"{fold(first)}{number}@mail.example.org", label="home"))
     if rng.random() < 0.6:
         contacts.append(ContactPoint(id=f"cp_{number}_4", kind=ContactKind.ADDRESS,
                                      value=f"{rng.randint(1, 400)} Harbor Street, Portland, OR 97201",
@@ -120,21 +204,28 @@ def _conversations(
             started=at,
             assignee=rng.choice(AGENTS),
         )
+        said, answered, notes = SCRIPTS[conv.topic]
+        numbers = {"n": rng.randint(10000, 99999), "card": rng.randint(1000, 9999)}  # one order a conversation
+        spoken = noted = 0  # customer and agent lines, and internal notes, so far
         for e in range(per[c]):
             channel = rng.choice(channels)
             if e and rng.random() < 0.12:
                 channel, direction, author = Channel.NOTE, Direction.INTERNAL, rng.choice(AGENTS)
-            elif e % 2 == 0:
-                direction, author = Direction.INBOUND, profile.customer.name
+                pool = notes + SHIFT_NOTES
+                body, noted = pool[noted % len(pool)], noted + 1
             else:
-                direction, author = Direction.OUTBOUND, conv.assignee
-            body = rng.choice(LINES).format(n=rng.randint(1000, 9999))
-            if rng.random() < 0.15:
-                body += "\n" + rng.choice(LINES).format(n=rng.randint(1000, 9999))
+                turn, spoken = spoken // 2, spoken + 1
+                lines = (said, answered)[spoken % 2 == 0]
+                direction, author = ((Direction.INBOUND, profile.customer.name) if spoken % 2
+                                     else (Direction.OUTBOUND, conv.assignee))
+                follow = FOLLOW_UPS[spoken % 2 == 0]
+                body = lines[turn] if turn < len(lines) else follow[(turn - len(lines)) % len(follow)]
+            body = body.format(**numbers)
             timeline.append(TimelineEntry(
                 id=f"ent_{number}_{c}_{e}", conversation_id=conv.id, at=at, channel=channel,
                 direction=direction, author=author,
-                subject=f"Re: {conv.topic}" if channel == Channel.EMAIL else "", body=body,
+                subject=(conv.topic if e == 0 else f"Re: {conv.topic}") if channel == Channel.EMAIL else "",
+                body=body,
             ))
             at += timedelta(minutes=rng.randint(*minutes))
         if conv.status == ConversationStatus.CLOSED:
@@ -195,7 +286,7 @@ def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
         profile.conversations, timeline = _conversations(rng, profile, conv_count, entries, n)
         for _ in range(rng.randint(0, 2)):
             other = rng.choice(ids)
-            if other != profile.customer.id:
+            if other != profile.customer.id and other not in {r.customer_id for r in profile.relationships}:
                 profile.relationships.append(
                     Relationship(id=f"rel_{n}_{other}", customer_id=other, label=rng.choice(RELATION_LABELS)))
         if n == 0:

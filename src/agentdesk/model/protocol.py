@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 API_PREFIX = "/v1"
@@ -23,6 +24,24 @@ MAX_PAGE = 5000
 MAX_BATCH = 200
 # A change in a feed page the desk cannot store (see remote._loads) becomes {UNREADABLE: why}.
 UNREADABLE = "unreadable"
+# The largest request body the reference store reads (413 past it); the desk sends less.
+MAX_BODY = 16 << 20
+# Levels of nesting a cache file adds around a record (file, table, document, and the spool's
+# lines): a record is storable only if it can be written this much deeper (orjson: 255).
+FILE_LEVELS = 8
+
+
+def unstorable(value: Any) -> str | None:
+    """Why `value` (JSON data) cannot be written to a cache file and read back the same, or
+    None: nested too deep, a lone surrogate, an integer past 64 bits (read back as a float).
+    The store refuses such a record; the desk skips it."""
+    for _ in range(FILE_LEVELS):
+        value = [value]
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError as error:
+        return str(error)
+    return None
 
 
 class Wire(BaseModel):

@@ -9,15 +9,32 @@ Whatever changes data goes through the models (`agentdesk.model.records`), which
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar, overload
 
 from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
 
 
+_EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)  # as records.EARLIEST / LATEST
+_LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+
+
 def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    """A stored time. One the checks would refuse now (no zone, out of range: written by a
+    version that checked less) is a ValueError here, so the cache names the customer as
+    damaged and it is rebuilt, instead of a comparison failing in the middle of a draw."""
+    if value is None:
+        return None
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:
+        raise ValueError(f"a stored time without its zone: {value[:40]}")
+    try:
+        if _EARLIEST <= when <= _LATEST:
+            return when
+    except OverflowError:
+        pass
+    raise ValueError(f"a stored time out of range: {value[:40]}")
 
 
 def _member(enum: type[StrEnum]) -> Callable[[str], Any]:

@@ -22,8 +22,8 @@ from agentdesk.model.protocol import (
     MutationStatus,
     RecordType,
 )
-from agentdesk.model.records import ContactPoint, Customer, Note, utcnow
-from agentdesk.server.stored import Record, reason
+from agentdesk.model.records import ContactPoint, Customer, Note, parse_instant, utcnow
+from agentdesk.server.stored import Record, reason, storable_problem
 
 CUSTOMER_FIELDS = ("name", "company", "status", "tags", "source")
 CONTACT_FIELDS = ("kind", "value", "label", "primary")
@@ -77,19 +77,35 @@ def decide(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
 
 
 def stamp(made_at: str) -> datetime:
-    """When an edit was made: the desk's clock if it sent a usable one, else ours."""
+    """When an edit was made: the desk's clock if it sent a usable one (with a zone, in
+    range: see records.parse_instant), else ours."""
     try:
-        when = datetime.fromisoformat(made_at)
+        return parse_instant(made_at)
     except ValueError:
         return utcnow()
-    return when if when.tzinfo else utcnow()
 
 
 def validated(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The record as `model` makes it, and as a desk can file and read it back
+    (`protocol.unstorable`): a lone surrogate passed pydantic and made a 500."""
     try:
-        return model.model_validate(data)
+        record = model.model_validate(data)
     except ValidationError as error:
         raise Rejected(reason(error)) from None
+    why = storable_problem(record)
+    if why is not None:
+        raise Rejected(why)
+    return record
+
+
+def _base(m: Mutation) -> dict[str, Any]:
+    """The edit's `base`: an object, or none."""
+    base = m.data.get("base")
+    if base is None:
+        return {}
+    if not isinstance(base, dict):
+        raise Rejected(f"{m.kind.value} needs data.base to be an object or null")
+    return base
 
 
 def _owned(rec: Record | None, type: RecordType, m: Mutation, customer_id: str) -> None:
@@ -98,8 +114,8 @@ def _owned(rec: Record | None, type: RecordType, m: Mutation, customer_id: str) 
 
 
 def _parts(m: Mutation) -> tuple[dict[str, Any], dict[str, Any]]:
-    set_, base = m.data.get("set"), m.data.get("base") or {}
-    if not isinstance(set_, dict) or not isinstance(base, dict):
+    set_, base = m.data.get("set"), _base(m)
+    if not isinstance(set_, dict):
         raise Rejected(f"{m.kind.value} needs data.set and data.base objects")
     return set_, base
 
@@ -134,9 +150,9 @@ def _note_edit(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
 
 def _note_delete(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
     _owned(rec, RecordType.NOTE, m, customer_id)
+    base = _base(m)
     if rec is None or rec.deleted:
         return Decision(rec.revision if rec else None)
-    base = m.data.get("base") or {}
     unconditional = m.base_revision is None and "text" not in base
     if unconditional or m.base_revision == rec.revision or base.get("text", MISSING) == rec.data.get("text"):
         return Decision(rec.revision, delete=True)
@@ -173,9 +189,11 @@ def _contact_upsert(m: Mutation, customer_id: str, rec: Record | None) -> Decisi
 
 def _contact_delete(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
     _owned(rec, RecordType.CONTACT, m, customer_id)
+    base = m.data.get("base")
+    if base is not None and not isinstance(base, dict):
+        raise Rejected("contact.delete needs data.base to be an object or null")
     if rec is None or rec.deleted:
         return Decision(rec.revision if rec else None)
-    base = m.data.get("base")
     changed = ([f for f in CONTACT_FIELDS if base.get(f) != rec.data.get(f)]
                if isinstance(base, dict) else [])
     if (m.base_revision == rec.revision or (isinstance(base, dict) and not changed)

@@ -1,7 +1,8 @@
 """Running the store: the `agentdesk serve` command, a background `ServerThread`, demo seeding.
 
 The token is a secret: only its sha256 is stored, it is printed once (when the server makes it
-on first start) and never logged (uvicorn's access log shows no headers).
+on first start) and never logged (uvicorn's access log shows no headers). It is given in a
+file or the environment, never on the command line, where `ps` shows it to every user.
 """
 
 from __future__ import annotations
@@ -53,16 +54,24 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",
                         help=f"where the store lives (default {default_data_dir()})")
-    parser.add_argument("--token", default=None,
-                        help=f"accept this bearer token (else ${TOKEN_ENV}; else one is made on first start)")
+    parser.add_argument("--token-file", type=Path, default=None, metavar="FILE",
+                        help=f"accept the bearer token in FILE (else ${TOKEN_ENV}; else one is "
+                        "made on first start)")
     parser.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
 
 
 def serve_main(args: argparse.Namespace) -> int:
     """`agentdesk serve`: open (or create) the store and serve it until interrupted."""
+    token = os.environ.get(TOKEN_ENV)
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SystemExit(f"agentdesk serve: cannot read the token file: {error}") from None
+        if not token:
+            raise SystemExit(f"agentdesk serve: the token file {args.token_file} is empty")
     store = open_store(args.data or default_data_dir())
     try:
-        token = args.token or os.environ.get(TOKEN_ENV)
         made = False
         if token:
             store.add_token(token, DEFAULT_AGENT)

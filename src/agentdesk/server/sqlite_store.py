@@ -31,7 +31,14 @@ from agentdesk.server.load_order import BulkLoad
 from agentdesk.server.mutation_rules import Rejected, decide, rejected, target
 from agentdesk.server.search_index import SEARCHED, query, search_row
 from agentdesk.server.store import MODELS, Agent, CursorGone, FeedRows, NotFound, StoreError
-from agentdesk.server.stored import Record, dump, reason, token_hash, tombstone_body
+from agentdesk.server.stored import (
+    Record,
+    dump,
+    reason,
+    storable_problem,
+    token_hash,
+    tombstone_body,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -277,6 +284,8 @@ class SqliteStore:
             model = MODELS[type].model_validate(record)
         except ValidationError as error:
             raise StoreError(reason(error)) from None
+        if (why := storable_problem(model)) is not None:
+            raise StoreError(why)
         rid = str(getattr(model, "id"))
         with self._write() as db:
             if type == RecordType.CUSTOMER:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
-from agentdesk.model.protocol import RecordType
+from agentdesk.model.protocol import RecordType, unstorable
 
 
 @dataclass(slots=True)
@@ -36,6 +37,16 @@ class Record:
 def dump(model: BaseModel) -> str:
     """The stored (and served) form of a record: its domain model dumped as JSON."""
     return model.model_dump_json()
+
+
+def storable_problem(model: BaseModel) -> str | None:
+    """Why a record cannot be stored as a desk will read it back, or None."""
+    try:
+        data = model.model_dump(mode="json")
+    except (ValueError, PydanticSerializationError) as error:
+        return f"the record cannot be stored ({str(error)[:120]})"
+    why = unstorable(data)
+    return None if why is None else f"the record cannot be stored: {why}"
 
 
 def tombstone_body(rec: Record, data: dict[str, Any] | None = None) -> dict[str, Any] | None:

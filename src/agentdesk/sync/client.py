@@ -11,9 +11,11 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, TypeVar
 
 import httpx
@@ -28,14 +30,19 @@ from agentdesk.model.protocol import (
     ProfileSnapshot,
     SearchResults,
     UNREADABLE,
+    unstorable,
 )
+from agentdesk.model.sanitize import clean_line
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
 class RemoteError(Exception):
-    """The store could not be used; the message says why."""
+    """The store could not be used; the message says why. `status` is the HTTP status of a
+    4xx answer that caused it (None otherwise)."""
+
+    status: int | None = None
 
 
 class Offline(RemoteError):
@@ -63,12 +70,18 @@ class RetryPolicy:
     attempts: int = 6
     base: float = 0.5  # seconds before the first retry (before jitter)
     cap: float = 30.0  # longest wait between two attempts
-    retry_after_cap: float = 120.0
+    # The longest Retry-After honoured: a store asking for more is not asked again in this
+    # run (the desk's next sync tries again) rather than waited for in silence.
+    retry_after_cap: float = 60.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
         return rng.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+
+
+MAX_CURSOR = 1024  # characters of a next_cursor; a longer one is a broken page, not a cursor
+MAX_EPOCH = 200
 
 
 @dataclass
@@ -88,27 +101,49 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks to wait: delta-seconds or an HTTP date (RFC 9110).
+    Anything else (`soon`, `-1`, `nan`, a date that is no date) is ignored: None."""
+    value = (value or "").strip()
     if not value:
         return None
+    if _SECONDS.fullmatch(value):
+        return float(value)
     try:
-        return max(0.0, float(value))
-    except ValueError:
         when = email.utils.parsedate_to_datetime(value)
-        if when is None:
-            return None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    try:
         return max(0.0, when.timestamp() - time.time())
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _error_text(response: httpx.Response) -> str:
+    """The reason a store gave (`error`, else `detail`), cleaned: it is shown on a terminal."""
     try:
         body = _loads(response.content)
     except ValueError:
         return ""
     if isinstance(body, dict):
-        return str(body.get("error") or body.get("detail") or "")[:200]
+        text = body.get("error") or body.get("detail") or ""
+        return clean_line(text[:200]) if isinstance(text, str) else ""
     return ""
+
+
+def _wait_text(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.0f} hours"
 
 
 class RemoteClient:
@@ -116,10 +151,13 @@ class RemoteClient:
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 15.0, verify: bool = True,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None,
+                 on_wait: Callable[[float, str], None] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        # Told (seconds, why) before each wait between two attempts, so a long one is shown.
+        self.on_wait = on_wait
         self._rng = random.Random(seed)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -143,26 +181,37 @@ class RemoteClient:
         return self._request_as(_parsed, method, path, what=what, **kwargs)
 
     def _request_as(self, read: Callable[[Any, bytes], T], method: str, path: str, *, what: str,
-                    **kwargs: Any) -> T:
+                    attempts: int | None = None, **kwargs: Any) -> T:
         """The answer as `read` makes it from the parsed JSON and the bytes as they came.
         `read` refuses an answer of the wrong shape by raising `_Transient`, which is retried
         within these same attempts, like malformed JSON."""
         last = ""
-        for attempt in range(1, self.retry.attempts + 1):
+        attempts = attempts or self.retry.attempts
+        for attempt in range(1, attempts + 1):
             retry_after = None
             try:
                 return read(*self._once(method, API_PREFIX + path, what, **kwargs))
             except _Transient as problem:
                 last, retry_after = str(problem), problem.retry_after
-            if attempt < self.retry.attempts:
-                self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+            if attempt == attempts:
+                break
+            if retry_after is not None and retry_after > self.retry.retry_after_cap:
+                raise RemoteError(f"{what} failed: {last}, and the server asks to wait "
+                                  f"{_wait_text(retry_after)} before trying again; the sync "
+                                  "stopped until then")
+            wait = self.retry.delay(attempt, retry_after, self._rng)
+            if self.on_wait is not None:
+                self.on_wait(wait, last)
+            self._sleep(wait)
         if last.startswith("cannot reach"):
-            raise Offline(f"{last} (tried {self.retry.attempts} times)")
-        raise RemoteError(f"{what} failed: {last} (tried {self.retry.attempts} times)")
+            raise Offline(f"{last} (tried {attempts} times)")
+        raise RemoteError(f"{what} failed: {last} (tried {attempts} times)")
 
     def _once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, bytes]:
         try:
             response = self._http.request(method, path, **kwargs)
+        except httpx.InvalidURL as error:  # e.g. a cursor too long for a URL: no retry helps
+            raise RemoteError(f"{what}: the request could not be made ({error})") from None
         except httpx.TimeoutException:
             raise _Transient(f"cannot reach the server at {self.base_url}: timed out") from None
         except httpx.TransportError as error:
@@ -179,23 +228,25 @@ class RemoteClient:
             reason = _error_text(response) or "forbidden"
             raise AuthError(f"the server refused this token (403): {reason}")
         if status == 410:
-            body: dict[str, Any] = {}
+            body: Any = {}
             try:
                 body = _loads(response.content)
             except ValueError:
                 pass
+            epoch = body.get("epoch") if isinstance(body, dict) else None
             raise EpochChanged(
                 f"the server's store was rebuilt or restored: {_error_text(response)}",
-                body.get("epoch") if isinstance(body, dict) else None,
+                epoch if isinstance(epoch, str) and len(epoch) <= MAX_EPOCH else None,
             )
         if status == 429 or status >= 500:
-            raise _Transient(
-                f"the server answered {status} {response.reason_phrase}", _retry_after(response)
-            )
+            raise _Transient(f"the server answered {status} {clean_line(response.reason_phrase)}",
+                             retry_after(response.headers.get("retry-after")))
         if status >= 400:
-            reason = _error_text(response) or response.reason_phrase
-            error = NotFound if status == 404 else RemoteError
-            raise error(f"{what}: the server answered {status}: {reason}")
+            reason = _error_text(response) or clean_line(response.reason_phrase)
+            error = (NotFound if status == 404 else RemoteError)(
+                f"{what}: the server answered {status}: {reason}")
+            error.status = status
+            raise error
         try:
             return _loads(response.content), response.content
         except ValueError:
@@ -223,9 +274,10 @@ class RemoteClient:
                              params={"q": query, "limit": limit})
         return _parse(SearchResults, body, "searching the server")
 
-    def push(self, batch: list[Mutation]) -> MutationResults:
+    def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
         payload = {"mutations": [m.model_dump(mode="json") for m in batch]}
-        body = self._request("POST", "/mutations", what="sending edits", json=payload)
+        body = self._request_as(_parsed, "POST", "/mutations", what="sending edits",
+                                attempts=attempts, json=payload)
         results = _parse(MutationResults, body, "sending edits")
         if [r.id for r in results.results] != [m.id for m in batch]:
             raise RemoteError("sending edits: the server answered for other edits than sent")
@@ -240,45 +292,55 @@ def _parsed(body: Any, content: bytes) -> Any:
 
 
 def _feed_page(body: Any, content: bytes) -> FeedPageRaw:
-    """A feed page from an answer. One without its fields is retried like a truncated one,
-    within the request's own attempts: a second loop around them multiplied the requests."""
-    try:
-        return FeedPageRaw(
-            epoch=str(body["epoch"]),
-            changes=list(body["changes"]),
-            next_cursor=str(body["next_cursor"]),
-            more=bool(body["more"]),
-            body=content,
-        )
-    except (KeyError, TypeError):
-        raise _Transient("the server sent a page without epoch/changes/next_cursor/more") from None
+    """A feed page from an answer. A page that is broken as a whole (fields missing or of the
+    wrong type, a cursor that is not a short string) is retried like a truncated one, within
+    the request's own attempts (a second loop around them multiplied the requests); each of
+    its changes is checked later, on its own."""
+    if not isinstance(body, dict):
+        raise _Transient("the server sent a page that is not a JSON object")
+    epoch, changes, cursor, more = (body.get("epoch"), body.get("changes"),
+                                    body.get("next_cursor"), body.get("more"))
+    if type(epoch) is not str or not 0 < len(epoch) <= MAX_EPOCH:
+        raise _Transient(f"the server sent a page whose epoch is not a string of 1 to "
+                         f"{MAX_EPOCH} characters")
+    if type(changes) is not list:
+        raise _Transient("the server sent a page whose changes are not a list")
+    if type(cursor) is not str or not 0 < len(cursor) <= MAX_CURSOR or not cursor.isprintable():
+        raise _Transient(f"the server sent a page whose next_cursor is not a string of 1 to "
+                         f"{MAX_CURSOR} printable characters")
+    if type(more) is not bool:
+        raise _Transient("the server sent a page whose `more` is not true or false")
+    return FeedPageRaw(epoch=epoch, changes=changes, next_cursor=cursor, more=more, body=content)
 
 
 def _loads(content: bytes) -> Any:
-    """An answer's JSON, parsed with orjson (a feed page in half the time of `json`).
+    """An answer's JSON, parsed with orjson (a feed page in half the time of `json`), and
+    checked to be something a cache file can hold.
 
-    orjson refuses what JSON allows but no cache file can hold: lone surrogate escapes
-    ("\\ud800") and numbers out of range. Such an answer is parsed again with the standard
-    library; each change holding such a value becomes {UNREADABLE: reason}, which the replica
-    skips like any invalid record while the rest of the page applies. Elsewhere in an answer
-    it is a ValueError (malformed), like truncated JSON.
+    What JSON allows but no cache file can hold (lone surrogate escapes ("\\ud800"), integers
+    past 64 bits, nesting deeper than orjson writes) is refused per change: each change
+    holding such a value becomes {UNREADABLE: reason}, which the replica skips like any
+    invalid record while the rest of the page applies. Elsewhere in an answer it is a
+    ValueError (malformed), like truncated JSON; so is an answer nested too deep to parse.
     """
     try:
-        return orjson.loads(content)
+        body = orjson.loads(content)
     except orjson.JSONDecodeError:
-        body = json.loads(content)  # ValueError if it is not JSON at all
+        try:
+            body = json.loads(content)  # ValueError if it is not JSON at all
+        except RecursionError:
+            raise ValueError("the answer is nested too deep to read") from None
+    else:
+        if unstorable(body) is None:
+            return body
     changes = body.get("changes") if isinstance(body, dict) else None
     for index, change in enumerate(changes if isinstance(changes, list) else []):
-        try:
-            orjson.dumps(change)
-        except orjson.JSONEncodeError as error:
+        if (why := unstorable(change)) is not None:
             label = change.get("id", "?") if isinstance(change, dict) else "?"
-            changes[index] = {UNREADABLE: f"change {label!r:.60}: a value no file can hold "
-                                          f"({error})"}
-    try:
-        orjson.dumps(body)
-    except orjson.JSONEncodeError as error:
-        raise ValueError(f"a value no file can hold: {error}") from None
+            label = clean_line(label[:60]) if isinstance(label, str) else "?"
+            changes[index] = {UNREADABLE: f"change {label}: a value no file can hold ({why})"}
+    if (why := unstorable(body)) is not None:
+        raise ValueError(f"a value no file can hold: {why}")
     return body
 
 

@@ -9,13 +9,10 @@ its end (see `agentdesk.sync.spool`).
 
 from __future__ import annotations
 
-import gc
 import logging
-import queue
-import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +22,15 @@ from agentdesk.cache.cache import Cache, sync_state_at
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.records import utcnow
 from agentdesk.cache.outbox import OutboxCounts
-from agentdesk.model.protocol import MAX_BATCH, MutationStatus
-from agentdesk.sync.client import EpochChanged, FeedPageRaw, NotFound, RemoteError
+from agentdesk.sync.client import (
+    MAX_CURSOR,
+    MAX_EPOCH,
+    EpochChanged,
+    NotFound,
+    RemoteError,
+)
+from agentdesk.sync.feed import PageReader, _last_seq, collector_eased
+from agentdesk.sync.push import Pusher
 from agentdesk.sync.remote import RemoteStore
 from agentdesk.sync.replica import Applied, Replica
 from agentdesk.sync.spool import Spool, SpoolDamaged
@@ -53,19 +57,27 @@ class SyncState:
     spooling: bool = False  # a first sync's spool holds changes not filed yet
     evict_later: list[str] = field(default_factory=list)
     fetch_later: list[str] = field(default_factory=list)
+    skipped: int = 0  # changes the last run that finished skipped (listed in the cache's log)
 
     @classmethod
     def load(cls, cache: Cache | Path) -> SyncState:
         """From an open cache, or from the folder of one another process holds (tests)."""
         data = cache.sync_state() if isinstance(cache, Cache) else sync_state_at(cache)
+        epoch, cursor = data.get("epoch"), data.get("cursor")
+        if not (isinstance(cursor, str) and 0 < len(cursor) <= MAX_CURSOR
+                and isinstance(epoch, str) and 0 < len(epoch) <= MAX_EPOCH):
+            # No position, or one no request can carry (an older desk kept any cursor a
+            # store sent): read the feed from the start (a first sync), keeping the outbox.
+            epoch = cursor = None
         return cls(
-            epoch=data.get("epoch"),
-            cursor=data.get("cursor"),
+            epoch=epoch,
+            cursor=cursor,
             last_success=data.get("last_success"),
             last_error=str(data.get("last_error", "")),
             spooling=bool(data.get("spooling", False)),
             evict_later=list(data.get("evict_later", [])),
             fetch_later=list(data.get("fetch_later", [])),
+            skipped=int(data.get("skipped", 0) or 0),
         )
 
     def save(self, cache: Cache) -> None:
@@ -74,13 +86,15 @@ class SyncState:
 
 @dataclass
 class Progress:
-    phase: str  # "pushing", "pulling", "saving" (a first sync's spool), "fetching"
+    phase: str  # "pushing", "pulling", "saving" (a first sync's spool), "fetching", "waiting"
     changes: int = 0  # changes received so far in this run
     seq: int = 0  # the store sequence number reached
     head: int | None = None  # the store's newest sequence number when the run began
     pushed: int = 0
     saved: int = 0  # spool files filed ("saving")
     to_save: int = 0
+    wait: float = 0.0  # "waiting": seconds before the store is asked again
+    why: str = ""  # "waiting": what the store answered
 
     @property
     def fraction(self) -> float | None:
@@ -101,6 +115,14 @@ class SyncReport:
     rebuilt: bool = False
     pages: int = 0
     outbox: OutboxCounts = field(default_factory=OutboxCounts)
+    parked: int = 0  # edits the store would not take, now waiting for the agent
+    held: list[str] = field(default_factory=list)  # edits not sent this time, and why
+    repaired: list[str] = field(default_factory=list)  # customers rebuilt from the store
+    skipped_log: Path | None = None  # where the skipped changes are listed
+
+    @property
+    def skipped(self) -> int:
+        return len(self.applied.skipped)
 
     def summary(self) -> str:
         parts = [f"{self.applied.changes:,} changes applied", f"{self.pushed} edits sent"]
@@ -110,6 +132,12 @@ class SyncReport:
             parts.append(f"{self.rejected} rejected")
         if self.applied.skipped:
             parts.append(f"{len(self.applied.skipped)} bad records skipped")
+        if self.parked:
+            parts.append(f"{self.parked} edits the store would not take")
+        if self.held:
+            parts.append(f"{len(self.held)} edits held back")
+        if self.repaired:
+            parts.append(f"{len(self.repaired)} customers rebuilt")
         if self.applied.removed:
             parts.append(f"{len(self.applied.removed)} customers removed")
         if self.applied.merged:
@@ -119,87 +147,6 @@ class SyncReport:
         if self.rebuilt:
             parts.append("cache rebuilt (the store was replaced)")
         return ", ".join(parts)
-
-
-@contextmanager
-def collector_eased() -> Iterator[None]:
-    """Fewer, cheaper garbage collections while a first sync spools and files its records.
-
-    The records are freed by reference counting as each batch is done with; the collector
-    only scanned them, and everything else in the process, again and again. Here the objects
-    that exist when the sync starts are set aside (`gc.freeze`) and young collections wait for
-    10,000 new objects instead of 700: a small fraction of the collections. The collector
-    keeps running: paused outright it saved a little more, but the desk's own garbage piled up
-    and the first collection after the sync froze its screen.
-    """
-    threshold = gc.get_threshold()
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        if not frozen_before:  # the desk froze its start-up objects for good; others did not
-            gc.unfreeze()
-
-
-def _last_seq(changes: list[Any]) -> int:
-    """The feed's position after a page (changes come in order: the last valid one's)."""
-    for change in reversed(changes):
-        if isinstance(change, dict) and type(change.get("seq")) is int:
-            return change["seq"]
-    return 0
-
-
-class PageReader:
-    """The change feed from a cursor on, read one page ahead in a thread of its own.
-
-    The store prepares page N+1 while this process applies page N, instead of this process
-    waiting for it. The thread only reads the feed (nothing
-    else uses the client meanwhile) and follows each page's `next_cursor`, as the engine
-    would; a page served again with the same cursor is asked for again. An error is handed
-    over in order, after the pages before it.
-    """
-
-    def __init__(self, client: RemoteStore, cursor: str | None, page_size: int) -> None:
-        self._queue: queue.Queue[tuple[FeedPageRaw | None, BaseException | None]] = queue.Queue(maxsize=1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, args=(client, cursor, page_size),
-                                        name="agentdesk-feed", daemon=True)
-        self._thread.start()
-
-    def _read(self, client: RemoteStore, cursor: str | None, page_size: int) -> None:
-        try:
-            while not self._stop.is_set():
-                page = client.changes(cursor, page_size)
-                if not self._hand_over((page, None)) or not page.more:
-                    return
-                cursor = page.next_cursor
-        except BaseException as error:  # noqa: BLE001 (re-raised by next(), in the engine's thread)
-            self._hand_over((None, error))
-
-    def _hand_over(self, item: tuple[FeedPageRaw | None, BaseException | None]) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def next(self) -> FeedPageRaw:
-        page, error = self._queue.get()
-        if error is not None:
-            raise error
-        assert page is not None
-        return page
-
-    def close(self) -> None:
-        """Stop reading ahead (the engine is done, or stopped on an error). A request under
-        way is not waited for beyond a moment: its page is dropped when it comes."""
-        self._stop.set()
-        self._thread.join(timeout=1.0)
 
 
 class SyncEngine:
@@ -212,6 +159,7 @@ class SyncEngine:
         self.page_size = page_size
         self.batch = batch
         self.on_progress = on_progress or (lambda progress: None)
+        self._pusher = Pusher(self.replica, client, lambda pushed: None)
 
     @property
     def state(self) -> SyncState:
@@ -227,6 +175,17 @@ class SyncEngine:
             swept = self.cache.sweep_temp_files()
             log.info("the last sync did not finish; removed %d temporary files it left", swept)
         marker.touch(mode=0o600)
+        self._pusher = Pusher(self.replica, self.client,
+                              lambda pushed: self.on_progress(Progress("pushing", pushed=pushed)))
+        on_wait = self.client.on_wait
+
+        def waiting(seconds: float, why: str) -> None:
+            self.on_progress(Progress("waiting", wait=seconds, why=why))
+            if on_wait is not None:
+                on_wait(seconds, why)
+
+        self.client.on_wait = waiting
+        report.skipped_log = self.cache.skipped_log
         try:
             self.push(report)
             try:
@@ -240,7 +199,9 @@ class SyncEngine:
                 report.rebuilt = True
                 self.pull(report)
             self._scope(report)
+            self.repair(report)
             self.push(report)  # edits made while we pulled
+            self._pusher.settle(report)
         except RemoteError as error:
             state = self.state
             state.last_error = str(error)
@@ -248,34 +209,49 @@ class SyncEngine:
             raise
         finally:
             marker.unlink(missing_ok=True)
+            self.client.on_wait = on_wait
         state = self.state
         state.last_success = utcnow().isoformat()
         state.last_error = ""
+        state.skipped = report.skipped
         state.save(self.cache)
         report.outbox = self.cache.outbox.counts()
         return report
 
+    def _took(self, applied: Applied, report: SyncReport) -> None:
+        """What a batch (or a fetch) did, counted; what it skipped, logged; customers it could
+        not file, named for a rebuild."""
+        report.applied.add(applied)
+        self.cache.log_skipped(applied.skipped)
+        if applied.damaged:
+            self.cache.request_repair(applied.damaged)
+
     # -- push --------------------------------------------------------------------------------
 
     def push(self, report: SyncReport) -> None:
-        sent: set[str] = set()
-        while True:
-            batch = [i for i in self.cache.outbox.pending() if i.mutation.id not in sent]
-            batch = batch[:MAX_BATCH]
-            if not batch:
-                return
-            self.on_progress(Progress("pushing", pushed=report.pushed))
-            answer = self.client.push([i.mutation for i in batch])
-            for item, result in zip(batch, answer.results, strict=True):
-                sent.add(item.mutation.id)
-                self.replica.record_result(item, result)
-                report.pushed += 1
-                if result.status == MutationStatus.CONFLICT:
-                    report.conflicts += 1
-                elif result.status == MutationStatus.REJECTED:
-                    report.rejected += 1
-                    log.warning("the store rejected an edit (%s %s): %s",
-                                item.mutation.kind, item.mutation.target, result.reason)
+        """Send the outbox (see `agentdesk.sync.push`)."""
+        self._pusher.push(report)
+
+    # -- repair ------------------------------------------------------------------------------
+
+    def repair(self, report: SyncReport) -> None:
+        """Rebuild, from the store, the customers whose files did not read back or could not
+        be filed: their files are dropped and their profile fetched whole; the agent's
+        pending edits are applied on top again, as after any fetch."""
+        for customer_id in self.cache.repair_requests():
+            self.cache.remove_customer(customer_id)
+            try:
+                applied = self._fetched(customer_id)
+            except NotFound:
+                log.info("customer %s is gone from the store: not rebuilt", customer_id)
+                self.cache.write_index_rows({customer_id: None}, durable=True)
+                applied = Applied()
+            if customer_id in applied.damaged:  # again: stop asking until it is damaged anew
+                log.error("customer %s could not be rebuilt from the store", customer_id)
+            applied.damaged = []
+            self._took(applied, report)
+            self.cache.repaired([customer_id])
+            report.repaired.append(customer_id)
 
     # -- pull --------------------------------------------------------------------------------
 
@@ -382,7 +358,7 @@ class SyncEngine:
                 records, applied = self.replica.check(batch)
                 progress.changes += spool.add(records)
         flush_to_disk(self.cache.root)  # the batch is on disk before the cursor moves on
-        report.applied.add(applied)
+        self._took(applied, report)
         # Scope changes are remembered with the cursor that passes them, so a sync cut
         # after this point still acts on them (see _scope).
         state.cursor = cursor
@@ -415,7 +391,7 @@ class SyncEngine:
                 applied = Applied()
                 self.replica.apply_records(spool.read(files.popleft()), applied, rows,
                                            durable=False)
-                report.applied.add(applied)
+                self._took(applied, report)
                 progress.saved += 1
                 self.on_progress(progress)
         if rows:
@@ -436,7 +412,7 @@ class SyncEngine:
                 (r for r in Spool.read(path) if r.customer_id in deferred), applied, rows,
                 durable=False,
             )
-        report.applied.add(applied)
+        self._took(applied, report)
 
     def _scope(self, report: SyncReport) -> None:
         """Customers that joined the agent's scope are fetched; those that left are dropped
@@ -460,12 +436,17 @@ class SyncEngine:
 
     def fetch(self, customer_id: str, report: SyncReport | None = None) -> Applied:
         """Fetch one customer's whole profile (opening a customer not cached yet)."""
+        applied = self._fetched(customer_id)
+        if report is not None:
+            self._took(applied, report)
+        else:
+            self.cache.log_skipped(applied.skipped)
+        return applied
+
+    def _fetched(self, customer_id: str) -> Applied:
         self.on_progress(Progress("fetching"))
         snapshot = self.client.profile(customer_id)
-        applied = self.replica.apply([c.model_dump(mode="json") for c in snapshot.changes],
-                                     durable=True)
-        if report is not None:
-            report.applied.add(applied)
-        return applied
+        return self.replica.apply([c.model_dump(mode="json") for c in snapshot.changes],
+                                  durable=True)
 
 

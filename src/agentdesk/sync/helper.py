@@ -15,7 +15,8 @@ profile fetched, an edit). Such customers, those with edits in the outbox (read 
 file for each spool file: an edit made later needs a profile, which `link` then finds), and
 those with anything but upserts come back as "deferred" and the engine files them itself,
 under its locks. The helper inherits the cache's lock descriptor, so while it writes no
-other agentdesk takes the cache, and Linux kills it when the engine's thread dies. If it
+other agentdesk takes the cache, and Linux kills it when the engine's thread dies (asked for
+before the helper's program even starts: see `_dying_with`). If it
 fails, the engine does its part itself: a batch not acknowledged is spooled again (a change
 spooled twice files once), a spool file not answered is filed by the engine.
 
@@ -36,6 +37,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import orjson
@@ -105,17 +107,36 @@ def file_new_customers(root: Path, path: Path, skip: set[str]) -> dict[str, Any]
     return {"customers": counted, "rows": rows, "deferred": deferred}
 
 
-def _die_with(parent: int) -> None:
-    """Have Linux kill this process the moment the engine's thread ends (killed, say): the
-    next sync goes on from the engine's cursor, and until this process is gone it holds the
-    lock."""
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up in the engine's process before it forks (Linux only)."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
     except (OSError, AttributeError):  # not Linux: the pipe's end stops it after a frame
-        pass
-    if os.getppid() != parent:  # the engine died before we asked
+        return None
+
+
+def _dying_with(parent: int) -> Callable[[], None]:
+    """What the helper runs between fork and exec: have Linux kill it the moment the engine's
+    thread ends (killed at any instant, say), and end at once if that happened already. Done
+    after the imports, as it was, a helper whose engine died during them lived on for up to
+    half a second holding the cache's lock, and a sync started then found the cache taken.
+    PR_SET_PDEATHSIG survives exec."""
+    prctl = _prctl()
+
+    def setup() -> None:
+        if prctl is not None:
+            prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the engine died before we asked
+            os._exit(1)
+
+    return setup
+
+
+def _die_with(parent: int) -> None:
+    """Checked again once running: the engine died between fork and exec."""
+    if os.getppid() != parent:
         sys.exit(1)
 
 
@@ -173,6 +194,7 @@ class SyncHelper:
             [sys.executable, "-m", "agentdesk.sync.helper", str(root), str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             pass_fds=() if lock_fd is None else (lock_fd,),
+            preexec_fn=_dying_with(os.getpid()),  # noqa: PLW1509 (async-signal-safe enough: a syscall)
         )
         self.in_flight: list[Path] = []  # spool files sent, not answered yet
         self.failure = ""

@@ -8,6 +8,7 @@ The next helpdesk is a new package beside `rt` and one more line here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from agentdesk.model.protocol import DEFAULT_PAGE, Mutation, MutationResults, ProfileSnapshot, SearchResults
@@ -23,6 +24,9 @@ class RemoteStore(Protocol):
     @property
     def retry(self) -> RetryPolicy: ...
 
+    # Told each wait before a retry and why; the engine sets it for a run.
+    on_wait: Callable[[float, str], None] | None
+
     def status(self) -> dict[str, Any]:
         """At least {"epoch": ..., "head": the newest position of the feed (an int)}."""
         ...
@@ -36,9 +40,10 @@ class RemoteStore(Protocol):
 
     def search(self, query: str, limit: int = 20) -> SearchResults: ...
 
-    def push(self, batch: list[Mutation]) -> MutationResults:
+    def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
         """One result per mutation, in order; each applied at most once however often it is
-        sent."""
+        sent. `attempts` overrides the retry policy's (an edit sent alone after its batch
+        failed). A 4xx the remote will always answer is a RemoteError with its `status`."""
         ...
 
     def close(self) -> None: ...

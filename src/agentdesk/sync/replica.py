@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agentdesk.cache import timeline as timeline_files
-from agentdesk.cache.cache import Cache
+from agentdesk.cache.cache import Cache, DamagedProfile
 from agentdesk.cache.edits import apply as apply_edit
 from agentdesk.cache.edits import revert as revert_edit
 from agentdesk.cache.outbox import CONFLICT, REJECTED, OutboxItem
@@ -39,8 +39,14 @@ from agentdesk.model.changes import (
 )
 from agentdesk.model.mutations import record_type_of, table_of
 from agentdesk.model.protocol import MutationResult, MutationStatus
+from agentdesk.model.sanitize import clean_line
 
 log = logging.getLogger("agentdesk.sync")
+
+# What filing a customer may raise on data it did not expect (never a full disk, OSError,
+# which stops the sync): that customer is left as it was and fetched whole again.
+DATA_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+               RecursionError)
 
 
 @dataclass
@@ -115,10 +121,12 @@ class Applied:
     removed: set[str] = field(default_factory=set)
     merged: dict[str, str] = field(default_factory=dict)
     scope: list[tuple[str, str]] = field(default_factory=list)  # ("include"|"evict", id), in order
+    damaged: list[str] = field(default_factory=list)  # customers that could not be filed
 
     def add(self, other: Applied) -> None:
         self.changes += other.changes
         self.skipped += other.skipped
+        self.damaged += [c for c in other.damaged if c not in self.damaged]
         for k, v in other.customers.items():
             self.customers[k] = self.customers.get(k, 0) + v
         self.removed |= other.removed
@@ -172,7 +180,15 @@ class Replica:
             groups.setdefault(change.customer_id, []).append(change)
         renames: dict[str, str | None] = {}
         for customer_id, changes in groups.items():
-            self._apply_customer(customer_id, changes, result, rows, renames, durable)
+            try:
+                self._apply_customer(customer_id, changes, result, rows, renames, durable)
+            except (*DATA_ERRORS, DamagedProfile) as error:  # belt and braces: see DATA_ERRORS
+                why = (f"customer {clean_line(customer_id[:60])} could not be filed "
+                       f"({type(error).__name__}: {clean_line(str(error))[:200]}); it is "
+                       "fetched whole from the store")
+                log.error("%s", why, exc_info=True)
+                result.skipped.append(why)
+                result.damaged.append(customer_id)
         self.cache.forget_recent(renames)
 
     def _apply_customer(self, customer_id: str, changes: list[Rec], result: Applied,
@@ -225,12 +241,16 @@ class Replica:
                 result.changes += 1
                 continue
             key = f"{change.type}:{change.id}"
-            if (change.op == UPSERT and change.type != ENTRY
-                    and profile.revision_of(change.type, change.id) == change.revision
-                    and profile.find(TABLE_OF[change.type], change.id) == change.data):
-                continue  # what the cache holds already: the store's echo of our own edit
-            result.changes += 1
-            result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
+            # A version this desk holds the revision of already: the store's echo of our own
+            # edit (the push recorded its revision). Filed when the store added to it (a
+            # customer's `updated`), but no news: not counted as a change to the customer.
+            echo = (change.op == UPSERT and change.type != ENTRY
+                    and profile.revision_of(change.type, change.id) == change.revision)
+            if echo and profile.find(TABLE_OF[change.type], change.id) == change.data:
+                continue  # what the cache holds already
+            if not echo:
+                result.changes += 1
+                result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
             touched = True
             if change.type == ENTRY and change.op == UPSERT:
                 upserts.append(change.data or {})
@@ -286,9 +306,24 @@ class Replica:
                 revert_edit(profile, m)
         outbox.mark(m.id, REJECTED, reason=result.reason or "rejected by the server")
 
+    def park(self, item: OutboxItem, why: str) -> None:
+        """An edit the store will not take (see `sync.push`): undone on the local copy and
+        kept as rejected, with why, for the agent to send again or discard."""
+        with self._held_profile(item.mutation.customer_id) as profile:
+            if profile is not None:
+                revert_edit(profile, item.mutation)
+        self.cache.outbox.mark(item.mutation.id, REJECTED, reason=why)
+
     @contextmanager
     def _held_profile(self, customer_id: str) -> Iterator[ProfileFile | None]:
         """The customer's profile to change, or None if the cache no longer holds it (removed
-        or evicted meanwhile): an answer about it changes no file."""
-        with self.cache.change_profile(customer_id) as profile:
+        or evicted meanwhile), or it does not read back (it is rebuilt from the store, answer
+        included): an answer about it changes no file."""
+        with ExitStack() as stack:
+            try:
+                profile = stack.enter_context(self.cache.change_profile(customer_id))
+            except DamagedProfile as damaged:
+                log.warning("%s", damaged)
+                yield None
+                return
             yield profile if profile.existed else None

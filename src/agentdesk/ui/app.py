@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from textual import work
-from textual.app import App, SystemCommand
+from textual import events, work
+from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.signal import Signal
 
 from agentdesk.config import Config, Remote
@@ -19,24 +18,46 @@ from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.search import CustomerIndex
 from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
+from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+    from textual.driver import Driver
+    from textual.message import Message
+    from textual.theme import Theme
+
     from agentdesk.model.records import Profile
     from agentdesk.ui.search import SearchScreen
     from agentdesk.sync.engine import Progress, SyncEngine, SyncReport
+
+
+UPGRADE_EVERY = 2.0  # seconds between tries of a read-only desk to take the cache over
+
+
+def _desk_commands() -> type[Provider]:
+    from agentdesk.ui.commands import DeskCommands  # loaded when the palette first opens
+
+    return DeskCommands
+
+
+LONG_WAIT = 5.0  # seconds: a pause this long is shown with its reason
 
 
 class AgentDesk(App):
     CSS_PATH = "app.tcss"
     TITLE = "agentdesk"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = {_desk_commands}  # the desk's actions only (ui/commands.py)
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("slash", "search", "Search", id="app.search"),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
-        Binding("r", "sync", "Sync", id="app.sync"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit agentdesk"),
+        Binding("slash", "search", "Search", id="app.search",
+                tooltip="Search customers: name, e-mail, phone, company, id"),
+        Binding("question_mark,f1", "help", "Help", id="app.help",
+                tooltip="This help: every key of the screen you are on"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette",
+                tooltip="Command palette: the desk's actions by name, with their keys"),
+        Binding("r", "sync", "Sync", id="app.sync", tooltip="Sync with the store now"),
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
@@ -62,8 +83,12 @@ class AgentDesk(App):
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
         self.set_keymap(config.keymap)
+        if config.theme in self.available_themes:  # an unknown name: the default, not a crash
+            self.theme = config.theme
+        self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
         # here would be drawn once for nothing and then again.
         self.call_later(self._open_first)
@@ -74,6 +99,80 @@ class AgentDesk(App):
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
+        if self.cache.read_only:  # until the other agentdesk lets go of the cache
+            self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A read-only desk does not sync (the other agentdesk does): `r` is not offered."""
+        return not (action == "sync" and self.cache.read_only)
+
+    def _try_upgrade(self) -> None:
+        """The other agentdesk closed: this one takes the cache over and can edit and sync."""
+        from agentdesk.cache.files import CacheError
+
+        try:
+            if not self.cache.try_upgrade():
+                return
+        except CacheError as error:  # the other one left the cache in a state we cannot use
+            self._upgrade_timer.stop()
+            self.notify(f"The cache stays read-only: {error}", severity="warning", markup=False)
+            return
+        self._upgrade_timer.stop()
+        self.refresh_bindings()
+        self.set_sync_view(replace(self.sync_view, read_only=False))
+        for screen in self.screen_stack:
+            if isinstance(screen, ProfileScreen):
+                screen.writable_now()
+        self.notify("The other agentdesk closed: this desk can edit and sync now.", timeout=5)
+        self.outbox_changed()
+        if self.remote is not None:
+            self.action_sync()
+            self.set_interval(self.config.sync_interval, self._sync_on_interval)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if theme.name != self.config.theme:
+            self.config.theme = theme.name
+            self._save_theme(theme.name)
+
+    @work(thread=True, exclusive=True, group="config")
+    def _save_theme(self, name: str) -> None:
+        """The theme chosen in the palette, kept in the config file for the next start."""
+        from agentdesk.config import save_settings
+
+        try:
+            save_settings(self.config.path, theme=name)
+        except (OSError, SystemExit) as error:  # a config file it cannot parse: say so
+            self.call_from_thread(self.notify, f"The theme is not remembered: {error}",
+                                  severity="warning", markup=False)
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        # The terminal's drivers hand keys over one by one (quitting.batching says why);
+        # the headless driver of tests and benchmarks has no input thread.
+        return driver if driver.__name__ == "HeadlessDriver" else batching(driver)
+
+    def post_message(self, message: Message) -> bool:
+        # `q` is looked at as the terminal hands it over, not after the keys queued ahead of
+        # it (quitting.py); then again when its turn comes, if a key ahead had to go first.
+        if (isinstance(message, events.Key) and message.key in self._quit_keys
+                and not message.is_forwarded and self._thread_id == threading.get_ident()):
+            with self._context():
+                if quits_now(self, message.key):
+                    drop_waiting_input(self)
+                    self.exit()
+                    return True
+        return super().post_message(message)
+
+    async def on_event(self, event: events.Event) -> None:
+        if (isinstance(event, events.Key) and event.key in self._quit_keys
+                and not event.is_forwarded and quits_now(self, event.key)):
+            await self.action_quit()
+            return
+        await super().on_event(event)
+
+    async def action_quit(self) -> None:
+        drop_waiting_input(self)
+        self.exit()
 
     def _open_first(self) -> None:
         customer_id = self.start_customer or self.cache.start_customer_id()
@@ -146,8 +245,9 @@ class AgentDesk(App):
         engine = self._sync_engine(interactive=True)
         try:
             hits = engine.client.search(query).hits
-        except RemoteError:
-            return  # offline: the local results stand
+        except RemoteError as error:  # the local results stand; the agent is told why alone
+            self.call_from_thread(screen.remote_failed, query, error)
+            return
         finally:
             engine.client.close()
         rows = [IndexRow(h.id, h.name, h.email, h.phone, h.company) for h in hits]
@@ -180,7 +280,8 @@ class AgentDesk(App):
         state = SyncState.load(self.cache)
         first = state.cursor is None or state.spooling
         self.call_from_thread(self.set_sync_view, replace(
-            self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False))
+            self.sync_view, syncing=True, first=first, progress=None, changes=0, saving=False,
+            retrying=False))
         try:
             if self._prepare_remote is not None:
                 try:
@@ -199,19 +300,50 @@ class AgentDesk(App):
             return
         self.call_from_thread(self._after_sync, report)
 
+    def saved_message(self) -> str:
+        """What to say once an edit is saved in the cache: where it goes next, truthfully."""
+        if self.remote is None:
+            return "Saved in this desk's cache (no store is configured)."
+        if self.cache.read_only or self.sync_view.online is False:
+            return "Saved here; it goes to the store once the store can be reached."
+        return "Saved; sending it to the store now."
+
+    def outbox_changed(self) -> None:
+        """An edit was saved, kept or discarded: the counts on the status line follow now,
+        not at the next sync."""
+        counts = self.cache.outbox.counts()
+        self.set_sync_view(replace(self.sync_view, pending=counts.pending,
+                                   rejected=counts.rejected, conflicts=counts.conflicts))
+
     def _progress_from_thread(self, progress: Progress) -> None:
+        if progress.phase == "waiting":  # a request failed and is tried again after a pause
+            # Said at once, not after the retries; a store that cannot be reached at all is
+            # offline from its first refused connection; a long pause is said with its reason.
+            offline = progress.why.startswith("cannot reach")
+            waiting = (f"waiting {progress.wait:.0f} s before asking the store again: "
+                       f"{progress.why}" if progress.wait >= LONG_WAIT else "")
+            self.call_from_thread(self.set_sync_view, replace(
+                self.sync_view, syncing=True, retrying=True, waiting=waiting,
+                online=False if offline else self.sync_view.online))
+            return
         self.call_from_thread(self.set_sync_view, replace(
             self.sync_view, syncing=True, progress=progress.fraction, changes=progress.changes,
-            saving=progress.phase == "saving"))
+            saving=progress.phase == "saving", retrying=False, waiting=""))
 
     def _after_sync(self, report: SyncReport | None) -> None:
         if report is not None:
             counts = report.outbox
+            log = report.skipped_log
             self.set_sync_view(replace(
-                self.sync_view, syncing=False, online=True, error="",
-                last_success=datetime.now().astimezone().strftime("%H:%M"),
+                self.sync_view, syncing=False, online=True, error="", waiting="",
+                last_success=datetime.now().astimezone().strftime("%H:%M:%S"),  # r shows
                 pending=counts.pending, rejected=counts.rejected, conflicts=counts.conflicts,
-                progress=None))
+                progress=None, skipped=report.skipped,
+                skipped_log=str(log.relative_to(self.cache.root)) if log and report.skipped else ""))
+            if report.pushed:
+                self.notify(f"Sent to the store: {report.pushed} edit{'s' if report.pushed != 1 else ''}"
+                            + (" (see Unsynced edits)" if report.conflicts or report.rejected else "")
+                            + ".", timeout=3)
         self.apply_sync(report)
 
     def apply_sync(self, report: SyncReport | None) -> None:
@@ -246,9 +378,20 @@ class AgentDesk(App):
         if self.index is not None:
             self.index.update(IndexRow.of(profile))
 
+    def related_to(self, customer_id: str) -> list[tuple[str, str, str]]:
+        """The customers who list this one as related: (id, name, their label); none until
+        the index has loaded (`index_loaded` then)."""
+        if self.index is None:
+            return []
+        return [(row.id, row.name, label) for row, label in self.index.related_to(customer_id)]
+
     def open_customer(self, customer_id: str) -> None:
         """Open a profile on top of the current one (Escape comes back)."""
         self.push_screen(ProfileScreen(self.cache, customer_id))
+
+    def viewed(self, customer_id: str) -> None:
+        """A profile is on screen (opened, or come back to): first in "recently viewed", and
+        where the desk opens next time."""
         # A file write (recent.json): after the frame, where the disk's pauses are not seen.
         self.call_after_refresh(self.cache.mark_viewed, customer_id)
         if self.index is not None:
@@ -265,21 +408,3 @@ class AgentDesk(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette offers the desk's own actions first."""
-        yield SystemCommand("Search customers", "Find a customer by name, e-mail, phone, company or id", self.action_search)
-        yield SystemCommand("Help: keys", "Every key of this screen", self.action_help)
-        if isinstance(screen, ProfileScreen):
-            yield SystemCommand("New note", "Add a detail about this customer", screen.action_new_note)
-            yield SystemCommand("Edit customer", "Name, company and contact points", screen.action_edit_contact)
-            yield SystemCommand("Toggle details panel", "Show or hide Customer Details", screen.action_toggle_details)
-            yield SystemCommand("Timeline: next conversation", "Jump to the next conversation's start",
-                                lambda: screen.query_one("#timeline").action_conversation(1))
-            yield SystemCommand("Timeline: previous conversation", "Jump to the previous conversation's start",
-                                lambda: screen.query_one("#timeline").action_conversation(-1))
-            yield SystemCommand("Back", "Return to the previous profile", screen.action_back)
-        yield SystemCommand("Sync now", "Push pending edits and pull changes from the store",
-                            self.action_sync)
-        yield SystemCommand("Quit", "Quit agentdesk", self.action_quit)
-        yield from super().get_system_commands(screen)

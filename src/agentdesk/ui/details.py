@@ -1,11 +1,13 @@
 """The Customer Details panel: who the customer is, how to reach them, their conversations by
-topic, who they are related to, and what agents noted about them."""
+topic, who they are related to (both ways), and what agents noted about them.
+
+Label/value lines are cut with "…" at the panel's edge rather than wrapped back under their
+label; only notes wrap, as text does."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -17,6 +19,8 @@ from agentdesk.cache.outbox import OutboxItem
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.row import Row
+from agentdesk.model.sanitize import clean_line
+from agentdesk.ui.fit import cut
 from agentdesk.ui.row_list import Option, RowList
 
 STATUS_MARK = {
@@ -40,7 +44,7 @@ class SectionList(RowList):
 
 
 class NoteList(SectionList):
-    HELP_GROUP = "Details (notes)"
+    HELP_GROUP = "Notes"
     BINDINGS = [
         Binding("delete,d", "delete_note", "Delete note", id="notes.delete"),
     ]
@@ -50,6 +54,10 @@ class NoteList(SectionList):
             self.note_id = note_id
             super().__init__()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        screen_check = getattr(self.screen, "check_action", None)  # a read-only desk hides it
+        return screen_check(action, parameters) if screen_check else True
+
     def action_delete_note(self) -> None:
         if self.highlighted is not None:
             option = self.get_option_at_index(self.highlighted)
@@ -57,11 +65,14 @@ class NoteList(SectionList):
                 self.post_message(self.DeleteRequested(option.id))
 
 
-MORE = "\0more\0"  # option id prefix of a topic's "… more" line (no conversation id has NULs)
+# Option ids of the lines that are not records (no record id has NULs).
+MORE = "\0more\0"  # a topic's "… N more": lists every conversation of the topic
+FEWER = "\0fewer\0"  # an expanded topic's last line: back to its newest few
+RELATED_BY = "\0related-by\0"  # a customer who lists this one (the link seen the other way)
 
 
 def _empty(text: str) -> Option:
-    return Option(Row().text(text, "dim italic"), disabled=True)
+    return Option(Row(cut=True).text(text, "dim italic"), disabled=True)
 
 
 SECTIONS: list[tuple[type[SectionList], str, str]] = [
@@ -69,29 +80,45 @@ SECTIONS: list[tuple[type[SectionList], str, str]] = [
     (SectionList, "contacts", "Contact"),
     (SectionList, "conversations", "Conversations"),
     (SectionList, "relationships", "Relationships"),
-    (NoteList, "notes", "Details"),
+    (NoteList, "notes", "Notes"),
 ]
 
-PER_TOPIC = 3  # newest conversations listed per topic (the rest behind "… more"): the list shows
-# 15 lines, and three a topic puts three topics on screen rather than two
+PER_TOPIC = 3  # newest conversations listed per topic (the rest behind "… more"): the panel
+# keeps room for the sections below
+KIND_WIDTH = 8  # the contact points' label column ("address ")
+LABEL_WIDTH = 14  # the widest relationship label column
+
+
+def _grid_label(text: str, width: int) -> str:
+    """A label column: cut to `width` - 1 and padded to `width` (one space before the value)."""
+    return f"{cut(text, width - 1):<{width}}"
 
 
 class DetailsPanel(VerticalScroll, can_focus=False):
-    """Sections of the profile; each list is a stop for Tab."""
+    """Sections of the profile; each list is a stop for Tab. The panel scrolls as one: the
+    lists are as tall as their rows, so no list scrolls inside it."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._profile: StoredProfile | None = None
         self.expanded: set[str] = set()  # topics whose every conversation is listed
 
-    def expand(self, topic: str) -> None:
-        """List every conversation of a topic (Enter on its "… more" line)."""
-        self.expanded.add(topic)
+    def expand(self, topic: str, expanded: bool = True) -> None:
+        """List every conversation of a topic, or (`expanded` False) its newest few again;
+        the cursor stays on the topic's line that toggles it back."""
+        if expanded:
+            self.expanded.add(topic)
+        else:
+            self.expanded.discard(topic)
         conversations = self.query_one("#conversations", SectionList)
         keep = conversations.highlighted
         self._show_conversations()
-        if keep is not None:
+        if expanded and keep is not None:  # on the first conversation the "… more" revealed
             conversations.highlighted = min(keep, conversations.option_count - 1)
+            return
+        for index, option in enumerate(conversations.options):
+            if option.id == f"{MORE}{topic}":
+                conversations.highlighted = index
 
     def _show_conversations(self) -> None:
         """Topics with the most recent conversation first, newest conversation first within.
@@ -113,19 +140,22 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         topics = sorted(by_topic.items(), key=lambda item: max(started[i] for i in item[1]), reverse=True)
         options: list[Option] = []
         for topic, convs in topics:
-            title = Row().data(topic, "bold").text(f"  {len(convs)}", "dim")
-            options.append(Option(title, disabled=True))
+            title = Row(cut=True).data(topic, "bold").text(f"  {len(convs)}", "dim")
+            options.append(Option(title, heading=True))
             convs.sort(key=lambda i: started[i], reverse=True)
             shown = convs if topic in self.expanded else convs[:PER_TOPIC]
             for conv in (records[i] for i in shown):
-                prompt = (Row().text("  ")
+                prompt = (Row(cut=True).text("  ")
                           .text(f"{STATUS_MARK[conv.status]} {conv.status.value:<7} ", STATUS_STYLE[conv.status])
                           .text(f"{safe.day(conv.started)} ", "dim")
                           .text(", ".join(ch.value for ch in conv.channels)))
                 options.append(Option(prompt, id=conv.id))
             if len(shown) < len(convs):
-                more = Row().text(f"  … {len(convs) - len(shown)} more", "italic").text(" (enter)", "dim")
+                more = Row(cut=True).text(f"  … {len(convs) - len(shown)} more", "italic").text(" (enter)", "dim")
                 options.append(Option(more, id=f"{MORE}{topic}"))
+            elif len(convs) > PER_TOPIC:
+                fewer = Row(cut=True).text(f"  ▴ newest {PER_TOPIC} only", "italic").text(" (enter)", "dim")
+                options.append(Option(fewer, id=f"{FEWER}{topic}"))
         conversations.add_options(options)
         if not profile.conversations:
             conversations.add_option(_empty("no conversations yet"))
@@ -149,56 +179,69 @@ class DetailsPanel(VerticalScroll, can_focus=False):
 
             unsynced.add_options([Option(describe(i), id=i.mutation.id) for i in items])
 
-    def show(self, profile: StoredProfile, names: dict[str, str]) -> None:
-        """Fill every section from `profile`; `names` gives related customers' current names."""
+    def show(self, profile: StoredProfile, names: dict[str, str],
+             related_by: list[tuple[str, str, str]] | None = None) -> None:
+        """Fill every section from `profile`; `names` gives related customers' current names,
+        `related_by` the customers who list this one ((id, name, their label))."""
         c = profile.customer
-        summary = Text()
-        summary.append_text(safe.line(c.name, "bold"))
-        summary.append("\n")
+        summary = Row(cut=True).data(c.name, "bold").text("\n")
         if c.company:
-            summary.append_text(safe.line(c.company))
-            summary.append("\n")
-        summary.append(f"{c.status.value.upper()}", style="reverse")
+            summary.data(c.company).text("\n")
+        summary.text(f"{c.status.value.upper()}", "reverse")
         for tag in c.tags:
-            summary.append(" ")
-            summary.append_text(safe.line(f"#{tag}", "italic"))
-        summary.append("\n")
-        summary.append("id ", style="dim")
-        summary.append_text(safe.line(c.id))
+            summary.text(" ").data(f"#{tag}", "italic")
+        summary.text("\nid ", "dim").data(c.id)
         if c.source:
-            summary.append(" · from ", style="dim")
-            summary.append_text(safe.line(c.source))
-        summary.append(f"\ncustomer since {safe.day(c.created)} · updated {safe.day(c.updated)}", style="dim")
+            summary.text(" · from ", "dim").data(c.source)
+        summary.text(f"\nsince {safe.day(c.created)} · updated {safe.day(c.updated)}", "dim")
         self.query_one("#summary", Static).update(summary)
 
         contacts = self.query_one("#contacts", SectionList)
         contacts.clear_options()
         for point in sorted(profile.contacts, key=lambda p: (p.kind.value, not p.primary)):
-            prompt = (Row().text("★ " if point.primary else "  ", "bold yellow")
-                      .text(f"{point.kind.value:<7} ", "dim").data(point.value))
+            # The star is the mark of the primary point: its colour only repeats it.
+            prompt = (Row(cut=True).text("★ " if point.primary else "  ", "bold yellow")
+                      .text(_grid_label(point.kind.value, KIND_WIDTH), "dim").data(point.value))
             if point.label:
-                prompt.text(" ").data(f"({point.label})", "dim")
+                prompt.optional().text("  ").data(f"({point.label})", "dim")
             contacts.add_option(Option(prompt, id=point.id))
         if not profile.contacts:
             contacts.add_option(_empty("no contact points — press e to add"))
 
         self._profile = profile
         self._show_conversations()
-
-        relationships = self.query_one("#relationships", SectionList)
-        relationships.clear_options()
-        for rel in profile.relationships:
-            prompt = (Row().data(rel.label, "italic").text(" · ")
-                      .data(names.get(rel.customer_id) or rel.name or rel.customer_id).text(" ›", "dim"))
-            relationships.add_option(Option(prompt, id=rel.id))
-        if not profile.relationships:
-            relationships.add_option(_empty("no relationships"))
+        self.show_relationships(profile, names, related_by or [])
 
         notes = self.query_one("#notes", NoteList)
         notes.clear_options()
-        for note in sorted(profile.notes, key=lambda n: n.created):
+        for note in sorted(profile.notes, key=lambda n: n.created, reverse=True):  # newest first
             prompt = (Row().block(note.text).text("\n")
                       .data(f"{note.author or 'agent'} · {safe.when(note.updated)}", "dim"))
             notes.add_option(Option(prompt, id=note.id))
         if not profile.notes:
-            notes.add_option(_empty("no details yet — press n to add one"))
+            notes.add_option(_empty("no notes yet — press n to add one"))
+
+    def show_relationships(self, profile: StoredProfile, names: dict[str, str],
+                           related_by: list[tuple[str, str, str]]) -> None:
+        """The customer's own links, then the links other customers made to this one that
+        it does not make back ("assistant of Ada" when Ada lists this customer as assistant)."""
+        relationships = self.query_one("#relationships", SectionList)
+        keep = relationships.highlighted
+        relationships.clear_options()
+        listed = {rel.customer_id for rel in profile.relationships}
+        inverse = [(cid, name, f"{label} of") for cid, name, label in related_by if cid not in listed]
+        labels = [rel.label for rel in profile.relationships] + [label for _, _, label in inverse]
+        width = min(LABEL_WIDTH, max((len(label) for label in labels), default=0) + 1)
+        for rel in profile.relationships:
+            name = names.get(rel.customer_id) or rel.name or rel.customer_id
+            prompt = (Row(cut=True).text(_grid_label(clean_line(rel.label), width), "italic").data(name)
+                      .text(" ›", "dim"))
+            relationships.add_option(Option(prompt, id=rel.id))
+        for cid, name, label in inverse:
+            prompt = (Row(cut=True).text(_grid_label(clean_line(label), width), "italic").data(name or cid)
+                      .text(" ›", "dim"))
+            relationships.add_option(Option(prompt, id=f"{RELATED_BY}{cid}"))
+        if not labels:
+            relationships.add_option(_empty("no relationships"))
+        elif keep is not None:
+            relationships.highlighted = min(keep, relationships.option_count - 1)

@@ -2,6 +2,10 @@
 
 Textual's Footer mounts a widget per key and mounts them all again whenever the focus moves;
 on the way to the first paint that cost more than all of the profile's own widgets. This line draws the same hints itself and maps a click back to its key.
+
+A dialog has a bar of its own, drawn over the profile's, showing the dialog's keys only (a
+modal screen's bindings stop at the dialog). When the hints do not fit, the least important
+go first (`PRIORITY`); help, which lists every key, always stays.
 """
 
 from __future__ import annotations
@@ -13,6 +17,25 @@ from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
+
+
+# Binding ids by importance; the others come after these, and the last go first when the line
+# is too narrow for every hint.
+PRIORITY = [
+    "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
+    "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
+    "app.quit", "app.search", "profile.new_note", "profile.edit_contact", "notes.delete",
+    "app.sync", "profile.back", "form.discard", "app.command_palette", "profile.toggle_details",
+    "timeline.next_conversation", "timeline.previous_conversation",
+]
+KEEP = {"app.help", "help.close"}  # never dropped
+
+
+def _rank(binding: Binding) -> int:
+    try:
+        return PRIORITY.index(binding.id or "")
+    except ValueError:
+        return len(PRIORITY)
 
 
 class KeyBar(Widget):
@@ -63,6 +86,33 @@ class KeyBar(Widget):
                 seen.add(binding.action)
                 yield binding, enabled
 
+    def _fitted(self) -> tuple[list[tuple[Binding, bool]], tuple[Binding, bool] | None]:
+        """The hints that fit the width, least important dropped first; the palette's apart
+        (it is drawn at the right)."""
+        hints = list(self._hints())
+        palette = None
+        active = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        if self.app.ENABLE_COMMAND_PALETTE and active is not None:
+            palette = (active.binding, active.enabled)
+        width = self.size.width or self.app.size.width
+
+        def cells(items: list[tuple[Binding, bool]]) -> int:
+            return sum(len(self._label(b)) for b, _ in items)
+
+        while cells(hints + ([palette] if palette else [])) > width:
+            droppable = [h for h in hints if h[0].id not in KEEP]
+            if palette is not None and (not droppable or _rank(palette[0]) >= max(
+                    _rank(b) for b, _ in droppable)):
+                palette = None
+            elif droppable:
+                hints.remove(max(droppable, key=lambda h: _rank(h[0])))
+            else:
+                break
+        return hints, palette
+
+    def _label(self, binding: Binding) -> str:
+        return f" {self.app.get_key_display(binding)} {binding.description} "
+
     def render(self) -> Text:
         key_style = self.get_component_rich_style("keybar--key")
         description_style = self.get_component_rich_style("keybar--description")
@@ -78,13 +128,12 @@ class KeyBar(Widget):
                 line.stylize(disabled_style, start)
             spans.append((start, len(line), binding.key))
 
-        for binding, enabled in self._hints():
+        hints, palette = self._fitted()
+        for binding, enabled in hints:
             hint(binding, enabled)
-        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
-        if self.app.ENABLE_COMMAND_PALETTE and palette is not None:
-            _node, binding, enabled, _tooltip = palette
-            shown = len(f" {self.app.get_key_display(binding)} {binding.description} ")
-            gap = self.size.width - len(line) - shown
+        if palette is not None:
+            binding, enabled = palette
+            gap = self.size.width - len(line) - len(self._label(binding))
             if gap > 0:  # right-aligned when there is room, else after the others
                 line.append(" " * gap)
             hint(binding, enabled)

@@ -12,11 +12,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from agentdesk.cache.cache import Cache, Timeline
+from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
-from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
+from agentdesk.ui.details import FEWER, MORE, RELATED_BY, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
+EDITS = frozenset({"new_note", "edit_contact", "delete_note"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -40,11 +42,16 @@ class TopBar(Static):
 class ProfileScreen(Screen):
     HELP_GROUP = "Customer profile"
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="profile.back"),
-        Binding("n", "new_note", "Note", id="profile.new_note"),
-        Binding("e", "edit_contact", "Edit", id="profile.edit_contact"),
-        Binding("b", "toggle_details", "Panel", id="profile.toggle_details"),
-        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline"),
+        Binding("escape,backspace", "back", "Back", id="profile.back",
+                tooltip="Back to the customer before this one"),
+        Binding("n", "new_note", "Note", id="profile.new_note",
+                tooltip="New note about this customer"),
+        Binding("e", "edit_contact", "Edit", id="profile.edit_contact",
+                tooltip="Edit name, company and contact points"),
+        Binding("b", "toggle_details", "Panel", id="profile.toggle_details",
+                tooltip="Show or hide the details panel (narrow: panel or timeline)"),
+        Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
+                tooltip="Move the focus to the timeline"),
     ]
 
     def __init__(self, cache: Cache, customer_id: str) -> None:
@@ -73,16 +80,27 @@ class ProfileScreen(Screen):
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
         self.desk.sync_applied.subscribe(self, self._sync_ended)
+        self.desk.index_loaded.subscribe(self, self._index_loaded)
 
     def on_unmount(self) -> None:
         self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
+        self.desk.index_loaded.unsubscribe(self)
 
     def on_screen_resume(self) -> None:
-        """Back from another profile or a form: the customer may have been edited there."""
+        """Shown, or back from another profile or a form: the customer may have been edited
+        there; and this is the customer viewed last (going back is viewing too)."""
         if self._shown_once and self.profile is not None:
             self.profile = self._read() or self.profile
             self._show_profile()
         self._shown_once = True
+        if self.profile is not None:
+            self.desk.viewed(self.customer_id)
+
+    def _index_loaded(self, index: object) -> None:
+        """Related customers' names, and who lists this customer, come from the index."""
+        if self.profile is not None:
+            self.query_one(DetailsPanel).show_relationships(
+                self.profile, self._related_names(), self.desk.related_to(self.customer_id))
 
     def reload(self) -> None:
         """Read the profile from the cache and show it (timeline reads only what is on screen)."""
@@ -90,7 +108,9 @@ class ProfileScreen(Screen):
         if loaded is None:
             message = Text(" This customer is not in the cache: ")
             message.append_text(safe.line(self.customer_id, "bold"))
-            message.append("  (esc: back, /: search)")
+            first = len(self.app.screen_stack) <= 2  # opened at start (--customer)
+            message.append("  (esc: the last customer viewed, /: search)" if first
+                           else "  (esc: back, /: search)")
             self.query_one("#topbar", TopBar).update(message)
             return
         profile, self.timeline = loaded
@@ -130,9 +150,17 @@ class ProfileScreen(Screen):
             self.query_one("#topbar", TopBar).update(message)
             return
         if not count:
+            if self.cache.outbox.items(self.customer_id) or self.query_one("#unsynced").display:
+                # Edits answered: a conflict or a rejection put the store's values back.
+                self.profile = self._read() or self.profile
+                if self.profile is not None:
+                    self._show_profile()
             self.refresh_unsynced()
             return
-        self.changes_since_open += count
+        # News for the agent: changes made elsewhere to a profile already on screen (not the
+        # first sync, nor the profile arriving; the agent's own edits do not come back counted).
+        if self.profile is not None and not self.desk.sync_view.first:
+            self.changes_since_open += count
         loaded = self.cache.view_profile(self.customer_id)
         if loaded is None:
             return
@@ -148,12 +176,15 @@ class ProfileScreen(Screen):
             bar.new_here = self.changes_since_open
             bar.show(self.desk.sync_view)
 
+    def _related_names(self) -> dict[str, str]:
+        assert self.profile is not None
+        return {rel.customer_id: self.desk.customer_name(rel.customer_id) or rel.name
+                for rel in self.profile.relationships}
+
     def _show_profile(self) -> None:
         assert self.profile is not None
-        names = {}
-        for rel in self.profile.relationships:
-            names[rel.customer_id] = self.desk.customer_name(rel.customer_id) or rel.name
-        self.query_one(DetailsPanel).show(self.profile, names)
+        self.query_one(DetailsPanel).show(self.profile, self._related_names(),
+                                          self.desk.related_to(self.customer_id))
         self.refresh_unsynced()
         bar = Text()
         bar.append(" agentdesk ", style="bold reverse")
@@ -185,13 +216,24 @@ class ProfileScreen(Screen):
 
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
+        self._focus_what_is_shown()
+
+    def _panel_shown(self) -> bool:
+        return self.has_class("-narrow") == self.has_class("-details-toggled")
+
+    def _focus_what_is_shown(self, *, panel: bool = False) -> None:
+        """Keys go to a pane the agent can see: never to one `b` or a narrow screen hid."""
+        details = self.query_one(DetailsPanel)
+        focused = self.focused
+        inside = focused is not None and details in focused.ancestors
+        if not self._panel_shown() and (inside or focused is None):
+            self.query_one(TimelineView).focus()
+        elif self._panel_shown() and (panel or (self.has_class("-narrow") and not inside)):
+            self.query_one("#contacts").focus()
 
     def action_toggle_details(self) -> None:
         self.toggle_class("-details-toggled")
-        if self.has_class("-narrow") and self.has_class("-details-toggled"):
-            self.query_one("#contacts").focus()
-        elif self.has_class("-narrow"):
-            self.query_one(TimelineView).focus()
+        self._focus_what_is_shown(panel=self.has_class("-narrow"))
 
     def action_focus_timeline(self) -> None:
         self.query_one(TimelineView).focus()
@@ -205,18 +247,22 @@ class ProfileScreen(Screen):
             return
         if list_id == "conversations" and option_id.startswith(MORE):
             self.query_one(DetailsPanel).expand(option_id[len(MORE):])
+        elif list_id == "conversations" and option_id.startswith(FEWER):
+            self.query_one(DetailsPanel).expand(option_id[len(FEWER):], expanded=False)
         elif list_id == "conversations":
             timeline = self.query_one(TimelineView)
             if timeline.scroll_to_conversation(option_id):
                 if self.has_class("-narrow"):
                     self.remove_class("-details-toggled")
                 timeline.focus()
+        elif list_id == "relationships" and option_id.startswith(RELATED_BY):
+            self.desk.open_customer(option_id[len(RELATED_BY):])
         elif list_id == "relationships":
             rel = next((r for r in self.profile.relationships if r.id == option_id), None)
             if rel is not None:
                 self.desk.open_customer(rel.customer_id)
         elif list_id == "contacts":
-            self.action_edit_contact()
+            self.action_edit_contact(focus=option_id)
         elif list_id == "notes":
             self._edit_note(option_id)
         elif list_id == "unsynced":
@@ -238,6 +284,7 @@ class ProfileScreen(Screen):
             except CacheError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
+            self.desk.outbox_changed()
             self.profile = self._read() or self.profile
             self._show_profile()
             if keep:
@@ -248,6 +295,25 @@ class ProfileScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
             self.app.pop_screen()
+        elif self.profile is None:  # a customer not found at start: Esc goes somewhere
+            start = self.cache.start_customer_id()
+            self.app.pop_screen()
+            if start is None or start == self.customer_id:
+                self.app.push_screen(EmptyScreen(self.cache))
+            else:
+                self.desk.open_customer(start)
+
+    def writable_now(self) -> None:
+        """The cache stopped being read-only: edits are offered, READ-ONLY goes."""
+        if self.profile is not None:
+            self._show_profile()
+        self.refresh_bindings()
+        for notes in self.query(NoteList):
+            notes.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Edits are not offered (nor shown in the key bar) while the cache is read-only."""
+        return not (self.cache.read_only and action in EDITS)
 
     def _refuse_if_read_only(self) -> bool:
         if self.cache.read_only:
@@ -258,26 +324,32 @@ class ProfileScreen(Screen):
         if self.profile is None or self._refuse_if_read_only():
             return
 
+        key = note_key(self.customer_id)
+
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author))
+                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author),
+                           draft=key)
 
         from agentdesk.ui.forms import NoteForm
 
-        self.app.push_screen(NoteForm(), save)
+        self.app.push_screen(NoteForm(drafts=self.cache.drafts, draft_key=key), save)
 
     def _edit_note(self, note_id: str) -> None:
         note = next((n for n in self.profile.notes if n.id == note_id), None) if self.profile else None
         if note is None or self._refuse_if_read_only():
             return
 
+        key = note_key(self.customer_id, note_id)
+
         def save(text: str | None) -> None:
             if text:
-                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text))
+                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text), draft=key)
 
         from agentdesk.ui.forms import NoteForm
 
-        self.app.push_screen(NoteForm(note.text, title="Edit note"), save)
+        self.app.push_screen(NoteForm(note.text, title="Edit note", drafts=self.cache.drafts,
+                                      draft_key=key), save)
 
     def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
         note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None
@@ -294,7 +366,8 @@ class ProfileScreen(Screen):
 
         self.app.push_screen(ConfirmScreen(question), answer)
 
-    def action_edit_contact(self) -> None:
+    def action_edit_contact(self, focus: str | None = None) -> None:
+        """The details form, on the name (`e`) or on the contact point `focus` (Enter on it)."""
         if self.profile is None or self._refuse_if_read_only():
             return
         # The form edits models (validated as typed), read now: the latest this cache has.
@@ -302,18 +375,22 @@ class ProfileScreen(Screen):
         if opened_on is None:
             return
 
+        key = details_key(self.customer_id)
+
         def save(edit: DetailsEdit | None) -> None:
             if edit is not None:
                 self._save(lambda: self.cache.update_details(
                     self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts,
-                    base=opened_on))
+                    base=opened_on), draft=key)
 
         from agentdesk.ui.forms import ContactForm
 
-        self.app.push_screen(ContactForm(opened_on), save)
+        self.app.push_screen(ContactForm(opened_on, focus=focus, drafts=self.cache.drafts,
+                                         draft_key=key), save)
 
-    def _save(self, write) -> None:  # type: ignore[no-untyped-def]
-        """Write to the cache; a failure is shown and nothing is half-saved.
+    def _save(self, write, draft: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        """Write to the cache; a failure is shown and nothing is half-saved (the form's draft
+        stays for another try).
 
         Runs as the form's result callback, before this screen resumes: `on_screen_resume`
         then shows the saved profile.
@@ -321,11 +398,15 @@ class ProfileScreen(Screen):
         try:
             result = write()
         except CacheError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(f"Not saved (your text is kept as a draft): {error}", severity="error",
+                        markup=False)
             return
+        if draft is not None:
+            self.cache.drafts.drop(draft)
+        self.desk.outbox_changed()
         if hasattr(result, "customer"):  # details edited: the search index must follow
             self.desk.index_changed(result)
-        self.notify("Saved here; sent to the store on the next sync.", timeout=3)
+        self.notify(self.desk.saved_message(), timeout=3)
         if self.desk.remote is not None:
             self.desk.action_sync()
 

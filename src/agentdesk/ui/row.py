@@ -5,7 +5,11 @@ measurable part of each profile open. A row knows its
 width in cells up front, so its height is a comparison, and drawing it is one `Strip` a
 line. Rows too long for the panel wrap at spaces (inside a word only when the word is
 longer than a line), so nothing is cut off; a newline in the desk's own text (or in a note,
-through `block`) starts a new line.
+through `block`) starts a new line. A row made with `cut=True` (a label/value line) never
+wraps: each of its lines ends in "…" where the panel is too narrow.
+
+A value from the data is drawn from its first LONGEST characters (`data`) or BLOCK_LONGEST
+(`block`): a 1 MB address or note is never measured or wrapped whole.
 """
 
 from __future__ import annotations
@@ -21,8 +25,15 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
 from agentdesk.model.sanitize import clean_line, clean_text
+from agentdesk.ui.fit import ELLIPSIS, LONGEST, fit
 
 Line = list[tuple[str, RichStyle]]
+BLOCK_LONGEST = 2000  # characters of a note shown in the panel (the form shows it all)
+
+
+def _head(value: object, longest: int) -> str:
+    text = str(value)
+    return text if len(text) <= longest else text[:longest] + ELLIPSIS
 
 
 @lru_cache(maxsize=64)
@@ -34,7 +45,9 @@ class Row(Visual):
     """Spans of text, each with a Rich style. Customer text goes in through `data` (one line)
     or `block` (newlines kept), which make it inert first."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cut: bool = False) -> None:
+        self._cut = cut
+        self._optional = -1  # spans from here on are drawn only if all of them fit (cut rows)
         self._spans: Line = []
         self._cells = 0  # of the whole text, when it has no newline
         self._newlines = False
@@ -51,11 +64,17 @@ class Row(Visual):
 
     def data(self, value: object, style: str = "") -> Row:
         """Append text from the data, made inert: one line, no control characters."""
-        return self.text(clean_line(str(value)), style)
+        return self.text(clean_line(_head(value, LONGEST)), style)
+
+    def optional(self) -> Row:
+        """What is appended next (a contact point's label) is left out whole, in a cut row,
+        when the line is too narrow for it: better than "(mob…" or a lone "…"."""
+        self._optional = len(self._spans)
+        return self
 
     def block(self, value: object, style: str = "") -> Row:
         """Append multi-line text from the data, made inert (its newlines kept)."""
-        return self.text(clean_text(str(value)), style)
+        return self.text(clean_text(_head(value, BLOCK_LONGEST)), style)
 
     def __str__(self) -> str:
         return "".join(text for text, _ in self._spans)
@@ -64,13 +83,32 @@ class Row(Visual):
         return f"Row({str(self)!r})"
 
     def height(self, width: int) -> int:
+        if self._cut:
+            return len(self._lines())
         return 1 if self._fits(width) else len(self._fold(width))
 
     def strips(self, width: int, base: RichStyle) -> list[Strip]:
         """The row's lines at `width`, each span's style laid over `base`."""
+        if self._cut:
+            lines = self._lines()
+            if self._optional >= 0 and not self._newlines and self._cells > width:
+                lines = [self._spans[:self._optional]]
+            return [Strip(fit([(text, base + span_style) for text, span_style in line], width))
+                    for line in lines]
         lines = [self._spans] if self._fits(width) else self._fold(width)
         return [Strip([Segment(text, base + span_style) for text, span_style in line])
                 for line in lines]
+
+    def _lines(self) -> list[Line]:
+        """The spans split at newlines (a cut row's lines)."""
+        if not self._newlines:
+            return [self._spans]
+        lines: list[Line] = [[]]
+        for text, style in self._spans:
+            first, *rest = text.split("\n")
+            lines[-1].append((first, style))
+            lines += [[(part, style)] for part in rest]
+        return lines
 
     def _fits(self, width: int) -> bool:
         return not self._newlines and self._cells <= width
@@ -78,6 +116,8 @@ class Row(Visual):
     # -- the Visual protocol (for a `Static`) ------------------------------------------------
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        if self._cut:
+            return min(container_width, max(self._line_cells(line) for line in self._lines()))
         if not self._newlines:
             return self._cells
         return max(cell_len(line) for line in str(self).split("\n"))
@@ -88,6 +128,10 @@ class Row(Visual):
     def render_strips(self, width: int, height: int | None, style: Style,
                       options: RenderOptions) -> list[Strip]:
         return self.strips(width, style.rich_style)
+
+    @staticmethod
+    def _line_cells(line: Line) -> int:
+        return sum(cell_len(text) for text, _ in line)
 
     def _fold(self, width: int) -> list[Line]:
         """The spans cut into lines of at most `width` cells (cached for the last width)."""

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from agentdesk.ui.row import Row
 
@@ -31,6 +32,10 @@ class Option:
     prompt: Row
     id: str | None = None
     disabled: bool = False
+    heading: bool = False  # a group's title: skipped like a disabled row, drawn to be read
+
+    def __post_init__(self) -> None:
+        self.disabled = self.disabled or self.heading
 
 
 class RowList(ScrollView, can_focus=True):
@@ -53,12 +58,16 @@ class RowList(ScrollView, can_focus=True):
         & > .row-list--disabled {
             color: $text-disabled;
         }
+        & > .row-list--heading {
+            color: $foreground;
+        }
         & > .row-list--hover {
             background: $block-hover-background;
         }
     }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"row-list--highlighted", "row-list--disabled", "row-list--hover"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"row-list--highlighted", "row-list--disabled",
+                                             "row-list--heading", "row-list--hover"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
         Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
@@ -92,6 +101,9 @@ class RowList(ScrollView, can_focus=True):
         self._strips: dict[tuple[int, str], list[Strip]] = {}  # (option, state) at _width
         self._styles: dict[str, Style] | None = None
         self._hover: int | None = None
+        # The highlight before the options were replaced, (id, index): put back once refilled.
+        self._keep: tuple[str | None, int] | None = None
+        self._restoring = False
 
     # -- options ---------------------------------------------------------------------------
 
@@ -114,6 +126,8 @@ class RowList(ScrollView, can_focus=True):
         raise KeyError(option_id)
 
     def clear_options(self) -> RowList:
+        if self.highlighted is not None and self._keep is None:
+            self._keep = (self._options[self.highlighted].id, self.highlighted)
         self._options = []
         self.highlighted = None
         self._hover = None
@@ -121,7 +135,34 @@ class RowList(ScrollView, can_focus=True):
 
     def add_options(self, options: list[Option]) -> RowList:
         self._options.extend(options)
+        if not self._restoring and self.is_mounted:
+            # Once the caller has added them all (a list is filled an option at a time too).
+            self._restoring = True
+            self.call_later(self._restore_highlight)
         return self._changed()
+
+    def _restore_highlight(self) -> None:
+        """After a refill the highlight is where it was (the same option, else the same place),
+        and a focused list always has one: Enter and the list's keys act on what is seen."""
+        self._restoring = False
+        keep, self._keep = self._keep, None
+        if self.highlighted is not None:
+            return
+        if keep is not None:
+            option_id, index = keep
+            same = next((i for i, o in enumerate(self._options)
+                         if option_id is not None and o.id == option_id and not o.disabled), None)
+            if same is None and self._options:
+                index = min(index, len(self._options) - 1)
+                same = self._enabled(index, 1)
+                same = same if same is not None else self._enabled(index, -1)
+            self.highlighted = same
+        elif self.has_focus:
+            self.action_first()
+
+    def on_focus(self) -> None:
+        if self.highlighted is None:
+            self.action_first()
 
     def add_option(self, option: Option) -> RowList:
         return self.add_options([option])
@@ -166,7 +207,7 @@ class RowList(ScrollView, can_focus=True):
             # (the disabled rows' $text-disabled), which needs the background to blend with.
             self._styles = {"": self.rich_style} | {
                 state: self.get_component_rich_style(f"row-list--{state}")
-                for state in ("highlighted", "disabled", "hover")
+                for state in ("highlighted", "disabled", "heading", "hover")
             }
         return self._styles
 
@@ -178,7 +219,8 @@ class RowList(ScrollView, can_focus=True):
         if index is None:
             return Strip.blank(width, styles[""])
         option = self._options[index]
-        state = ("disabled" if option.disabled else "highlighted" if index == self.highlighted
+        state = ("heading" if option.heading else "disabled" if option.disabled
+                 else "highlighted" if index == self.highlighted
                  else "hover" if index == self._hover else "")
         strips = self._strips.get((index, state))
         if strips is None:
@@ -191,16 +233,35 @@ class RowList(ScrollView, can_focus=True):
     # -- the highlight ---------------------------------------------------------------------
 
     def validate_highlighted(self, index: int | None) -> int | None:
+        """An option Enter can act on: a disabled row (a heading) passes the highlight on to
+        the next enabled one (else the one before)."""
         if index is None or not self._options:
             return None
-        return max(0, min(index, len(self._options) - 1))
+        index = max(0, min(index, len(self._options) - 1))
+        if not self._options[index].disabled:
+            return index
+        found = self._enabled(index, 1)
+        return found if found is not None else self._enabled(index, -1)
 
     def watch_highlighted(self, index: int | None) -> None:
         if index is not None and self.is_mounted:
             starts = self._lines_at(self.scrollable_content_region.width)
-            self.scroll_to_region(Region(0, starts[index], 1, starts[index + 1] - starts[index]),
-                                  animate=False, immediate=True, force=True)
+            top, height = starts[index], starts[index + 1] - starts[index]
+            self.scroll_to_region(Region(0, top, 1, height), animate=False, immediate=True, force=True)
+            self._show_in_parent(top - self.scroll_offset.y, height)
         self.refresh()
+
+    def _show_in_parent(self, top: int, height: int) -> None:
+        """A list as tall as its rows (the details panel's) does not scroll: the panel around
+        it does, to the highlighted row (and the list's title, for its first lines)."""
+        parent = self.parent
+        if not isinstance(parent, Widget) or not parent.is_scrollable:
+            return
+        region = self.virtual_region
+        line = region.y + self.styles.gutter.top + top
+        if top < 2:  # near the list's start: its title too
+            height, line = height + line - region.y, region.y
+        parent.scroll_to_region(Region(0, line, 1, height), animate=False, immediate=True)
 
     def _enabled(self, start: int, step: int) -> int | None:
         """The first enabled option from `start` in direction `step`, if any."""

@@ -1,10 +1,12 @@
-"""Customer search: incremental as you type, recently viewed first, Enter opens the profile."""
+"""Customer search: incremental as you type, recently viewed first, Enter opens the profile.
+
+Each result shows, beside the name, the field the query matched (an address, a second
+e-mail...) with the matched text highlighted; case and accents are ignored both ways."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,7 +20,8 @@ from textual.widgets import Input, Static
 
 from agentdesk.cache.cache import IndexRow
 from agentdesk.model.sanitize import clean_line
-from agentdesk.cache.search import CustomerIndex, SearchResult
+from agentdesk.cache.search import CustomerIndex, SearchResult, matched_field, span_of
+from agentdesk.ui.fit import columns
 from agentdesk.ui.keybar import KeyBar
 
 if TYPE_CHECKING:  # the app imports this module
@@ -30,7 +33,7 @@ class ResultList(ScrollView, can_focus=True):
 
     HELP_GROUP = "Search results"
 
-    COMPONENT_CLASSES = {"results--cursor", "results--dim", "results--recent"}
+    COMPONENT_CLASSES = {"results--cursor", "results--dim", "results--recent", "results--match"}
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="results.down"),
         Binding("up,k", "move(-1)", "Up", show=False, id="results.up"),
@@ -47,10 +50,13 @@ class ResultList(ScrollView, can_focus=True):
         self.rows: list[IndexRow] = []
         self.recent: set[str] = set()
         self.remote: set[str] = set()  # found on the store, not cached yet
+        self.words: list[str] = []  # the folded query words the rows matched
         self.cursor = 0
 
-    def set_rows(self, rows: list[IndexRow], recent: set[str], remote: set[str] | None = None) -> None:
+    def set_rows(self, rows: list[IndexRow], recent: set[str], remote: set[str] | None = None,
+                 words: list[str] | None = None) -> None:
         self.rows, self.recent, self.cursor = rows, recent, 0
+        self.words = words or []
         self.remote = remote or set()
         self.virtual_size = Size(self.size.width, len(rows))
         self.scroll_to(y=0, animate=False, immediate=True)
@@ -83,16 +89,32 @@ class ResultList(ScrollView, can_focus=True):
         if index == self.cursor:
             base = base + self.get_component_rich_style("results--cursor")
         dim = base + self.get_component_rich_style("results--dim", partial=True)
-        mark = "• " if row.id in self.recent else "↓ " if row.id in self.remote else "  "
-        segments = [
-            Segment(mark, base),
-            Segment(f"{clean_line(row.name)[:40]:<40} ", base + Style(bold=True)),
-            Segment(f"{clean_line(row.email)[:32]:<32} ", base),
-            Segment(f"{clean_line(row.phone)[:18]:<18} ", dim),
-            Segment(f"{clean_line(row.company)[:24]:<24} ", base),
-            Segment(clean_line(row.id), dim),
-        ]
-        return Strip(segments).adjust_cell_length(width, base).crop(0, width)
+        match = base + self.get_component_rich_style("results--match", partial=True)
+        mark = "•" if row.id in self.recent else "↓" if row.id in self.remote else " "
+
+        def cell(value: str, style: Style, label: str = "") -> list[tuple[str, Style]]:
+            """A value with what the query matched in it highlighted (after a dim label)."""
+            text = clean_line(value)
+            spans = [(f"{label}: ", dim)] if label else []
+            marks = sorted(span for w in self.words if (span := span_of(text, w)))
+            at = 0
+            for start, end in marks:
+                if start >= at:
+                    spans += [(text[at:start], style), (text[start:end], match + Style(bold=True))]
+                    at = end
+            return spans + [(text[at:], style)]
+
+        # Beside the name: the field the query matched, named, else the e-mail; the other
+        # usual fields after it.
+        found = matched_field(row, self.words)
+        shown = found[0] if found and found[1] in (row.email, row.phone, row.company) else "email"
+        second = cell(found[1], base, found[0]) if found else cell(row.email, base)
+        rest = [(cell(value, style), size) for name, value, style, size in (
+            ("email", row.email, base, 33), ("phone", row.phone, dim, 17),
+            ("company", row.company, base, 22)) if name != shown]
+        cells = [([(mark, base)], 2), (cell(row.name, base + Style(bold=True)), 25), (second, 42),
+                 *rest, (cell(row.id, dim), 0)]
+        return Strip(columns(cells, width, base)).adjust_cell_length(width, base)
 
 
 class SearchScreen(Screen):
@@ -113,6 +135,7 @@ class SearchScreen(Screen):
         self.index = index
         self._local: list[IndexRow] = []
         self._query = ""
+        self._words: list[str] = []
         self._remote_timer = None
 
     @property
@@ -120,7 +143,8 @@ class SearchScreen(Screen):
         return cast("AgentDesk", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(" Find a customer: name, e-mail, phone, company or id", style="bold"), id="search-title")
+        yield Static(Text(" Find a customer: name, any e-mail, phone, address or handle, company "
+                          "or id", style="bold"), id="search-title")
         yield Input(placeholder="type to search…", id="search-input")
         yield Static(id="search-count")
         yield ResultList(id="results")
@@ -150,8 +174,8 @@ class SearchScreen(Screen):
             count.update(Text(" Loading the customer index…", style="italic"))
             return None
         result = self.index.search(query)
-        self._local, self._query = result.rows, query
-        self.query_one(ResultList).set_rows(result.rows, set(self.index.recent))
+        self._local, self._query, self._words = result.rows, query, result.words
+        self.query_one(ResultList).set_rows(result.rows, set(self.index.recent), words=result.words)
         total = f"{result.total:,}{'+' if result.more else ''}"
         shown = f" (showing {len(result.rows)})" if len(result.rows) < result.total else ""
         noun = "customer" if result.total == 1 else "customers"
@@ -173,10 +197,23 @@ class SearchScreen(Screen):
         if not extra:
             return
         self.query_one(ResultList).set_rows(self._local + extra, set(self.index.recent if self.index else []),
-                                            {r.id for r in extra})
+                                            {r.id for r in extra}, self._words)
         count = self.query_one("#search-count", Static)
         count.update(Text(f" {len(self._local):,} cached · {len(extra)} more on the store (↓: fetched "
                           "when opened) · • recently viewed", style="dim"))
+
+    def remote_failed(self, query: str, error: Exception) -> None:
+        """The store could not be asked: say so, or "0 customers" would read as "nobody"."""
+        if query != self._query:
+            return
+        from agentdesk.sync.client import Offline
+
+        why = ("is unreachable (offline)" if isinstance(error, Offline)
+               else f"could not search ({clean_line(str(error))})")
+        count = self.query_one("#search-count", Static)
+        line = Text(f" {len(self._local):,} cached · ", style="dim")
+        line.append(f"the store {why}: customers not cached here cannot be found", style="bold")
+        count.update(line)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ResultList).action_open()

@@ -29,6 +29,10 @@ class SyncView:
     progress: float | None = None  # 0..1 when the store said how far it goes
     changes: int = 0  # changes received in the run under way
     saving: bool = False  # a first sync writing the customers it received (the bar restarts)
+    retrying: bool = False  # a request of the sync under way failed and is tried again
+    waiting: str = ""  # the store asked to wait (Retry-After): how long and why, as said
+    skipped: int = 0  # bad changes the last sync skipped (listed in `skipped_log`)
+    skipped_log: str = ""
     last_success: str = ""  # local time of the last successful sync, as shown
     pending: int = 0
     rejected: int = 0
@@ -88,7 +92,14 @@ def render(view: SyncView, new_here: int = 0) -> Text:
     if view.read_only:
         text.append("○ read-only: the other agentdesk on this cache syncs it", style="dim")
         return text
-    if view.syncing:
+    if view.syncing and view.waiting:
+        text.append("⧗ ", style="bold")
+        text.append_text(safe.line(view.waiting))
+    elif view.syncing and view.retrying:  # said at once, not after the retries
+        text.append("● offline" if view.online is False else "● no answer from the store",
+                    style="bold")
+        text.append(" · trying again")
+    elif view.syncing:
         text.append("⟳ first sync" if view.first else "⟳ syncing", style="bold")
         if view.progress is not None:
             done = round(view.progress * BAR)
@@ -96,7 +107,8 @@ def render(view: SyncView, new_here: int = 0) -> Text:
             text.append("━" * done, style="bold green")
             text.append("━" * (BAR - done), style="dim")
             text.append(f" {view.progress:4.0%}")
-        text.append(f" · {view.changes:,} changes")
+        if view.changes or view.progress is not None:  # not "0 changes" before any answer
+            text.append(f" · {view.changes:,} changes")
         if view.saving:
             text.append(" · saving customers")
     elif view.online is False:
@@ -116,6 +128,13 @@ def render(view: SyncView, new_here: int = 0) -> Text:
                     style="bold")
     if view.rejected:
         text.append(f" · {view.rejected} rejected", style="bold")
+    if view.skipped and not view.syncing:
+        text.append(f" · {view.skipped:,} bad record{'s' if view.skipped != 1 else ''} skipped",
+                    style="bold")
+        if view.skipped_log:
+            text.append(" (")
+            text.append_text(safe.line(view.skipped_log))
+            text.append(")")
     if not view.syncing and view.last_success:
         text.append(f" · synced {view.last_success}", style="dim")
     if view.error and not view.syncing:

@@ -26,6 +26,7 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.model.kinds import Direction
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.model.sanitize import clean_line, clean_text
+from agentdesk.ui.fit import fit_parts
 from agentdesk.ui.safe import when
 
 ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}
@@ -112,6 +113,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._blocks: list[tuple[int, int, int]] = []  # per block: (file chunk, start, end)
         self._styles: dict[str, Style] | None = None
         self._base_style: Style | None = None  # the widget's rich_style, for one drawing pass
+        self._theme = ""  # the theme the laid-out blocks were drawn in
 
     # -- data ------------------------------------------------------------------------------
 
@@ -195,7 +197,14 @@ class TimelineView(ScrollView, can_focus=True):
     # -- layout ----------------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        # Partial (no background: the line's comes from the widget), but with the colour
+        # resolved against the real background: partial alone turns an `auto` colour such as
+        # $text-muted white, unreadable on a light theme.
+        # A component with a background of its own (the headers) takes it blended, too.
+        resolved = self.get_component_rich_style(name, partial=False)
+        own = self.get_component_styles(name).has_rule("background")
+        return self.get_component_rich_style(name, partial=True) + Style(
+            color=resolved.color, bgcolor=resolved.bgcolor if own else None)
 
     def _line_styles(self) -> dict[str, Style]:
         """The component styles entries are drawn with, worked out once, not per block
@@ -208,6 +217,9 @@ class TimelineView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None  # a new theme or focus: blocks laid out from now on use it
+        if self.app.theme != self._theme:  # a new theme: blocks laid out before are redrawn
+            self._theme = self.app.theme
+            self._layouts.clear()
 
     def _layout(self, chunk: int) -> ChunkLayout:
         """Lay out one block at the current width, updating its height if it was estimated."""
@@ -246,12 +258,12 @@ class TimelineView(ScrollView, can_focus=True):
         at = self._conversation_at.get(conversation_id)
         conv = None if at is None else self._conversations[at]
         if conv is None:
-            text = f" ■ Conversation {clean_line(conversation_id)} "
-        else:
+            parts = [(f"Conversation {clean_line(conversation_id)}", 0)]
+        else:  # what is dropped first when the line is short: channels, agent, start
             channels = ", ".join(c.value for c in conv.channels) or entry.channel.value
-            text = (f" ■ {clean_line(conv.topic)} · {conv.status.value.upper()} · {channels}"
-                    f" · started {when(conv.started)}"
-                    + (f" · {clean_line(conv.assignee)}" if conv.assignee else "") + " ")
+            parts = [(clean_line(conv.topic), 0), (conv.status.value.upper(), 1), (channels, 4),
+                     (f"started {when(conv.started)}", 2), (clean_line(conv.assignee), 3)]
+        text = f" ■ {fit_parts(parts, width - 4)} "
         return Strip([Segment(text, style)]).adjust_cell_length(width, style).crop(0, width)
 
     def _entry(self, entry: Stored, width: int, styles: dict[str, Style]) -> list[Strip]:

@@ -47,7 +47,7 @@ def _mine(item: OutboxItem) -> dict[str, Any]:
 def describe(item: OutboxItem) -> Row:
     """One list entry for an unconfirmed edit (data shown literally)."""
     m = item.mutation
-    row = Row()
+    row = Row(cut=True)  # label/value lines: cut with "…", never wrapped under the label
     if item.status == CONFLICT:
         row.text("⚠ conflict", "bold yellow").text(f" · {WHAT.get(m.kind, m.kind.value)}", "bold")
         mine, theirs = _mine(item), item.current or {}
@@ -65,6 +65,9 @@ def describe(item: OutboxItem) -> Row:
         row.text("\n  enter: send again or discard", "dim italic")
     else:
         row.text("… pending", "dim").text(f" · {WHAT.get(m.kind, m.kind.value)}", "dim")
+        if item.attempts and item.reason:  # the store failed on it: said, with why
+            times = "once" if item.attempts == 1 else f"{item.attempts} times"
+            row.text(f"\n    the store failed on it {times}: ", "dim").data(item.reason, "italic")
     return row
 
 

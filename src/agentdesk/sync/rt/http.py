@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from agentdesk.sync.client import AuthError, NotFound, Offline, RemoteError, RetryPolicy
+from agentdesk.sync.client import AuthError, NotFound, Offline, RemoteError, RetryPolicy, _wait_text
 
 API = "/REST/2.0"
 MAX_PER_PAGE = 100  # RT's REST 2.0 never answers more items than this in one page
@@ -45,6 +45,7 @@ class RTHttp:
                  sleep: Callable[[float], None] = time.sleep, seed: int | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
+        self.on_wait: Callable[[float, str], None] | None = None  # told each wait and why
         self._sleep = sleep
         self._rng = random.Random(seed)
         headers = {"User-Agent": "agentdesk", "Accept": "application/json"}
@@ -61,20 +62,32 @@ class RTHttp:
     def get(self, path: str, what: str, **params: Any) -> Any:
         return self.request("GET", path, what, params=params)[0]
 
-    def request(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
-        """(the JSON answer, its headers), retrying what may pass; raises RemoteError."""
+    def request(self, method: str, path: str, what: str, *, attempts: int | None = None,
+                **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        """(the JSON answer, its headers), retrying what may pass; raises RemoteError. Waits
+        as the reference store's client does: told to `on_wait`, and a Retry-After longer than
+        the policy's cap stops the sync rather than hold it."""
         last = ""
-        for attempt in range(1, self.retry.attempts + 1):
+        attempts = attempts or self.retry.attempts
+        for attempt in range(1, attempts + 1):
             retry_after = None
             try:
                 return self._once(method, path, what, **kwargs)
             except _Transient as problem:
                 last, retry_after = str(problem), problem.retry_after
-            if attempt < self.retry.attempts:
-                self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+            if attempt == attempts:
+                break
+            if retry_after is not None and retry_after > self.retry.retry_after_cap:
+                raise RemoteError(f"{what} failed: {last}, and RT asks to wait "
+                                  f"{_wait_text(retry_after)} before trying again; the sync "
+                                  "stopped until then")
+            wait = self.retry.delay(attempt, retry_after, self._rng)
+            if self.on_wait is not None:
+                self.on_wait(wait, last)
+            self._sleep(wait)
         if last.startswith("cannot reach"):
-            raise Offline(f"{last} (tried {self.retry.attempts} times)")
-        raise RemoteError(f"{what} failed: {last} (tried {self.retry.attempts} times)")
+            raise Offline(f"{last} (tried {attempts} times)")
+        raise RemoteError(f"{what} failed: {last} (tried {attempts} times)")
 
     def _log_in(self) -> None:
         """A session for the user and password (its cookie is kept by the client)."""
@@ -114,8 +127,10 @@ class RTHttp:
             raise _Transient(f"RT answered {status} {response.reason_phrase}",
                              _retry_after(response))
         if status >= 400:
-            error = NotFound if status == 404 else RemoteError
-            raise error(f"{what}: RT answered {status}: {_message(response) or response.reason_phrase}")
+            kind = NotFound if status == 404 else RemoteError
+            error = kind(f"{what}: RT answered {status}: {_message(response) or response.reason_phrase}")
+            error.status = status  # a 4xx: sent again as it is, it would be refused again
+            raise error
         try:
             return orjson.loads(response.content), response.headers
         except orjson.JSONDecodeError:

@@ -55,10 +55,10 @@ class Pusher:
         self.http = http
         self.feed = feed
 
-    def push(self, batch: list[Mutation]) -> list[MutationResult]:
-        return [self.one(m) for m in batch]
+    def push(self, batch: list[Mutation], attempts: int | None = None) -> list[MutationResult]:
+        return [self.one(m, attempts) for m in batch]
 
-    def one(self, m: Mutation) -> MutationResult:
+    def one(self, m: Mutation, attempts: int | None = None) -> MutationResult:
         uid = records.user_id_of(m.customer_id)
         if uid is None:
             return _rejected(m, f"{m.customer_id} is not a customer from this RT")
@@ -74,7 +74,8 @@ class Pusher:
             if decision.put:
                 try:
                     self.http.request("PUT", f"/user/{uid}", f"saving {m.kind.value} in RT",
-                                      json=decision.put, headers={"If-Match": etag})
+                                      attempts=attempts, json=decision.put,
+                                      headers={"If-Match": etag})
                 except Changed:
                     continue  # changed meanwhile (or our own earlier try landed): decide again
                 after, _ = self.feed.user(uid)

@@ -9,6 +9,7 @@ is taken as a new store too.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -43,6 +44,15 @@ class RTRemote:
     @property
     def retry(self) -> RetryPolicy:
         return self.http.retry
+
+    @property
+    def on_wait(self) -> Callable[[float, str], None] | None:
+        """Told each wait before a retry, and why (the engine shows it on the status line)."""
+        return self.http.on_wait
+
+    @on_wait.setter
+    def on_wait(self, value: Callable[[float, str], None] | None) -> None:
+        self.http.on_wait = value
 
     def close(self) -> None:
         self.http.close()
@@ -112,5 +122,5 @@ class RTRemote:
                 company=str(user.get("Organization") or "")))
         return SearchResults(epoch=self.epoch(), hits=hits)
 
-    def push(self, batch: list[Mutation]) -> MutationResults:
-        return MutationResults(epoch=self.epoch(), results=self._pusher.push(batch))
+    def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
+        return MutationResults(epoch=self.epoch(), results=self._pusher.push(batch, attempts))
