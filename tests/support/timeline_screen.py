@@ -40,7 +40,8 @@ def put_history(cache: Cache, customer_id: str, entries: int, *, conversations: 
                       direction=directions[i % 3], author=f"Author {i % 7}", body=body(i))
         for i in range(entries)
     ]
-    customer = Customer(id=customer_id, name="History", timezone=zone)
+    customer = Customer(id=customer_id, name="History", timezone=zone, created=demo.EPOCH,
+                        updated=demo.EPOCH)
     cache.put_profile(Profile(customer=customer, conversations=convs), timeline, durable=False)
 
 

@@ -32,6 +32,7 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui import clock, timeline_draw as draw, timeline_long
+from agentdesk.ui.fit import fit_parts
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
 from agentdesk.ui.timeline_filter import Filtering, TimelineFilter
 
@@ -137,18 +138,18 @@ class TimelineView(ScrollView, can_focus=True):
         return None if at is None else self._conversations[at]
 
     def update_title(self) -> None:
-        """The timeline's heading: what it holds, what the filter shows, the customer's time."""
+        """The timeline's heading: what it holds, what the filter shows, the customer's time
+        (the least needed parts left out when the timeline is narrow)."""
         total, conversations = self.total, len(self._conversations)
-        title = Text(f"Timeline · {total:,} entr{'y' if total == 1 else 'ies'} · "
-                     f"{conversations:,} conversation{'' if conversations == 1 else 's'}")
+        parts = [("Timeline", 0), (f"{total:,} entr{'y' if total == 1 else 'ies'}", 2),
+                 (f"{conversations:,} conversation{'' if conversations == 1 else 's'}", 4)]
         if self.filter.active:
-            title.append(f" · filter: {self.shown_total:,} shown ({self.filter.describe(self)})",
-                         style="bold")
+            parts.append((f"filter: {self.shown_total:,} shown ({self.filter.describe(self)})", 1))
         elif self.filtering.wanted.active:
-            title.append(" · filtering…", style="bold")
+            parts.append(("filtering…", 1))
         if self.customer_zone is not None:
-            title.append(f" · their time {clock.now().astimezone(self.customer_zone):%a %H:%M}")
-        self.border_title = title
+            parts.append((f"their time {clock.now().astimezone(self.customer_zone):%a %H:%M}", 3))
+        self.border_title = Text(fit_parts(parts, max(8, (self.size.width or 200) - 4)))
 
     def on_mount(self) -> None:
         self.set_interval(60, self._minute)
@@ -362,6 +363,7 @@ class TimelineView(ScrollView, can_focus=True):
         # Reading the newest entries when the height changed: keep reading them.
         if self._at_end and self.blocks.heights:
             self.call_after_refresh(self._scroll_to_end)
+        self.update_title()
         self.refresh()
 
     # -- navigation ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from agentdesk.model.kinds import Direction
 from agentdesk.model.sanitize import clean_line, clean_text
 from agentdesk.model.views import Stored
 from agentdesk.ui import clock
-from agentdesk.ui.fit import fit_parts
+from agentdesk.ui.fit import fit, fit_parts
 from agentdesk.ui.safe import when
 
 ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}
@@ -124,21 +124,23 @@ def header(conversation: Stored | None, conversation_id: str, channel: str, d: D
 
 
 def meta_segments(entry: Stored, d: Drawing) -> list[Segment]:
-    """The entry's first line: direction, time (absolute, relative, the customer's), channel,
-    author."""
+    """The entry's first line: direction, time (absolute and relative), channel, author, and
+    what the customer's clock said. Where the line is short, the direction's word goes first
+    (the arrow and the colour say it too), then the customer's time: the author stays."""
     styles = d.styles
     internal = entry.direction == Direction.INTERNAL
     arrow_style = styles["note"] if internal else styles[entry.direction.value]
+    author = d.spans(clean_line(entry.author) or "—", styles["meta"] + Style(bold=True))
+    times = Segment(f"{when(entry.at)} · {clock.relative(entry.at, d.now)}  ", styles["meta"])
+    arrow = Segment(f"{ARROWS[entry.direction]} ", arrow_style)
     label = "INTERNAL NOTE" if internal else entry.direction.value
-    segments = [
-        Segment(f"{ARROWS[entry.direction]} ", arrow_style),
-        Segment(f"{when(entry.at)} · {clock.relative(entry.at, d.now)}  ", styles["meta"]),
-        Segment(f"{label} · {entry.channel.value}  ", arrow_style),
-        *d.spans(clean_line(entry.author) or "—", styles["meta"] + Style(bold=True)),
-    ]
-    # Last, being what a narrow screen can best do without: what the customer's clock said.
+    segments = [arrow, times, Segment(f"{label} · {entry.channel.value}  ", arrow_style), *author]
+    if Segment.get_line_length(segments) > d.width:
+        segments = [arrow, times, Segment(f"{entry.channel.value}  ", arrow_style), *author]
     if not internal and d.zone is not None and clock.differs_from_desk(entry.at, d.zone):
-        segments.append(Segment(f"  {entry.at.astimezone(d.zone):%H:%M} their time", styles["meta"]))
+        theirs = f"  {entry.at.astimezone(d.zone):%H:%M} their time"
+        if Segment.get_line_length(segments) + len(theirs) <= d.width:
+            segments.append(Segment(theirs, styles["meta"]))
     return segments
 
 
@@ -150,7 +152,7 @@ def entry(item: Stored, d: Drawing, expanded: bool = False) -> tuple[list[Strip]
     arrow_style = styles["note"] if internal else styles[item.direction.value]
     body_style = styles["note-body"] if internal else styles["body"]
     prefix = Segment("▌ " if internal else " " * INDENT, arrow_style)
-    lines = [Strip(meta_segments(item, d)).crop(0, width)]
+    lines = [Strip(fit([(s.text, s.style) for s in meta_segments(item, d)], width))]
     inner = width - INDENT
     limit = None if expanded else max(1, d.limit)
     more = 0
