@@ -14,7 +14,7 @@ from agentdesk.model import demo
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.timeline import TimelineView
-from agentdesk.ui.timeline_filter import FilterList, FilterScreen
+from agentdesk.ui.timeline_filter import FilterList, FilterPanel
 from agentdesk.ui.timeline_find import FindBar, FindInput
 
 SIZE = (120, 35)
@@ -96,8 +96,7 @@ async def test_find_and_filter_on_100000_entries_read_a_file_at_a_time(tmp_path:
             assert view.scan.chunks == 500
 
             await pilot.press("escape", "f")
-            assert isinstance(app.screen, FilterScreen)
-            options = app.screen.query_one(FilterList)
+            options = app.screen.query_one(FilterPanel).query_one(FilterList)
             options.highlighted = 10  # direction: internal
             await pilot.press("space")
             await pilot.pause()
@@ -114,8 +113,8 @@ async def test_the_filter_shows_only_the_chosen_channels_directions_and_conversa
         await pilot.pause()
         view = timeline(app)
         await pilot.press("g", "right_square_bracket", "right_square_bracket", "f")
-        screen = app.screen
-        assert isinstance(screen, FilterScreen)
+        screen = app.screen.query_one(FilterPanel)
+        assert app.focused is screen.query_one(FilterList)
         await wait_for(lambda: view.scan.complete, pilot)
         options = screen.query_one(FilterList)
         all_entries = [entry_at(view, p) for p in range(view.total)]
@@ -149,4 +148,4 @@ async def test_the_filter_shows_only_the_chosen_channels_directions_and_conversa
         await pilot.pause()
         assert view.shown_total == view.total and not view.filter.active
         await pilot.press("escape")
-        assert isinstance(app.screen, ProfileScreen) and app.focused is view
+        assert not app.screen.query(FilterPanel) and app.focused is view

@@ -70,6 +70,9 @@ class TimelineView(ScrollView, can_focus=True):
         self.blocks = Blocks()
         self._tail = 0  # blank lines after the last entry: the end shows the newest whole
         self._layouts: OrderedDict[int, BlockLayout] = OrderedDict()
+        # Each entry's lines as last drawn, until the width, the height, the styles, what find
+        # highlights or the minute changes (`_forget_drawn`).
+        self._drawn: dict[tuple[str, bool], tuple[list[Strip], bool]] = {}
         self._width = 0
         self._limit = 0  # lines of text an entry shows before it is cut
         self._end_pending = False
@@ -92,6 +95,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._conversations = conversations  # views made for the headers drawn, not all
         self._conversation_at = {cid: i for i, cid in enumerate(conversations.field("id"))}
         self.blocks.show(timeline)
+        self._drawn.clear()  # a newer version may have changed an entry
         if customer is not None:
             self.customer_zone = clock.zone(getattr(customer, "timezone", "") or "")
         self._sticky.clear()
@@ -157,6 +161,7 @@ class TimelineView(ScrollView, can_focus=True):
     def _minute(self) -> None:
         """Relative times ("5 min ago") and the customer's time move on."""
         self._layouts.clear()
+        self._drawn.clear()
         self.update_title()
         self.refresh()
 
@@ -167,8 +172,10 @@ class TimelineView(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height or self.size.height or 24)
 
     def _reset_layout(self, width: int) -> None:
-        self._width = width
-        self._limit = max(3, self._content_height() - 5)
+        limit = max(3, self._content_height() - 5)
+        if (width, limit) != (self._width, self._limit):
+            self._drawn.clear()
+        self._width, self._limit = width, limit
         self._layouts.clear()
         self._sticky.clear()
         self._tail = 0
@@ -176,7 +183,20 @@ class TimelineView(ScrollView, can_focus=True):
         self._update_size()
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._width, self.blocks.lines + self._tail)
+        size = Size(self._width, self.blocks.lines + self._tail)
+        if size == self.virtual_size:
+            return
+        if (size.width == self.virtual_size.width and self.is_mounted and self.container_size
+                and self.show_vertical_scrollbar):
+            # Only the height: the scrollbar and the scroll limits follow, without the layout
+            # of the whole screen the reactive asks for (and its repaint of every widget),
+            # which a jump into blocks laid out for the first time paid several times over.
+            self.set_reactive(TimelineView.virtual_size, size)
+            self._scroll_update(size)
+            self.vertical_scrollbar.position = self.scroll_offset.y
+            self.refresh()
+        else:
+            self.virtual_size = size
 
     # -- find and filter -------------------------------------------------------------------
 
@@ -210,6 +230,7 @@ class TimelineView(ScrollView, can_focus=True):
         """Highlight `query` wherever it is drawn (blocks are laid out again; heights stay)."""
         self._pattern = draw.query_pattern(query)
         self._layouts.clear()
+        self._drawn.clear()
         self.refresh()
 
     # -- layout ----------------------------------------------------------------------------
@@ -227,6 +248,7 @@ class TimelineView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles = None  # a new theme or focus: blocks laid out from now on use it
         self._sticky.clear()
+        self._drawn.clear()
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
@@ -240,7 +262,7 @@ class TimelineView(ScrollView, can_focus=True):
         assert self._timeline is not None
         blocks = self.blocks
         layout = blocks.lay_out(block, self._timeline.chunk(blocks.spans[block][0]), self._drawing(),
-                                self.expanded, self._header)
+                                self.expanded, self._header, self._drawn)
         self._layouts[block] = layout
         if len(self._layouts) > 64:
             self._layouts.popitem(last=False)
@@ -468,10 +490,13 @@ class TimelineView(ScrollView, can_focus=True):
         self.finder.step(step)
 
     def action_filter(self) -> None:
-        from agentdesk.ui.timeline_filter import FilterScreen
+        from agentdesk.ui.timeline_filter import FilterPanel
 
-        if self._timeline is not None:
-            self.app.push_screen(FilterScreen(self))
+        panels = self.screen.query(FilterPanel)
+        if panels:
+            panels.first().query_one("#filter-options").focus()
+        elif self._timeline is not None:
+            self.screen.mount(FilterPanel(self))
 
     # -- long entries ----------------------------------------------------------------------
 

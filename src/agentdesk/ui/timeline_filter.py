@@ -3,7 +3,7 @@
 A filter changes which entries of each block the timeline lays out; what each entry is comes
 from the timeline's scan (`cache.timeline_scan`), read once, so a change of filter costs a
 `bytes.translate` per file and the layout of what is on screen, not a read of 100,000 entries.
-The dialog applies each change at once: the timeline behind it shows the result.
+The panel applies each change at once: the timeline beside it shows the result.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from textual.signal import Signal
@@ -150,9 +150,43 @@ def _counts(scan: TimelineScan | None) -> tuple[dict[str, int], dict[str, int]] 
 class FilterList(RowList):
     HELP_GROUP = "Filter"
 
+    def set_rows(self, options: list[Option]) -> None:
+        """New rows of the same heights in place: repainted, with no layout of the screen
+        (a toggle changes a mark and the counts, not the rows' sizes)."""
+        if len(options) != self.option_count:
+            highlighted = self.highlighted
+            self.clear_options()
+            self.add_options(options)
+            self.highlighted = highlighted
+            return
+        self._options = options
+        self._strips.clear()
+        self.refresh()
 
-class FilterScreen(ModalScreen[None]):
-    """The filter's choices, each applied as soon as it is made."""
+
+class Status(Widget):
+    """One line of text, repainted without a layout of the screen when it changes."""
+
+    DEFAULT_CSS = "Status { height: 1; }"
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.text = ""
+
+    def show(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class FilterPanel(Vertical):
+    """The filter's choices, each applied as soon as it is made. A panel laid over the
+    profile (over the details), not a screen: the timeline stays in sight, and drawing a
+    frame does not mean tinting the whole screen under a dialog, which took several times
+    longer than the filter itself."""
 
     HELP_GROUP = "Filter"
     BINDINGS = [
@@ -162,7 +196,7 @@ class FilterScreen(ModalScreen[None]):
     ]
 
     def __init__(self, view: TimelineView) -> None:
-        super().__init__()
+        super().__init__(id="filter-box", classes="form")
         self.view = view
         # "This conversation": the one filtered on, else the one the agent is looking at.
         self.filtering = view.filtering
@@ -178,11 +212,10 @@ class FilterScreen(ModalScreen[None]):
         return None if found is None else found[1].conversations[found[2]]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="filter-box", classes="form"):
-            yield Static(Text("Filter the timeline", style="bold"), classes="form-title")
-            yield Static(id="filter-status")
-            yield FilterList(id="filter-options")
-            yield Static(Text("space/enter: show or hide · a: show all · esc: close", style="dim"))
+        yield Static(Text("Filter the timeline", style="bold"), classes="form-title")
+        yield Status(id="filter-status")
+        yield FilterList(id="filter-options")
+        yield Static(Text("space: show/hide · a: all · esc: close", style="dim"))
 
     def on_mount(self) -> None:
         self.filtering.changed.subscribe(self, lambda _scan: self._show())
@@ -235,12 +268,8 @@ class FilterScreen(ModalScreen[None]):
             status = f"Reading the timeline: {read:,} of {scan.chunks:,} files…"
         else:
             status = f"Showing {view.shown_total:,} of {view.total:,} entries"
-        self.query_one("#filter-status", Static).update(Text(status))
-        options = self.query_one(FilterList)
-        highlighted = options.highlighted
-        options.clear_options()
-        options.add_options(self._options())
-        options.highlighted = highlighted
+        self.query_one(Status).show(status)
+        self.query_one(FilterList).set_rows(self._options())
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
@@ -263,4 +292,5 @@ class FilterScreen(ModalScreen[None]):
         self._show()
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.view.focus()
+        self.remove()

@@ -20,6 +20,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from agentdesk.cache.timeline_scan import fold
+from agentdesk.ui.timeline_filter import Status
 
 if TYPE_CHECKING:
     from agentdesk.ui.timeline import TimelineView
@@ -195,7 +196,7 @@ class FindBar(Horizontal):
         yield Static(Text("Find", style="bold"), id="find-label")
         yield FindInput(placeholder="text in this timeline · enter/↑ older · ↓ newer · esc close",
                         id="find-input")
-        yield Static(id="find-status")
+        yield Status(id="find-status")
 
     def open(self, finder: Finder) -> None:
         self.finder = finder
@@ -208,7 +209,7 @@ class FindBar(Horizontal):
             finder.search(field.value)
 
     def show_status(self, text: str) -> None:
-        self.query_one("#find-status", Static).update(Text(text))
+        self.query_one(Status).show(text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
