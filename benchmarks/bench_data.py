@@ -80,6 +80,7 @@ def _extras() -> Iterator[tuple[Any, list[Any]]]:
 
 ID_FIELDS = "cus_fields_normal"  # huge-fields cache: 10 entries of ordinary text
 ID_FIELDS_1MB = "cus_fields_1mb"  # the same 10 entries, the 3 newest holding a 1 MB body each
+ID_FIELDS_1MB_ONE = "cus_fields_1mb_one"  # the same, the newest alone holding one (the log)
 MB = 1 << 20
 
 
@@ -108,13 +109,13 @@ def build_huge_fields(root: Path) -> None:
     from agentdesk.cache.cache import Cache
 
     items = []
-    for cid, big in ((ID_FIELDS, False), (ID_FIELDS_1MB, True)):
-        rng = random.Random(13)  # the same profile and entries for both
+    bodies = huge_bodies()
+    for cid, big in ((ID_FIELDS, []), (ID_FIELDS_1MB, bodies), (ID_FIELDS_1MB_ONE, bodies[:1])):
+        rng = random.Random(13)  # the same profile and entries for each
         profile = demo._profile(rng, 900_010, cid, name=("Fiona", "Fields"))
         profile.conversations, entries = demo._conversations(rng, profile, 3, 10, 900_010)
-        if big:
-            for entry, body in zip(entries[-3:], huge_bodies(), strict=True):
-                entry.body = body
+        for entry, body in zip(entries[::-1], big):
+            entry.body = body
         items.append((profile, entries))
     with Cache.open(root) as cache:
         cache.import_profiles(items)

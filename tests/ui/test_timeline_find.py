@@ -127,7 +127,7 @@ async def test_the_filter_shows_only_the_chosen_channels_directions_and_conversa
         await pilot.pause()
         assert view.shown_total == sum(e.channel.value != "email" for e in all_entries)
         assert laid_out() and all(e.channel.value != "email" for e in laid_out())
-        assert "filter:" in str(view.border_title)
+        assert f"{view.shown_total:,} of {view.total:,} shown" in str(view.border_title)
         assert "[ ] email" in str(options.get_option_at_index(1).prompt)
 
         options.highlighted = 8  # direction: inbound
@@ -149,3 +149,22 @@ async def test_the_filter_shows_only_the_chosen_channels_directions_and_conversa
         assert view.shown_total == view.total and not view.filter.active
         await pilot.press("escape")
         assert not app.screen.query(FilterPanel) and app.focused is view
+
+
+async def test_find_and_filter_keys_have_ids_and_show_in_help(demo_cache: Cache, config: Config) -> None:
+    from agentdesk.ui.help import HelpScreen
+
+    for cls in (FindInput, FilterPanel, FilterList, TimelineView):
+        for binding in cls.BINDINGS:
+            assert binding.id, f"{cls.__name__} {binding.key}"
+    app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = {row[3]: row for row in app.screen.rows}
+        for binding_id in ("timeline.find", "timeline.filter", "timeline.expand", "timeline.older_match",
+                           "find.older", "find.newer", "find.close", "filter.toggle", "filter.show_all",
+                           "filter.close"):
+            assert binding_id in shown, binding_id
+        assert shown["timeline.find"][1] == "^f" and shown["timeline.filter"][1] == "f"

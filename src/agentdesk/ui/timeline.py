@@ -34,7 +34,7 @@ from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui import clock, timeline_draw as draw, timeline_long
 from agentdesk.ui.fit import fit_parts
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
-from agentdesk.ui.timeline_filter import Filtering, TimelineFilter
+from agentdesk.ui.timeline_filter import Filtering, Scanned, TimelineFilter
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -148,7 +148,8 @@ class TimelineView(ScrollView, can_focus=True):
         parts = [("Timeline", 0), (f"{total:,} entr{'y' if total == 1 else 'ies'}", 2),
                  (f"{conversations:,} conversation{'' if conversations == 1 else 's'}", 4)]
         if self.filter.active:
-            parts.append((f"filter: {self.shown_total:,} shown ({self.filter.describe(self)})", 1))
+            parts[1] = (f"{self.shown_total:,} of {total:,} shown", 1)
+            parts.append((f"filter: {self.filter.describe(self)}", 2))
         elif self.filtering.wanted.active:
             parts.append(("filtering…", 1))
         if self.customer_zone is not None:
@@ -207,6 +208,9 @@ class TimelineView(ScrollView, can_focus=True):
     @property
     def filter(self) -> TimelineFilter:
         return self.filtering.filter
+
+    def on_scanned(self, message: Scanned) -> None:
+        self.filtering.scanned(message.scan)
 
     def show_filtered(self, masks: list[bytes] | None) -> None:
         """Lay out only the entries `masks` shows (None: all), keeping the agent's place: the

@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from textual.message import Message
 from textual.signal import Signal
 
 from agentdesk.cache.cache import Timeline
@@ -70,6 +71,14 @@ class TimelineFilter:
         return "; ".join(parts)
 
 
+class Scanned(Message):
+    """More of a timeline's files were read (posted from the scan's worker)."""
+
+    def __init__(self, scan: TimelineScan) -> None:
+        super().__init__()
+        self.scan = scan
+
+
 class Filtering:
     """A timeline view's scan of its files (for find and filter) and the filter it shows."""
 
@@ -98,7 +107,7 @@ class Filtering:
         if not scan.complete and len(scan.missing()) <= SYNC_SCAN:
             scan.read_all()
         if scan.complete:
-            self._scanned(scan)
+            self.scanned(scan)
             return
         self.view.run_worker(lambda: self._scan_in_worker(scan), thread=True, group="timeline-scan",
                              exclusive=True, exit_on_error=False)
@@ -109,12 +118,14 @@ class Filtering:
         worker = get_current_worker()
 
         def progress(done: int, total: int) -> None:
+            # A message, not call_from_thread: the reading goes on without waiting for the
+            # desk to draw its next frame.
             if not worker.is_cancelled:
-                self.view.app.call_from_thread(self._scanned, scan)
+                self.view.post_message(Scanned(scan))
 
         scan.read_all(progress, lambda: worker.is_cancelled)
 
-    def _scanned(self, scan: TimelineScan) -> None:
+    def scanned(self, scan: TimelineScan) -> None:
         """More of the timeline was read: find looks there too; a filter waiting applies."""
         if scan is not self.scan:
             return
