@@ -168,3 +168,41 @@ async def test_find_and_filter_keys_have_ids_and_show_in_help(demo_cache: Cache,
                            "filter.close"):
             assert binding_id in shown, binding_id
         assert shown["timeline.find"][1] == "^f" and shown["timeline.filter"][1] == "f"
+
+
+async def test_a_conversation_chosen_in_the_panel_opens_at_its_first_entry_the_filter_shows(
+        demo_cache: Cache, config: Config) -> None:
+    """Filtered, Enter on a conversation goes to its first entry shown, not to a hidden one
+    (nor to whatever follows it); one the filter hides entirely is said to be hidden."""
+    from support.timeline_screen import rows as shown_rows
+    from test_ui_navigation import select_option
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000000")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        starts = view._timeline.summary.starts  # noqa: SLF001
+        target = min(starts, key=starts.get)  # the oldest conversation
+        first = entry_at(view, starts[target])
+        await pilot.press("f")
+        options = app.screen.query_one(FilterList)
+        row = next(i for i, o in enumerate(options.options) if o.id == f"direction:{first.direction.value}")
+        options.highlighted = row
+        await pilot.press("space", "escape")
+        await select_option(pilot, "conversations", target)
+        await pilot.press("enter")
+        await pilot.pause()
+        marked = entry_at(view, view.mark)
+        assert marked.conversation_id == target and marked.direction != first.direction
+        assert view.mark > starts[target] and "■" in shown_rows(view)[0]
+        # Only that conversation shown: another one chosen in the panel moves nothing.
+        await pilot.press("t", "f")
+        options = app.screen.query_one(FilterList)
+        options.highlighted = next(i for i, o in enumerate(options.options) if o.id == "conversation")
+        await pilot.press("space", "escape")
+        mark, top = view.mark, view.scroll_offset.y
+        other = max(starts, key=starts.get)
+        await select_option(pilot, "conversations", other)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert view.mark == mark and view.scroll_offset.y == top

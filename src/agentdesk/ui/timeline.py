@@ -456,10 +456,16 @@ class TimelineView(ScrollView, can_focus=True):
         return top + 1 <= start and self.blocks.offsets[block] + layout.end_of(i) <= top + self._content_height()
 
     def scroll_to_conversation(self, conversation_id: str) -> bool:
-        """Scroll so the conversation's header and first entry are at the top, marked."""
+        """Scroll so the conversation's header and first entry shown are at the top, marked
+        (False, and nothing moves, if it has none: not in the timeline, or filtered out)."""
         if self._timeline is None or conversation_id not in self._timeline.summary.starts:
             return False
-        self.go_to(self._timeline.summary.starts[conversation_id])
+        position = self.blocks.first_shown_of(conversation_id,
+                                              self._timeline.summary.starts[conversation_id])
+        if position is None:
+            self.notify("The filter hides this conversation (f changes the filter).", timeout=3)
+            return False
+        self.go_to(position)
         return True
 
     def action_conversation(self, step: int) -> None:

@@ -232,6 +232,25 @@ class Blocks:
                 return self.first[b] - self.spans[b][1] + shown[-1]
         return 0
 
+    def first_shown_of(self, conversation: str, start: int) -> int | None:
+        """The first entry shown of a conversation that starts at `start`, if any (its
+        entries are together in the files that list it, read by the scan when filtered)."""
+        if self.masks is None:
+            return start
+        assert self.scan is not None
+        chunk = bisect_right(self.scan.bases, start) - 1
+        offset = start - self.scan.bases[chunk]
+        while chunk < len(self.masks):
+            facts = self.scan.facts(chunk)
+            if conversation not in facts.conversation_set:
+                return None
+            mask = self.masks[chunk]
+            for i in range(offset, len(mask)):
+                if mask[i] and facts.conversations[i] == conversation:
+                    return self.scan.bases[chunk] + i
+            chunk, offset = chunk + 1, 0
+        return None
+
     def _conversation_before(self, block: int) -> str | None:
         """The conversation of the last entry shown before a block (filtered)."""
         assert self.masks is not None and self.scan is not None
