@@ -78,8 +78,21 @@ def wrap_head(text: str, width: int, limit: int, line: bool = False) -> tuple[li
         budget *= 4
     if len(lines) <= limit:
         return lines, 0
-    estimate = len(text) // max(1, width) + (0 if line else text.count("\n"))
-    return lines[:limit], max(1, estimate - limit)
+    return lines[:limit], max(1, _lines_about(text, width, line) - limit)
+
+
+SAMPLE = 1 << 16  # characters of a long text whose newlines are counted, for the estimate
+
+
+def _lines_about(text: str, width: int, line: bool) -> int:
+    """About how many lines `text` wraps to: its length in lines of `width`, and its
+    newlines, counted in its first SAMPLE characters and scaled (counting a 1 MB body's all
+    took a third of drawing it)."""
+    lines = len(text) // max(1, width)
+    if line:
+        return lines
+    newlines = text.count("\n", 0, SAMPLE)
+    return lines + (newlines if len(text) <= SAMPLE else newlines * len(text) // SAMPLE)
 
 
 @dataclass
@@ -172,7 +185,7 @@ def entry(item: Stored, d: Drawing, expanded: bool = False) -> tuple[list[Strip]
             shown, more = wrap_head(item.body, inner, limit)
         parts.append((shown, body_style))
     elif item.body and limit is not None:
-        more += len(item.body) // max(1, inner) + item.body.count("\n") + 1
+        more += _lines_about(item.body, inner, False) + 1
     count = 0
     for shown, style in parts:
         for part in shown:
