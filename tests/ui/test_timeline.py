@@ -149,3 +149,14 @@ async def test_an_entry_longer_than_the_screen_is_cut_and_enter_shows_all_of_it(
             await pilot.pause()
             assert view.virtual_size.height < 3 * height
             assert any("more lines · enter shows all" in r for r in rows(view))
+
+
+async def test_find_filter_and_long_entries_at_tiny_sizes_do_not_crash(tmp_path: Path, config: Config) -> None:
+    with put_huge(tmp_path / "cache") as cache:
+        for size in [(1, 1), (10, 5), (40, 12), (60, 20)]:
+            app = AgentDesk(cache, config, customer_id="huge")
+            async with app.run_test(size=size) as pilot:
+                await pilot.press("enter", "G", "ctrl+f", *"ref", "up", "down", "escape",
+                                  "f", "space", "j", "space", "a", "escape", "enter", "left_square_bracket")
+                await pilot.pause()
+                assert app.is_running

@@ -70,9 +70,9 @@ class TimelineView(ScrollView, can_focus=True):
         self.blocks = Blocks()
         self._tail = 0  # blank lines after the last entry: the end shows the newest whole
         self._layouts: OrderedDict[int, BlockLayout] = OrderedDict()
-        # Each entry's lines as last drawn, until the width, the height, the styles, what find
-        # highlights or the minute changes (`_forget_drawn`).
-        self._drawn: dict[tuple[str, bool], tuple[list[Strip], bool]] = {}
+        # Each entry's lines as last drawn (by id, and by the lines it is cut at, -1 when shown
+        # in full) until the width, the styles or the minute change.
+        self._drawn: dict[tuple[str, int], tuple[draw.Lines, bool]] = {}
         self._width = 0
         self._limit = 0  # lines of text an entry shows before it is cut
         self._end_pending = False
@@ -174,7 +174,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _reset_layout(self, width: int) -> None:
         limit = max(3, self._content_height() - 5)
-        if (width, limit) != (self._width, self._limit):
+        if width != self._width:
             self._drawn.clear()
         self._width, self._limit = width, limit
         self._layouts.clear()
@@ -231,10 +231,8 @@ class TimelineView(ScrollView, can_focus=True):
         self.refresh()
 
     def set_highlight(self, query: str) -> None:
-        """Highlight `query` wherever it is drawn (blocks are laid out again; heights stay)."""
+        """Highlight `query` wherever it is drawn (as lines are drawn: nothing laid out again)."""
         self._pattern = draw.query_pattern(query)
-        self._layouts.clear()
-        self._drawn.clear()
         self.refresh()
 
     # -- layout ----------------------------------------------------------------------------
@@ -250,13 +248,18 @@ class TimelineView(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None  # a new theme or focus: blocks laid out from now on use it
-        self._sticky.clear()
-        self._drawn.clear()
+        # Sent for every change of focus or hover anywhere above: what is drawn is drawn
+        # again only if the entries' styles changed (a theme), not for each of those (a 1 MB
+        # entry shown in full is 20,000 lines to draw again).
+        old, self._styles = self._styles, None
+        if old is not None and self.is_mounted and self._line_styles() != old:
+            self._drawn.clear()
+            self._sticky.clear()
+            self._layouts.clear()
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
-                            self._pattern, self._limit)
+                            self._limit)
 
     def _layout(self, block: int) -> BlockLayout:
         """Lay out one block at the current width, updating its height if it was estimated."""
@@ -372,7 +375,10 @@ class TimelineView(ScrollView, can_focus=True):
         style = base
         if self.mark is not None and layout.positions[i] == self.mark and index < layout.end_of(i) - 1:
             style = base + self._line_styles()["mark"]  # (not its closing blank line)
-        return layout.lines[index].adjust_cell_length(width, style).apply_style(style)
+        strip = layout.lines[index]
+        if self._pattern is not None and index not in layout.header_lines:
+            strip = draw.highlight(strip, self._pattern, self._line_styles()["match"])
+        return strip.adjust_cell_length(width, style).apply_style(style)
 
     def _sticky_line(self, conversation_id: str, width: int, base: Style) -> Strip:
         strip = self._sticky.get(conversation_id)
@@ -415,7 +421,8 @@ class TimelineView(ScrollView, can_focus=True):
 
     def entry_y(self, position: int, header: bool = True) -> int:
         """The virtual line where the entry at `position` starts (its header, if `header`)."""
-        assert self._timeline is not None
+        if self._timeline is None or not self.blocks.spans:
+            return 0
         position = self.blocks.shown_near(position)
         block = self.blocks.of(position)
         layout = self._layout(block)
@@ -438,7 +445,7 @@ class TimelineView(ScrollView, can_focus=True):
         """Show an entry at the top and mark it: near the end, where the view cannot scroll
         that far, the mark shows which entry was meant. With `if_hidden`, an entry already
         whole on screen is only marked (find moving between matches in view)."""
-        if not self.total:
+        if not self.total or not self.blocks.spans:  # (not laid out: no width yet)
             return
         position = self.blocks.shown_near(position)
         if not (if_hidden and self._whole_on_screen(position)):

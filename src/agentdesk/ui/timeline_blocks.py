@@ -31,7 +31,7 @@ OLD_BLOCK = 25  # in older files
 class BlockLayout:
     """One block laid out: its lines, and what is where in them."""
 
-    lines: list[Strip] = field(default_factory=list)
+    lines: draw.Lines = field(default_factory=draw.Lines)
     entry_lines: list[int] = field(default_factory=list)  # where each shown entry starts
     positions: list[int] = field(default_factory=list)  # each shown entry's place in the timeline
     conversations: list[str] = field(default_factory=list)
@@ -125,7 +125,7 @@ class Blocks:
 
     def lay_out(self, block: int, entries: Sequence[Stored], d: draw.Drawing, expanded: set[str],
                 heading: Callable[[str, str, draw.Drawing], Strip],
-                drawn: dict[tuple[str, bool], tuple[list[Strip], bool]]) -> BlockLayout:
+                drawn: dict[tuple[str, int], tuple[draw.Lines, bool]]) -> BlockLayout:
         """The lines of a block's entries shown (`entries`: its file's), a blank line and a
         heading before each conversation. `drawn` keeps each entry's lines (drawn as `d`
         says) for the next layout: a filter toggle lays out again mostly entries drawn just
@@ -145,10 +145,11 @@ class Blocks:
             if position in headings:
                 layout.header_lines.add(len(layout.lines))
                 layout.lines.append(heading(entry.conversation_id, entry.channel.value, d))
-            key = (entry.id, entry.id in expanded)
+            full = entry.id in expanded
+            key = (entry.id, -1 if full else d.limit)
             found = drawn.get(key)
             if found is None:
-                found = drawn[key] = draw.entry(entry, d, expanded=key[1])
+                found = drawn[key] = draw.entry(entry, d, expanded=full)
                 if len(drawn) > 4000:
                     del drawn[next(iter(drawn))]
             lines, long = found

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -25,6 +26,8 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import CHANNELS, DIRECTIONS, TimelineScan, visible_table
 from agentdesk.ui.row import Row
 from agentdesk.ui.row_list import Option, RowList
+from agentdesk.model.sanitize import clean_line
+from agentdesk.ui.fit import cut
 from agentdesk.ui.safe import day
 
 if TYPE_CHECKING:
@@ -32,8 +35,10 @@ if TYPE_CHECKING:
 
 SYNC_SCAN = 4  # timelines of up to this many files are scanned at once, not in a worker
 
-DIRECTION_LABELS = {"inbound": "inbound (from the customer)", "outbound": "outbound (to the customer)",
-                    "internal": "internal notes"}
+# As the timeline marks them. Every row fits the panel (36 cells): a row folding as the list's
+# scrollbar comes and goes would change the list's height, and so the bar, again and again.
+DIRECTION_LABELS = {"inbound": "← inbound", "outbound": "→ outbound", "internal": "✎ internal note"}
+LABEL = 20  # cells of a choice's name
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,12 @@ def _counts(scan: TimelineScan | None) -> tuple[dict[str, int], dict[str, int]] 
 class FilterList(RowList):
     HELP_GROUP = "Filter"
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # The rows laid out at the width they are drawn at (less the scrollbar's column): at
+        # the width Textual asks about, each layout set another virtual size, which asked for
+        # another layout, frame after frame, once the list had to scroll.
+        return self._lines_at(self.scrollable_content_region.width or width)[-1]
+
     def set_rows(self, options: list[Option]) -> None:
         """New rows of the same heights in place: repainted, with no layout of the screen
         (a toggle changes a mark and the counts, not the rows' sizes)."""
@@ -226,7 +237,12 @@ class FilterPanel(Vertical):
         yield Static(Text("Filter the timeline", style="bold"), classes="form-title")
         yield Status(id="filter-status")
         yield FilterList(id="filter-options")
-        yield Static(Text("space: show/hide · a: all · esc: close", style="dim"))
+        yield Static(Text("space: show/hide · a: all · esc", style="dim"))
+
+    def on_resize(self) -> None:
+        # The list scrolls when the terminal is too short for all of it (not the panel,
+        # which would carry the highlighted row out of sight).
+        self.query_one(FilterList).styles.max_height = max(3, self.app.size.height - 9)
 
     def on_mount(self) -> None:
         self.filtering.changed.subscribe(self, lambda _scan: self._show())
@@ -244,9 +260,9 @@ class FilterPanel(Vertical):
         counts = _counts(self.filtering.scan)
 
         def choice(option_id: str, label: str, on: bool, count: int | None) -> Option:
-            row = Row().text("[x] " if on else "[ ] ", "bold").text(label.ljust(28))
+            row = Row().text("[x] " if on else "[ ] ", "bold").text(label.ljust(LABEL))
             if count is not None:
-                row.text(f"{count:>8,}", "dim")
+                row.text(f"{count:>9,}", "dim")
             return Option(row, option_id)
 
         options = [Option(Row().text("Channel", "bold"), disabled=True)]
@@ -266,9 +282,9 @@ class FilterPanel(Vertical):
         else:
             label = Row().text("[x] " if wanted.conversation else "[ ] ", "bold").text("only ")
             if conv is not None:
-                label.data(conv.topic).text(f" · started {day(conv.started)}", "dim")
+                label.text(cut(clean_line(conv.topic), 14)).text(f" · {day(conv.started)}", "dim")
             else:
-                label.data(self.conversation)
+                label.text(cut(clean_line(self.conversation), 27))
             options.append(Option(label, "conversation"))
         return options
 
