@@ -146,7 +146,7 @@ async def test_the_filter_shows_only_the_chosen_channels_directions_and_conversa
 
         await pilot.press("a")  # show all again
         await pilot.pause()
-        assert view.shown_total == view.total and not view.filter.active
+        assert view.shown_total == view.total and not view.filtering.filter.active
         await pilot.press("escape")
         assert not app.screen.query(FilterPanel) and app.focused is view
 

@@ -1,20 +1,15 @@
 """The conversation timeline: every entry of every conversation in one scrollable history.
 
 Virtualized the way `toolong` draws logs: a `ScrollView` whose `render_line` draws one line.
-Entries are read a file (~200 entries) at a time and laid out a block at a time
-(`timeline_blocks`), only for the blocks on screen; the height of blocks not laid out yet is
-estimated. When a block above the top of the screen is laid out and its real height differs,
-the scroll position moves by the difference, so what the agent is reading stays put.
-
-The top row is the heading of the conversation the lines below it belong to (it covers the
-line under it, which is that heading itself whenever a conversation starts there). The end
-of the timeline shows the newest entry whole, starting at an entry (blank lines after the
-last entry make room for that). A filter (`timeline_filter`) changes which entries of each
-block are laid out; find (`timeline_find`) highlights text and marks the entry it went to,
-as the jumps between conversations do. An entry longer than a screen is cut; Enter shows
-all of it (`timeline_draw`).
+Entries are read a file (~200) at a time and laid out a block at a time (`timeline_blocks`),
+only where the screen is; other blocks' heights are estimated, and when one above the screen
+is laid out the scroll position moves by the difference, so what the agent reads stays put.
+The top row names the conversation of the lines below (covering the line under it, which is
+that heading whenever a conversation starts there); the end shows the newest entry whole
+(blank lines after the last entry make room). The filter (`timeline_filter`) changes which
+entries are laid out; find (`timeline_find`) highlights text and marks the entry it went to,
+as jumps do; an entry longer than a screen is cut, and Enter shows it all (`timeline_long`).
 """
-
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
@@ -32,9 +27,8 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui import clock, timeline_draw as draw, timeline_long
-from agentdesk.ui.fit import fit_parts
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
-from agentdesk.ui.timeline_filter import Filtering, Scanned, TimelineFilter
+from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -142,19 +136,8 @@ class TimelineView(ScrollView, can_focus=True):
         return None if at is None else self._conversations[at]
 
     def update_title(self) -> None:
-        """The timeline's heading: what it holds, what the filter shows, the customer's time
-        (the least needed parts left out when the timeline is narrow)."""
-        total, conversations = self.total, len(self._conversations)
-        parts = [("Timeline", 0), (f"{total:,} entr{'y' if total == 1 else 'ies'}", 2),
-                 (f"{conversations:,} conversation{'' if conversations == 1 else 's'}", 4)]
-        if self.filter.active:
-            parts[1] = (f"{self.shown_total:,} of {total:,} shown", 1)
-            parts.append((f"filter: {self.filter.describe(self)}", 2))
-        elif self.filtering.wanted.active:
-            parts.append(("filtering…", 1))
-        if self.customer_zone is not None:
-            parts.append((f"their time {clock.now().astimezone(self.customer_zone):%a %H:%M}", 3))
-        self.border_title = Text(fit_parts(parts, max(8, (self.size.width or 200) - 4)))
+        """The timeline's heading (`timeline_filter.heading`)."""
+        self.border_title = Text(heading(self, max(8, (self.size.width or 200) - 4)))
 
     def on_mount(self) -> None:
         self.set_interval(60, self._minute)
@@ -204,10 +187,6 @@ class TimelineView(ScrollView, can_focus=True):
     @property
     def scan(self) -> TimelineScan | None:
         return self.filtering.scan
-
-    @property
-    def filter(self) -> TimelineFilter:
-        return self.filtering.filter
 
     def on_scanned(self, message: Scanned) -> None:
         self.filtering.scanned(message.scan)
@@ -507,17 +486,10 @@ class TimelineView(ScrollView, can_focus=True):
         self.finder.step(step)
 
     def action_filter(self) -> None:
-        from agentdesk.ui.timeline_filter import FilterPanel
+        if self._timeline is not None:
+            open_panel(self)
 
-        panels = self.screen.query(FilterPanel)
-        if panels:
-            panels.first().query_one("#filter-options").focus()
-        elif self._timeline is not None:
-            self.screen.mount(FilterPanel(self))
-
-    # -- long entries ----------------------------------------------------------------------
-
-    def action_expand(self) -> None:
+    def action_expand(self) -> None:  # a long entry shown in full, or cut again
         timeline_long.toggle(self)
 
     def on_click(self, event: events.Click) -> None:

@@ -27,7 +27,8 @@ from agentdesk.cache.timeline_scan import CHANNELS, DIRECTIONS, TimelineScan, vi
 from agentdesk.ui.row import Row
 from agentdesk.ui.row_list import Option, RowList
 from agentdesk.model.sanitize import clean_line
-from agentdesk.ui.fit import cut
+from agentdesk.ui import clock
+from agentdesk.ui.fit import cut, fit_parts
 from agentdesk.ui.safe import day
 
 if TYPE_CHECKING:
@@ -149,6 +150,32 @@ class Filtering:
         self.filter = wanted
         table = visible_table(wanted.hidden_channels, wanted.hidden_directions)
         self.view.show_filtered(self.scan.masks(table, wanted.conversation) if wanted.active else None)
+
+
+def heading(view: TimelineView, width: int) -> str:
+    """The timeline's heading: what it holds, what the filter shows, the customer's time now;
+    the least needed parts left out when the timeline is narrow, the filter's count last."""
+    total, conversations = view.total, len(view._conversations)  # noqa: SLF001
+    parts = [("Timeline", 0), (f"{total:,} entr{'y' if total == 1 else 'ies'}", 2),
+             (f"{conversations:,} conversation{'' if conversations == 1 else 's'}", 4)]
+    shown = view.filtering.filter
+    if shown.active:
+        parts[1] = (f"{view.shown_total:,} of {total:,} shown", 1)
+        parts.append((f"filter: {shown.describe(view)}", 2))
+    elif view.filtering.wanted.active:
+        parts.append(("filtering…", 1))
+    if view.customer_zone is not None:
+        parts.append((f"their time {clock.now().astimezone(view.customer_zone):%a %H:%M}", 3))
+    return fit_parts(parts, width)
+
+
+def open_panel(view: TimelineView) -> None:
+    """Show the filter's panel (or go back to it) over the profile."""
+    panels = view.screen.query(FilterPanel)
+    if panels:
+        panels.first().query_one(FilterList).focus()
+    else:
+        view.screen.mount(FilterPanel(view))
 
 
 def _counts(scan: TimelineScan | None) -> tuple[dict[str, int], dict[str, int]] | None:
