@@ -106,18 +106,19 @@ def wrap_head(text: str, width: int, limit: int, line: bool = False) -> tuple[li
     return lines[:limit], max(1, _lines_about(text, width, line) - limit)
 
 
-SAMPLE = 1 << 16  # characters of a long text whose newlines are counted, for the estimate
+SAMPLE = 1 << 16  # characters of a long text measured for the estimate of its lines
 
 
 def _lines_about(text: str, width: int, line: bool) -> int:
-    """About how many lines `text` wraps to: its length in lines of `width`, and its
-    newlines, counted in its first SAMPLE characters and scaled (counting a 1 MB body's all
-    took a third of drawing it)."""
-    lines = len(text) // max(1, width)
+    """About how many lines `text` wraps to: its paragraphs' lines of `width`, counted in its
+    first SAMPLE characters and scaled (counting a 1 MB body's all took a third of drawing
+    it cut)."""
+    width = max(1, width)
     if line:
-        return lines
-    newlines = text.count("\n", 0, SAMPLE)
-    return lines + (newlines if len(text) <= SAMPLE else newlines * len(text) // SAMPLE)
+        return len(text) // width + 1
+    sample = text[:SAMPLE]
+    lines = sum(len(p) // width + 1 for p in sample.split("\n"))
+    return lines if len(text) <= SAMPLE else lines * len(text) // len(sample)
 
 
 RUN = 64  # wrapped lines of one part from which they are made strips only when drawn
