@@ -160,3 +160,18 @@ async def test_find_filter_and_long_entries_at_tiny_sizes_do_not_crash(tmp_path:
                                   "f", "space", "j", "space", "a", "escape", "enter", "left_square_bracket")
                 await pilot.pause()
                 assert app.is_running
+
+
+async def test_a_long_newest_entry_cut_again_from_its_end_shows_whole_from_its_first_line(
+        tmp_path: Path, config: Config) -> None:
+    with put_huge(tmp_path / "cache") as cache:
+        app = AgentDesk(cache, config, customer_id="huge")
+        async with app.run_test(size=(120, 35)) as pilot:
+            await pilot.press("enter", "G")
+            view = timeline(app)
+            assert any("enter shows less" in r for r in rows(view))
+            await pilot.press("enter")
+            await pilot.pause()
+            shown = rows(view)
+            assert shown[1].lstrip().startswith(ARROWS), shown[:3]  # its first line, under the heading
+            assert any("enter shows all" in r for r in shown)

@@ -36,10 +36,14 @@ def toggle(view: TimelineView, line: int | None = None) -> None:
         return
     block, layout, i = found
     entry_id, position = layout.ids[i], layout.positions[i]
-    start = view.blocks.offsets[block] + layout.entry_lines[i]
+    above = view.blocks.offsets[block] + layout.entry_lines[i] <= view.scroll_offset.y
     view.expanded.symmetric_difference_update({entry_id})
     view.lay_out_again(block)
-    if start <= view.scroll_offset.y:  # its start is off screen: bring it back
-        view.scroll_to(y=view.top_for(position), animate=False, immediate=True)
+    if above:  # its start was off screen: bring it back
+        top = view.top_for(position)
+        if top > view.max_scroll_y:  # near the end: as the end shows it, the entry whole
+            view.action_bottom()
+        else:
+            view.scroll_to(y=top, animate=False, immediate=True)
     view.mark = position
     view.refresh()
