@@ -7,7 +7,9 @@
   `CustomerIndex.search`, `SearchScreen.run_search` (search + result list + count), and a
   real key event through the app until the frame showing its results;
 * notes: `Cache.add_note` (durable: fsync of the file and its folder), the profile file
-  restored afterwards so the data set is unchanged.
+  restored afterwards so the data set is unchanged;
+* timeline: find and filter on the 100,000-entry customer, and profiles with 1 MB bodies
+  (bench_timeline.py).
 
     python bench_app.py '{"cache": DIR, "out": PATH, "size": [W, H], "rounds": 15, ...}'
 
@@ -32,6 +34,7 @@ from agentdesk.ui.startup import pause_gc
 # x1.15-1.17 for the opens, as in the runs before.)
 pause_gc()
 
+import bench_timeline  # noqa: E402
 from bench_data import ENTRIES, ID_10, ID_10K, ID_100K, START_ID, TYPICAL_ID  # noqa: E402
 
 from agentdesk.config import Config
@@ -262,6 +265,9 @@ async def run_app(cache: Cache, spec: dict[str, Any]) -> dict[str, Any]:
             results["open"] = await bench_open(app, spec["rounds"], spec.get("warmup", 1))
         if "search" in spec["only"]:
             results["search"] = await bench_search(app, pilot, spec["search_repeats"])
+        if "timeline" in spec["only"]:
+            results["timeline"] = await bench_timeline.bench_find_filter(app, pilot, paint_waiter,
+                                                                         spec.get("presses", 60))
     return results
 
 
@@ -272,8 +278,12 @@ def main() -> None:
         raise SystemExit("bench_app: the benchmark cache is held by another agentdesk")
     try:
         results: dict[str, Any] = {}
-        if {"open", "search"} & set(spec["only"]):
+        if {"open", "search", "timeline"} & set(spec["only"]):
             results.update(asyncio.run(run_app(cache, spec)))
+        if "timeline" in spec["only"]:
+            gc.collect()
+            results["huge"] = asyncio.run(bench_timeline.bench_huge(
+                BenchDesk, paint_waiter, Path(spec["out"]).parent, tuple(spec["size"]), spec["rounds"]))
         if "notes" in spec["only"]:
             gc.collect()
             results["notes"] = bench_notes(cache, spec["notes"])

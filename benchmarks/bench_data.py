@@ -78,6 +78,49 @@ def _extras() -> Iterator[tuple[Any, list[Any]]]:
     yield huge, entries
 
 
+ID_FIELDS = "cus_fields_normal"  # huge-fields cache: 10 entries of ordinary text
+ID_FIELDS_1MB = "cus_fields_1mb"  # the same 10 entries, the 3 newest holding a 1 MB body each
+ID_FIELDS_1MB_ONE = "cus_fields_1mb_one"  # the same, the newest alone holding one (the log)
+MB = 1 << 20
+
+
+def huge_bodies() -> list[str]:
+    """Three 1 MB bodies, each hard in its own way: a pasted log (10,000 short lines), one
+    paragraph of words (no newline to cut at), one unbroken token (a base64 blob)."""
+    rng = random.Random(5)
+    words = ["refund", "order", "parcel", "warehouse", "invoice", "customer", "replacement",
+             "serial", "number", "verified", "the", "and", "a", "of", "to", "is"]
+    log, paragraph, size = [], [], 0
+    while size < MB:
+        log.append(f"2026-01-05T09:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z INFO worker-"
+                   f"{rng.randint(1, 8)} request {rng.randint(10**8, 10**9)} done in {rng.randint(1, 900)} ms")
+        size += len(log[-1]) + 1
+    size = 0
+    while size < MB:
+        paragraph.append(rng.choice(words))
+        size += len(paragraph[-1]) + 1
+    blob = "".join(rng.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", k=MB))
+    return ["\n".join(log)[:MB], " ".join(paragraph)[:MB], blob]
+
+
+def build_huge_fields(root: Path) -> None:
+    """A small cache of two customers alike but for the size of three bodies (a few seconds)."""
+    from agentdesk.model import demo
+    from agentdesk.cache.cache import Cache
+
+    items = []
+    bodies = huge_bodies()
+    for cid, big in ((ID_FIELDS, []), (ID_FIELDS_1MB, bodies), (ID_FIELDS_1MB_ONE, bodies[:1])):
+        rng = random.Random(13)  # the same profile and entries for each
+        profile = demo._profile(rng, 900_010, cid, name=("Fiona", "Fields"))
+        profile.conversations, entries = demo._conversations(rng, profile, 3, 10, 900_010)
+        for entry, body in zip(entries[::-1], big):
+            entry.body = body
+        items.append((profile, entries))
+    with Cache.open(root) as cache:
+        cache.import_profiles(items)
+
+
 def build(root: Path, customers: int) -> dict[str, Any]:
     """Build the data set into `root` (must not exist). Returns its metadata."""
     from agentdesk.model import demo

@@ -10,9 +10,11 @@ Measures, side by side in one run, on a cache of 100,000 customers:
 3. customer search per keystroke (index, UI path, key-to-frame);
 4. adding a note (durable);
 5. peak memory of the desk (profile painted, index loaded) vs the minimal Textual app;
+6. the timeline: find-next and filter toggles on the 100,000-entry customer after the first
+   pass over its files, and a profile whose entries hold 1 MB bodies vs an ordinary one;
 7. `q` with keys queued ahead of it: the real command on a pty, keys + q in one write, until
    the process has exited (quit_bench.py);
-6. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
+8. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
    bare httpx loop, incremental sync into 100,000 customers, keys during a sync).
 
 This process only orchestrates: every measurement runs in a fresh child process.
@@ -39,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
-PARTS = ("terminal", "startup", "open", "search", "notes", "quit")
+PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "quit")
 OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
@@ -154,11 +156,14 @@ def bench_startup(args: argparse.Namespace, cache: Path, tmp: Path) -> dict[str,
 def bench_in_app(args: argparse.Namespace, cache: Path, tmp: Path, parts: list[str]) -> dict[str, Any]:
     out = tmp / "app.json"
     spec = {"cache": str(cache), "out": str(out), "size": list(args.size), "rounds": args.rounds,
-            "warmup": 1, "search_repeats": args.search_repeats, "notes": args.notes, "only": parts}
+            "warmup": 1, "search_repeats": args.search_repeats, "notes": args.notes, "only": parts,
+            "presses": args.presses}
     what = {"open": f"open profiles ({args.rounds} rounds after 1 warm-up)",
             "search": f"search ({args.search_repeats} passes)",
-            "notes": f"add notes ({args.notes} per customer, no app running)"}
-    say(f"\n[{'/'.join(str(2 + PARTS.index(p) - 1) for p in parts)}] In a fresh process: "
+            "notes": f"add notes ({args.notes} per customer, no app running)",
+            "timeline": f"timeline find/filter ({args.presses} keys each), 1 MB bodies ({args.rounds} rounds)"}
+    numbers = {"open": 2, "search": 3, "notes": 4, "timeline": 6}
+    say(f"\n[{'/'.join(str(numbers[p]) for p in parts)}] In a fresh process: "
         + "; ".join(what[p] for p in parts))
     t = time.perf_counter()
     subprocess.run([sys.executable, str(HERE / "bench_app.py"), json.dumps(spec)], env=child_env(),
@@ -246,6 +251,37 @@ def search_rows(res: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def timeline_rows(res: dict[str, Any], huge: dict[str, Any]) -> list[Row]:
+    rows = [Row(f"Timeline, first pass over the files ({res['entries']:,} entries, {res['files']} files; "
+                "ctrl+f → every file read, in a worker)", ms(res["first_pass"]), "—", None)]
+    for key, label in (("find_common", "common text"), ("find_rare", "rare text, jumps across the history")):
+        r = res[key]
+        v = r["times"]
+        rows.append(Row(f"Find next match, {res['entries']:,} entries, {label} ({r['query']!r}, "
+                        f"{r['matches']:,} matches; {len(v)} keys → frame)",
+                        f"p50 {ms(median(v))} · p95 {ms(pct(v, 95))} · max {ms(max(v))}",
+                        "p95 ≤ 50 ms", pct(v, 95) <= 0.050))
+    v = res["filter"]["times"]
+    rows.append(Row(f"Filter toggle, {res['entries']:,} entries (channel, direction, conversation; "
+                    f"{len(v)} keys → frame)",
+                    f"p50 {ms(median(v))} · p95 {ms(pct(v, 95))} · max {ms(max(v))}",
+                    "p95 ≤ 50 ms", pct(v, 95) <= 0.050))
+    runs = huge["runs"]
+    base = runs[bench_data.ID_FIELDS]
+    for cid, label, target in ((bench_data.ID_FIELDS_1MB, "whose 3 newest entries hold a 1 MB body each", True),
+                               (bench_data.ID_FIELDS_1MB_ONE, "whose newest entry holds a 1 MB body", False)):
+        big = runs[cid]
+        paired = median([b / a for a, b in zip(base, big, strict=True)])
+        rows.append(Row(f"Open profile {label} vs ordinary bodies (10 entries; median of {len(big)})",
+                        f"{ms(median(big))} vs {ms(median(base))}: ×{paired:.2f} (median of the rounds' ratios)",
+                        "≤ ×1.2" if target else "—", paired <= 1.2 if target else None))
+    rows.append(Row("  of which: reading the 3 MB profile file (cache.view_profile)",
+                    ms(median(huge["read"])), "—", None))
+    rows.append(Row("  enter on a 1 MB entry: shown in full → frame; cut again → frame",
+                    f"{ms(median(huge['expand']))}; {ms(median(huge['cut']))}", "—", None))
+    return rows
+
+
 def notes_rows(res: dict[str, Any]) -> list[Row]:
     rows = []
     for key, label in (("typical", "typical customer"), ("100k", "customer with 100,000 entries")):
@@ -270,12 +306,14 @@ def size_arg(text: str) -> tuple[int, int]:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: 10,000 customers, 3 start-up runs, 3 open rounds, 1 search pass, 20 notes")
+                   help="smoke run: 10,000 customers, 3 start-up runs, 3 open rounds, 1 search pass, 20 notes, "
+                        "40 timeline keys")
     p.add_argument("--customers", type=int, help="ordinary customers in the cache (default 100,000)")
     p.add_argument("--runs", type=int, help="start-up/memory runs per app (default 7)")
     p.add_argument("--rounds", type=int, help="profile-open rounds (default 15)")
     p.add_argument("--search-repeats", type=int, help="passes over the typed queries (default 3)")
     p.add_argument("--notes", type=int, help="notes added per customer (default 50)")
+    p.add_argument("--presses", type=int, help="keys per timeline find/filter figure (default 100)")
     p.add_argument("--size", type=size_arg, default=(160, 48), help="terminal size WxH (default 160x48)")
     p.add_argument("--pty", action="store_true",
                    help="start-up runs on a pseudo-terminal with Textual's real driver (default: headless)")
@@ -288,7 +326,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     quick = args.quick
     for name, full, small in (("customers", 100_000, 10_000), ("runs", 7, 3), ("rounds", 15, 3),
-                              ("search_repeats", 3, 1), ("notes", 50, 20)):
+                              ("search_repeats", 3, 1), ("notes", 50, 20), ("presses", 100, 40)):
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
     args.parts = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -356,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      (120, 35), PYCACHE)
         if "startup" in args.parts:
             raw["startup"] = bench_startup(args, data.cache, tmp)
-        in_app = [p for p in ("open", "search") if p in args.parts]
+        in_app = [p for p in ("open", "search", "timeline") if p in args.parts]
         if in_app:
             raw.update(bench_in_app(args, data.cache, tmp, in_app))
         if "notes" in args.parts:  # its own process: no garbage left by the app runs above
@@ -379,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {label}: {slow}")
     if "notes" in raw:
         rows += notes_rows(raw["notes"])
+    if "timeline" in raw:
+        rows += timeline_rows(raw["timeline"], raw["huge"])
     if "quit" in raw:
         rows += quit_rows(raw["quit"])
     if "sync" in args.parts:  # orchestrated by sync_bench (its own data sets and children)

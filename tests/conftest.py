@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # Deterministic rendering: every test sees times in UTC.
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+
+# What the desk takes for "now" in every test: relative times ("2 h ago") drawn the same in
+# every run. The day after the demo's epoch.
+FIXED_NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[datetime]:
+    from agentdesk.ui import clock
+
+    previous = clock.use(lambda: FIXED_NOW)
+    yield FIXED_NOW
+    clock.use(previous)
 
 
 class TopLevelSnapshots(SVGImageExtension):

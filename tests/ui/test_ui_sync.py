@@ -60,7 +60,7 @@ async def test_r_brings_changes_in_place_keeping_the_agents_place(synced: World,
     async with app.run_test(size=SIZE) as pilot:
         await synced_once(pilot)
         view = timeline(app)
-        view.scroll_to_entry(300)  # the agent is reading in the middle of a 600-entry history
+        view.go_to(300)  # the agent is reading in the middle of a 600-entry history
         await pilot.pause()
         position, _ = view.top_entry()
         chunk, offset = app.screen.timeline.locate(position)

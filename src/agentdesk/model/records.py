@@ -164,6 +164,9 @@ class Customer(Model):
     created: Instant = Field(default_factory=utcnow)
     updated: Instant = Field(default_factory=utcnow)
     source: str = ""
+    # The customer's time zone, an IANA name ("Europe/Paris"), when known: the desk shows their
+    # local time beside the agent's. A name the system does not know is kept and not shown.
+    timezone: str = ""
 
 
 class Profile(Model):

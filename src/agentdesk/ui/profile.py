@@ -22,6 +22,7 @@ from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
 from agentdesk.ui.timeline import TimelineView
+from agentdesk.ui.timeline_find import FindBar
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
@@ -29,10 +30,6 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
 
 EDITS = frozenset({"new_note", "edit_contact", "delete_note"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 class TopBar(Static):
@@ -72,6 +69,7 @@ class ProfileScreen(Screen):
         with Horizontal(id="profile-body"):
             yield DetailsPanel(id="details")
             yield TimelineView(id="timeline")  # its heading is its border title
+        yield FindBar()
         yield SyncBar()
         yield KeyBar()
 
@@ -116,8 +114,7 @@ class ProfileScreen(Screen):
         profile, self.timeline = loaded
         self.profile = profile
         self._show_profile()
-        self.query_one(TimelineView).show(self.timeline, profile.conversations)
-        self._show_title()
+        self.query_one(TimelineView).show(self.timeline, profile.conversations, profile.customer)
 
     def _read(self) -> StoredProfile | None:
         loaded = self.cache.view_profile(self.customer_id)
@@ -171,7 +168,6 @@ class ProfileScreen(Screen):
             if lists.get(widget.id) is not None and widget.option_count:
                 widget.highlighted = min(lists[widget.id], widget.option_count - 1)
         self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
-        self._show_title()
         for bar in self.query(SyncBar):
             bar.new_here = self.changes_since_open
             bar.show(self.desk.sync_view)
@@ -200,14 +196,6 @@ class ProfileScreen(Screen):
         if self.cache.read_only:
             bar.append("   READ-ONLY: another agentdesk has this cache", style="bold red")
         self.query_one("#topbar", TopBar).update(bar)
-
-    def _show_title(self) -> None:
-        assert self.timeline is not None
-        total = self.timeline.total
-        self.query_one(TimelineView).border_title = Text(
-            f"Timeline · {total:,} entr{'y' if total == 1 else 'ies'} · "
-            f"{_count(len(self.profile.conversations) if self.profile else 0, 'conversation')}"
-        )
 
     # -- layout ----------------------------------------------------------------------------
 

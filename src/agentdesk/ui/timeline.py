@@ -1,72 +1,34 @@
 """The conversation timeline: every entry of every conversation in one scrollable history.
 
 Virtualized the way `toolong` draws logs: a `ScrollView` whose `render_line` draws one line.
-Entries are read a file (~200 entries) at a time and laid out a file at a time (the newest
-files, where the desk opens, in blocks of BLOCK entries), only for the blocks on screen;
-the height of blocks not laid out yet is estimated from the cache's per-file text summary. When a block above the top of the screen is laid out and its real
-height differs, the scroll position moves by the difference, so what the agent is reading
-stays put.
+Entries are read a file (~200) at a time and laid out a block at a time (`timeline_blocks`),
+only where the screen is; other blocks' heights are estimated, and when one above the screen
+is laid out the scroll position moves by the difference, so what the agent reads stays put.
+The top row names the conversation of the lines below (covering the line under it, which is
+that heading whenever a conversation starts there); the end shows the newest entry whole
+(blank lines after the last entry make room). The filter (`timeline_filter`) changes which
+entries are laid out; find (`timeline_find`) highlights text and marks the entry it went to,
+as jumps do; an entry longer than a screen is cut, and Enter shows it all (`timeline_long`).
 """
-
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
-from rich.cells import cell_len, chop_cells
-from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from agentdesk.cache.cache import Timeline
-from agentdesk.model.kinds import Direction
+from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
-from agentdesk.model.sanitize import clean_line, clean_text
-from agentdesk.ui.fit import fit_parts
-from agentdesk.ui.safe import when
-
-ARROWS = {Direction.INBOUND: "←", Direction.OUTBOUND: "→", Direction.INTERNAL: "✎"}
-BLOCK = 10  # entries laid out at a time in the newest files: opening lays out little more
-# than a screen
-INDENT = 2
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap by terminal cells (CJK and emoji are two cells wide)."""
-    width = max(1, width)
-    out: list[str] = []
-    for paragraph in text.split("\n"):
-        if cell_len(paragraph) <= width:
-            out.append(paragraph)
-            continue
-        current, current_len = "", 0
-        for word in paragraph.split(" "):
-            word_len = cell_len(word)
-            gap = 1 if current else 0
-            if current_len + gap + word_len <= width:
-                current, current_len = current + (" " if gap else "") + word, current_len + gap + word_len
-                continue
-            if current:
-                out.append(current)
-            if word_len > width:
-                pieces = chop_cells(word, width)
-                out.extend(pieces[:-1])
-                current, current_len = pieces[-1], cell_len(pieces[-1])
-            else:
-                current, current_len = word, word_len
-        out.append(current)
-    return out
-
-
-@dataclass
-class ChunkLayout:
-    lines: list[Strip]
-    entry_lines: list[int]  # line where each entry starts (its conversation header, if any)
-    header_lines: set[int] = field(default_factory=set)
+from agentdesk.ui import clock, timeline_draw as draw, timeline_long
+from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
+from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -83,59 +45,70 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("ctrl+u,pageup", "half_page(-1)", "Page up", show=False, id="timeline.page_up"),
         Binding("right_square_bracket", "conversation(1)", "Next conv", id="timeline.next_conversation"),
         Binding("left_square_bracket", "conversation(-1)", "Prev conv", id="timeline.previous_conversation"),
+        Binding("ctrl+f", "find", "Find", id="timeline.find"),
+        Binding("f", "filter", "Filter", id="timeline.filter"),
+        Binding("f3", "match(-1)", "Older match", show=False, id="timeline.older_match"),
+        Binding("shift+f3", "match(1)", "Newer match", show=False, id="timeline.newer_match"),
+        Binding("enter", "expand", "Long entry: all/less", show=False, id="timeline.expand"),
     ]
-    COMPONENT_CLASSES = {
-        "timeline--header",
-        "timeline--meta",
-        "timeline--inbound",
-        "timeline--outbound",
-        "timeline--note",
-        "timeline--note-body",
-        "timeline--subject",
-        "timeline--body",
-    }
+    COMPONENT_CLASSES = {"timeline--" + name for name in draw.STYLE_NAMES + ("mark",)}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        from agentdesk.ui.timeline_find import Finder  # (it imports this module)
+
         self._timeline: Timeline | None = None
         self._conversations: StoredRecords = StoredRecords("conversation", [])
         self._conversation_at: dict[str, int] = {}
-        self._start_of: dict[int, str] = {}  # entry position -> conversation starting there
-        self._starts: list[int] = []
-        self._heights: list[int] = []
-        self._exact: list[bool] = []
-        self._offsets: list[int] = [0]
-        self._layouts: OrderedDict[int, ChunkLayout] = OrderedDict()
+        self.customer_zone = None  # the customer's time zone, when known
+        self.blocks = Blocks()
+        self._tail = 0  # blank lines after the last entry: the end shows the newest whole
+        self._layouts: OrderedDict[int, BlockLayout] = OrderedDict()
+        # Each entry's lines as last drawn (by id, and by the lines it is cut at, -1 when shown
+        # in full) until the width, the styles or the minute change.
+        self._drawn: dict[tuple[str, int], tuple[draw.Lines, bool]] = {}
         self._width = 0
+        self._limit = 0  # lines of text an entry shows before it is cut
         self._end_pending = False
         self._at_end = True
-        self._chunk_first: list[int] = [0]  # per block: position of its first entry
-        self._blocks: list[tuple[int, int, int]] = []  # per block: (file chunk, start, end)
         self._styles: dict[str, Style] | None = None
         self._base_style: Style | None = None  # the widget's rich_style, for one drawing pass
-        self._theme = ""  # the theme the laid-out blocks were drawn in
+        self._sticky: dict[str, Strip] = {}
+        self.mark: int | None = None  # the entry a jump or a find went to
+        self.expanded: set[str] = set()
+        self._pattern = None
+        self.filtering = Filtering(self)
+        self.finder = Finder(self)
 
     # -- data ------------------------------------------------------------------------------
 
-    def show(self, timeline: Timeline, conversations: StoredRecords) -> None:
+    def show(self, timeline: Timeline, conversations: StoredRecords, customer: Stored | None = None) -> None:
         """Show a timeline, scrolled to its newest entries."""
+        previous = self.scan if self._timeline is not None else None  # what it read is kept
         self._timeline = timeline
         self._conversations = conversations  # views made for the headers drawn, not all
         self._conversation_at = {cid: i for i, cid in enumerate(conversations.field("id"))}
-        self._start_of = {pos: cid for cid, pos in timeline.summary.starts.items()}
-        self._starts = sorted(self._start_of)
+        self.blocks.show(timeline)
+        self._drawn.clear()  # a newer version may have changed an entry
+        if customer is not None:
+            self.customer_zone = clock.zone(getattr(customer, "timezone", "") or "")
+        self._sticky.clear()
+        self.mark = None
+        self.filtering.new_timeline(timeline, previous)
         self._end_pending = True
         if self.size.width:
             self._relayout(self._content_width())
         else:  # not laid out yet: the first render lays out at the real width, once
             self._width = 0
+        self.finder.timeline_changed()
+        self.update_title()
         self.refresh()
 
     def replace(self, timeline: Timeline, conversations: StoredRecords) -> None:
         """Show a newer version of the same timeline (a sync changed it) without moving the
         agent: the entry at the top stays at the top; at the bottom, stay at the bottom."""
         old = self._timeline
-        top = self.top_entry() if old is not None and self._heights else None
+        top = self.top_entry() if old is not None and self.blocks.heights else None
         if top is None or self.scroll_offset.y >= self.max_scroll_y:
             self.show(timeline, conversations)
             return
@@ -146,53 +119,100 @@ class TimelineView(ScrollView, can_focus=True):
         self.show(timeline, conversations)
         self._end_pending = False
         self._reset_layout(self._content_width())
-        new_position = timeline.position_of(entry.at, entry.id)
-        self.scroll_to(y=self.entry_y(new_position, header) + delta, animate=False,
-                       immediate=True)
+        new_position = self.blocks.shown_near(timeline.position_of(entry.at, entry.id))
+        self.scroll_to(y=self.entry_y(new_position, header) + delta, animate=False, immediate=True)
 
     @property
     def total(self) -> int:
         return self._timeline.total if self._timeline else 0
 
+    @property
+    def shown_total(self) -> int:
+        """Entries the filter lets through (all of them when there is no filter)."""
+        return self.blocks.shown_total
+
+    def conversation(self, conversation_id: str) -> Stored | None:
+        at = self._conversation_at.get(conversation_id)
+        return None if at is None else self._conversations[at]
+
+    def update_title(self) -> None:
+        """The timeline's heading (`timeline_filter.heading`)."""
+        self.border_title = Text(heading(self, max(8, (self.size.width or 200) - 4)))
+
+    def on_mount(self) -> None:
+        self.set_interval(60, self._minute)
+
+    def _minute(self) -> None:
+        """Relative times ("5 min ago") and the customer's time move on."""
+        self._layouts.clear()
+        self._drawn.clear()
+        self.update_title()
+        self.refresh()
+
     def _content_width(self) -> int:
         return max(1, self.scrollable_content_region.width or self.size.width or 80)
 
+    def _content_height(self) -> int:
+        return max(1, self.scrollable_content_region.height or self.size.height or 24)
+
     def _reset_layout(self, width: int) -> None:
-        self._width = width
+        limit = max(3, self._content_height() - 5)
+        if width != self._width:
+            self._drawn.clear()
+        self._width, self._limit = width, limit
         self._layouts.clear()
-        sizes = self._timeline.summary.chunk_sizes if self._timeline else []
-        self._chunk_first = [0]
-        self._blocks = []
-        for chunk, size in enumerate(sizes):
-            # The newest files, shown first, are laid out a few entries at a time; older files
-            # are one block each (fewer blocks to estimate for a 100,000-entry history).
-            step = BLOCK if chunk >= len(sizes) - 2 else max(1, size)
-            for start in range(0, size, step):
-                end = min(size, start + step)
-                self._blocks.append((chunk, start, end))
-                self._chunk_first.append(self._chunk_first[-1] + end - start)
-        self._heights = [self._estimate(i) for i in range(len(self._blocks))]
-        self._exact = [False] * len(self._blocks)
-        self._update_offsets()
+        self._sticky.clear()
+        self._tail = 0
+        self.blocks.reset(width, self._limit)
+        self._update_size()
 
-    def _estimate(self, chunk: int) -> int:
-        assert self._timeline is not None
-        summary = self._timeline.summary
-        file, start, end = self._blocks[chunk]
-        size, entries = summary.chunk_sizes[file], end - start
-        lines, chars = summary.chunk_text[file] if file < len(summary.chunk_text) else (size, 0)
-        lines, chars = lines * entries // size, chars * entries // size  # this block's share
-        first = self._chunk_first[chunk]
-        headers = bisect_left(self._starts, first + entries) - bisect_left(self._starts, first)
-        body_width = max(1, self._width - INDENT)
-        return headers * 2 + entries * 2 + lines + chars // body_width
+    def _update_size(self) -> None:
+        size = Size(self._width, self.blocks.lines + self._tail)
+        if size == self.virtual_size:
+            return
+        if (size.width == self.virtual_size.width and self.is_mounted and self.container_size
+                and self.show_vertical_scrollbar):
+            # Only the height: the scrollbar and the scroll limits follow, without the layout
+            # of the whole screen the reactive asks for (and its repaint of every widget),
+            # which a jump into blocks laid out for the first time paid several times over.
+            self.set_reactive(TimelineView.virtual_size, size)
+            self._scroll_update(size)
+            self.vertical_scrollbar.position = self.scroll_offset.y
+            self.refresh()
+        else:
+            self.virtual_size = size
 
-    def _update_offsets(self) -> None:
-        offsets = [0]
-        for height in self._heights:
-            offsets.append(offsets[-1] + height)
-        self._offsets = offsets
-        self.virtual_size = Size(self._width, offsets[-1])
+    # -- find and filter -------------------------------------------------------------------
+
+    @property
+    def scan(self) -> TimelineScan | None:
+        return self.filtering.scan
+
+    def on_scanned(self, message: Scanned) -> None:
+        self.filtering.scanned(message.scan)
+
+    def show_filtered(self, masks: list[bytes] | None) -> None:
+        """Lay out only the entries `masks` shows (None: all), keeping the agent's place: the
+        entry at the top, or the newest entries if they were at the end."""
+        at_end = self._at_end or not self.blocks.heights
+        anchor = None if at_end else self.top_entry()
+        self.blocks.filter(masks, self.scan)
+        if self.mark is not None and not self.blocks.is_shown(self.mark):
+            self.mark = None
+        self._reset_layout(self._content_width())
+        if at_end or anchor is None:
+            self._scroll_to_end()
+        else:
+            self.scroll_to(y=self.top_for(self.blocks.shown_near(anchor[0])), animate=False,
+                           immediate=True)
+        self.finder.filter_changed()
+        self.update_title()
+        self.refresh()
+
+    def set_highlight(self, query: str) -> None:
+        """Highlight `query` wherever it is drawn (as lines are drawn: nothing laid out again)."""
+        self._pattern = draw.query_pattern(query)
+        self.refresh()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -207,116 +227,97 @@ class TimelineView(ScrollView, can_focus=True):
             color=resolved.color, bgcolor=resolved.bgcolor if own else None)
 
     def _line_styles(self) -> dict[str, Style]:
-        """The component styles entries are drawn with, worked out once, not per block
-        (eight lookups through the CSS were a large part of each block's layout)."""
+        """The component styles entries are drawn with, worked out once, not per block."""
         if self._styles is None:
-            self._styles = {n: self._style(f"timeline--{n}") for n in
-                            ("header", "meta", "inbound", "outbound", "note", "note-body", "subject", "body")}
+            self._styles = {n: self._style(f"timeline--{n}") for n in draw.STYLE_NAMES}
+            # A tint: its colour is blended with the background, which a partial style skips.
+            self._styles["mark"] = Style(bgcolor=self.get_component_rich_style("timeline--mark").bgcolor)
         return self._styles
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None  # a new theme or focus: blocks laid out from now on use it
-        if self.app.theme != self._theme:  # a new theme: blocks laid out before are redrawn
-            self._theme = self.app.theme
+        # Sent for every change of focus or hover anywhere above: what is drawn is drawn
+        # again only if the entries' styles changed (a theme), not for each of those (a 1 MB
+        # entry shown in full is 20,000 lines to draw again).
+        old, self._styles = self._styles, None
+        if old is not None and self.is_mounted and self._line_styles() != old:
+            self._drawn.clear()
+            self._sticky.clear()
             self._layouts.clear()
 
-    def _layout(self, chunk: int) -> ChunkLayout:
+    def _drawing(self) -> draw.Drawing:
+        return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
+                            self._limit)
+
+    def _layout(self, block: int) -> BlockLayout:
         """Lay out one block at the current width, updating its height if it was estimated."""
-        if chunk in self._layouts:
-            self._layouts.move_to_end(chunk)
-            return self._layouts[chunk]
+        if block in self._layouts:
+            self._layouts.move_to_end(block)
+            return self._layouts[block]
         assert self._timeline is not None
-        first = self._chunk_first[chunk]
-        layout = ChunkLayout([], [])
-        width = self._width
-        styles = self._line_styles()
-        file, start, end = self._blocks[chunk]
-        for offset, entry in enumerate(self._timeline.chunk(file)[start:end]):
-            conversation_id = self._start_of.get(first + offset)
-            if conversation_id is not None and layout.lines:
-                layout.lines.append(Strip.blank(width))  # space before a new conversation
-            layout.entry_lines.append(len(layout.lines))
-            if conversation_id is not None:
-                layout.header_lines.add(len(layout.lines))
-                layout.lines.append(self._header(conversation_id, entry, width, styles["header"]))
-            layout.lines.extend(self._entry(entry, width, styles))
-        self._layouts[chunk] = layout
+        blocks = self.blocks
+        layout = blocks.lay_out(block, self._timeline.chunk(blocks.spans[block][0]), self._drawing(),
+                                self.expanded, self._header, self._drawn)
+        self._layouts[block] = layout
         if len(self._layouts) > 64:
             self._layouts.popitem(last=False)
-        height = len(layout.lines)
-        if height != self._heights[chunk] or not self._exact[chunk]:
-            delta = height - self._heights[chunk]
-            above = self._offsets[chunk + 1] <= self.scroll_offset.y
-            self._heights[chunk], self._exact[chunk] = height, True
-            self._update_offsets()
+        if not blocks.exact[block] or len(layout.lines) != blocks.heights[block]:
+            above = blocks.offsets[block + 1] <= self.scroll_offset.y
+            delta = blocks.set_height(block, len(layout.lines))
+            self._update_size()
             if delta and above:  # keep what is on screen where it is
                 self.set_scroll(None, self.scroll_offset.y + delta)
         return layout
 
-    def _header(self, conversation_id: str, entry: Stored, width: int, style: Style) -> Strip:
-        at = self._conversation_at.get(conversation_id)
-        conv = None if at is None else self._conversations[at]
-        if conv is None:
-            parts = [(f"Conversation {clean_line(conversation_id)}", 0)]
-        else:  # what is dropped first when the line is short: channels, agent, start
-            channels = ", ".join(c.value for c in conv.channels) or entry.channel.value
-            parts = [(clean_line(conv.topic), 0), (conv.status.value.upper(), 1), (channels, 4),
-                     (f"started {when(conv.started)}", 2), (clean_line(conv.assignee), 3)]
-        text = f" ■ {fit_parts(parts, width - 4)} "
-        return Strip([Segment(text, style)]).adjust_cell_length(width, style).crop(0, width)
+    def _header(self, conversation_id: str, channel: str, d: draw.Drawing) -> Strip:
+        return draw.header(self.conversation(conversation_id), conversation_id, channel, d)
 
-    def _entry(self, entry: Stored, width: int, styles: dict[str, Style]) -> list[Strip]:
-        internal = entry.direction == Direction.INTERNAL
-        arrow_style = styles["note"] if internal else styles[entry.direction.value]
-        label = "INTERNAL NOTE" if internal else entry.direction.value
-        meta = [
-            Segment(f"{ARROWS[entry.direction]} ", arrow_style),
-            Segment(f"{when(entry.at)}  ", styles["meta"]),
-            Segment(f"{label} · {entry.channel.value}  ", arrow_style),
-            Segment(clean_line(entry.author) or "—", styles["meta"] + Style(bold=True)),
-        ]
-        lines = [Strip(meta).crop(0, width)]
-        body_style = styles["note-body"] if internal else styles["body"]
-        prefix = "▌ " if internal else " " * INDENT
-        if entry.subject:
-            for part in wrap("Subject: " + clean_line(entry.subject), width - INDENT):
-                lines.append(Strip([Segment(prefix, arrow_style), Segment(part, styles["subject"])]))
-        body = clean_text(entry.body)
-        if body:
-            for part in wrap(body, width - INDENT):
-                lines.append(Strip([Segment(prefix, arrow_style), Segment(part, body_style)]))
-        lines.append(Strip.blank(width))
-        return lines
+    def lay_out_again(self, block: int) -> None:
+        """Lay out a block again (an entry in it was shown in full or cut)."""
+        self._layouts.pop(block, None)
+        self._layout(block)
+
+    def entry_at(self, line: int) -> tuple[int, BlockLayout, int] | None:
+        """(block, its layout, index of the shown entry) of a line of the timeline."""
+        blocks = self.blocks
+        if not blocks.heights or blocks.lines == 0:
+            return None
+        line = max(0, min(line, blocks.lines - 1))
+        self._layout(blocks.at_line(line))
+        block = blocks.at_line(line)  # laying it out may have corrected the heights
+        layout = self._layout(block)
+        if not layout.entry_lines:
+            return None
+        index = max(0, min(line - blocks.offsets[block], len(layout.lines) - 1))
+        return block, layout, max(0, bisect_right(layout.entry_lines, index) - 1)
 
     # -- drawing ---------------------------------------------------------------------------
 
-    def _chunk_at(self, y: int) -> int:
-        return min(len(self._heights) - 1, bisect_right(self._offsets, y) - 1)
-
     def render_lines(self, crop: Region) -> list[Strip]:
         width = self._content_width()
-        if self._timeline is not None and width != self._width:
+        if self._timeline is not None and (width != self._width or self._limit_changed()):
             self._relayout(width)
-        if self._heights:
+        blocks = self.blocks
+        if blocks.heights:
             # Lay out what will be drawn before drawing (layout may correct heights/scroll).
             for _ in range(4):
                 top = self.scroll_offset.y + crop.y
-                needed = {self._chunk_at(y) for y in range(top, top + crop.height)
-                          if y < self._offsets[-1]}
-                if all(self._exact[c] and c in self._layouts for c in needed):
+                needed = {blocks.at_line(y) for y in range(top, top + crop.height) if y < blocks.lines}
+                if all(blocks.exact[c] and c in self._layouts for c in needed):
                     break
-                for chunk in sorted(needed):
-                    self._layout(chunk)
+                for block in sorted(needed):
+                    self._layout(block)
         self._at_end = self.scroll_offset.y >= self.max_scroll_y
-        # Worked out once per pass: `rich_style` walks every ancestor's styles, and per line
-        # it was a tenth of drawing a screen of entries.
+        # Worked out once per pass: `rich_style` walks every ancestor's styles.
         self._base_style = self.rich_style
         return super().render_lines(crop)
 
+    def _limit_changed(self) -> bool:
+        return bool(self._width) and max(3, self._content_height() - 5) != self._limit
+
     def _relayout(self, width: int) -> None:
-        """New width: all heights change; keep the line at the top of the screen in place."""
-        if self._end_pending or not self._heights:
+        """New width or height: heights change; keep the line at the top of the screen."""
+        if self._end_pending or not self.blocks.heights:
             self._end_pending = False
             self._reset_layout(width)
             self._scroll_to_end()
@@ -328,101 +329,150 @@ class TimelineView(ScrollView, can_focus=True):
         if at_bottom or anchor is None:
             self._scroll_to_end()
         else:
-            y = self.entry_y(anchor[0]) + offset
-            self.scroll_to(y=y, animate=False, immediate=True)
+            self.scroll_to(y=self.entry_y(anchor[0]) + offset, animate=False, immediate=True)
 
     def _scroll_to_end(self) -> None:
         # The newest entries are shown first: make their height exact, as far as a screen.
-        shown, chunk = 0, len(self._heights) - 1
-        while chunk >= 0 and shown < self.size.height + 1:
-            shown += len(self._layout(chunk).lines)
-            chunk -= 1
+        shown, block = 0, len(self.blocks.heights) - 1
+        while block >= 0 and shown < self.size.height + 1:
+            shown += len(self._layout(block).lines)
+            block -= 1
+        self._tail = 0
+        top = self.blocks.end_top(self._content_height(), self._layout)
+        self._tail = max(0, top + self._content_height() - self.blocks.lines)
+        self._update_size()
         # Set directly too: during the first render the scrollbars do not know the new size yet.
-        self.set_scroll(None, max(0, self._offsets[-1] - self.scrollable_content_region.height))
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self.set_scroll(None, top)
+        self.scroll_to(y=top, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
-        scroll_y = self.scroll_offset.y
-        line = scroll_y + y
         width = self.scrollable_content_region.width
         base = self._base_style or self.rich_style
-        if not self._heights or line >= self._offsets[-1]:
+        line = self.scroll_offset.y + y
+        if not self.blocks.heights or (line >= self.blocks.lines and y):
             return Strip.blank(width, base)
-        chunk = self._chunk_at(line)
-        layout = self._layout(chunk)
-        index = line - self._offsets[chunk]
+        found = self.entry_at(line)
+        if found is None:
+            return Strip.blank(width, base)
+        block, layout, i = found
+        if y == 0:  # the heading of the conversation the lines below belong to
+            return self._sticky_line(layout.conversations[i], width, base)
+        index = line - self.blocks.offsets[block]
         if index >= len(layout.lines):
             return Strip.blank(width, base)
-        return layout.lines[index].adjust_cell_length(width, base).apply_style(base)
+        style = base
+        if self.mark is not None and layout.positions[i] == self.mark and index < layout.end_of(i) - 1:
+            style = base + self._line_styles()["mark"]  # (not its closing blank line)
+        strip = layout.lines[index]
+        if self._pattern is not None and index not in layout.header_lines:
+            strip = draw.highlight(strip, self._pattern, self._line_styles()["match"])
+        return strip.adjust_cell_length(width, style).apply_style(style)
+
+    def _sticky_line(self, conversation_id: str, width: int, base: Style) -> Strip:
+        strip = self._sticky.get(conversation_id)
+        if strip is None:
+            strip = self._sticky[conversation_id] = self._header(conversation_id, "", self._drawing())
+        return strip.adjust_cell_length(width, base).apply_style(base)
 
     def watch_show_vertical_scrollbar(self, shown: bool) -> None:
-        # Textual moves a scrollbar's thumb when the view scrolls, not when the bar appears:
-        # a view scrolled to its end before its bar showed would show the thumb at the top.
+        # Textual moves a scrollbar's thumb when the view scrolls, not when the bar appears.
         if shown:
             self.vertical_scrollbar.position = self.scroll_offset.y
 
     def on_resize(self) -> None:
-        # Reading the newest entries when the height changed (a terminal resize, a line added
-        # below): keep reading them, rather than end a line or two short of the bottom.
-        if self._at_end and self._heights:
-            self.call_after_refresh(self.scroll_to, y=self.max_scroll_y, animate=False,
-                                    immediate=True)
+        # Reading the newest entries when the height changed: keep reading them.
+        if self._at_end and self.blocks.heights:
+            self.call_after_refresh(self._scroll_to_end)
+        self.update_title()
         self.refresh()
 
     # -- navigation ------------------------------------------------------------------------
 
     def top_entry(self) -> tuple[int, bool] | None:
-        """(position of the entry at the top of the screen, whether that line is its header)."""
-        if not self._heights or self._timeline is None:
+        """(position of the first entry under the heading row, whether the top line is that
+        entry's own conversation heading)."""
+        if self._timeline is None or not self.blocks.heights or self.blocks.lines == 0:
             return None
-        self._layout(self._chunk_at(self.scroll_offset.y))  # may correct heights and scroll
-        y = min(self.scroll_offset.y, max(0, self._offsets[-1] - 1))
-        chunk = self._chunk_at(y)
-        layout = self._layout(chunk)
-        index = max(0, min(y - self._offsets[chunk], len(layout.lines) - 1))
-        offset = max(0, bisect_right(layout.entry_lines, index) - 1)
-        first = self._chunk_first[chunk]
-        return first + offset, index in layout.header_lines
+        self._layout(self.blocks.at_line(self.scroll_offset.y))  # may correct heights and scroll
+        y = self.scroll_offset.y
+        found = self.entry_at(y + 1)
+        if found is None:
+            return None
+        block, layout, i = found
+        start = self.blocks.offsets[block] + layout.entry_lines[i]
+        return layout.positions[i], start == y and layout.entry_lines[i] in layout.header_lines
+
+    def bottom_entry(self) -> int | None:
+        """The position of the entry on the last line of the screen."""
+        found = self.entry_at(self.scroll_offset.y + self._content_height() - 1)
+        return None if found is None else found[1].positions[found[2]]
 
     def entry_y(self, position: int, header: bool = True) -> int:
         """The virtual line where the entry at `position` starts (its header, if `header`)."""
-        assert self._timeline is not None
-        chunk = bisect_right(self._chunk_first, position) - 1
-        offset = position - self._chunk_first[chunk]
-        layout = self._layout(chunk)
-        line = layout.entry_lines[offset]
+        if self._timeline is None or not self.blocks.spans:
+            return 0
+        position = self.blocks.shown_near(position)
+        block = self.blocks.of(position)
+        layout = self._layout(block)
+        if not layout.positions:
+            return self.blocks.offsets[block]
+        i = max(0, min(bisect_left(layout.positions, position), len(layout.positions) - 1))
+        line = layout.entry_lines[i]
         if not header and line in layout.header_lines:
             line += 1
-        return self._offsets[chunk] + line
+        return self.blocks.offsets[block] + line
 
-    def scroll_to_entry(self, position: int, *, header: bool = True, animate: bool = False) -> None:
-        if not self.total:
+    def top_for(self, position: int) -> int:
+        """The scroll position that shows an entry first under the heading row."""
+        line = self.entry_y(position)
+        block = self.blocks.at_line(line)
+        heading = line - self.blocks.offsets[block] in self._layout(block).header_lines
+        return line if heading else max(0, line - 1)
+
+    def go_to(self, position: int, *, if_hidden: bool = False) -> None:
+        """Show an entry at the top and mark it: near the end, where the view cannot scroll
+        that far, the mark shows which entry was meant. With `if_hidden`, an entry already
+        whole on screen is only marked (find moving between matches in view)."""
+        if not self.total or not self.blocks.spans:  # (not laid out: no width yet)
             return
-        position = max(0, min(position, self.total - 1))
-        y = self.entry_y(position, header)
-        self.scroll_to(y=y, animate=animate, immediate=True)
+        position = self.blocks.shown_near(position)
+        if not (if_hidden and self._whole_on_screen(position)):
+            self.scroll_to(y=self.top_for(position), animate=False, immediate=True)
+        self.mark = position
+        self.refresh()
+
+    def _whole_on_screen(self, position: int) -> bool:
+        start = self.entry_y(position)
+        found = self.entry_at(start)
+        if found is None:
+            return False
+        block, layout, i = found
+        top = self.scroll_offset.y
+        return top + 1 <= start and self.blocks.offsets[block] + layout.end_of(i) <= top + self._content_height()
 
     def scroll_to_conversation(self, conversation_id: str) -> bool:
-        """Scroll so the conversation's header and first entry are at the top."""
+        """Scroll so the conversation's header and first entry shown are at the top, marked
+        (False, and nothing moves, if it has none: not in the timeline, or filtered out)."""
         if self._timeline is None or conversation_id not in self._timeline.summary.starts:
             return False
-        position = self._timeline.summary.starts[conversation_id]
-        self.scroll_to_entry(position)
+        position = self.blocks.first_shown_of(conversation_id,
+                                              self._timeline.summary.starts[conversation_id])
+        if position is None:
+            self.notify("The filter hides this conversation (f changes the filter).", timeout=3)
+            return False
+        self.go_to(position)
         return True
 
     def action_conversation(self, step: int) -> None:
         top = self.top_entry()
-        if top is None or not self._starts:
+        if top is None:
             return
         position, on_header = top
-        i = bisect_right(self._starts, position) - 1  # conversation containing the top entry
-        if step > 0:
-            target = i + 1
-        else:
-            at_its_header = on_header and i >= 0 and self._starts[i] == position
-            target = i - 1 if at_its_header else i
-        if 0 <= target < len(self._starts):
-            self.scroll_to_conversation(self._start_of[self._starts[target]])
+        found = self.blocks.headings_from(position, step)
+        if step < 0 and found and on_header and found[0] == position:
+            found = found[1:]  # at its heading already: the one before
+        if found:
+            self.go_to(found[0])
 
     def action_scroll_lines(self, step: int) -> None:
         self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
@@ -435,4 +485,23 @@ class TimelineView(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False, immediate=True)
 
     def action_bottom(self) -> None:
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        if self.blocks.heights:
+            self._scroll_to_end()
+
+    def action_find(self) -> None:
+        self.finder.open_bar()
+
+    def action_match(self, step: int) -> None:
+        self.finder.step(step)
+
+    def action_filter(self) -> None:
+        if self._timeline is not None:
+            open_panel(self)
+
+    def action_expand(self) -> None:  # a long entry shown in full, or cut again
+        timeline_long.toggle(self)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y:
+            timeline_long.toggle(self, line=self.scroll_offset.y + offset.y)

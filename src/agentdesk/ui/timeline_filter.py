@@ -1,0 +1,350 @@
+"""Filtering the timeline by channel, direction and conversation (`f` on the timeline).
+
+A filter changes which entries of each block the timeline lays out; what each entry is comes
+from the timeline's scan (`cache.timeline_scan`), read once, so a change of filter costs a
+`bytes.translate` per file and the layout of what is on screen, not a read of 100,000 entries.
+The panel applies each change at once: the timeline beside it shows the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.widget import Widget
+from textual.widgets import Static
+
+from textual.message import Message
+from textual.signal import Signal
+
+from agentdesk.cache.cache import Timeline
+from agentdesk.cache.timeline_scan import CHANNELS, DIRECTIONS, TimelineScan, visible_table
+from agentdesk.ui.row import Row
+from agentdesk.ui.row_list import Option, RowList
+from agentdesk.model.sanitize import clean_line
+from agentdesk.ui import clock
+from agentdesk.ui.fit import cut, fit_parts
+from agentdesk.ui.safe import day
+
+if TYPE_CHECKING:
+    from agentdesk.ui.timeline import TimelineView
+
+SYNC_SCAN = 4  # timelines of up to this many files are scanned at once, not in a worker
+
+# As the timeline marks them. Every row fits the panel (36 cells): a row folding as the list's
+# scrollbar comes and goes would change the list's height, and so the bar, again and again.
+DIRECTION_LABELS = {"inbound": "← inbound", "outbound": "→ outbound", "internal": "✎ internal note"}
+LABEL = 20  # cells of a choice's name
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """What the timeline hides: channels, directions, every conversation but one."""
+
+    hidden_channels: frozenset[str] = field(default_factory=frozenset)
+    hidden_directions: frozenset[str] = field(default_factory=frozenset)
+    conversation: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.hidden_channels or self.hidden_directions or self.conversation)
+
+    def toggled(self, option: str, conversation: str | None) -> TimelineFilter:
+        """This filter with one choice of the dialog flipped."""
+        kind, _, value = option.partition(":")
+        if kind == "channel":
+            return replace(self, hidden_channels=self.hidden_channels ^ {value})
+        if kind == "direction":
+            return replace(self, hidden_directions=self.hidden_directions ^ {value})
+        return replace(self, conversation=None if self.conversation else conversation)
+
+    def describe(self, view: TimelineView) -> str:
+        """In a few words, for the timeline's heading."""
+        parts = []
+        if self.hidden_channels:
+            parts.append("+".join(c.value for c in CHANNELS if c.value not in self.hidden_channels) or "no channel")
+        if self.hidden_directions:
+            parts.append("+".join(d.value for d in DIRECTIONS if d.value not in self.hidden_directions)
+                         or "no direction")
+        if self.conversation:
+            conv = view.conversation(self.conversation)
+            parts.append(f"one conversation: {conv.topic}" if conv is not None else "one conversation")
+        return "; ".join(parts)
+
+
+class Scanned(Message):
+    """More of a timeline's files were read (posted from the scan's worker)."""
+
+    def __init__(self, scan: TimelineScan) -> None:
+        super().__init__()
+        self.scan = scan
+
+
+class Filtering:
+    """A timeline view's scan of its files (for find and filter) and the filter it shows."""
+
+    def __init__(self, view: TimelineView) -> None:
+        self.view = view
+        self.scan: TimelineScan | None = None
+        self.filter = TimelineFilter()  # shown
+        self.wanted = TimelineFilter()  # asked for: shown once the scan has read every file
+        self.changed: Signal[TimelineScan] = Signal(view, "timeline-scan")
+
+    def new_timeline(self, timeline: Timeline, previous: TimelineScan | None) -> None:
+        """A timeline (or a newer version of it, a sync changed it): a new scan, keeping what
+        `previous` read of the files both share; the filter is applied to it once read."""
+        self.scan = TimelineScan(timeline, previous)
+        self.filter = TimelineFilter()
+        self.view.blocks.filter(None, None)
+        if self.wanted.active:
+            self.ensure_scan()
+
+    def ensure_scan(self) -> None:
+        """Read what find and filter need of every file: at once for a short timeline, else
+        in a worker (the desk keeps answering keys; `changed` tells of progress)."""
+        scan = self.scan
+        if scan is None:
+            return
+        if not scan.complete and len(scan.missing()) <= SYNC_SCAN:
+            scan.read_all()
+        if scan.complete:
+            self.scanned(scan)
+            return
+        self.view.run_worker(lambda: self._scan_in_worker(scan), thread=True, group="timeline-scan",
+                             exclusive=True, exit_on_error=False)
+
+    def _scan_in_worker(self, scan: TimelineScan) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            # A message, not call_from_thread: the reading goes on without waiting for the
+            # desk to draw its next frame.
+            if not worker.is_cancelled:
+                self.view.post_message(Scanned(scan))
+
+        scan.read_all(progress, lambda: worker.is_cancelled)
+
+    def scanned(self, scan: TimelineScan) -> None:
+        """More of the timeline was read: find looks there too; a filter waiting applies."""
+        if scan is not self.scan:
+            return
+        if scan.complete and self.wanted != self.filter:
+            self.set(self.wanted)
+        self.view.finder.scanned()
+        self.changed.publish(scan)
+
+    def set(self, wanted: TimelineFilter) -> None:
+        """Show only the entries `wanted` lets through (once every file has been read)."""
+        self.wanted = wanted
+        if self.scan is None or not self.scan.complete:
+            self.view.update_title()
+            self.ensure_scan()
+            return
+        self.filter = wanted
+        table = visible_table(wanted.hidden_channels, wanted.hidden_directions)
+        self.view.show_filtered(self.scan.masks(table, wanted.conversation) if wanted.active else None)
+
+
+def heading(view: TimelineView, width: int) -> str:
+    """The timeline's heading: what it holds, what the filter shows, the customer's time now;
+    the least needed parts left out when the timeline is narrow, the filter's count last."""
+    total, conversations = view.total, len(view._conversations)  # noqa: SLF001
+    parts = [("Timeline", 0), (f"{total:,} entr{'y' if total == 1 else 'ies'}", 2),
+             (f"{conversations:,} conversation{'' if conversations == 1 else 's'}", 4)]
+    shown = view.filtering.filter
+    if shown.active:
+        parts[1] = (f"{view.shown_total:,} of {total:,} shown", 1)
+        parts.append((f"filter: {shown.describe(view)}", 2))
+    elif view.filtering.wanted.active:
+        parts.append(("filtering…", 1))
+    if view.customer_zone is not None:
+        parts.append((f"their time {clock.now().astimezone(view.customer_zone):%a %H:%M}", 3))
+    return fit_parts(parts, width)
+
+
+def open_panel(view: TimelineView) -> None:
+    """Show the filter's panel (or go back to it) over the profile."""
+    panels = view.screen.query(FilterPanel)
+    if panels:
+        panels.first().query_one(FilterList).focus()
+    else:
+        view.screen.mount(FilterPanel(view))
+
+
+def _counts(scan: TimelineScan | None) -> tuple[dict[str, int], dict[str, int]] | None:
+    """Entries per channel and per direction, once the whole timeline has been read."""
+    if scan is None or not scan.complete:
+        return None
+    channels = {c.value: 0 for c in CHANNELS}
+    directions = {d.value: 0 for d in DIRECTIONS}
+    for value, count in scan.code_counts().items():
+        channels[CHANNELS[value // 4].value] += count
+        directions[DIRECTIONS[value % 4].value] += count
+    return channels, directions
+
+
+class FilterList(RowList):
+    HELP_GROUP = "Filter"
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # The rows laid out at the width they are drawn at (less the scrollbar's column): at
+        # the width Textual asks about, each layout set another virtual size, which asked for
+        # another layout, frame after frame, once the list had to scroll.
+        return self._lines_at(self.scrollable_content_region.width or width)[-1]
+
+    def set_rows(self, options: list[Option]) -> None:
+        """New rows of the same heights in place: repainted, with no layout of the screen
+        (a toggle changes a mark and the counts, not the rows' sizes)."""
+        if len(options) != self.option_count:
+            highlighted = self.highlighted
+            self.clear_options()
+            self.add_options(options)
+            self.highlighted = highlighted
+            return
+        self._options = options
+        self._strips.clear()
+        self.refresh()
+
+
+class Status(Widget):
+    """One line of text, repainted without a layout of the screen when it changes."""
+
+    DEFAULT_CSS = "Status { height: 1; }"
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.text = ""
+
+    def show(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class FilterPanel(Vertical):
+    """The filter's choices, each applied as soon as it is made. A panel laid over the
+    profile (over the details), not a screen: the timeline stays in sight, and drawing a
+    frame does not mean tinting the whole screen under a dialog, which took several times
+    longer than the filter itself."""
+
+    HELP_GROUP = "Filter"
+    BINDINGS = [
+        Binding("escape,f", "close", "Close", id="filter.close"),
+        Binding("space", "toggle", "Toggle", id="filter.toggle"),
+        Binding("a", "show_all", "Show all", id="filter.show_all"),
+    ]
+
+    def __init__(self, view: TimelineView) -> None:
+        super().__init__(id="filter-box", classes="form")
+        self.view = view
+        # "This conversation": the one filtered on, else the one the agent is looking at.
+        self.filtering = view.filtering
+        self.conversation = self.filtering.wanted.conversation or self._conversation_in_view()
+
+    def _conversation_in_view(self) -> str | None:
+        """The conversation the agent is looking at: the marked entry's, else the top one's."""
+        view = self.view
+        position = view.mark if view.mark is not None else (view.top_entry() or (None,))[0]
+        if position is None:
+            return None
+        found = view.entry_at(view.entry_y(position, header=False))
+        return None if found is None else found[1].conversations[found[2]]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Filter the timeline", style="bold"), classes="form-title")
+        yield Status(id="filter-status")
+        yield FilterList(id="filter-options")
+        yield Static(Text("space: show/hide · a: all · esc", style="dim"))
+
+    def on_resize(self) -> None:
+        # The list scrolls when the terminal is too short for all of it (not the panel,
+        # which would carry the highlighted row out of sight).
+        self.query_one(FilterList).styles.max_height = max(3, self.app.size.height - 9)
+
+    def on_mount(self) -> None:
+        self.filtering.changed.subscribe(self, lambda _scan: self._show())
+        self.filtering.ensure_scan()
+        self._show()
+        options = self.query_one(FilterList)
+        options.focus()
+        options.action_first()
+
+    def on_unmount(self) -> None:
+        self.filtering.changed.unsubscribe(self)
+
+    def _options(self) -> list[Option]:
+        wanted = self.filtering.wanted
+        counts = _counts(self.filtering.scan)
+
+        def choice(option_id: str, label: str, on: bool, count: int | None) -> Option:
+            row = Row().text("[x] " if on else "[ ] ", "bold").text(label.ljust(LABEL))
+            if count is not None:
+                row.text(f"{count:>9,}", "dim")
+            return Option(row, option_id)
+
+        options = [Option(Row().text("Channel", "bold"), disabled=True)]
+        for channel in CHANNELS:
+            options.append(choice(f"channel:{channel.value}", channel.value,
+                                  channel.value not in wanted.hidden_channels,
+                                  counts[0][channel.value] if counts else None))
+        options.append(Option(Row().text("Direction", "bold"), disabled=True))
+        for direction in DIRECTIONS:
+            options.append(choice(f"direction:{direction.value}", DIRECTION_LABELS[direction.value],
+                                  direction.value not in wanted.hidden_directions,
+                                  counts[1][direction.value] if counts else None))
+        options.append(Option(Row().text("Conversation", "bold"), disabled=True))
+        conv = self.view.conversation(self.conversation) if self.conversation else None
+        if self.conversation is None:
+            options.append(Option(Row().text("(no conversation on screen)", "dim"), disabled=True))
+        else:
+            label = Row().text("[x] " if wanted.conversation else "[ ] ", "bold").text("only ")
+            if conv is not None:
+                label.text(cut(clean_line(conv.topic), 14)).text(f" · {day(conv.started)}", "dim")
+            else:
+                label.text(cut(clean_line(self.conversation), 27))
+            options.append(Option(label, "conversation"))
+        return options
+
+    def _show(self) -> None:
+        view, scan = self.view, self.filtering.scan
+        if scan is not None and not scan.complete:
+            read = scan.chunks - len(scan.missing())
+            status = f"Reading the timeline: {read:,} of {scan.chunks:,} files…"
+        else:
+            status = f"Showing {view.shown_total:,} of {view.total:,} entries"
+        self.query_one(Status).show(status)
+        self.query_one(FilterList).set_rows(self._options())
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        event.stop()
+        if event.option.id:
+            self._toggle(event.option.id)
+
+    def action_toggle(self) -> None:
+        options = self.query_one(FilterList)
+        if options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            if option.id and not option.disabled:
+                self._toggle(option.id)
+
+    def _toggle(self, option_id: str) -> None:
+        self.filtering.set(self.filtering.wanted.toggled(option_id, self.conversation))
+        self._show()
+
+    def action_show_all(self) -> None:
+        self.filtering.set(TimelineFilter())
+        self._show()
+
+    def action_close(self) -> None:
+        self.view.focus()
+        self.remove()
