@@ -36,8 +36,15 @@ def default_data_dir() -> Path:
     return user_data_path("agentdesk") / "server"
 
 
-def open_store(data: Path) -> SqliteStore:
-    """The store in `data` (made 0700; the database files are 0600)."""
+def open_store(data: Path, database: str | None = None) -> Store:
+    """The store in the PostgreSQL database `database` (a postgresql:// URL) if given, else
+    the SQLite store in `data` (made 0700; the database files are 0600)."""
+    if database:
+        if not database.startswith(("postgresql://", "postgres://")):
+            raise SystemExit(f"agentdesk serve: --database takes a postgresql:// URL, not {database.split(':')[0]!r}")
+        from agentdesk.server.postgres_store import PostgresStore
+
+        return PostgresStore(database)
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     data.chmod(0o700)
     return SqliteStore(data / DB_NAME)
