@@ -22,18 +22,21 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    """`agentdesk serve --database URL --workers N --token TOKEN` (SQLite in `data` when
-    `database` is None); its output goes to `log`."""
+    """`agentdesk serve --database URL --data DIR --workers N --token TOKEN` (each given or
+    not); its output goes to `log`."""
 
     def __init__(self, token: str, log: Path, *, database: str | None = None,
-                 data: Path | None = None, workers: int = 1, extra: tuple[str, ...] = ()) -> None:
+                 data: Path | None = None, workers: int = 1, extra: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.log = log
         args = ["serve", "--port", str(self.port), "--token", token, "--workers", str(workers), *extra]
-        args += ["--database", database] if database else ["--data", str(data)]
-        env = {k: v for k, v in os.environ.items() if k not in ("AGENTDESK_DATABASE", "AGENTDESK_SERVER_TOKEN")}
+        args += ["--database", database] if database else []
+        args += ["--data", str(data)] if data else []
+        env = {**{k: v for k, v in os.environ.items()
+                  if k not in ("AGENTDESK_DATABASE", "AGENTDESK_SERVER_TOKEN")}, **(env or {})}
         with open(log, "ab") as out:
             # A session of its own, so stopping it stops its workers too.
             self.proc = subprocess.Popen([sys.executable, "-m", "agentdesk.cli", *args], stdout=out,
