@@ -38,21 +38,30 @@ def bin_dir() -> Path | None:
 class Cluster:
     """A running throwaway cluster; `url(name)` connects to one of its databases."""
 
-    def __init__(self, *, durable: bool = False, max_connections: int = 200) -> None:
+    def __init__(self, folder: Path | None = None, *, durable: bool = False,
+                 max_connections: int = 200, settings: tuple[str, ...] = ()) -> None:
+        """A new cluster in a temporary folder (removed by `stop`), or the one kept in
+        `folder` (made there the first time, kept by `stop`: the load benchmark's).
+        `durable`: fsync as in production; `settings`: more `name=value` for the server."""
         found = bin_dir()
         if found is None:
             raise FileNotFoundError("no PostgreSQL server found (initdb); install postgresql")
         self.bin = found
-        self.folder = Path(tempfile.mkdtemp(prefix="agentdesk-pg-"))
+        self.keep = folder is not None
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="agentdesk-pg-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
         self._as: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
             self._as = ["runuser", "-u", "postgres", "--"]
         self.data = self.folder / "data"
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
+        if not (self.data / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
+                      "--locale=C.UTF-8", "--no-sync")
         options = ["-c", "listen_addresses=", "-c", f"unix_socket_directories={self.folder}",
                    "-c", f"max_connections={max_connections}", *(() if durable else FAST)]
+        for setting in settings:
+            options += ["-c", setting]
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
                   "-o", " ".join(f"'{o}'" if "=" in o else o for o in options), "start")
 
@@ -81,6 +90,9 @@ class Cluster:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
+        if self.keep:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            return
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:

@@ -106,6 +106,11 @@ class Transaction(ABC):
     def profile_rows(self, customer_id: str) -> ProfileRows:
         """Every live record of a customer as profile rows, the customer first, then by seq."""
 
+    def prefetch(self, mutations: Sequence[Mutation]) -> None:
+        """Read at once what `apply` will ask for each mutation (its stored result, its
+        customer, the record it targets), for an engine whose every read is a round trip
+        made while the store is locked. Nothing by default."""
+
     # --- built on them, the same for every engine -----------------------------------------
     def put(self, type: str, id: str, customer_id: str, data: str) -> int:
         return self.write_row(type, id, customer_id, data, ChangeOp.UPSERT.value, False)
@@ -244,6 +249,7 @@ class Transaction(ABC):
         """Each mutation as `mutation_rules.decide` says, its result stored by mutation id in
         this transaction, so a mutation seen before is answered from its stored result."""
         results: list[MutationResult] = []
+        self.prefetch(mutations)
         for m in mutations:
             stored = self.stored_result(m.id)
             if stored is not None:
