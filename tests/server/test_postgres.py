@@ -4,6 +4,8 @@ restored database is a new epoch; how `agentdesk serve` chooses and refuses engi
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ from agentdesk import cli
 from agentdesk.server.postgres_schema import SCHEMA_VERSION
 from agentdesk.server.postgres_store import PostgresStore
 from agentdesk.server.store import Agent, CursorGone, StoreError
+from agentdesk.server.stored import token_hash
 from support.pg_cluster import Cluster
 from support.serve_process import ServeProcess
 
@@ -97,3 +100,31 @@ def test_serve_refuses_what_it_cannot_do(args: list[str], says: str, tmp_path: P
     with pytest.raises(SystemExit) as exit:
         cli.main(["serve", "--data", str(tmp_path / "srv"), *args])
     assert says in str(exit.value) and "hunter2" not in str(exit.value)
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_tokens_and_epoch_changed_elsewhere_are_seen(pg_url: str) -> None:
+    """Each process keeps tokens and the epoch in memory; a change made by another process,
+    or by hand in the database, reaches it (through the database's notifications)."""
+    with PostgresStore(pg_url) as here, PostgresStore(pg_url) as elsewhere:
+        assert eventually(lambda: here._shared.live)
+        elsewhere.add_token(TOKEN, "alice")
+        assert here.check_token(TOKEN) == Agent("alice")
+        assert here._shared.token(token_hash(TOKEN)) == Agent("alice")  # answered from memory now
+        epoch = here.epoch()
+        assert here._shared.epoch() == epoch
+        elsewhere.revoke_token(TOKEN)
+        assert eventually(lambda: here.check_token(TOKEN) == Agent("alice", revoked=True))
+        new = elsewhere.reset_epoch()
+        assert new != epoch and eventually(lambda: here.epoch() == new)
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DELETE FROM tokens")
+        assert eventually(lambda: here.check_token(TOKEN) is None)

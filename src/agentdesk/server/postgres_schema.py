@@ -50,6 +50,16 @@ MIGRATIONS: list[str] = [
         hash text PRIMARY KEY, agent text NOT NULL, scoped boolean NOT NULL, revoked boolean NOT NULL
     );
     """,
+    # 1 -> 2: every change to tokens or meta (the epoch) is announced on channel `agentdesk`,
+    # so each process can keep them in memory (`postgres_listen`), even when edited by hand.
+    """
+    CREATE FUNCTION agentdesk_announce() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_notify('agentdesk', TG_TABLE_NAME); RETURN NULL; END $$;
+    CREATE TRIGGER tokens_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tokens
+        FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_announce();
+    CREATE TRIGGER meta_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON meta
+        FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_announce();
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 LOCK = 0x61676e74  # the advisory lock key under which the schema is checked and migrated

@@ -33,6 +33,7 @@ from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordT
 from agentdesk.model.records import Profile, TimelineEntry
 from agentdesk.server.load_order import BulkLoad
 from agentdesk.server.mutation_rules import TARGET_TYPES
+from agentdesk.server.postgres_listen import MISSING, SharedCache
 from agentdesk.server.postgres_schema import prepare, set_epoch
 from agentdesk.server.search_index import SearchRow, query
 from agentdesk.server.store import Agent, CursorGone, FeedRows, StoreError
@@ -231,6 +232,7 @@ class PostgresStore:
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
                                     kwargs={"autocommit": True}, configure=_configure,
                                     name="agentdesk")
+        self._shared = SharedCache(url)
 
     # --- plumbing ------------------------------------------------------------------------
     @contextmanager
@@ -258,7 +260,12 @@ class PostgresStore:
 
     # --- reading -------------------------------------------------------------------------
     def epoch(self) -> str:
-        return self._one("SELECT value FROM meta WHERE key = 'epoch'")[0]
+        epoch = self._shared.epoch()
+        if epoch is None:
+            generation = self._shared.generation
+            epoch = self._one("SELECT value FROM meta WHERE key = 'epoch'")[0]
+            self._shared.keep_epoch(epoch, generation)
+        return epoch
 
     def head(self) -> int:
         return self._one("SELECT head FROM feed_head")[0]
@@ -362,7 +369,9 @@ class PostgresStore:
     def reset_epoch(self) -> str:
         """A new identity, after restoring a backup: every desk's cursor becomes void (410)."""
         with self._write() as tx:
-            return set_epoch(tx.conn)
+            epoch = set_epoch(tx.conn)
+        self._shared.forget()  # at once here; other processes when the database tells them
+        return epoch
 
     # --- mutations -----------------------------------------------------------------------
     def apply(self, mutations: Sequence[Mutation], agent: Agent) -> list[MutationResult]:
@@ -377,20 +386,34 @@ class PostgresStore:
             conn.execute("INSERT INTO tokens VALUES (%s, %s, %s, false) ON CONFLICT (hash) DO UPDATE "
                          "SET agent = excluded.agent, scoped = excluded.scoped, revoked = false",
                          (token_hash(token), agent, scoped))
+        self._shared.forget()
 
     def check_token(self, token: str) -> Agent | None:
-        row = self._one("SELECT agent, scoped, revoked FROM tokens WHERE hash = %s", (token_hash(token),))
-        return Agent(row[0], bool(row[1]), bool(row[2])) if row else None
+        """From this process's memory when it can (see `postgres_listen`), else the database."""
+        hash = token_hash(token)
+        found = self._shared.token(hash)
+        if found is not MISSING:
+            return found
+        generation = self._shared.generation
+        row = self._one("SELECT agent, scoped, revoked FROM tokens WHERE hash = %s", (hash,))
+        if row is None:
+            return None  # unknown tokens are not kept: a flood of guesses cannot fill memory
+        agent = Agent(row[0], bool(row[1]), bool(row[2]))
+        self._shared.keep_token(hash, agent, generation)
+        return agent
 
     def revoke_token(self, token: str) -> bool:
         with self._read() as conn:
-            return conn.execute("UPDATE tokens SET revoked = true WHERE hash = %s",
-                                (token_hash(token),)).rowcount > 0
+            revoked = conn.execute("UPDATE tokens SET revoked = true WHERE hash = %s",
+                                   (token_hash(token),)).rowcount > 0
+        self._shared.forget()
+        return revoked
 
     def has_tokens(self) -> bool:
         return self._one("SELECT EXISTS (SELECT 1 FROM tokens)")[0]
 
     def close(self) -> None:
+        self._shared.close()
         self._pool.close()
 
     def __enter__(self) -> PostgresStore:
