@@ -117,6 +117,7 @@ def test_tokens_and_epoch_changed_elsewhere_are_seen(pg_url: str) -> None:
     with PostgresStore(pg_url) as here, PostgresStore(pg_url) as elsewhere:
         assert eventually(lambda: here._shared.live)
         elsewhere.add_token(TOKEN, "alice")
+        time.sleep(0.5)  # let the add's own announcement arrive (it empties the memory)
         assert here.check_token(TOKEN) == Agent("alice")
         assert here._shared.token(token_hash(TOKEN)) == Agent("alice")  # answered from memory now
         epoch = here.epoch()
