@@ -471,7 +471,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=None, help="length of each level")
     p.add_argument("--period", type=float, default=1.0, help="seconds between an agent's pulls "
                    "(a real desk's 30 s, compressed; default 1.0: x30)")
-    p.add_argument("--idle-pushes", type=int, default=40)
+    p.add_argument("--idle-pushes", type=int, default=100, help="pushes timed alone, for the idle latency")
     p.add_argument("--data-dir", type=Path, default=REPO / "bench-data")
     p.add_argument("--rebuild", action="store_true")
     p.add_argument("--json", type=Path, default=None, help="also write every figure here")

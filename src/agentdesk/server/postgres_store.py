@@ -12,6 +12,11 @@ The tables are the SQLite store's (`postgres_schema`). What makes several proces
   once is applied by the first, answered from its stored result by the second.
 * **Readers never wait**: a feed page is one statement, so one snapshot, that reads the epoch,
   the head and the page together.
+* **Few round trips while locked**: a push reads what its whole batch needs at once
+  (`prefetch`) and its writes travel with the commit (pipeline mode); every statement is
+  planned once per connection.
+* **Tokens and the epoch** are kept in each process's memory, forgotten whenever the
+  database announces a change to them (`postgres_listen`).
 * **Erasure** deletes the rows, then VACUUMs the tables it touched, so no row, live or dead,
   holds the erased data (see the protocol's "Erasure").
 
