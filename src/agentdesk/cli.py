@@ -2,7 +2,8 @@
 
     agentdesk [--demo] [--cache DIR] [--customer ID] [--remote URL]
     agentdesk sync [--demo] [--cache DIR] [--remote URL] [--repair]
-    agentdesk serve [--host H] [--port P] [--data DIR] [--token-file FILE] [--demo]
+    agentdesk serve [--host H] [--port P] [--data DIR | --database URL] [--workers N]
+                    [--token-file FILE] [--demo] [--new-epoch]
     agentdesk config [--remote URL] [--token-from-env]
 """
 
@@ -61,8 +62,8 @@ def parser() -> argparse.ArgumentParser:
     sync.add_argument("--repair", action="store_true",
                       help="first check that every cached customer reads back, and rebuild the "
                       "ones that do not from the store (unsent edits are kept)")
-    serve = commands.add_parser("serve", help="run the reference store (SQLite) over HTTP",
-                                allow_abbrev=False)
+    serve = commands.add_parser("serve", help="run the reference store (SQLite, or PostgreSQL "
+                                "behind several processes) over HTTP", allow_abbrev=False)
     # Defined here, not imported from the server package: the desk must not pay for importing
     # FastAPI and uvicorn at start-up.
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -76,6 +77,14 @@ def parser() -> argparse.ArgumentParser:
     # Gone: a token given here is refused with a pointer to --token-file, never echoed.
     serve.add_argument("--token", dest="token_on_command_line", help=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
+    serve.add_argument("--database", metavar="URL",
+                       help="keep the store in this PostgreSQL database (a postgresql:// URL; else "
+                       "$AGENTDESK_DATABASE; else SQLite in --data)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="serve from N processes (more than 1 needs PostgreSQL; default 1)")
+    serve.add_argument("--new-epoch", action="store_true",
+                       help="give the store a new epoch before serving (after restoring a backup: "
+                       "every desk starts over, keeping its unsent edits)")
     config = commands.add_parser("config", help="show where the config file is and what is set "
                                  "(token masked); --remote/--token-from-env set them")
     config.add_argument("--remote", metavar="URL", help="set the store to sync with")

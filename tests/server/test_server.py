@@ -1,4 +1,6 @@
-"""The reference remote store over real HTTP: a real SQLite store on disk, uvicorn, httpx.
+"""The reference remote store over real HTTP: a real store (SQLite on disk, and PostgreSQL in
+a throwaway cluster: every test that takes `remote` or `make_store` runs on both), uvicorn,
+httpx.
 
 No mocks: each test talks to a `ServerThread` on 127.0.0.1 the way a desk would.
 """
@@ -12,12 +14,13 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from agentdesk.model import demo
@@ -26,7 +29,8 @@ from agentdesk.model.records import ContactKind, ContactPoint, Customer, Note, P
 from agentdesk.model.protocol import MAX_PAGE, PROTOCOL_VERSION, FeedPage, ProfileSnapshot
 from agentdesk.server.app import create_app, openapi_text
 from agentdesk.server.run import ServerThread, open_store, seed_demo
-from agentdesk.server.sqlite_store import SqliteStore
+from agentdesk.server.postgres_store import PostgresStore
+from agentdesk.server.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-" + "k" * 24
@@ -36,7 +40,7 @@ EPOCH = demo.EPOCH.isoformat()
 
 @dataclass
 class Remote:
-    store: SqliteStore
+    store: Store
     url: str
     client: httpx.Client
 
@@ -79,8 +83,8 @@ def small_profile(cid: str, name: str, email: str = "", phone: str = "") -> tupl
 
 
 @pytest.fixture
-def remote(tmp_path: Path) -> Iterator[Remote]:
-    store = open_store(tmp_path / "server")
+def remote(make_store: Callable[[], Store]) -> Iterator[Remote]:
+    store = make_store()
     store.add_token(TOKEN, "alice")
     store.add_token(SCOPED, "bob", scoped=True)
     store.bulk_load([
@@ -91,7 +95,6 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
     with ServerThread(store) as server, httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as client:
         yield Remote(store, server.url, client)
-    store.close()
 
 
 def note_add(mid: str, cid: str, nid: str, text: str) -> dict[str, Any]:
@@ -116,17 +119,17 @@ def test_missing_or_unknown_token_is_401_and_never_echoed(remote: Remote, caplog
     assert TOKEN not in caplog.text and secret not in caplog.text
 
 
-def test_token_is_not_in_the_access_log_or_the_database(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_token_is_not_in_the_access_log_or_the_database(make_store: Callable[[], Store], tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    store = open_store(tmp_path / "srv")
+    store = make_store()
     store.add_token(TOKEN, "alice")
     with ServerThread(store, log_level="info", access_log=True) as server:
         assert httpx.get(f"{server.url}/v1/status", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-    store.close()
     assert "/v1/status" in caplog.text  # the access log did record the request
     assert TOKEN not in caplog.text
-    for path in (tmp_path / "srv").iterdir():
-        assert TOKEN.encode() not in path.read_bytes()
+    assert leftovers(store, tmp_path, TOKEN.encode()) == []
+    assert leftovers(store, tmp_path, b"alice")  # (the check does find what is there)
 
 
 def test_revoked_token_is_403(remote: Remote) -> None:
@@ -247,9 +250,28 @@ def test_erase_leaves_no_personal_data(remote: Remote, tmp_path: Path) -> None:
     results = remote.mutate(note_add("m-erase", "cus_a", "note_x", "Ada's secret"))
     assert results[0]["status"] == "rejected"
     assert results[0]["reason"] == "customer cus_a no longer exists"
-    # Nothing left on disk either (secure_delete, WAL checkpointed).
-    for path in (tmp_path / "server").iterdir():
-        assert b"Lovelace" not in path.read_bytes(), path
+    assert leftovers(remote.store, tmp_path, b"Lovelace") == []
+
+
+def leftovers(store: Store, tmp_path: Path, text: bytes) -> list[str]:
+    """Where the database still holds `text`. SQLite: in its files on disk (secure_delete,
+    WAL checkpointed). PostgreSQL: in any tuple, live or dead, of the store's tables and
+    their TOAST tables, read page by page with pageinspect (freed space in a page and WAL
+    segments are overwritten as the database reuses them; see docs/sync-protocol.md)."""
+    if not isinstance(store, PostgresStore):
+        return [str(p) for p in (tmp_path / "server").iterdir() if text in p.read_bytes()]
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        return [f"{name} block {block}" for name, block in conn.execute("""
+            WITH ours AS (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace
+                            AND relkind = 'r'),
+                 rels AS (SELECT oid FROM ours UNION
+                          SELECT reltoastrelid FROM pg_class WHERE oid IN (SELECT oid FROM ours)
+                            AND reltoastrelid != 0)
+            SELECT DISTINCT r.oid::regclass::text, b FROM rels r,
+                   generate_series(0, pg_relation_size(r.oid) / 8192 - 1) b,
+                   heap_page_items(get_raw_page(r.oid::regclass::text, b::int)) t
+             WHERE position(%s::bytea in t.t_data) > 0""", (text,))]
 
 
 def test_merge_moves_records_and_redirects(remote: Remote) -> None:
@@ -550,8 +572,8 @@ def test_docs_openapi_json_is_current(remote: Remote) -> None:
     assert (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8") == openapi_text()
 
 
-def test_demo_seed(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "srv")
+def test_demo_seed(make_store: Callable[[], Store]) -> None:
+    store = make_store()
     store.add_token(TOKEN, "alice")
     assert store.is_empty()
     count = seed_demo(store, customers=30, big_entries=500)
@@ -578,7 +600,6 @@ def test_demo_seed(tmp_path: Path) -> None:
         for change in changes:
             if change.type == "entry":
                 assert change.data == entries[change.id].model_dump(mode="json")
-    store.close()
 
 
 def test_serve_command_prints_the_token_once(tmp_path: Path) -> None:
@@ -627,11 +648,11 @@ sys.exit(run.serve_main(args))
     store.close()
 
 
-def test_feed_page_is_served_fast(tmp_path: Path) -> None:
+def test_feed_page_is_served_fast(make_store: Callable[[], Store]) -> None:
     """The feed is built from stored JSON text: a page of 1000 must not cost a parse per record."""
     import time
 
-    store = open_store(tmp_path / "srv")
+    store = make_store()
     store.add_token(TOKEN, "alice")
     seed_demo(store, customers=100, big_entries=3000)
     with ServerThread(store) as server, httpx.Client(
@@ -643,7 +664,6 @@ def test_feed_page_is_served_fast(tmp_path: Path) -> None:
             r = client.get("/v1/changes", params={"limit": 1000})
             times.append(time.perf_counter() - started)
             assert r.status_code == 200 and len(r.json()["changes"]) == 1000
-    store.close()
     # ~8 ms measured; generous so a slow CI machine does not fail it.
     assert sorted(times)[3] < 0.1, times
 

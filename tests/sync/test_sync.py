@@ -499,8 +499,8 @@ def test_a_record_that_fails_validation_is_skipped_and_the_rest_applies(synced: 
     customer = w.server_records(CID, RecordType.CUSTOMER)[0]
     store.upsert(RecordType.CUSTOMER, {**customer, "name": "Still Applied"}, CID)
     # A record written behind the store's validation (as a buggy or newer store might).
-    with store._write() as db:
-        store._put(db, RecordType.NOTE, "note_broken", CID, json.dumps({"id": "note_broken"}))
+    with store._write() as tx:
+        tx.put(RecordType.NOTE, "note_broken", CID, json.dumps({"id": "note_broken"}))
     store.upsert(RecordType.NOTE, note("note_after", "after the broken one"), CID)
 
     report = w.sync()

@@ -19,16 +19,18 @@ from typing import Any
 
 import uvicorn
 from platformdirs import user_data_path
+from uvicorn.supervisors import Multiprocess
 
 from agentdesk.model import demo
 from agentdesk.server.app import create_app
 from agentdesk.server.net import listen
 from agentdesk.server.sqlite_store import SqliteStore
-from agentdesk.server.store import Store
+from agentdesk.server.store import Store, StoreError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 TOKEN_ENV = "AGENTDESK_SERVER_TOKEN"
+DATABASE_ENV = "AGENTDESK_DATABASE"
 DB_NAME = "store.db"
 DEFAULT_AGENT = "agent"
 
@@ -37,8 +39,18 @@ def default_data_dir() -> Path:
     return user_data_path("agentdesk") / "server"
 
 
-def open_store(data: Path) -> SqliteStore:
-    """The store in `data` (made 0700; the database files are 0600)."""
+def open_store(data: Path, database: str | None = None) -> Store:
+    """The store in the PostgreSQL database `database` (a postgresql:// URL) if given, else
+    the SQLite store in `data` (made 0700; the database files are 0600)."""
+    if database:
+        if not database.startswith(("postgresql://", "postgres://")):
+            # Only the scheme is shown: the rest may hold a password.
+            raise StoreError(f"--database takes a postgresql:// URL, not a {database.split(':')[0]!r} one")
+        try:
+            from agentdesk.server.postgres_store import PostgresStore
+        except ImportError:
+            raise StoreError("PostgreSQL needs psycopg: pip install 'agentdesk[postgresql]'") from None
+        return PostgresStore(database)
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     data.chmod(0o700)
     return SqliteStore(data / DB_NAME)
@@ -49,19 +61,15 @@ def seed_demo(store: Store, **generate_kwargs: Any) -> int:
     return store.bulk_load(demo.generate(**generate_kwargs))
 
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
-                        help=f"where the store lives (default {default_data_dir()})")
-    parser.add_argument("--token-file", type=Path, default=None, metavar="FILE",
-                        help=f"accept the bearer token in FILE (else ${TOKEN_ENV}; else one is "
-                        "made on first start)")
-    parser.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
-
-
 def serve_main(args: argparse.Namespace) -> int:
-    """`agentdesk serve`: open (or create) the store and serve it until interrupted."""
+    """`agentdesk serve`: open (or create and migrate) the store and serve it until
+    interrupted, in this process or in `--workers` processes that each open the database."""
+    database = args.database or os.environ.get(DATABASE_ENV) or None
+    if args.workers < 1:
+        raise SystemExit("agentdesk serve: --workers must be at least 1")
+    if args.workers > 1 and not database:
+        raise SystemExit("agentdesk serve: --workers above 1 needs PostgreSQL (--database "
+                         "postgresql://...): the SQLite store lives in one process")
     token = os.environ.get(TOKEN_ENV)
     if args.token_file is not None:
         try:
@@ -70,8 +78,16 @@ def serve_main(args: argparse.Namespace) -> int:
             raise SystemExit(f"agentdesk serve: cannot read the token file: {error}") from None
         if not token:
             raise SystemExit(f"agentdesk serve: the token file {args.token_file} is empty")
-    store = open_store(args.data or default_data_dir())
     try:
+        store = open_store(args.data or default_data_dir(), database)
+    except StoreError as error:
+        raise SystemExit(f"agentdesk serve: {error}") from None
+    except Exception as error:  # the database refused or is not there
+        raise SystemExit(f"agentdesk serve: cannot open the database: {type(error).__name__}: "
+                         f"{_first_line(error)}") from None
+    try:
+        if args.new_epoch:
+            print(f"New epoch {store.reset_epoch()}: every desk starts over.", flush=True)
         made = False
         if token:
             store.add_token(token, DEFAULT_AGENT)
@@ -87,13 +103,35 @@ def serve_main(args: argparse.Namespace) -> int:
         if made:
             print("A token was made for this store; it is shown only this once. Connect a desk with:\n"
                   f"  AGENTDESK_TOKEN={token} agentdesk --remote {url}", flush=True)
-        print(f"Serving the agentdesk store at {url} (Ctrl+C to stop).", flush=True)
-        config = uvicorn.Config(create_app(store), log_level="info", server_header=False,
-                                lifespan="off")
-        uvicorn.Server(config).run(sockets=[listen(args.host, args.port)])
+        engine = "PostgreSQL" if database else "SQLite"
+        processes = f", {args.workers} processes" if args.workers > 1 else ""
+        print(f"Serving the agentdesk store ({engine}{processes}) at {url} (Ctrl+C to stop).",
+              flush=True)
+        sock = listen(args.host, args.port)
+        if args.workers == 1:
+            config = uvicorn.Config(create_app(store), log_level="info", server_header=False,
+                                    lifespan="off")
+            uvicorn.Server(config).run(sockets=[sock])
+            return 0
     finally:
         store.close()
+    # Each worker process opens the database itself (`worker_app`), with its own pool.
+    os.environ[DATABASE_ENV] = database
+    config = uvicorn.Config("agentdesk.server.run:worker_app", factory=True, workers=args.workers,
+                            log_level="info", server_header=False, lifespan="off")
+    Multiprocess(config, sockets=[sock]).run()
     return 0
+
+
+def worker_app() -> Any:
+    """The app of one `--workers` process: the store of $AGENTDESK_DATABASE, already made
+    and migrated by the parent."""
+    return create_app(open_store(default_data_dir(), os.environ[DATABASE_ENV]))
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 class ServerThread:

@@ -1,8 +1,9 @@
-"""The storage interface of the remote store, so SQLite can later be swapped for PostgreSQL.
+"""The storage interface of the remote store: SQLite (`sqlite_store`) or PostgreSQL
+(`postgres_store`).
 
 The HTTP layer (`agentdesk.server.app`) only talks to a `Store`. Semantics every implementation
-must keep are written down in `docs/sync-protocol.md`; `tests/test_server.py` checks them over
-HTTP, so a new implementation can be run through the same tests.
+must keep are written down in `docs/sync-protocol.md`; `tests/server/test_server.py` checks
+them over HTTP on every engine (its tests are parametrised by engine).
 """
 
 from __future__ import annotations
