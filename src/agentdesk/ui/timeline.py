@@ -18,6 +18,7 @@ from collections import OrderedDict
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.message import Message
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -79,6 +80,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._pattern = None
         self.filtering = Filtering(self)
         self.finder = Finder(self)
+        self._told: Timeline | None = None  # the timeline whose damage was told
 
     # -- data ------------------------------------------------------------------------------
 
@@ -101,6 +103,20 @@ class TimelineView(ScrollView, can_focus=True):
         else:  # not laid out yet: the first render lays out at the real width, once
             self._width = 0
         self.finder.timeline_changed()
+        self.update_title()
+        self.refresh()
+
+    def forget(self) -> None:
+        """Show nothing: the timeline's files did not read back (ProfileScreen.show_damaged);
+        `show` brings a rebuilt one."""
+        self.workers.cancel_group(self, "timeline-scan")
+        self._timeline = None
+        self.blocks = Blocks()
+        self._layouts.clear()
+        self._drawn.clear()
+        self._sticky.clear()
+        self.mark = None
+        self._update_size()
         self.update_title()
         self.refresh()
 
@@ -190,6 +206,20 @@ class TimelineView(ScrollView, can_focus=True):
 
     def on_scanned(self, message: Scanned) -> None:
         self.filtering.scanned(message.scan)
+        self._tell_damage()
+
+    class Damaged(Message):
+        """One of the timeline's files did not read back (it shows placeholders for it)."""
+
+        def __init__(self, error: Exception) -> None:
+            super().__init__()
+            self.error = error
+
+    def _tell_damage(self) -> None:
+        timeline = self._timeline
+        if timeline is not None and timeline.damage is not None and timeline is not self._told:
+            self._told = timeline
+            self.post_message(self.Damaged(timeline.damage))
 
     def show_filtered(self, masks: list[bytes] | None) -> None:
         """Lay out only the entries `masks` shows (None: all), keeping the agent's place: the
@@ -308,6 +338,7 @@ class TimelineView(ScrollView, can_focus=True):
                 for block in sorted(needed):
                     self._layout(block)
         self._at_end = self.scroll_offset.y >= self.max_scroll_y
+        self._tell_damage()
         # Worked out once per pass: `rich_style` walks every ancestor's styles.
         self._base_style = self.rich_style
         return super().render_lines(crop)
