@@ -138,6 +138,8 @@ class Timeline:
         # placeholders meanwhile, so drawing, scrolling and finding go on (an error raised in
         # the middle of a Textual handler would stop that widget for good).
         self.damage: Exception | None = None
+        # Told of `damage` when it is first found, from whichever thread read the file.
+        self.on_damaged: Callable[[Exception], None] | None = None
 
     @property
     def total(self) -> int:
@@ -176,6 +178,8 @@ class Timeline:
         """As many entries as the chunk held, saying it could not be read, at its last time."""
         if self.damage is None:
             self.damage = error if self._on_damage is None else self._on_damage(error)  # type: ignore[assignment]
+            if self.on_damaged is not None:
+                self.on_damaged(self.damage)
         last = self.summary.chunk_last[index][0] if index < len(self.summary.chunk_last) else None
         at = last if isinstance(last, str) else "1970-01-01T00:00:00+00:00"
         return [{"id": f"unreadable-{index:05d}-{k:03d}", "conversation_id": "", "at": at,

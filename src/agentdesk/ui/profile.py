@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -34,6 +35,14 @@ NARROW = 80  # below this many columns, details and timeline share the screen by
 
 class TopBar(Static):
     """One line: where we are. Our words plus data rendered as literal Text."""
+
+
+class TimelineUnreadable(Message):
+    """A file of the shown timeline did not read back (`Timeline.on_damaged`)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
 
 
 class ProfileScreen(Screen):
@@ -114,7 +123,8 @@ class ProfileScreen(Screen):
                            else "  (esc: back, /: search)")
             self.query_one("#topbar", TopBar).update(message)
             return
-        profile, self.timeline = loaded
+        profile, timeline = loaded
+        self.timeline = self._watch(timeline)
         self.profile = profile
         self._show_profile()
         self.query_one(TimelineView).show(self.timeline, profile.conversations, profile.customer)
@@ -143,9 +153,14 @@ class ProfileScreen(Screen):
         message.append_text(safe.line(str(error), "bold"))
         self.query_one("#topbar", TopBar).update(message)
 
-    def on_timeline_view_damaged(self, message: TimelineView.Damaged) -> None:
-        """Part of the timeline did not read back: it shows placeholders there until the
-        sync asked for here brings the customer again (then `sync_changed` replaces it)."""
+    def _watch(self, timeline: Timeline) -> Timeline:
+        """Be told when one of the timeline's files does not read back (it shows placeholders
+        there until the sync asked for brings the customer again: `sync_changed`). The file
+        may be read by the find/filter scan's thread: a message comes back to this one."""
+        timeline.on_damaged = lambda error: self.post_message(TimelineUnreadable(error))
+        return timeline
+
+    def on_timeline_unreadable(self, message: TimelineUnreadable) -> None:
         self.notify(str(message.error), title="Part of this timeline could not be read",
                     severity="warning", timeout=10, markup=False)
         self.desk.repair_soon()
@@ -198,7 +213,7 @@ class ProfileScreen(Screen):
         if loaded is None:
             return
         lists = {w.id: w.highlighted for w in self.query(SectionList)}
-        self.profile, self.timeline = loaded
+        self.profile, self.timeline = loaded[0], self._watch(loaded[1])
         self._show_profile()
         for widget in self.query(SectionList):
             if lists.get(widget.id) is not None and widget.option_count:
