@@ -181,3 +181,18 @@ def test_merge_by_email_keeps_the_first_customer_and_applies_the_rule_to_fields(
     assert identifiers[0]["last_seen"].startswith("2026-02-01") and identifiers[0]["unsubscribed_at"]
     with pytest.raises(StoreError, match="fewer than two"):
         store.merge_by_email("ada@example.com")
+
+
+def test_serve_merge_merges_by_email_from_the_command_line(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from agentdesk.cli import main
+    from agentdesk.server.run import open_store
+
+    store = open_store(tmp_path / "srv")
+    for cid, created in (("cus_a", T1), ("cus_b", T2)):
+        store.upsert(RecordType.CUSTOMER, Customer(id=cid, name=cid, created=created).model_dump(mode="json"), cid)
+        store.upsert(RecordType.IDENTIFIER, {"id": f"idn_{cid}", "kind": "email", "value": "x@example.com"}, cid)
+    store.close()
+    assert main(["serve", "merge", "--email", "x@example.com", "--data", str(tmp_path / "srv")]) == 0
+    assert "Merged cus_b into cus_a." in capsys.readouterr().out
+    assert main(["serve", "merge", "--email", "x@example.com", "--data", str(tmp_path / "srv")]) == 1
+    assert "fewer than two customers" in capsys.readouterr().err
