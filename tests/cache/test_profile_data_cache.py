@@ -132,5 +132,5 @@ def test_a_schema_5_cache_is_migrated_and_reads_the_feed_again(demo_cache: Cache
         assert cache.sync_state() == {"last_success": "x"}  # the next sync reads everything
         assert [i.mutation.kind for i in cache.outbox.items(CID)] == [MutationKind.NOTE_ADD]
         view, _ = cache.view_profile(CID)
-        assert view.fields == [] and view.identifiers == [] and view.customer.name == "Ariana Costa"
+        assert len(view.fields) == len(view.identifiers) == 0 and view.customer.name == "Ariana Costa"
         assert cache.load_profile(CID).fields == []

@@ -104,7 +104,7 @@ def test_a_cache_an_older_desk_left_gets_the_records_it_skipped(synced: World) -
     meta["meta"]["1"]["schema"] = 5
     (root / "meta.json").write_text(json.dumps(meta))
     synced.cache = Cache.open(root)
-    assert synced.cache.view_profile(CID)[0].fields == []
+    assert len(synced.cache.view_profile(CID)[0].fields) == 0
     synced.sync()
     view, _ = synced.cache.view_profile(CID)
     assert len(view.fields) == 31 and len(view.identifiers) == 6 and len(view.segments) == 3

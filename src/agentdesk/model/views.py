@@ -166,11 +166,12 @@ class StoredProfile:
         self.relationships = [Stored("relationship", d) for d in tables["relationships"]]
         self.notes = [Stored("note", d) for d in tables["notes"]]
         self.conversations = StoredRecords("conversation", tables["conversations"])
-        # Kinds a cache of schema 5 or older never held: absent means none.
-        self.fields = [Stored("field", d) for d in tables.get("fields", ())]
-        self.identifiers = [Stored("identifier", d) for d in tables.get("identifiers", ())]
-        self.subscriptions = [Stored("subscription", d) for d in tables.get("subscriptions", ())]
-        self.segments = [Stored("segment", d) for d in tables.get("segments", ())]
+        # Made into views when first read (the pane that shows them may never be opened); a
+        # cache of schema 5 or older never held them: absent means none.
+        self.fields = StoredRecords("field", tables.get("fields") or [])
+        self.identifiers = StoredRecords("identifier", tables.get("identifiers") or [])
+        self.subscriptions = StoredRecords("subscription", tables.get("subscriptions") or [])
+        self.segments = StoredRecords("segment", tables.get("segments") or [])
 
     def primary(self, kind: ContactKind) -> Stored | None:
         return primary_of(self.contacts, kind)

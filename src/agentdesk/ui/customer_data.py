@@ -125,21 +125,33 @@ class CustomerDataPane(VerticalScroll, can_focus=False):
         self._profile: StoredProfile | None = None
 
     def compose(self) -> ComposeResult:
+        # Nothing until first shown (`build`): every profile opened would pay for these widgets.
+        return iter(())
+
+    @property
+    def built(self) -> bool:
+        return bool(self.children)
+
+    async def build(self) -> None:
+        """Make the pane's widgets (once: the first time it is shown)."""
+        if not self.built:
+            await self.mount_all(list(self._parts()))
+
+    def _parts(self) -> ComposeResult:
         collapsed = self.panel.collapsed()
-        with Horizontal(id="data-header"):
-            yield Static(id="identicon")
-            yield Static(id="figures")
+        yield Horizontal(Static(id="identicon"), Static(id="figures"), id="data-header")
         lists = {"fields": FieldList, "identifiers": IdentifierList,
                  "subscriptions": SubscriptionList, "segments": DataList}
         for name, title in SECTIONS:
-            with Collapsible(title=title, collapsed=name in collapsed, id=f"section-{name}"):
-                if name == "fields":
-                    yield Static(id="field-views")
-                    yield Input(placeholder="filter fields (key, name or value)", id="field-filter",
-                                compact=True)
-                if name == "identifiers":
-                    yield Static(id="reach")
-                yield lists[name](id=f"data-{name}")
+            parts: list[Any] = []
+            if name == "fields":
+                parts += [Static(id="field-views"),
+                          Input(placeholder="filter fields (key, name or value)", id="field-filter",
+                                compact=True)]
+            if name == "identifiers":
+                parts.append(Static(id="reach"))
+            parts.append(lists[name](id=f"data-{name}"))
+            yield Collapsible(*parts, title=title, collapsed=name in collapsed, id=f"section-{name}")
 
     def on_collapsible_collapsed(self, event: Collapsible.Collapsed) -> None:
         self._remember(event)
@@ -153,7 +165,10 @@ class CustomerDataPane(VerticalScroll, can_focus=False):
         self.panel.set_collapsed(name, event.collapsible.collapsed)
 
     def show(self, profile: StoredProfile) -> None:
+        """Fill the pane (built: see `build`)."""
         self._profile = profile
+        if not self.built:
+            return
         c = profile.customer
         self.query_one("#identicon", Static).update(Text("\n").join(identicon(c.id)))
         self.query_one("#figures", Static).update(header(c, profile.fields))
@@ -171,7 +186,7 @@ class CustomerDataPane(VerticalScroll, can_focus=False):
             named_options(profile.segments, when="since", empty="in no segment"))
 
     def _show_fields(self) -> None:
-        if self._profile is None:
+        if self._profile is None or not self.built:
             return
         text = self.query_one("#field-filter", Input).value
         views = Text("view ", style="dim")

@@ -236,23 +236,24 @@ class ProfileScreen(Screen):
         self._focus_what_is_shown(panel=self.has_class("-narrow"))
 
     def action_focus_timeline(self) -> None:
-        if self.has_class("-data-shown"):
-            self.action_toggle_data()
+        self.set_class(False, "-data-shown")  # the timeline back in its place
         self.query_one(TimelineView).focus()
 
-    def action_toggle_data(self) -> None:
+    async def action_toggle_data(self) -> None:
         """The customer data pane in the timeline's place, or the timeline back."""
         if self.profile is None:
             return
         shown = not self.has_class("-data-shown")
-        self.set_class(shown, "-data-shown")
         if shown:
+            pane = self.query_one(CustomerDataPane)
+            await pane.build()
+            pane.show(self.profile)
+            self.set_class(True, "-data-shown")
             if self.has_class("-narrow"):  # one pane at a time: this one
                 self.remove_class("-details-toggled")
-            pane = self.query_one(CustomerDataPane)
-            pane.show(self.profile)
             pane.focus_first()
         else:
+            self.set_class(False, "-data-shown")
             self.query_one(TimelineView).focus()
 
     # -- panel actions ---------------------------------------------------------------------
