@@ -109,3 +109,28 @@ def test_a_cache_an_older_desk_left_gets_the_records_it_skipped(synced: World) -
     view, _ = synced.cache.view_profile(CID)
     assert len(view.fields) == 31 and len(view.identifiers) == 6 and len(view.segments) == 3
     synced.assert_in_sync()
+
+
+def test_a_merge_by_email_on_the_store_is_followed_by_the_desk(synced: World) -> None:
+    from agentdesk.model.records import Customer
+
+    twin = "cus_twin"
+    synced.store.upsert(RecordType.CUSTOMER, Customer(id=twin, name="A. Costa").model_dump(mode="json"), twin)
+    synced.store.upsert(RecordType.IDENTIFIER, {"id": "idn_twin", "kind": "email",
+                                                "value": "ariana@quarrylabs.example",
+                                                "last_seen": datetime.now(UTC).isoformat()}, twin)
+    synced.store.upsert(RecordType.FIELD, {"key": "persona", "type": "text", "values": [
+        {"value": "From the twin's API", "source": "api", "at": datetime.now(UTC).isoformat()}]}, twin)
+    synced.sync()
+    into, merged = synced.store.merge_by_email("ariana@quarrylabs.example")
+    assert (into, merged) == (CID, [twin])
+    report = synced.sync()
+    assert report.applied.merged == {twin: CID}
+    view, _ = synced.cache.view_profile(CID)
+    persona = next(f for f in view.fields if f.key == "persona")
+    # The desk's value still wins; the twin's API value replaced the older API value.
+    assert [v.value for v in persona.values][:2] == ["Power user", "From the twin's API"]
+    assert [i.id for i in view.identifiers].count("idn_e1") == 1
+    assert "idn_twin" not in [i.id for i in view.identifiers]
+    assert synced.cache.view_profile(twin) is None
+    synced.assert_in_sync()

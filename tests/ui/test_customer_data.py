@@ -220,3 +220,21 @@ async def test_a_narrow_terminal_shows_the_pane_alone(demo_cache: Cache, config:
         await pilot.press("b")  # the details panel instead
         await pilot.pause()
         assert not pane.display
+
+
+async def test_hostile_profile_data_is_shown_inert(demo_cache: Cache, config: Config) -> None:
+    from agentdesk.model import demo
+
+    app = AgentDesk(demo_cache, config, customer_id=demo.HOSTILE_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(app, pilot)
+        await pilot.press("v", "o")  # every field, and the value that lost
+        await pilot.pause()
+        drawn = "".join(_texts(app, f"data-{name}") for name in
+                        ("fields", "identifiers", "subscriptions", "segments"))
+        drawn += str(app.screen.query_one("#figures", Static).render())
+        assert "[red]wiped[/red]" in drawn and "[bold]List" in drawn  # shown as typed
+        for bad in ("\x1b", "\x9b", "\x9d", "\x9c", "\u202e", "\x07"):
+            assert bad not in drawn
+        lines = [app.screen.query_one("#data-fields").render_line(y) for y in range(10)]
+        assert all("\x1b" not in seg.text for line in lines for seg in line)
