@@ -51,7 +51,8 @@ def apply_data(profile: ProfileFile, m: Mutation) -> bool:
         case MutationKind.FIELD_REMOVE:
             profile.remove("fields", m.target)
         case MutationKind.IDENTIFIER_CONSENT:
-            profile.update("identifiers", m.target, {**data.get("set", {}), "consent_at": m.made_at,
+            at = m.made_at.replace("+00:00", "Z") if m.made_at else None  # as the store writes it
+            profile.update("identifiers", m.target, {**data.get("set", {}), "consent_at": at,
                                                      "consent_by": data.get("by", "")})
         case MutationKind.SUBSCRIPTION_ADD:
             profile.put("subscriptions", dict(data))

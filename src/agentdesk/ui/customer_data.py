@@ -20,7 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Collapsible, Input, Static
 
-from agentdesk.model.fields import VIEWS, listed
+from agentdesk.model.field_views import VIEWS, listed
 from agentdesk.ui.customer_data_rows import (
     LOST,
     UNKNOWN,

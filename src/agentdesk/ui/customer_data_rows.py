@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from agentdesk.model import reachability
-from agentdesk.model.fields import LABELS, shown, shown_group
+from agentdesk.model.field_views import LABELS, shown, shown_group
 from agentdesk.model.profile_kinds import Consent, FieldSource, IdentifierKind
 from agentdesk.ui import safe
 from agentdesk.ui.row import Row
