@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
-PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "quit")
+PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "quit", "profile_data")
 OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
@@ -185,6 +185,31 @@ def bench_quit(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                            str(runs)], env=child_env(), cwd=HERE, check=True, timeout=1800,
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_profile_data(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    out = tmp / "profile-data.json"
+    spec = {"dir": str(tmp), "out": str(out), "size": list(args.size), "rounds": args.rounds}
+    say(f"\n[8] In a fresh process: open a customer with 200 fields and 20 identifiers vs a bare "
+        f"one ({args.rounds} rounds after 1 warm-up), and its customer data pane")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, str(HERE / "bench_profile_data.py"), json.dumps(spec)],
+                   env=child_env(), cwd=HERE, check=True, timeout=1800, stdin=subprocess.DEVNULL)
+    say(f"  done in {time.perf_counter() - t:.0f} s")
+    return json.loads(out.read_text())
+
+
+def profile_data_rows(res: dict[str, Any]) -> list[Row]:
+    bare, rich = res["runs"]["cus_bench_bare"], res["runs"]["cus_bench_rich"]
+    # Paired like the other opens: the two customers are opened back to back in each round.
+    paired = median([a / b for a, b in zip(rich, bare, strict=True)])
+    return [
+        Row(f"Open profile, {res['fields']} fields + {res['identifiers']} identifiers vs a bare one",
+            f"{ms(median(rich))} vs {ms(median(bare))}: ×{paired:.2f} (median of the rounds' ratios)",
+            "≤ ×1.2", paired <= 1.2),
+        Row("  then `i`: the customer data pane painted (all of it filled)",
+            f"median {ms(median(res['pane']))}", "—", None),
+    ]
 
 
 def quit_rows(res: dict[str, list[float]]) -> list[Row]:
@@ -346,6 +371,10 @@ def measure_alone(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="agentdesk-bench-") as tmp_name:
             raw["quit"] = bench_quit(args, Path(tmp_name))
         rows += quit_rows(raw["quit"])
+    if "profile_data" in args.parts:
+        with tempfile.TemporaryDirectory(prefix="agentdesk-bench-") as tmp_name:
+            raw["profile_data"] = bench_profile_data(args, Path(tmp_name))
+        rows += profile_data_rows(raw["profile_data"])
     if "sync" in args.parts:
         import sync_bench
 
@@ -372,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
         + ("  [--quick]" if args.quick else ""))
     t = time.perf_counter()
-    if set(args.parts) <= {"quit", "sync"}:  # these build data sets of their own
+    if set(args.parts) <= {"quit", "sync", "profile_data"}:  # these build data sets of their own
         return measure_alone(args)
     data = bench_data.ensure(args.data_dir, args.customers, rebuild=args.rebuild, log=say)
     meta = data.meta
@@ -401,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
             raw.update(bench_in_app(args, data.cache, tmp, ["notes"]))
         if "quit" in args.parts:
             raw["quit"] = bench_quit(args, tmp)
+        if "profile_data" in args.parts:
+            raw["profile_data"] = bench_profile_data(args, tmp)
     if "terminal" in raw:
         import startup_terminal
 
@@ -421,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += timeline_rows(raw["timeline"], raw["huge"])
     if "quit" in raw:
         rows += quit_rows(raw["quit"])
+    if "profile_data" in raw:
+        rows += profile_data_rows(raw["profile_data"])
     if "sync" in args.parts:  # orchestrated by sync_bench (its own data sets and children)
         import sync_bench
 

@@ -4,6 +4,7 @@
     agentdesk sync [--demo] [--cache DIR] [--remote URL] [--repair]
     agentdesk serve [--host H] [--port P] [--data DIR | --database URL] [--workers N]
                     [--token-file FILE] [--demo] [--new-epoch]
+    agentdesk serve merge --email ADDRESS [--data DIR | --database URL]
     agentdesk config [--remote URL] [--token-from-env]
 """
 
@@ -66,6 +67,10 @@ def parser() -> argparse.ArgumentParser:
                                 "behind several processes) over HTTP", allow_abbrev=False)
     # Defined here, not imported from the server package: the desk must not pay for importing
     # FastAPI and uvicorn at start-up.
+    serve.add_argument("action", nargs="?", choices=["merge"],
+                       help="merge: merge the customers who share --email into the one made "
+                       "first (fields by the source priority rule), then exit")
+    serve.add_argument("--email", metavar="ADDRESS", help="the e-mail `serve merge` merges by")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     serve.add_argument("--data", type=Path, metavar="DIR",

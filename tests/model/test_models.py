@@ -302,6 +302,8 @@ def test_primary_falls_back_to_first_of_kind_then_none() -> None:
 
 def _record_variants() -> list[tuple[str, dict[str, object]]]:
     """Valid records of every synced type (from the demo) and broken copies of each."""
+    from agentdesk.model.fields import Field
+    from agentdesk.model.identifiers import Identifier, Segment, Subscription
     from agentdesk.model.records import RECORD_MODELS
 
     profile, entries = next(demo.generate(customers=1, big_entries=0, entries_each=(3, 3)))
@@ -309,6 +311,10 @@ def _record_variants() -> list[tuple[str, dict[str, object]]]:
         "customer": profile.customer, "contact": profile.contacts[0],
         "note": Note(text="x", author="a"), "conversation": profile.conversations[0],
         "entry": entries[0], "relationship": Relationship(customer_id="cus_x", label="spouse"),
+        "field": Field.model_validate({"id": "fld_x", "key": "persona", "values": [
+            {"value": "x", "source": "desk", "at": "2026-01-05T09:00:00Z"}]}),
+        "identifier": Identifier(kind="email", value="a@example.com"),
+        "subscription": Subscription(name="Newsletter"), "segment": Segment(name="Loyal"),
     }
     assert set(samples) == set(RECORD_MODELS)
     broken: list[object] = [None, 7, "", "x" * 129, "not a date", "fax", [], {"a": 1}, True]

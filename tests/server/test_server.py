@@ -577,7 +577,7 @@ def test_demo_seed(make_store: Callable[[], Store]) -> None:
     store.add_token(TOKEN, "alice")
     assert store.is_empty()
     count = seed_demo(store, customers=30, big_entries=500)
-    assert count == 32 and not store.is_empty()
+    assert count == 33 and not store.is_empty()
     items = list(demo.generate(customers=30, big_entries=500))
     with ServerThread(store) as server, httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
@@ -586,7 +586,9 @@ def test_demo_seed(make_store: Callable[[], Store]) -> None:
         expected = {("customer", p.customer.id) for p, _ in items}
         for p, es in items:
             for kind, records in (("contact", p.contacts), ("relationship", p.relationships),
-                                  ("note", p.notes), ("conversation", p.conversations), ("entry", es)):
+                                  ("note", p.notes), ("conversation", p.conversations), ("entry", es),
+                                  ("field", p.fields), ("identifier", p.identifiers),
+                                  ("subscription", p.subscriptions), ("segment", p.segments)):
                 expected |= {(kind, r.id) for r in records}
         assert sorted((c.type.value, c.id) for c in changes) == sorted(expected)
         big = ProfileSnapshot.model_validate(client.get(f"/v1/customers/{demo.BIG_ID}").json())

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
 from agentdesk.cache.drafts import Drafts
-from agentdesk.cache.edits import AgentEdits
+from agentdesk.cache.panel_state import PanelState
+from agentdesk.cache.profile_data_edits import ProfileDataEdits
 from agentdesk.cache.files import (
     FILE_MODE,
     CacheError,
@@ -60,7 +61,7 @@ class DamagedProfile(CacheError):
         self.customer_id = customer_id
 
 
-class Cache(AgentEdits):
+class Cache(ProfileDataEdits):
     """A cache folder opened for reading and, when no other desk holds it, writing."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:
@@ -71,6 +72,7 @@ class Cache(AgentEdits):
         self.write_lock = threading.RLock()
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
         self.drafts = Drafts(root / "drafts.json", read_only=read_only)
+        self.panel = PanelState(root, read_only=read_only)
         self.search_index = SearchIndexFiles(root / "index", read_only=read_only)
 
     # -- opening -------------------------------------------------------------------------
@@ -154,6 +156,7 @@ class Cache(AgentEdits):
         self.outbox.read_only = False
         self.outbox.reload()
         self.drafts.read_only = False
+        self.panel.read_only = False
         self.search_index.read_only = False
         self.search_index.forget()
         return True

@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 
 def apply(profile: ProfileFile, m: Mutation) -> None:
     """Make the edit on the local copy (idempotent: applying twice changes nothing more)."""
+    from agentdesk.cache.profile_data_edits import apply_data
     from agentdesk.model.protocol import MutationKind
 
+    if apply_data(profile, m):  # fields, consent, subscriptions
+        return
     data = m.data
     match m.kind:
         case MutationKind.NOTE_ADD:
@@ -48,9 +51,12 @@ def apply(profile: ProfileFile, m: Mutation) -> None:
 
 def revert(profile: ProfileFile, m: Mutation) -> None:
     """Undo the edit on the local copy (the store rejected it)."""
+    from agentdesk.cache.profile_data_edits import revert_data
     from agentdesk.model.mutations import table_of
     from agentdesk.model.protocol import MutationKind
 
+    if revert_data(profile, m):
+        return
     base = m.data.get("base")
     match m.kind:
         case MutationKind.NOTE_ADD:

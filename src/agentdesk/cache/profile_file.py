@@ -31,8 +31,13 @@ TABLE_OF: dict[str, str] = {
     "relationship": "relationships",
     "note": "notes",
     "conversation": "conversations",
+    "field": "fields",
+    "identifier": "identifiers",
+    "subscription": "subscriptions",
+    "segment": "segments",
 }
-LISTS = ("contacts", "relationships", "notes", "conversations")
+LISTS = ("contacts", "relationships", "notes", "conversations", "fields", "identifiers",
+         "subscriptions", "segments")
 
 
 class ProfileFile:

@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 4
+SCHEMA = 6
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -124,9 +124,29 @@ def _migrate_3_to_4(root: Path) -> None:
     flush_to_disk(index)
 
 
-# {old version: the step to the next}; add an entry when the layout changes.
+def reread_feed_for_profile_data(root: Path) -> None:
+    """Schema 5 -> 6: profiles hold fields, identifiers, subscriptions and segments (tables
+    an older profile file lacks, read as none). A desk of an older schema skipped those
+    records as of an unknown type while its cursor moved past them, so the cursor is
+    forgotten: the next sync reads the store's feed again over the cache (records it holds
+    already change nothing; the outbox is kept), and every customer gains what it missed."""
+    path = root / "sync.json"
+    data = read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("sync"), dict):
+        return  # never synced: the first sync reads everything anyway
+    state = dict(next(iter(data["sync"].values()), None) or {})
+    if "cursor" in state or "epoch" in state:
+        state.pop("cursor", None)
+        state.pop("epoch", None)
+        atomic_write_json(path, {"sync": {"1": state}})
+
+
+# {old version: the step to the next}; add an entry when the layout changes. Step 4 is issue
+# 15's (the queue's index) once merged; on this branch it is the same re-read, harmless twice.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3,
-                                                 3: _migrate_3_to_4}
+                                                 3: _migrate_3_to_4,
+                                                 4: reread_feed_for_profile_data,
+                                                 5: reread_feed_for_profile_data}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

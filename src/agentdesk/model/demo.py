@@ -304,7 +304,11 @@ def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
         big.conversations, timeline = _conversations(rng, big, 120, big_entries, customers,
                                                       minutes=(2, 90), days=(1, 6))
         yield big, timeline
-    yield hostile_profile()
+    from agentdesk.model.demo_profile_data import everything_profile, hostile_profile_data
+
+    yield everything_profile(EPOCH)
+    hostile, hostile_entries = hostile_profile()
+    yield hostile_profile_data(hostile, EPOCH), hostile_entries
 
 
 def dataset(customers: int = 50, big_entries: int = 10_000) -> list[tuple[Profile, list[TimelineEntry]]]:

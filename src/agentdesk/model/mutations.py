@@ -31,7 +31,8 @@ def make(kind: MutationKind, customer_id: str, target: str, data: dict[str, Any]
 def table_of(m: Mutation) -> str:
     """The profile table a mutation changes."""
     kind = m.kind.value.split(".")[0]
-    return {"note": "notes", "customer": "customer", "contact": "contacts"}[kind]
+    return {"note": "notes", "customer": "customer", "contact": "contacts", "field": "fields",
+            "identifier": "identifiers", "subscription": "subscriptions"}[kind]
 
 
 def record_type_of(m: Mutation) -> str:
@@ -44,6 +45,13 @@ def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
     """A new mutation re-applying the agent's values of conflicting fields on the store's
     current version (the agent chose "keep mine" on a conflict)."""
     mine = m.data.get("set", {})
+    if m.kind == MutationKind.FIELD_SET:  # on top of the desk value the store has now
+        desk = next((v for v in (current or {}).get("values", []) if v.get("source") == "desk"), None)
+        return make(m.kind, m.customer_id, m.target, {**m.data, "base": desk}, revision)
+    if m.kind in (MutationKind.FIELD_REMOVE, MutationKind.SUBSCRIPTION_REMOVE):
+        return make(m.kind, m.customer_id, m.target, {"base": current}, revision)
+    if m.kind == MutationKind.SUBSCRIPTION_ADD:
+        return make(m.kind, m.customer_id, m.target, m.data, None)
     if m.kind in (MutationKind.NOTE_ADD,):
         return make(m.kind, m.customer_id, m.target, m.data, None)
     if m.kind in (MutationKind.NOTE_DELETE, MutationKind.CONTACT_DELETE):
@@ -53,4 +61,5 @@ def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
         return make(m.kind, m.customer_id, m.target, {"set": merged, "base": current}, revision)
     chosen = {k: mine[k] for k in fields if k in mine} or dict(mine)
     base = {k: (current or {}).get(k) for k in chosen}
-    return make(m.kind, m.customer_id, m.target, {"set": chosen, "base": base}, revision)
+    extra = {"by": m.data["by"]} if "by" in m.data else {}  # identifier.consent says who
+    return make(m.kind, m.customer_id, m.target, {"set": chosen, "base": base, **extra}, revision)

@@ -57,6 +57,10 @@ class RecordType(StrEnum):
     NOTE = "note"
     CONVERSATION = "conversation"
     ENTRY = "entry"
+    FIELD = "field"  # one field of a customer, every source's value (model.fields)
+    IDENTIFIER = "identifier"  # an e-mail, phone or token with its statuses
+    SUBSCRIPTION = "subscription"  # a list or subscription category the customer is on
+    SEGMENT = "segment"  # a segment the customer belongs to (read-only for desks)
 
 
 class ChangeOp(StrEnum):
@@ -116,6 +120,11 @@ class MutationKind(StrEnum):
     CUSTOMER_UPDATE = "customer.update"  # data: {"set": {field: value}, "base": {field: value}}
     CONTACT_UPSERT = "contact.upsert"  # data: {"set": ContactPoint fields, "base": old or None}
     CONTACT_DELETE = "contact.delete"  # data: {"base": the contact as the desk last saw it}
+    FIELD_SET = "field.set"  # data: {"key", "type", "group", "label", "value", "by", "base": desk value or None}
+    FIELD_REMOVE = "field.remove"  # data: {"base": the field as the desk last saw it}
+    IDENTIFIER_CONSENT = "identifier.consent"  # data: {"set": {"consent": ...}, "base": {"consent": ...}}
+    SUBSCRIPTION_ADD = "subscription.add"  # data: the Subscription (with its client-made id)
+    SUBSCRIPTION_REMOVE = "subscription.remove"  # data: {"base": the subscription or None}
 
 
 class Mutation(Wire):

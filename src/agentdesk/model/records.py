@@ -7,88 +7,27 @@ are added as new models and new lists on `Profile`; nothing else needs to change
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
+from pydantic import ConfigDict, Field, model_validator
+
+from agentdesk.model.base import (  # noqa: F401  (re-exported: imported from here)
+    EARLIEST,
+    LATEST,
+    Id,
+    Instant,
+    Model,
+    new_id,
+    parse_instant,
+    utcnow,
 )
-
+from agentdesk.model.contact_values import normalize_contact
+from agentdesk.model.fields import Field as ProfileField
+from agentdesk.model.identifiers import Identifier, Segment, Subscription
 from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
 from agentdesk.model.views import converted, primary_of
-from agentdesk.model.contact_values import normalize_contact
 
 M = TypeVar("M", bound="Model")
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-
-
-# The times a record may hold: a day inside what Python's datetime can represent, so every
-# one of them can be shifted to any time zone (for display, for comparing two of them) and
-# written back. Outside it, comparing or converting raised OverflowError in the desk.
-EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
-LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-
-
-_fromisoformat = datetime.fromisoformat
-
-
-def parse_instant(value: Any) -> datetime:
-    """A stored or received time as the desk reads it back (`datetime.fromisoformat`, as
-    `model.views` does), refused unless it names its zone and lies in EARLIEST..LATEST.
-
-    Only ISO 8601 text (or a datetime) is taken: pydantic alone would also read `0` or
-    "1717236000" as a Unix time and a bare "2024-06-01" as midnight without a zone, and the
-    cache keeps the text as received, which the desk then could not read (or compare).
-    """
-    if type(value) is str:
-        try:
-            when = _fromisoformat(value)
-        except ValueError:
-            raise ValueError("not an ISO 8601 date and time") from None
-        if when.tzinfo is not None and 1 < when.year < 9999:  # the common case, first: a
-            return when  # fixed offset, and any zone's shift of it stays in range
-    elif isinstance(value, datetime):
-        when = value
-    else:
-        raise ValueError(f"a date and time must be ISO 8601 text, not {type(value).__name__}")
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError("a date and time needs its time zone (e.g. Z or +02:00)")
-    if 1 < when.year < 9999:  # any zone's shift stays inside: the common case, no comparing
-        return when
-    try:
-        in_range = EARLIEST <= when <= LATEST
-    except OverflowError:
-        in_range = False
-    if not in_range:
-        raise ValueError("a date and time out of range (years 1 to 9999, UTC)")
-    return when
-
-
-# Every time in a record: aware, in range, and readable the way the desk reads it back.
-Instant = Annotated[datetime, BeforeValidator(parse_instant)]
-
-
-def new_id(prefix: str) -> str:
-    """A client-made id: unique without asking a server, so a retried create never duplicates."""
-    return f"{prefix}_{uuid.uuid4().hex}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Model(BaseModel):
-    """Base of every domain model: unknown fields are kept, so newer data survives a round trip."""
-
-    # Schemas are built on first validation, not at import: the desk paints its first profile
-    # from stored data (see `from_stored`) without building any.
-    model_config = ConfigDict(extra="allow", validate_assignment=True, defer_build=True)
 
 
 class ContactPoint(Model):
@@ -181,6 +120,10 @@ class Profile(Model):
     relationships: list[Relationship] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
     conversations: list[Conversation] = Field(default_factory=list)
+    fields: list[ProfileField] = Field(default_factory=list)
+    identifiers: list[Identifier] = Field(default_factory=list)
+    subscriptions: list[Subscription] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
 
     def primary(self, kind: ContactKind) -> ContactPoint | None:
         """The primary contact point of a kind, else the first one, else None."""
@@ -195,9 +138,16 @@ _STORED_KINDS: dict[type[Model], str] = {
     Conversation: "conversation",
     TimelineEntry: "entry",
     Customer: "customer",
+    ProfileField: "field",
+    Identifier: "identifier",
+    Subscription: "subscription",
+    Segment: "segment",
 }
 _PROFILE_LISTS = {"contacts": ContactPoint, "relationships": Relationship, "notes": Note,
-                  "conversations": Conversation}
+                  "conversations": Conversation, "fields": ProfileField,
+                  "identifiers": Identifier, "subscriptions": Subscription, "segments": Segment}
+# Kinds read back through pydantic however short the list: a field's values are models too.
+_VALIDATED_KINDS = (ProfileField,)
 
 
 def from_stored(cls: type[M], doc: dict[str, Any]) -> M:
@@ -223,7 +173,7 @@ def _stored_list(cls: type[M], docs: list[dict[str, Any]]) -> list[M]:
     """Long lists (a customer with 1,200 conversations) go through pydantic's validator: in
     Rust it is faster than converting in Python, once its schema is built (the first time a
     long list is read). Contacts never: their check could refuse an old value."""
-    if len(docs) >= LONG_LIST and cls is not ContactPoint:
+    if cls in _VALIDATED_KINDS or (len(docs) >= LONG_LIST and cls is not ContactPoint):
         return [cls.model_validate(d) for d in docs]
     return [from_stored(cls, d) for d in docs]
 
@@ -237,4 +187,8 @@ RECORD_MODELS: dict[str, type[Model]] = {
     "note": Note,
     "conversation": Conversation,
     "entry": TimelineEntry,
+    "field": ProfileField,
+    "identifier": Identifier,
+    "subscription": Subscription,
+    "segment": Segment,
 }

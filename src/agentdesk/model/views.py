@@ -14,6 +14,14 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar, overload
 
 from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.profile_kinds import (
+    Consent,
+    FieldGroup,
+    FieldSource,
+    FieldType,
+    IdentifierKind,
+    SubscriptionKind,
+)
 
 
 _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)  # as records.EARLIEST / LATEST
@@ -60,6 +68,15 @@ CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "conversation": {"status": _member(ConversationStatus), "channels": _channels,
                      "started": _time, "ended": _time},
     "entry": {"at": _time, "channel": _channel, "direction": _member(Direction)},
+    "field": {"type": _member(FieldType), "group": _member(FieldGroup),
+              "values": lambda values: [Stored("field_value", v) for v in values]},
+    "field_value": {"source": _member(FieldSource), "at": _time},  # inside a field
+    "identifier": {"kind": _member(IdentifierKind), "consent": _member(Consent),
+                   **{name: _time for name in ("last_seen", "consent_at", "blacklisted_at",
+                                               "spam_report_at", "unsubscribed_at",
+                                               "ccpa_opt_out_at")}},
+    "subscription": {"kind": _member(SubscriptionKind), "subscribed_at": _time},
+    "segment": {"since": _time},
 }
 
 
@@ -149,6 +166,12 @@ class StoredProfile:
         self.relationships = [Stored("relationship", d) for d in tables["relationships"]]
         self.notes = [Stored("note", d) for d in tables["notes"]]
         self.conversations = StoredRecords("conversation", tables["conversations"])
+        # Made into views when first read (the pane that shows them may never be opened); a
+        # cache of schema 5 or older never held them: absent means none.
+        self.fields = StoredRecords("field", tables.get("fields") or [])
+        self.identifiers = StoredRecords("identifier", tables.get("identifiers") or [])
+        self.subscriptions = StoredRecords("subscription", tables.get("subscriptions") or [])
+        self.segments = StoredRecords("segment", tables.get("segments") or [])
 
     def primary(self, kind: ContactKind) -> Stored | None:
         return primary_of(self.contacts, kind)

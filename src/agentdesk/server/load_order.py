@@ -37,7 +37,10 @@ class BulkLoad:
             self.names[cid] = c.name
             yield ("customer", cid, cid, c)
             for kind, records in (("contact", profile.contacts), ("note", profile.notes),
-                                  ("conversation", profile.conversations), ("entry", entries)):
+                                  ("conversation", profile.conversations),
+                                  ("field", profile.fields), ("identifier", profile.identifiers),
+                                  ("subscription", profile.subscriptions),
+                                  ("segment", profile.segments), ("entry", entries)):
                 for r in records:
                     yield (kind, r.id, cid, r)
             for rel in profile.relationships:

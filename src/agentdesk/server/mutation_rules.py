@@ -9,6 +9,7 @@ on `Rejected`. The rules are described for people in `docs/sync-protocol.md`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,8 @@ def target(m: Mutation, customer_id: str) -> tuple[RecordType, str]:
     followed, which is the record a customer.update changes."""
     if m.kind == MutationKind.CUSTOMER_UPDATE:
         return RecordType.CUSTOMER, customer_id
+    if m.kind in TARGETS:
+        return TARGETS[m.kind](m, customer_id)
     return TARGET_TYPES[m.kind], m.target
 
 
@@ -229,6 +232,9 @@ TARGET_TYPES = {
     MutationKind.CONTACT_UPSERT: RecordType.CONTACT,
     MutationKind.CONTACT_DELETE: RecordType.CONTACT,
 }
+# Kinds whose record is found from the mutation's data rather than its target (a field by its
+# key); `profile_data_rules` adds its kinds to these tables.
+TARGETS: dict[MutationKind, Callable[[Mutation, str], tuple[RecordType, str]]] = {}
 RULES = {
     MutationKind.NOTE_ADD: _note_add,
     MutationKind.NOTE_EDIT: _note_edit,

@@ -40,6 +40,7 @@ from agentdesk.server.load_order import BulkLoad
 from agentdesk.server.mutation_rules import TARGET_TYPES
 from agentdesk.server.postgres_listen import MISSING, SharedCache
 from agentdesk.server.postgres_schema import prepare, set_epoch
+from agentdesk.server.profile_data_merge import merge_by_email
 from agentdesk.server.search_index import SearchRow, query
 from agentdesk.server.store import Agent, CursorGone, FeedRows, StoreError
 from agentdesk.server.stored import Record, dump, token_hash
@@ -162,6 +163,12 @@ class PostgresTransaction(Transaction):
         return [json.loads(d) for (d,) in self._rows(
             "SELECT data FROM records WHERE customer_id = %s AND type = 'contact' AND NOT deleted "
             "ORDER BY seq", (customer_id,))]
+
+    def customers_with_email(self, email: str) -> list[str]:
+        return [c for (c,) in self._rows(
+            "SELECT DISTINCT customer_id FROM records WHERE NOT deleted "
+            "AND type IN ('contact', 'identifier') AND data::json ->> 'kind' = 'email' "
+            "AND lower(data::json ->> 'value') = %s ORDER BY customer_id", (email.lower(),))]
 
     def forget(self, customer_id: str) -> None:
         self._records, self._results = {}, {}
@@ -345,6 +352,10 @@ class PostgresStore:
     def merge_customers(self, from_id: str, into_id: str) -> None:
         with self._write() as tx:
             tx.merge(from_id, into_id)
+
+    def merge_by_email(self, email: str) -> tuple[str, list[str]]:
+        with self._write() as tx:
+            return merge_by_email(tx, email)
 
     def set_scope(self, agent: str, customer_ids: Iterable[str]) -> None:
         with self._write() as tx:

@@ -11,6 +11,7 @@ import argparse
 import os
 import secrets
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -85,6 +86,8 @@ def serve_main(args: argparse.Namespace) -> int:
     except Exception as error:  # the database refused or is not there
         raise SystemExit(f"agentdesk serve: cannot open the database: {type(error).__name__}: "
                          f"{_first_line(error)}") from None
+    if getattr(args, "action", None) == "merge":
+        return merge_main(store, getattr(args, "email", None))
     try:
         if args.new_epoch:
             print(f"New epoch {store.reset_epoch()}: every desk starts over.", flush=True)
@@ -120,6 +123,22 @@ def serve_main(args: argparse.Namespace) -> int:
     config = uvicorn.Config("agentdesk.server.run:worker_app", factory=True, workers=args.workers,
                             log_level="info", server_header=False, lifespan="off")
     Multiprocess(config, sockets=[sock]).run()
+    return 0
+
+
+def merge_main(store: Store, email: str | None) -> int:
+    """`agentdesk serve merge --email ADDRESS`: one transaction; desks follow the merge at
+    their next sync."""
+    try:
+        if not email:
+            raise StoreError("serve merge needs --email ADDRESS")
+        into, merged = store.merge_by_email(email)
+    except StoreError as error:
+        print(f"agentdesk serve merge: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Merged {', '.join(merged)} into {into}.", flush=True)
     return 0
 
 

@@ -26,6 +26,7 @@ from agentdesk.model.digest import digest as records_digest
 from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType, SearchHit
 from agentdesk.model.records import Profile, TimelineEntry
 from agentdesk.server.load_order import BulkLoad
+from agentdesk.server.profile_data_merge import merge_by_email
 from agentdesk.server.search_index import SearchRow, query
 from agentdesk.server.store import Agent, CursorGone, FeedRows, StoreError
 from agentdesk.server.stored import Record, dump, token_hash
@@ -120,6 +121,12 @@ class SqliteTransaction(Transaction):
         return [json.loads(d) for (d,) in self.db.execute(
             "SELECT data FROM records WHERE customer_id = ? AND type = 'contact' AND deleted = 0 "
             "ORDER BY seq", (customer_id,))]
+
+    def customers_with_email(self, email: str) -> list[str]:
+        return [c for (c,) in self.db.execute(
+            "SELECT DISTINCT customer_id FROM records WHERE deleted = 0 "
+            "AND type IN ('contact', 'identifier') AND json_extract(data, '$.kind') = 'email' "
+            "AND lower(json_extract(data, '$.value')) = ? ORDER BY customer_id", (email.lower(),))]
 
     def forget(self, customer_id: str) -> None:
         self.db.execute("DELETE FROM records WHERE customer_id = ? AND type != 'customer'", (customer_id,))
@@ -314,6 +321,10 @@ class SqliteStore:
     def merge_customers(self, from_id: str, into_id: str) -> None:
         with self._write() as tx:
             tx.merge(from_id, into_id)
+
+    def merge_by_email(self, email: str) -> tuple[str, list[str]]:
+        with self._write() as tx:
+            return merge_by_email(tx, email)
 
     def set_scope(self, agent: str, customer_ids: Iterable[str]) -> None:
         with self._write() as tx:

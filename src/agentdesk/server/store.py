@@ -117,6 +117,10 @@ class Store(Protocol):
     def merge_customers(self, from_id: str, into_id: str) -> None:
         """Move every record of `from_id` into `into_id`; mutations naming it follow."""
 
+    def merge_by_email(self, email: str) -> tuple[str, list[str]]:
+        """Merge every customer with this e-mail into the one made first, fields by the
+        source priority rule; returns (the customer kept, those merged into it)."""
+
     def set_scope(self, agent: str, customer_ids: Iterable[str]) -> None:
         """Make a scoped agent's scope exactly `customer_ids` (emits include/evict changes)."""
 

@@ -18,7 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType
+from agentdesk.server import profile_data_rules  # noqa: F401  (registers its rules)
 from agentdesk.server.mutation_rules import Rejected, decide, rejected, target
+from agentdesk.server.profile_data_merge import fold_into, incoming_field
 from agentdesk.server.search_index import SEARCHED, SearchRow, search_row
 from agentdesk.server.store import MODELS, Agent, NotFound, StoreError
 from agentdesk.server.stored import Record, dump, reason, storable_problem, tombstone_body
@@ -65,6 +67,11 @@ class Transaction(ABC):
     @abstractmethod
     def live_contacts(self, customer_id: str) -> list[dict[str, Any]]:
         """A customer's live contact points, oldest first."""
+
+    @abstractmethod
+    def customers_with_email(self, email: str) -> list[str]:
+        """Customers with a live e-mail contact point or identifier equal to `email`
+        (compared in lower case)."""
 
     @abstractmethod
     def forget(self, customer_id: str) -> None:
@@ -166,6 +173,9 @@ class Transaction(ABC):
 
     def upsert(self, type: RecordType | str, record: dict[str, Any], customer_id: str) -> int:
         type = RecordType(type)
+        if type == RecordType.FIELD:  # joins the values of the other sources
+            customer_id = self.resolve(customer_id)
+            record = incoming_field(self, record, customer_id)
         try:
             model = MODELS[type].model_validate(record)
         except ValidationError as error:
@@ -218,7 +228,7 @@ class Transaction(ABC):
             raise NotFound(f"customer {from_id if source is None else into_id} does not exist")
         if from_id == into_id:
             raise StoreError("a customer cannot be merged into itself")
-        for rec in self.records_of(from_id):
+        for rec in fold_into(self, from_id, into_id, self.records_of(from_id)):
             if rec.type == RecordType.RELATIONSHIP and rec.data.get("customer_id") in (from_id, into_id):
                 self.tombstone(rec)  # would link the customer to itself
                 continue

@@ -24,8 +24,10 @@ from textual.widget import Widget
 PRIORITY = [
     "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
     "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
-    "app.quit", "app.search", "profile.new_note", "profile.edit_contact", "notes.delete",
-    "app.sync", "profile.back", "form.discard", "app.command_palette", "profile.toggle_details",
+    "app.quit", "app.search", "profile.new_note", "profile.edit_contact",
+    "identifiers.consent", "fields.view", "notes.delete",
+    "app.sync", "profile.back", "form.discard", "app.command_palette",
+    "profile.customer_data", "profile.toggle_details",
     "timeline.next_conversation", "timeline.previous_conversation",
 ]
 KEEP = {"app.help", "help.close"}  # never dropped

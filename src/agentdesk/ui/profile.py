@@ -18,6 +18,7 @@ from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
+from agentdesk.ui.customer_data import CustomerDataPane, DataList
 from agentdesk.ui.details import FEWER, MORE, RELATED_BY, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
@@ -29,7 +30,8 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
-EDITS = frozenset({"new_note", "edit_contact", "delete_note"})  # actions a read-only desk hides
+EDITS = frozenset({"new_note", "edit_contact", "delete_note", "status_tags", "add_field",
+                   "remove_field", "consent", "add_subscription", "remove_subscription"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -58,6 +60,10 @@ class ProfileScreen(Screen):
                 tooltip="Show or hide the details panel (narrow: panel or timeline)"),
         Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
                 tooltip="Move the focus to the timeline"),
+        Binding("i", "toggle_data", "Data", id="profile.customer_data",
+                tooltip="Fields, identifiers, subscriptions, segments (in the timeline's place)"),
+        Binding("s", "status_tags", "Status", id="profile.status_tags",
+                tooltip="Edit the customer's status and tags"),
     ]
 
     def __init__(self, cache: Cache, customer_id: str) -> None:
@@ -79,6 +85,7 @@ class ProfileScreen(Screen):
         with Horizontal(id="profile-body"):
             yield DetailsPanel(id="details")
             yield TimelineView(id="timeline")  # its heading is its border title
+            yield CustomerDataPane(self.cache.panel, id="customer-data")
         yield FindBar()
         yield SyncBar()
         yield KeyBar()
@@ -233,6 +240,8 @@ class ProfileScreen(Screen):
         self.query_one(DetailsPanel).show(self.profile, self._related_names(),
                                           self.desk.related_to(self.customer_id))
         self.refresh_unsynced()
+        if self.has_class("-data-shown"):  # filled only while shown
+            self.query_one(CustomerDataPane).show(self.profile)
         bar = Text()
         bar.append(" agentdesk ", style="bold reverse")
         bar.append(" ")
@@ -266,7 +275,10 @@ class ProfileScreen(Screen):
         focused = self.focused
         inside = focused is not None and details in focused.ancestors
         if not self._panel_shown() and (inside or focused is None):
-            self.query_one(TimelineView).focus()
+            if self.has_class("-data-shown"):
+                self.query_one(CustomerDataPane).focus_first()
+            else:
+                self.query_one(TimelineView).focus()
         elif self._panel_shown() and (panel or (self.has_class("-narrow") and not inside)):
             self.query_one("#contacts").focus()
 
@@ -275,7 +287,25 @@ class ProfileScreen(Screen):
         self._focus_what_is_shown(panel=self.has_class("-narrow"))
 
     def action_focus_timeline(self) -> None:
+        self.set_class(False, "-data-shown")  # the timeline back in its place
         self.query_one(TimelineView).focus()
+
+    async def action_toggle_data(self) -> None:
+        """The customer data pane in the timeline's place, or the timeline back."""
+        if self.profile is None:
+            return
+        shown = not self.has_class("-data-shown")
+        if shown:
+            pane = self.query_one(CustomerDataPane)
+            await pane.build()
+            pane.show(self.profile)
+            self.set_class(True, "-data-shown")
+            if self.has_class("-narrow"):  # one pane at a time: this one
+                self.remove_class("-details-toggled")
+            pane.focus_first()
+        else:
+            self.set_class(False, "-data-shown")
+            self.query_one(TimelineView).focus()
 
     # -- panel actions ---------------------------------------------------------------------
 
@@ -306,6 +336,22 @@ class ProfileScreen(Screen):
             self._edit_note(option_id)
         elif list_id == "unsynced":
             self._resolve(option_id)
+        elif list_id == "data-fields":
+            self._data_edit("edit_field", option_id)
+
+    def on_data_list_edit(self, event: DataList.Edit) -> None:
+        event.stop()
+        self._data_edit(event.what, event.record_id)
+
+    def _data_edit(self, what: str, record_id: str | None) -> None:
+        from agentdesk.ui.profile_data_actions import data_edit
+
+        data_edit(self, what, record_id)
+
+    def action_status_tags(self) -> None:
+        from agentdesk.ui.profile_data_actions import data_edit
+
+        data_edit(self, "status_tags", None)
 
     def _resolve(self, mutation_id: str) -> None:
         from agentdesk.ui.unsynced import ResolveScreen
