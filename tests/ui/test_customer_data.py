@@ -45,7 +45,7 @@ def _kinds(cache: Cache) -> list[str]:
 
 async def _open(app: AgentDesk, pilot: Any) -> CustomerDataPane:
     await pilot.pause()
-    await pilot.press("i")
+    await pilot.press("p")
     await pilot.pause()
     return app.screen.query_one(CustomerDataPane)
 
@@ -58,7 +58,7 @@ async def test_i_shows_the_pane_in_the_timelines_place_and_back(demo_cache: Cach
         assert pane.display and not app.screen.query_one(TimelineView).display
         assert app.screen.focused.id == "data-fields"
         assert "Ariana Costa" in str(app.screen.query_one("#figures", Static).render())
-        await pilot.press("i")
+        await pilot.press("p")
         await pilot.pause()
         assert not pane.display and app.screen.focused is app.screen.query_one(TimelineView)
 

@@ -14,13 +14,13 @@ from agentdesk.ui.app import AgentDesk
 
 def test_customer_data_pane(snap_compare, demo_cache: Cache, config: Config) -> None:
     assert snap_compare(AgentDesk(demo_cache, config, customer_id=EVERYTHING_ID),
-                        terminal_size=SIZE, run_before=pressing("i"))
+                        terminal_size=SIZE, run_before=pressing("p"))
 
 
 def test_customer_data_values_that_lost(snap_compare, demo_cache: Cache, config: Config) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await index_loaded(pilot)
-        await pilot.press("i", "v", "v", "f", *"pers", "enter", "o")
+        await pilot.press("p", "v", "v", "f", *"pers", "enter", "o")
         steady(pilot)
         await pilot.pause()
 
@@ -32,7 +32,7 @@ def test_customer_data_identifiers_at_80_columns(snap_compare, demo_cache: Cache
                                                   config: Config) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await index_loaded(pilot)
-        await pilot.press("i")
+        await pilot.press("p")
         await pilot.pause()
         title = pilot.app.screen.query_one("#section-fields CollapsibleTitle")
         title.focus()
@@ -49,13 +49,13 @@ def test_customer_data_identifiers_at_80_columns(snap_compare, demo_cache: Cache
 def test_customer_data_of_the_hostile_customer(snap_compare, demo_cache: Cache,
                                                config: Config) -> None:
     assert snap_compare(AgentDesk(demo_cache, config, customer_id=demo.HOSTILE_ID),
-                        terminal_size=SIZE, run_before=pressing("i", "v"))
+                        terminal_size=SIZE, run_before=pressing("p", "v"))
 
 
 def test_field_form_with_error(snap_compare, demo_cache: Cache, config: Config) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await index_loaded(pilot)
-        await pilot.press("i", "v")
+        await pilot.press("p", "v")
         await pilot.pause()
         fields = pilot.app.screen.query_one("#data-fields")
         fields.highlighted = next(i for i, o in enumerate(fields.options)

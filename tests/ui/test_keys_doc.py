@@ -57,13 +57,13 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         shown |= await help_rows(app, pilot)  # the profile, its lists and timeline
-        await pilot.press("i")  # the customer data pane: fields, identifiers, subscriptions
+        await pilot.press("p")  # the customer data pane: fields, identifiers, subscriptions
         await pilot.pause()
         for list_id in ("data-fields", "data-identifiers", "data-subscriptions"):
             app.screen.query_one(f"#{list_id}").focus()
             await pilot.pause()
             shown |= await help_rows(app, pilot)
-        await pilot.press("i")
+        await pilot.press("p")
         await pilot.press("t", "ctrl+f")  # the timeline's find bar, then its filter panel
         await pilot.pause()
         shown |= await help_rows(app, pilot)

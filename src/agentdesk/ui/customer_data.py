@@ -1,5 +1,5 @@
 """The customer data pane: what the platforms know about the customer beyond the Customer
-Details panel, one key (`i`) away, in the timeline's place.
+Details panel, one key (`p`) away, in the timeline's place.
 
 On top the avatar (an identicon) and the header's figures; then collapsible sections, each
 remembered collapsed or open (`cache.panel_state`): Fields (views common / known / all, a

@@ -60,7 +60,7 @@ class ProfileScreen(Screen):
                 tooltip="Show or hide the details panel (narrow: panel or timeline)"),
         Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
                 tooltip="Move the focus to the timeline"),
-        Binding("i", "toggle_data", "Data", id="profile.customer_data",
+        Binding("p", "toggle_data", "Data", id="profile.customer_data",
                 tooltip="Fields, identifiers, subscriptions, segments (in the timeline's place)"),
         Binding("s", "status_tags", "Status", id="profile.status_tags",
                 tooltip="Edit the customer's status and tags"),
