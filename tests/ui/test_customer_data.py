@@ -201,7 +201,7 @@ async def test_status_and_tags_are_edited_on_s(demo_cache: Cache, config: Config
     app = AgentDesk(demo_cache, config, customer_id=CID)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("s")
+        await pilot.press("S")
         await wait_for(lambda: isinstance(app.screen, StatusTagsForm), pilot)
         app.screen.query_one("#tags", Input).value = "beta, key account"
         await pilot.press("ctrl+s")

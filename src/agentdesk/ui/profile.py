@@ -62,7 +62,7 @@ class ProfileScreen(Screen):
                 tooltip="Move the focus to the timeline"),
         Binding("p", "toggle_data", "Data", id="profile.customer_data",
                 tooltip="Fields, identifiers, subscriptions, segments (in the timeline's place)"),
-        Binding("s", "status_tags", "Status", id="profile.status_tags",
+        Binding("S", "status_tags", "Status", id="profile.status_tags",
                 tooltip="Edit the customer's status and tags"),
     ]
 
