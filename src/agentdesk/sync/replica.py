@@ -26,6 +26,7 @@ from agentdesk.cache.profile_file import TABLE_OF, ProfileFile
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.cache.timeline import TimelineSummary
 from agentdesk.model.changes import (
+    CONVERSATION,
     CUSTOMER,
     DELETE,
     ENTRY,
@@ -134,12 +135,28 @@ class Applied:
         self.scope += other.scope
 
 
+# What the store changes on a conversation when an entry is added to it (its last line, since
+# when the customer waits): that change comes with the entry, which is what is news.
+_ENTRY_KEPT = frozenset({"last_line", "waiting_since", "status", "ended", "snoozed_until"})
+
+
+def _follows_an_entry(profile: ProfileFile, change: Rec) -> bool:
+    """A conversation's upsert that changes only what an added entry changes on it (see
+    `work_mutations.conversation_after_entry`): not counted as a change of its own."""
+    if change.type != CONVERSATION or change.op != UPSERT or change.data is None:
+        return False
+    held = profile.find("conversations", change.id)
+    if held is None or held.get("last_line") == change.data.get("last_line"):
+        return False
+    return ({k: v for k, v in held.items() if k not in _ENTRY_KEPT}
+            == {k: v for k, v in change.data.items() if k not in _ENTRY_KEPT})
+
+
 class Replica:
     """The cache as a replica of the store."""
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
-        self._echoes: set[str] = set()  # entries our pushes wrote (their ids)
 
     # -- applying changes ------------------------------------------------------------------
 
@@ -245,14 +262,12 @@ class Replica:
             # A version this desk holds the revision of already: the store's echo of our own
             # edit (the push recorded its revision). Filed when the store added to it (a
             # customer's `updated`), but no news: not counted as a change to the customer.
-            # An entry is an echo only when a push recorded its revision (a reply of ours).
             echo = (change.op == UPSERT
-                    and profile.revision_of(change.type, change.id) == change.revision
-                    and (change.type != ENTRY or change.id in self._echoes))
+                    and profile.revision_of(change.type, change.id) == change.revision)
             if echo and change.type != ENTRY \
                     and profile.find(TABLE_OF[change.type], change.id) == change.data:
                 continue  # what the cache holds already
-            if not echo:
+            if not echo and not _follows_an_entry(profile, change):
                 result.changes += 1
                 result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
             touched = True
@@ -292,8 +307,6 @@ class Replica:
         revision = ({f"{kind}:{m.target}": result.revision}
                     if result.revision and m.kind != MutationKind.CUSTOMER_ERASE else {})
         revision.update(result.written)
-        self._echoes.update(key.split(":", 1)[1] for key in result.written
-                            if key.startswith(f"{ENTRY}:"))
         if result.status == MutationStatus.APPLIED:
             with self._held_profile(m.customer_id) as profile:
                 if profile is not None and revision:
