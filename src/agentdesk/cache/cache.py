@@ -121,7 +121,8 @@ class Cache(AgentEdits, StoreDirectory):
                 lock.release()
                 raise
             if not read_only:  # temporary files of writes a crash cut short (never read)
-                for leftover in [*root.glob(".*.tmp"), *(root / "index").glob(".*.tmp")]:
+                for leftover in [*root.glob(".*.tmp"), *(root / "index").glob(".*.tmp"),
+                                 *(root / "queue").glob(".*.tmp")]:
                     leftover.unlink(missing_ok=True)
         return cls(root, read_only=read_only, lock=None if read_only else lock)
 
@@ -210,6 +211,12 @@ class Cache(AgentEdits, StoreDirectory):
             yield profile
             if not profile.changed:
                 return
+            queued_after = rows_of_tables(profile.raw())
+            if rows is None and queued_after != queued_before:
+                # Before the profile: a crash between the two leaves rows the profile catches
+                # up with (its change is in the outbox or comes again with the feed), where
+                # the other order would leave rows that no later change corrects.
+                self.queue.write({customer_id: queued_after}, durable=True)
             if profile.is_empty():
                 path.unlink(missing_ok=True)
             else:
@@ -220,7 +227,6 @@ class Cache(AgentEdits, StoreDirectory):
                 else:
                     old.unlink(missing_ok=True)
             after = IndexRow.of_tables(profile.raw())
-            queued_after = rows_of_tables(profile.raw())
             if rows is not None:
                 rows[customer_id] = after
                 if queued_after != queued_before:
@@ -228,8 +234,6 @@ class Cache(AgentEdits, StoreDirectory):
                 return
             if after != before:
                 self.search_index.write({customer_id: after}, durable=True)
-            if queued_after != queued_before:
-                self.queue.write({customer_id: queued_after}, durable=True)
 
     def remove_customer(self, customer_id: str) -> None:
         """Remove a customer's files. The profile file goes first: without it the timeline
@@ -255,6 +259,17 @@ class Cache(AgentEdits, StoreDirectory):
             queued.update(self._queue_batch)
             self._queue_batch = {}
             self.queue.write(queued, durable=durable)
+
+    def rebuild_queue(self) -> None:
+        """Make the queue's rows again from the profile files (after a sync that was killed
+        between filing a batch and writing its rows)."""
+        from agentdesk.cache.schema import build_queue_index
+
+        self.require_writable()
+        with self.write_lock:
+            build_queue_index(self.root)
+            self.queue.forget()
+            self._queue_batch = {}
 
     def filed_queue_rows(self, rows: dict[str, list[dict[str, Any]]]) -> None:
         """Queue rows of customers filed without `change_profile` (a first sync's helper
@@ -419,11 +434,12 @@ class Cache(AgentEdits, StoreDirectory):
                     put_single(db, "repair", {"ids": [c for c in ids if c not in done]})
 
     def sweep_temp_files(self) -> int:
-        """Remove the temporary files of writes a killed process cut short: 256 folder reads
+        """Remove the temporary files of writes a killed process cut short: 257 folder reads
         (and one per long timeline), so only after a sync did not finish."""
         customers = self.root / "customers"
         with self.write_lock:  # not the temporary file of an edit being saved now
-            leftovers = [*customers.glob("*/.*.tmp"), *customers.glob("*/*.entries/.*.tmp")]
+            leftovers = [*customers.glob("*/.*.tmp"), *customers.glob("*/*.entries/.*.tmp"),
+                         *(self.root / "queue").glob(".*.tmp")]
             for path in leftovers:
                 path.unlink(missing_ok=True)
         return len(leftovers)

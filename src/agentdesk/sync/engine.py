@@ -176,6 +176,7 @@ class SyncEngine:
         if marker.exists():  # the last sync was killed: sweep what its writes left
             swept = self.cache.sweep_temp_files()
             log.info("the last sync did not finish; removed %d temporary files it left", swept)
+            self.cache.rebuild_queue()  # its last batch's queue rows may not have been written
         marker.touch(mode=0o600)
         self._pusher = Pusher(self.replica, self.client,
                               lambda pushed: self.on_progress(Progress("pushing", pushed=pushed)))
