@@ -443,7 +443,7 @@ def test_note_edit(remote: Remote) -> None:
     remote.store.delete("note", "note_cus_a")
     gone = remote.mutate(edit("m5", "note_cus_a", "x", "likes juice"))[0]
     assert gone == {"id": "m5", "status": "rejected", "revision": None, "current": None,
-                    "conflicts": [], "reason": "the note was deleted"}
+                    "conflicts": [], "reason": "the note was deleted", "written": {}}
 
 
 def test_note_delete(remote: Remote) -> None:
@@ -539,7 +539,8 @@ def test_contact_delete(remote: Remote) -> None:
 def test_mutation_for_unknown_customer_is_rejected(remote: Remote) -> None:
     result = remote.mutate(note_add("m1", "cus_gone", "note_z", "x"))[0]
     assert result == {"id": "m1", "status": "rejected", "revision": None, "current": None,
-                      "conflicts": [], "reason": "customer cus_gone no longer exists"}
+                      "conflicts": [], "reason": "customer cus_gone no longer exists",
+                      "written": {}}
 
 
 def test_invalid_batch_is_422_without_echo(remote: Remote) -> None:

@@ -46,7 +46,9 @@ from agentdesk.model import demo
 
 from agentdesk.sync import helper as sync_helper
 from agentdesk.cache.cache import Cache
+from agentdesk.cache.files import read_json
 from agentdesk.cache.layout import CHUNKS_SUFFIX
+from agentdesk.cache.queue_index import rows_of_tables
 from agentdesk.model.records import (
     Channel,
     ContactPoint,
@@ -497,6 +499,13 @@ def test_sigkill_during_large_sync_loses_no_edit_and_a_final_sync_converges(tmp_
                 assert cache_digest(cache) == store.digest()
                 indexed = {row.id for row in cache.index_rows()}
                 unindexed = {r[1] for r in cache_records(cache) if r[0] == "customer"} - indexed
+                # The queue's rows are those of the profile files, whatever the kills cut.
+                queued = sorted((r.customer_id, r.conversation_id, r.status.value, r.last_line)
+                                for r in cache.queue_rows())
+                assert queued == sorted(
+                    (r["customer_id"], r["conversation_id"], r["status"], r["last_line"])
+                    for path in root.glob("customers/*/*.json")
+                    for r in rows_of_tables(read_json(path) or {}))
     finally:
         store.close()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
+from agentdesk.cache.directory import StoreDirectory
 from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.panel_state import PanelState
 from agentdesk.cache.profile_data_edits import ProfileDataEdits
@@ -33,6 +34,7 @@ from agentdesk.cache import layout
 from agentdesk.cache.layout import customer_files, is_temp
 from agentdesk.cache.outbox import Outbox
 from agentdesk.cache.profile_file import ProfileFile, profile_doc
+from agentdesk.cache.queue_index import QueueFiles, QueueRow, rows_of_tables
 from agentdesk.cache.schema import new_meta, upgrade
 from agentdesk.cache.search_index import IndexRow, SearchIndexFiles
 from agentdesk.cache.timeline import INLINE, Timeline, TimelineSummary, inline_docs, write_all
@@ -61,7 +63,7 @@ class DamagedProfile(CacheError):
         self.customer_id = customer_id
 
 
-class Cache(ProfileDataEdits):
+class Cache(ProfileDataEdits, StoreDirectory):
     """A cache folder opened for reading and, when no other desk holds it, writing."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:
@@ -74,6 +76,9 @@ class Cache(ProfileDataEdits):
         self.drafts = Drafts(root / "drafts.json", read_only=read_only)
         self.panel = PanelState(root, read_only=read_only)
         self.search_index = SearchIndexFiles(root / "index", read_only=read_only)
+        self.queue = QueueFiles(root / "queue", read_only=read_only)
+        # Queue rows changed by `change_profile(rows=...)`, written with the search rows.
+        self._queue_batch: dict[str, list[dict[str, Any]]] = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -118,7 +123,8 @@ class Cache(ProfileDataEdits):
                 lock.release()
                 raise
             if not read_only:  # temporary files of writes a crash cut short (never read)
-                for leftover in [*root.glob(".*.tmp"), *(root / "index").glob(".*.tmp")]:
+                for leftover in [*root.glob(".*.tmp"), *(root / "index").glob(".*.tmp"),
+                                 *(root / "queue").glob(".*.tmp")]:
                     leftover.unlink(missing_ok=True)
         return cls(root, read_only=read_only, lock=None if read_only else lock)
 
@@ -159,6 +165,8 @@ class Cache(ProfileDataEdits):
         self.panel.read_only = False
         self.search_index.read_only = False
         self.search_index.forget()
+        self.queue.read_only = False
+        self.queue.forget()
         return True
 
     def require_writable(self) -> None:
@@ -186,29 +194,48 @@ class Cache(ProfileDataEdits):
         once, atomically, and bring its search row up to date: every change of a profile goes
         through here, the agent's edits and the store's records alike.
 
-        A profile left with no record is removed rather than written. The search row is
-        written at once, or, given `rows`, put there for the caller to write with others (a
-        sync writes a batch's rows once). If the block raises, nothing is written.
+        A profile left with no record is removed rather than written. The search row and
+        the customer's queue rows are written at once, or, given `rows`, put there (and in
+        the queue's batch) for the caller to write with others (`write_index_rows`: a sync
+        writes a batch's rows once). If the block raises, nothing is written. Timeline files
+        the change made obsolete are removed after the profile is written.
         """
         self.require_writable()
         path = self.profile_path(customer_id)
         with self.write_lock:
             try:
-                profile = ProfileFile(open_db(path, durable=durable))
-                before = IndexRow.of_tables(profile.raw()) if profile.existed else None
+                profile = ProfileFile(open_db(path, durable=durable),
+                                      self.timeline_dir(customer_id), durable=durable)
+                raw = profile.raw() if profile.existed else {}
+                before = IndexRow.of_tables(raw) if profile.existed else None
+                queued_before = rows_of_tables(raw)
             except READ_ERRORS as error:  # a file that does not read back: not changed
                 raise self._damaged(customer_id, error) from None
             yield profile
             if not profile.changed:
                 return
+            queued_after = rows_of_tables(profile.raw())
+            if rows is None and queued_after != queued_before:
+                # Before the profile: a crash between the two leaves rows the profile catches
+                # up with (its change is in the outbox or comes again with the feed), where
+                # the other order would leave rows that no later change corrects.
+                self.queue.write({customer_id: queued_after}, durable=True)
             if profile.is_empty():
                 path.unlink(missing_ok=True)
             else:
                 flush(profile.db)
+            for old in profile.obsolete:
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
             after = IndexRow.of_tables(profile.raw())
             if rows is not None:
                 rows[customer_id] = after
-            elif after != before:
+                if queued_after != queued_before:
+                    self._queue_batch[customer_id] = queued_after
+                return
+            if after != before:
                 self.search_index.write({customer_id: after}, durable=True)
 
     def remove_customer(self, customer_id: str) -> None:
@@ -221,12 +248,43 @@ class Cache(ProfileDataEdits):
             profile.unlink(missing_ok=True)
             if timeline_dir.exists():
                 shutil.rmtree(timeline_dir)
+            self._queue_batch[customer_id] = []  # its queue rows go with the next index write
 
     def write_index_rows(self, rows: dict[str, IndexRow | None], *, durable: bool,
                          fold: bool = False) -> None:
-        """Search rows collected by `change_profile(rows=...)`, written together."""
+        """Search rows collected by `change_profile(rows=...)`, written together, with the
+        queue rows collected meanwhile; a customer whose row is None (removed) leaves the
+        queue too."""
         self.require_writable()
-        self.search_index.write(rows, durable=durable, fold=fold)
+        with self.write_lock:
+            self.search_index.write(rows, durable=durable, fold=fold)
+            queued = {cid: [] for cid, row in rows.items() if row is None}
+            queued.update(self._queue_batch)
+            self._queue_batch = {}
+            self.queue.write(queued, durable=durable)
+
+    def rebuild_queue(self) -> None:
+        """Make the queue's rows again from the profile files (after a sync that was killed
+        between filing a batch and writing its rows)."""
+        from agentdesk.cache.schema import build_queue_index
+
+        self.require_writable()
+        with self.write_lock:
+            build_queue_index(self.root)
+            self.queue.forget()
+            self._queue_batch = {}
+
+    def filed_queue_rows(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        """Queue rows of customers filed without `change_profile` (a first sync's helper
+        process, which files only customers the cache did not hold): written with the next
+        `write_index_rows`."""
+        with self.write_lock:
+            self._queue_batch.update(rows)
+
+    def queue_rows(self) -> list[QueueRow]:
+        """Every conversation to work (new, open, pending, snoozed) of every cached customer,
+        unordered (see `queue_index.queue_order`). The first call reads the queue files."""
+        return self.queue.rows()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -379,11 +437,12 @@ class Cache(ProfileDataEdits):
                     put_single(db, "repair", {"ids": [c for c in ids if c not in done]})
 
     def sweep_temp_files(self) -> int:
-        """Remove the temporary files of writes a killed process cut short: 256 folder reads
+        """Remove the temporary files of writes a killed process cut short: 257 folder reads
         (and one per long timeline), so only after a sync did not finish."""
         customers = self.root / "customers"
         with self.write_lock:  # not the temporary file of an edit being saved now
-            leftovers = [*customers.glob("*/.*.tmp"), *customers.glob("*/*.entries/.*.tmp")]
+            leftovers = [*customers.glob("*/.*.tmp"), *customers.glob("*/*.entries/.*.tmp"),
+                         *(self.root / "queue").glob(".*.tmp")]
             for path in leftovers:
                 path.unlink(missing_ok=True)
         return len(leftovers)
@@ -392,9 +451,11 @@ class Cache(ProfileDataEdits):
         """Forget every record (the store was rebuilt); the outbox is kept."""
         self.require_writable()
         with self.write_lock:
-            for name in ("customers", "index", "spool"):
+            for name in ("customers", "index", "spool", "queue"):
                 shutil.rmtree(self.root / name, ignore_errors=True)
             self.search_index.forget()
+            self.queue.forget()
+            self._queue_batch = {}
 
     # -- whole profiles --------------------------------------------------------------------
 

@@ -124,6 +124,24 @@ def _migrate_3_to_4(root: Path) -> None:
     flush_to_disk(index)
 
 
+def build_queue_index(root: Path) -> None:
+    """Schema 4 -> 5: the queue's rows (`queue_index`), made from the profile files, a shard
+    at a time. Run again after a crash, it starts over, which is harmless. Conversations
+    stored as "waiting" are read as pending (`model.kinds.OLD_STATUSES`): nothing to rewrite."""
+    from agentdesk.cache.queue_index import QueueFiles, rows_of_tables
+
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+        for path in shard.glob("*" + PROFILE_SUFFIX):
+            try:
+                found = rows_of_tables(read_json(path) or {})
+            except (ValueError, OSError, TypeError, AttributeError):
+                continue  # unreadable: the next change of that customer writes its rows
+            if found:
+                rows[found[0]["customer_id"]] = found
+    QueueFiles(root / "queue", read_only=False).rebuild(rows)
+
+
 def reread_feed_for_profile_data(root: Path) -> None:
     """Schema 5 -> 6: profiles hold fields, identifiers, subscriptions and segments (tables
     an older profile file lacks, read as none). A desk of an older schema skipped those
@@ -141,11 +159,9 @@ def reread_feed_for_profile_data(root: Path) -> None:
         atomic_write_json(path, {"sync": {"1": state}})
 
 
-# {old version: the step to the next}; add an entry when the layout changes. Step 4 is issue
-# 15's (the queue's index) once merged; on this branch it is the same re-read, harmless twice.
+# {old version: the step to the next}; add an entry when the layout changes.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3,
-                                                 3: _migrate_3_to_4,
-                                                 4: reread_feed_for_profile_data,
+                                                 3: _migrate_3_to_4, 4: build_queue_index,
                                                  5: reread_feed_for_profile_data}
 
 

@@ -73,6 +73,7 @@ _validators: dict[str, Callable[[Any], Any]] = {}
 UPSERT, DELETE, MERGE = ChangeOp.UPSERT.value, ChangeOp.DELETE.value, ChangeOp.MERGE.value
 EVICT, INCLUDE = ChangeOp.EVICT.value, ChangeOp.INCLUDE.value
 ENTRY, CUSTOMER = RecordType.ENTRY.value, RecordType.CUSTOMER.value
+CONVERSATION = RecordType.CONVERSATION.value
 
 
 def _validator(kind: str) -> Callable[[Any], Any]:

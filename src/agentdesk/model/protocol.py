@@ -125,6 +125,14 @@ class MutationKind(StrEnum):
     IDENTIFIER_CONSENT = "identifier.consent"  # data: {"set": {"consent": ...}, "base": {"consent": ...}}
     SUBSCRIPTION_ADD = "subscription.add"  # data: the Subscription (with its client-made id)
     SUBSCRIPTION_REMOVE = "subscription.remove"  # data: {"base": the subscription or None}
+    # Working conversations (the data of each: `agentdesk.model.work_mutations`).
+    CONVERSATION_UPDATE = "conversation.update"  # data: {"set": {field: value}, "base": {...}}
+    REPLY_ADD = "reply.add"  # data: the outbound TimelineEntry; target: its id
+    CONVERSATION_START = "conversation.start"  # data: {"conversation": ..., "entry": ...}
+    CUSTOMER_CREATE = "customer.create"  # data: {"customer": ..., "contacts": [...]}
+    RELATIONSHIP_UPSERT = "relationship.upsert"  # data: {"set": Relationship, "base": old or None}
+    RELATIONSHIP_DELETE = "relationship.delete"  # data: {"base": the relationship as seen}
+    CUSTOMER_ERASE = "customer.erase"  # data: {"confirm": the customer's name as shown}
 
 
 class Mutation(Wire):
@@ -162,6 +170,11 @@ class MutationResult(Wire):
         default_factory=list, description="Fields whose value on the store won over the edit."
     )
     reason: str = ""
+    written: dict[str, int] = Field(
+        default_factory=dict,
+        description='Every record the mutation wrote, "type:id" -> its revision (kinds that '
+                    'write several records: a reply writes its entry and its conversation). '
+                    "A desk takes their arrival in the feed as its own edit's echo.")
 
 
 class MutationResults(Wire):
@@ -184,6 +197,34 @@ class StoreStatus(Wire):
     epoch: str
     head: int = Field(description="The store's latest sequence number.")
     protocol: int = Field(description="PROTOCOL_VERSION the store speaks.")
+
+
+class CannedReplyWire(Wire):
+    id: str = Field(min_length=1, max_length=128)
+    title: str
+    body: str
+    tags: list[str] = Field(default_factory=list)
+
+
+class CannedReplies(Wire):
+    """GET /v1/canned: the store's reply templates (store-wide, not per customer)."""
+
+    epoch: str
+    replies: list[CannedReplyWire]
+
+
+class AgentWire(Wire):
+    name: str = Field(min_length=1, max_length=128,
+                      description="What a conversation's assignee holds.")
+    display_name: str = ""
+
+
+class Agents(Wire):
+    """GET /v1/agents: the agents known to the store (for the assignee picker)."""
+
+    epoch: str
+    agents: list[AgentWire]
+    me: str = Field(description="The name of the agent whose token asked.")
 
 
 class DigestBody(Wire):

@@ -26,6 +26,7 @@ from agentdesk.cache.profile_file import TABLE_OF, ProfileFile
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.cache.timeline import TimelineSummary
 from agentdesk.model.changes import (
+    CONVERSATION,
     CUSTOMER,
     DELETE,
     ENTRY,
@@ -38,7 +39,7 @@ from agentdesk.model.changes import (
     validate,
 )
 from agentdesk.model.mutations import record_type_of, table_of
-from agentdesk.model.protocol import MutationResult, MutationStatus
+from agentdesk.model.protocol import MutationKind, MutationResult, MutationStatus
 from agentdesk.model.sanitize import clean_line
 
 log = logging.getLogger("agentdesk.sync")
@@ -132,6 +133,23 @@ class Applied:
         self.removed |= other.removed
         self.merged.update(other.merged)
         self.scope += other.scope
+
+
+# What the store changes on a conversation when an entry is added to it (its last line, since
+# when the customer waits): that change comes with the entry, which is what is news.
+_ENTRY_KEPT = frozenset({"last_line", "waiting_since", "status", "ended", "snoozed_until"})
+
+
+def _follows_an_entry(profile: ProfileFile, change: Rec) -> bool:
+    """A conversation's upsert that changes only what an added entry changes on it (see
+    `work_mutations.conversation_after_entry`): not counted as a change of its own."""
+    if change.type != CONVERSATION or change.op != UPSERT or change.data is None:
+        return False
+    held = profile.find("conversations", change.id)
+    if held is None or held.get("last_line") == change.data.get("last_line"):
+        return False
+    return ({k: v for k, v in held.items() if k not in _ENTRY_KEPT}
+            == {k: v for k, v in change.data.items() if k not in _ENTRY_KEPT})
 
 
 class Replica:
@@ -244,11 +262,12 @@ class Replica:
             # A version this desk holds the revision of already: the store's echo of our own
             # edit (the push recorded its revision). Filed when the store added to it (a
             # customer's `updated`), but no news: not counted as a change to the customer.
-            echo = (change.op == UPSERT and change.type != ENTRY
+            echo = (change.op == UPSERT
                     and profile.revision_of(change.type, change.id) == change.revision)
-            if echo and profile.find(TABLE_OF[change.type], change.id) == change.data:
+            if echo and change.type != ENTRY \
+                    and profile.find(TABLE_OF[change.type], change.id) == change.data:
                 continue  # what the cache holds already
-            if not echo:
+            if not echo and not _follows_an_entry(profile, change):
                 result.changes += 1
                 result.customers[customer_id] = result.customers.get(customer_id, 0) + 1
             touched = True
@@ -282,7 +301,12 @@ class Replica:
         """Apply the store's answer to one pushed edit to the outbox and the local copy."""
         m = item.mutation
         outbox = self.cache.outbox
-        revision = {f"{record_type_of(m)}:{m.target}": result.revision} if result.revision else {}
+        kind = record_type_of(m)
+        # Every record the store wrote for it (a reply's entry and its conversation, a new
+        # customer's contacts): their arrival in the feed is this edit's echo, not news.
+        revision = ({f"{kind}:{m.target}": result.revision}
+                    if result.revision and m.kind != MutationKind.CUSTOMER_ERASE else {})
+        revision.update(result.written)
         if result.status == MutationStatus.APPLIED:
             with self._held_profile(m.customer_id) as profile:
                 if profile is not None and revision:
@@ -304,6 +328,8 @@ class Replica:
         with self._held_profile(m.customer_id) as profile:
             if profile is not None:
                 revert_edit(profile, m)
+        if m.kind == MutationKind.CUSTOMER_ERASE:  # the store keeps the customer: fetch it again
+            self.cache.request_repair([m.customer_id])
         outbox.mark(m.id, REJECTED, reason=result.reason or "rejected by the server")
 
     def park(self, item: OutboxItem, why: str) -> None:
