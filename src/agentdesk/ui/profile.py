@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -164,7 +165,13 @@ class ProfileScreen(Screen):
         """Be told when one of the timeline's files does not read back (it shows placeholders
         there until the sync asked for brings the customer again: `sync_changed`). The file
         may be read by the find/filter scan's thread: a message comes back to this one."""
-        timeline.on_damaged = lambda error: self.post_message(TimelineUnreadable(error))
+        me = weakref.ref(self)  # the timeline may outlive this screen: it must not keep it
+
+        def told(error: Exception) -> None:
+            if (screen := me()) is not None:
+                screen.post_message(TimelineUnreadable(error))
+
+        timeline.on_damaged = told
         return timeline
 
     def on_timeline_unreadable(self, message: TimelineUnreadable) -> None:
