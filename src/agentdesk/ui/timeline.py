@@ -76,6 +76,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._sticky: dict[str, Strip] = {}
         self.mark: int | None = None  # the entry a jump or a find went to
         self.expanded: set[str] = set()
+        self.pending: frozenset[str] = frozenset()  # replies the store has not confirmed
         self._pattern = None
         self.filtering = Filtering(self)
         self.finder = Finder(self)
@@ -247,7 +248,17 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
-                            self._limit)
+                            self._limit, self.pending)
+
+    def set_pending(self, entry_ids: frozenset[str]) -> None:
+        """Mark these entries as not confirmed by the store yet (and unmark the others)."""
+        if entry_ids == self.pending:
+            return
+        changed = entry_ids ^ self.pending
+        self.pending = entry_ids
+        self._drawn = {key: lines for key, lines in self._drawn.items() if key[0] not in changed}
+        self._layouts.clear()
+        self.refresh()
 
     def _layout(self, block: int) -> BlockLayout:
         """Lay out one block at the current width, updating its height if it was estimated."""
