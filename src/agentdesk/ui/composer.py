@@ -111,7 +111,7 @@ class ReplyComposer(FormScreen, inherit_bindings=False):
 
     def on_text_area_changed(self) -> None:
         super().on_text_area_changed()
-        self._show_problem(quiet=True)
+        self._show_problem()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "canned":
@@ -120,19 +120,18 @@ class ReplyComposer(FormScreen, inherit_bindings=False):
         else:
             super().on_button_pressed(event)
 
-    def _show_problem(self, *, quiet: bool = False) -> bool:
-        """Name the placeholders that have no value; whether there are any. `quiet`: only
-        take back a message that no longer holds (while typing)."""
+    def _show_problem(self, *, sending: bool = False) -> bool:
+        """Name the placeholders that have no value, as they are typed or inserted (and say
+        the reply was not sent, on an attempt to send it); whether there are any."""
         problem = self.query_one("#reply-problem", Static)
         missing = placeholders.unresolved(self.query_one(ReplyArea).text, self.known)
         if not missing:
             problem.update("")
             return False
-        if quiet and not str(problem.render()):
-            return True
         names = ", ".join(dict.fromkeys("{" + name + "}" for _s, _e, name in missing))
-        problem.update(Text(f"Not sent: no value for {names}. Replace or remove the "
-                            "highlighted text."))  # the names are typed text: never markup
+        start = "Not sent: no value for" if sending else "No value for"
+        # The names are typed text: a Text, never markup.
+        problem.update(Text(f"{start} {names}: replace or remove the highlighted text."))
         return True
 
     def action_canned(self) -> None:
@@ -144,7 +143,7 @@ class ReplyComposer(FormScreen, inherit_bindings=False):
             area = self.query_one(ReplyArea)
             area.insert(placeholders.fill(clean_text(reply.body), self.known))
             area.focus()
-            self._show_problem(quiet=True)
+            self._show_problem()
 
         self.app.push_screen(CannedPicker(self.canned), insert)
 
@@ -155,7 +154,7 @@ class ReplyComposer(FormScreen, inherit_bindings=False):
             self.query_one("#reply-problem", Static).update("A reply needs some text.")
             area.focus()
             return
-        if self._show_problem():
+        if self._show_problem(sending=True):
             area.focus()
             return
         self.finish(text)

@@ -89,11 +89,9 @@ class ProfileScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one(TimelineView).open_at = self.start_conversation
         self.reload()
         self.query_one(TimelineView).focus()
-        if self.start_conversation is not None:  # once the timeline has its width
-            self.call_after_refresh(self.query_one(TimelineView).scroll_to_conversation,
-                                    self.start_conversation)
         self._apply_width(self.app.size.width)
         self.desk.sync_applied.subscribe(self, self._sync_ended)
         self.desk.index_loaded.subscribe(self, self._index_loaded)

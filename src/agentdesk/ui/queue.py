@@ -34,8 +34,20 @@ if TYPE_CHECKING:
 
 PRIORITY_MARK = {"urgent": "‼", "high": "!", "low": "↓"}
 CHANNELS = ("", *(c.value for c in Channel if c is not Channel.NOTE))
-HEADING = ("", "customer", "topic", "channel", "status", "waiting", "assignee", "last line")
-WIDTHS = (2, 22, 24, 8, 9, 8, 14, 0)
+# The columns at a width (the last takes what is left): a narrow screen keeps who, what,
+# the status and how long it has waited, and drops the channel and the assignee first.
+LAYOUTS = (
+    (110, (("", 2), ("customer", 22), ("topic", 24), ("channel", 8), ("status", 9),
+           ("waiting", 8), ("assignee", 14), ("last line", 0))),
+    (80, (("", 2), ("customer", 20), ("topic", 18), ("status", 9), ("waiting", 8),
+          ("assignee", 12), ("last line", 0))),
+    (0, (("", 2), ("customer", 16), ("topic", 14), ("status", 8), ("waiting", 7),
+         ("last line", 0))),
+)
+
+
+def layout(width: int) -> tuple[tuple[str, int], ...]:
+    return next(columns for least, columns in LAYOUTS if width >= least)
 
 
 class QueueList(ScrollView, can_focus=True):
@@ -115,9 +127,10 @@ class QueueList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
+        shown = layout(width)
         if y == 0:
             style = base + self.get_component_rich_style("queue--heading", partial=True)
-            cells = [([(title, style)], size) for title, size in zip(HEADING, WIDTHS, strict=True)]
+            cells = [([(title, style)], size) for title, size in shown]
             return Strip(columns(cells, width, style)).adjust_cell_length(width, style)
         index = y - 1 + self.scroll_offset.y
         if index >= len(self.rows):
@@ -126,28 +139,26 @@ class QueueList(ScrollView, can_focus=True):
         if index == self.cursor:
             base = base + self.get_component_rich_style("queue--cursor")
         dim = base + self.get_component_rich_style("queue--dim", partial=True)
-        mine = self.me and row.assignee == self.me
-        name_style = base + Style(bold=True)
         priority = value(row.priority)
-        mark_style = (base + self.get_component_rich_style("queue--urgent", partial=True)
-                      if priority in ("urgent", "high") else dim)
-        assignee = clean_line(row.assignee) if row.assignee else "unassigned"
-        assignee_style = (base + self.get_component_rich_style("queue--mine", partial=True)
-                          if mine else dim)
         status = value(row.status)
+        now = clock.now()
         if status == "snoozed" and (until := when(row.snoozed_until)) is not None:
-            status = f"snoozed {waited(clock.now(), until) if until > clock.now() else 'over'}"
-        cells = [
-            ([(PRIORITY_MARK.get(priority, " "), mark_style)], WIDTHS[0]),
-            ([(clean_line(row.customer or row.customer_id), name_style)],
-             WIDTHS[1]),
-            ([(clean_line(row.topic), base)], WIDTHS[2]),
-            ([(value(row.channel), dim)], WIDTHS[3]),
-            ([(status, base)], WIDTHS[4]),
-            ([(waited(when(row.waiting_since), clock.now()), base)], WIDTHS[5]),
-            ([(assignee, assignee_style)], WIDTHS[6]),
-            ([(clean_line(row.last_line), dim)], WIDTHS[7]),
-        ]
+            status = f"snoozed {waited(now, until)}" if until > now else "snoozed, over"
+        mine = bool(self.me) and row.assignee == self.me
+        values = {
+            "": (PRIORITY_MARK.get(priority, " "), base + self.get_component_rich_style(
+                "queue--urgent", partial=True) if priority in ("urgent", "high") else dim),
+            "customer": (clean_line(row.customer or row.customer_id), base + Style(bold=True)),
+            "topic": (clean_line(row.topic), base),
+            "channel": (value(row.channel), dim),
+            "status": (status, base),
+            "waiting": (waited(when(row.waiting_since), now), base),
+            "assignee": (clean_line(row.assignee) if row.assignee else "unassigned",
+                         base + self.get_component_rich_style("queue--mine", partial=True)
+                         if mine else dim),
+            "last line": (clean_line(row.last_line), dim),
+        }
+        cells = [([values[name]], size) for name, size in shown]
         return Strip(columns(cells, width, base)).adjust_cell_length(width, base)
 
 

@@ -77,6 +77,7 @@ class TimelineView(ScrollView, can_focus=True):
         self.mark: int | None = None  # the entry a jump or a find went to
         self.expanded: set[str] = set()
         self.pending: frozenset[str] = frozenset()  # replies the store has not confirmed
+        self.open_at: str | None = None  # the conversation the first layout shows (the queue's)
         self._pattern = None
         self.filtering = Filtering(self)
         self.finder = Finder(self)
@@ -332,6 +333,10 @@ class TimelineView(ScrollView, can_focus=True):
             self._end_pending = False
             self._reset_layout(width)
             self._scroll_to_end()
+            if self.open_at is not None:  # first drawn there, not at the end and then there
+                if self.scroll_to_conversation(self.open_at):
+                    self._at_end = False
+                self.open_at = None
             return
         at_bottom = self.scroll_offset.y >= self.max_scroll_y
         anchor = self.top_entry()
