@@ -12,7 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from agentdesk.model.fold import fold
+from agentdesk.model.kinds import Priority
+from agentdesk.model.work_mutations import conversation_after_entry
 from agentdesk.model.records import (
+    AgentInfo,
+    CannedReply,
     Channel,
     ContactKind,
     ContactPoint,
@@ -41,6 +45,10 @@ TOPICS = ["Billing", "Shipping delay", "Return request", "Account access", "Prod
           "Warranty claim", "Subscription change", "Feedback"]
 TAGS = ["vip", "wholesale", "newsletter", "beta", "churn-risk", "spanish", "allergy"]
 AGENTS = ["Sam Rivera", "Alex Kim", "Jo Park", "Max Weber"]
+# The statuses a demo conversation's status is drawn from (four, as the draws always were,
+# so the rest of the demo stays as it was).
+DRAWN_STATUSES = [ConversationStatus.NEW, ConversationStatus.OPEN, ConversationStatus.PENDING,
+                  ConversationStatus.CLOSED]
 # What each side says, by topic: customers write the customer lines, agents the agent lines,
 # internal notes are agents' notes to each other. A conversation follows its topic's lines in
 # order (a long one goes round again with the follow-ups), so it reads like the real thing.
@@ -205,7 +213,7 @@ def _conversations(
         conv = Conversation(
             id=f"conv_{number}_{c}",
             topic=rng.choice(TOPICS),
-            status=ConversationStatus.CLOSED if c < count - 2 else rng.choice(list(ConversationStatus)),
+            status=ConversationStatus.CLOSED if c < count - 2 else rng.choice(DRAWN_STATUSES),
             channels=channels,
             started=at,
             assignee=rng.choice(AGENTS),
@@ -213,6 +221,7 @@ def _conversations(
         said, answered, notes = SCRIPTS[conv.topic]
         numbers = {"n": rng.randint(10000, 99999), "card": rng.randint(1000, 9999)}  # one order a conversation
         spoken = noted = 0  # customer and agent lines, and internal notes, so far
+        first = len(timeline)
         for e in range(per[c]):
             channel = rng.choice(channels)
             if e and rng.random() < 0.12:
@@ -236,9 +245,62 @@ def _conversations(
             at += timedelta(minutes=rng.randint(*minutes))
         if conv.status == ConversationStatus.CLOSED:
             conv.ended = at
+        _as_the_store_keeps(conv, timeline[first:], number + c)
         conversations.append(conv)
         at += timedelta(days=rng.randint(*days))
     return conversations, timeline
+
+
+PRIORITIES = [Priority.NORMAL, Priority.HIGH, Priority.NORMAL, Priority.LOW, Priority.NORMAL,
+              Priority.URGENT, Priority.NORMAL]
+
+
+def _as_the_store_keeps(conv: Conversation, timeline: list[TimelineEntry], number: int) -> None:
+    """What a store sets on a conversation (its last line, since when the customer waits) and
+    what agents set (a priority; no one on a new one yet), chosen by number, not drawn, so the
+    rest of the demo stays as it was."""
+    kept: dict[str, object] = {"status": "open", "last_line": "", "waiting_since": None}
+    for entry in timeline:
+        if entry.conversation_id == conv.id:
+            kept.update(conversation_after_entry(kept, {
+                "body": entry.body, "subject": entry.subject, "direction": entry.direction.value,
+                "at": entry.at}))
+    conv.last_line = str(kept["last_line"])
+    conv.waiting_since = kept["waiting_since"]  # type: ignore[assignment]
+    if conv.status == ConversationStatus.CLOSED:
+        conv.waiting_since = None
+    conv.priority = PRIORITIES[number % len(PRIORITIES)]
+    if conv.status == ConversationStatus.NEW:
+        conv.assignee = ""
+
+
+# The store-wide lists of the demo store: five agents (the four above answer the demo's
+# conversations; the desk of `agentdesk --demo` is Sam Rivera's) and canned replies.
+DEMO_AGENTS = [AgentInfo(name=name, display_name=name) for name in [*AGENTS, "Noor Haddad"]]
+DEMO_DESK_AGENT = AGENTS[0]
+CANNED_REPLIES = [
+    CannedReply(id="can_greeting", title="Greeting", tags=["opening"],
+                body="Hi {customer.first_name},\n\nThanks for getting in touch. I'm {agent.name} "
+                     "and I'll be looking after this for you."),
+    CannedReply(id="can_refund", title="Refund issued", tags=["billing", "refund"],
+                body="Hi {customer.first_name}, I've issued your refund. It takes 3-5 business "
+                     "days to show on your statement. Anything else, just reply here.\n\n"
+                     "{agent.name}"),
+    CannedReply(id="can_delay", title="Shipping delay apology", tags=["shipping"],
+                body="Hi {customer.first_name}, I'm sorry your order is late. I've asked the "
+                     "carrier for an update on \"{conversation.topic}\" and will write again "
+                     "as soon as I hear back."),
+    CannedReply(id="can_return", title="Return label", tags=["returns"],
+                body="Hi {customer.name}, your prepaid return label is attached. Pack the item "
+                     "in its original box and drop it at any post office within 30 days."),
+    CannedReply(id="can_password", title="Password reset", tags=["account"],
+                body="Hi {customer.first_name}, I've sent a password reset link to the e-mail "
+                     "address on your account. The link works for one hour."),
+    CannedReply(id="can_close", title="Closing check", tags=["closing"],
+                body="Hi {customer.first_name}, is there anything else I can help with on "
+                     "\"{conversation.topic}\"? If not, I'll close this conversation.\n\n"
+                     "Best,\n{agent.name}"),
+]
 
 
 def hostile_profile() -> tuple[Profile, list[TimelineEntry]]:
@@ -276,6 +338,7 @@ def hostile_profile() -> tuple[Profile, list[TimelineEntry]]:
                       subject="[red]subject\x1b]8;;http://evil\x1b\\" if i == 0 else "", body=body)
         for i, body in enumerate(bodies)
     ]
+    _as_the_store_keeps(conv, entries, 5)
     profile = Profile(customer=customer, contacts=contacts, notes=notes, conversations=[conv])
     return profile, entries
 
