@@ -41,7 +41,7 @@ LAYOUTS = (
            ("waiting", 8), ("assignee", 14), ("last line", 0))),
     (80, (("", 2), ("customer", 20), ("topic", 18), ("status", 9), ("waiting", 8),
           ("assignee", 12), ("last line", 0))),
-    (0, (("", 2), ("customer", 16), ("topic", 14), ("status", 8), ("waiting", 7),
+    (0, (("", 2), ("customer", 15), ("topic", 13), ("status", 8), ("waiting", 8),
          ("last line", 0))),
 )
 
