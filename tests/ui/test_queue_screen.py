@@ -148,3 +148,30 @@ async def test_hostile_text_is_inert_in_the_queue(demo_cache: Cache, config: Con
         await pilot.press("t", *"[b]x")
         title = str(app.screen.query_one("#queue-title").render())
         assert "“[b]x”" in title
+
+
+async def test_R_after_N_replies_to_the_conversation_the_queue_opened(demo_cache: Cache,
+                                                                      config: Config) -> None:
+    """Even when the customer's whole history fits the screen (the conversation opened is not
+    at the top), the reply goes to the conversation the agent came for."""
+    from agentdesk.ui.composer import ReplyComposer
+    from agentdesk.ui.conversation_actions import current_conversation
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000001")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.work.rows is not None, pilot)
+        queue = app.work.ordered(clock.now())
+        def short_and_not_first(r) -> bool:  # type: ignore[no-untyped-def]
+            timeline = demo_cache.view_profile(r.customer_id)[1]
+            return timeline.total <= 6 and timeline.summary.starts[r.conversation_id] > 0
+
+        row = next(r for r in queue if short_and_not_first(r))
+        app.work.current = queue[queue.index(row) - 1].conversation_id if queue.index(row) else None
+        await pilot.press("N")
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen)
+                       and app.screen.start_conversation == row.conversation_id, pilot)
+        await pilot.pause()
+        assert current_conversation(app.screen).id == row.conversation_id
+        await pilot.press("R")
+        await wait_for(lambda: isinstance(app.screen, ReplyComposer), pilot)
+        assert row.topic in str(app.screen.heading)

@@ -365,7 +365,7 @@ class AgentDesk(App):
             merged=applied.merged))
         if applied.changes or report.evicted:
             self.load_index()
-            self.load_queue()
+        self.load_queue()  # and who `me` is, which the sync may just have learned
 
     @work(thread=True, exclusive=True, group="index")
     def load_index(self) -> None:

@@ -2,7 +2,8 @@
 time), assignee (`A`), priority (`P`), topic and tags (`T`).
 
 Each acts on the conversation the agent is looking at: the one highlighted in the panel's
-Conversations list when that list has the focus, else the one at the top of the timeline.
+Conversations list when that list has the focus, else the one the timeline went to (from the
+queue, `N`, a jump), else the one at the top of the timeline; the dialog names it.
 Each change goes through the cache (validated, in the outbox, applied at once) like a note;
 a failure is shown and nothing is half-saved.
 """
@@ -41,18 +42,28 @@ UNASSIGNED = "\0nobody"
 
 
 def current_conversation(screen: ProfileScreen) -> Stored | None:
-    """The conversation the agent is looking at (see the module's docstring)."""
+    """The conversation the agent is looking at (see the module's docstring): the one
+    highlighted in the panel's list if it has the focus; else the one the timeline went to
+    (opened from the queue, a jump, a find: its entry is marked) while that entry is on
+    screen; else the one at the top of the timeline."""
     timeline = screen.query_one(TimelineView)
     panel_list = screen.query_one("#conversations", RowList)
     if screen.focused is panel_list and panel_list.highlighted is not None:
         option_id = panel_list.get_option_at_index(panel_list.highlighted).id
         if option_id and (found := timeline.conversation(option_id)) is not None:
             return found
-    top = timeline.entry_at(timeline.scroll_offset.y + 1)
-    if top is None:
-        return None
-    _block, layout, i = top
-    return timeline.conversation(layout.conversations[i])
+    top = timeline.scroll_offset.y
+    lines = [top + 1]
+    if timeline.mark is not None:
+        marked = timeline.entry_y(timeline.mark)
+        if top <= marked < top + timeline.scrollable_content_region.height:
+            lines.insert(0, marked)
+    for line in lines:
+        found = timeline.entry_at(line)
+        if found is not None:
+            _block, layout, i = found
+            return timeline.conversation(layout.conversations[i])
+    return None
 
 
 class ChoiceScreen(ModalScreen[str | None]):

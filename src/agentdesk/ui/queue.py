@@ -168,11 +168,12 @@ class QueueScreen(Screen):
     HELP_GROUP = "Queue"
     BINDINGS = [
         Binding("escape", "back", "Back", id="queue.back"),
-        Binding("m", "who('mine')", "Mine", id="queue.mine",
+        # The filters' keys are named on the title line; the key bar keeps to the others.
+        Binding("m", "who('mine')", "Mine", show=False, id="queue.mine",
                 tooltip="Mine, then unassigned"),
-        Binding("u", "who('unassigned')", "Unassigned", id="queue.unassigned",
+        Binding("u", "who('unassigned')", "Unassigned", show=False, id="queue.unassigned",
                 tooltip="Unassigned conversations only"),
-        Binding("a", "who('all')", "All", id="queue.all",
+        Binding("a", "who('all')", "All", show=False, id="queue.all",
                 tooltip="Everyone's conversations"),
         Binding("s", "cycle_status", "Status", id="queue.status",
                 tooltip="Filter by status: any, new, open, pending, snoozed"),
