@@ -1,7 +1,8 @@
 """The queue's benchmarks (issue 15), run inside bench_app.py's desk:
 
-* the queue screen (`i`) on the whole cache's queue, from `app.action_queue()` to the first
-  frame showing its rows, vs opening an ordinary profile, interleaved in the same run;
+* the queue screen (`i`) on the whole cache's queue (everyone's: every row sorted, the sort
+  not reused), from `app.action_queue()` to the first frame showing its rows, vs opening an
+  ordinary profile, interleaved in the same run;
 * next in queue (`N`): from `app.action_next_in_queue()` to the first frame of the next
   customer's profile at that conversation's start, vs the same ordinary profile open;
 * sending a reply (`Cache.add_reply`, durable), the customer's files, the queue shard and the
@@ -22,6 +23,7 @@ from agentdesk.cache.files import atomic_write_bytes
 from agentdesk.ui import clock
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.queue import QueueList, QueueScreen
+from agentdesk.ui.queue_order import in_order
 from agentdesk.ui.timeline import TimelineView
 
 perf = time.perf_counter
@@ -53,13 +55,21 @@ async def bench_queue(app: Any, paint_waiter: Any, rounds: int, warmup: int,
         await asyncio.sleep(0.05)
         if perf() - t0 > 300:
             raise SystemExit("the queue did not load in 300 s")
+    app.cache.queue.forget()  # reading every queue shard and sorting, as the background load
+    t0 = perf()
+    in_order(app.cache.queue_rows(), app.work.me)
     loaded = perf() - t0
+    # Every row shown (everyone's conversations), each time filtered afresh: as after a sync or
+    # an edit, which reload the rows (sorted in the loading thread; filtered once per minute
+    # and filter on the UI thread).
+    app.work.filter = app.work.filter.with_who("all")
     out: dict[str, list[float]] = {"queue": [], "next": [], "profile": []}
     for r in range(warmup + rounds):
         for what in (("queue", "next", "profile") if r % 2 else ("profile", "queue", "next")):
             gc.collect()
             await asyncio.sleep(0.02)
             before = app.screen
+            app.work.set_rows(list(app.work.rows), app.work.me, in_queue_order=True)
             if what == "queue":
                 painted = paint_waiter(app, lambda s: isinstance(s, QueueScreen)
                                        and bool(s.query_one(QueueList).rows))

@@ -289,8 +289,8 @@ def queue_rows(res: dict[str, Any], reply: dict[str, Any]) -> list[Row]:
     """Each round opens an ordinary profile, the queue and the next conversation back to
     back: the ratios are the medians of the rounds' ratios (see open_rows)."""
     profile = res["profile"]
-    rows = [Row(f"Queue loaded into memory after start ({res['rows']:,} queued conversations, "
-                "background)", ms(res["load"]), "—", None)]
+    rows = [Row(f"Queue read from the cache and sorted ({res['rows']:,} queued conversations; in "
+                "the background after the first frame)", ms(res["load"]), "—", None)]
     for key, label, target in (("queue", f"Queue screen (i) → first frame, {res['shown']:,} rows "
                                 f"shown of {res['rows']:,}", 1.5),
                                ("next", "Next in queue (N) → profile painted at the "

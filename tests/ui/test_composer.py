@@ -139,3 +139,17 @@ async def test_hostile_canned_text_is_inert_in_the_picker_and_the_composer(
         text = form.query_one(ReplyArea).text
         assert "[bold]boom[/bold]" in text
         assert not any(c in text for c in "\x1b\x9b\x07")
+
+
+async def test_a_hostile_customer_name_and_topic_are_inert_in_the_composer(
+        demo_cache: Cache, config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id="cus_hostile")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        form = await composer(app, pilot)
+        title = form.query_one(".form-title").render()
+        shown = str(title)
+        assert "[bold red]Mallory[/]" in shown  # as typed, not styled
+        assert not any(c in shown for c in "\x1b\x07\x9b")
+        # The first name the placeholders give is inert too.
+        assert not any(c in form.known["customer.first_name"] for c in "\x1b\x07\x9b")

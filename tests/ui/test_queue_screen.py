@@ -68,7 +68,7 @@ async def test_filters_mine_unassigned_all_status_channel_topic(demo_cache: Cach
     app.work.me = some_agent
     async with app.run_test(size=SIZE) as pilot:
         rows = await open_queue(app, pilot)
-        app.work.me = some_agent
+        app.work.set_rows(app.work.rows, some_agent)
         await pilot.press("a", "m")
         assert rows.rows and {r.assignee for r in rows.rows} <= {some_agent, ""}
         assert rows.rows[0].assignee == some_agent  # mine first

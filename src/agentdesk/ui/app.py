@@ -411,13 +411,15 @@ class AgentDesk(App):
     @work(thread=True, exclusive=True, group="queue")
     def load_queue(self) -> None:
         """The queue's rows into memory, after the first frame (like the index)."""
-        rows = self.cache.queue_rows()
+        from agentdesk.ui.queue_order import in_order
+
         me = self.cache.me() or self.config.author  # no store (yet): the config's name
+        rows = in_order(self.cache.queue_rows(), me)  # sorted here, not on the UI thread
         name = next((a.display_name for a in self.cache.agents() if a.name == me), "") or me
         self.call_from_thread(self._queue_loaded, rows, me, name)
 
     def _queue_loaded(self, rows: list, me: str, name: str) -> None:  # type: ignore[type-arg]
-        self.work.set_rows(rows, me, name)
+        self.work.set_rows(rows, me, name, in_queue_order=True)
         self.queue_loaded.publish(self.work)
 
     def action_queue(self) -> None:

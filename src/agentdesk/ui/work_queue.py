@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agentdesk.ui.queue_order import QueueFilter, after, ordered, sort_key
+from agentdesk.ui.queue_order import QueueFilter, after, in_order, sort_key, visible
 
 
 class WorkQueue:
@@ -20,21 +20,24 @@ class WorkQueue:
         self._current_key: tuple | None = None
         self._ordered: tuple[tuple[int, QueueFilter, str, int], list[Any]] | None = None
 
-    def set_rows(self, rows: list[Any], me: str | None = None, my_name: str = "") -> None:
-        self.rows = rows
+    def set_rows(self, rows: list[Any], me: str | None = None, my_name: str = "", *,
+                 in_queue_order: bool = False) -> None:
+        """The queue's rows, sorted here unless they come `in_queue_order` for this `me`
+        (the desk sorts them in the thread that loads them)."""
         if me is not None:
             self.me = me
+        self.rows = rows if in_queue_order else in_order(rows, self.me)
         self.my_name = my_name or self.my_name
         self._ordered = None
 
     def ordered(self, now: datetime) -> list[Any]:
-        """The rows the filter shows, in queue order (sorted once per change of rows, filter
+        """The rows the filter shows, in queue order (filtered once per change of rows, filter
         or minute: the screen and `N` ask for it often)."""
         if self.rows is None:
             return []
         key = (id(self.rows), self.filter, self.me, int(now.timestamp() // 60))
         if self._ordered is None or self._ordered[0] != key:
-            self._ordered = (key, ordered(self.rows, self.me, self.filter, now))
+            self._ordered = (key, visible(self.rows, self.me, self.filter, now))
         return self._ordered[1]
 
     def working_on(self, row: Any) -> None:
