@@ -153,3 +153,27 @@ async def test_a_hostile_customer_name_and_topic_are_inert_in_the_composer(
         assert not any(c in shown for c in "\x1b\x07\x9b")
         # The first name the placeholders give is inert too.
         assert not any(c in form.known["customer.first_name"] for c in "\x1b\x07\x9b")
+
+
+async def test_after_a_reply_the_actions_act_on_its_conversation(demo_cache: Cache,
+                                                                 config: Config) -> None:
+    """The reply is marked at the end of the timeline; `s` then names its conversation, not
+    the one that happens to be at the top of the screen."""
+    from agentdesk.ui.conversation_actions import ChoiceScreen
+
+    app = AgentDesk(demo_cache, config, customer_id=CUSTOMER)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(TimelineView)
+        view.action_top()  # the oldest conversation at the top, the reply goes to it
+        await pilot.pause()
+        conversation = current_conversation(app.screen)
+        await composer(app, pilot)
+        await pilot.press(*"Done.", "ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen), pilot)
+        await pilot.pause()
+        assert view.mark == view.total - 1
+        assert current_conversation(app.screen).id == conversation.id
+        await pilot.press("s")
+        await wait_for(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        assert conversation.topic in str(app.screen.title_text)

@@ -223,6 +223,18 @@ def saved(screen: ProfileScreen, write: Callable[[], object], *, draft: str | No
     return True
 
 
+def _mark_newest(screen: ProfileScreen, entry_id: str) -> None:
+    """Mark the reply just sent (the newest entry): it is what the agent looks at now, and
+    what `s`, `A`... act on next, whatever conversation is at the top of the screen."""
+    timeline, view = screen.timeline, screen.query_one(TimelineView)
+    if timeline is None or not timeline.total:
+        return
+    chunk, offset = timeline.locate(timeline.total - 1)
+    if timeline.chunk(chunk)[offset].id == entry_id:
+        view.mark = timeline.total - 1
+        view.refresh()
+
+
 def change_status(screen: ProfileScreen) -> None:
     conversation = _target(screen)
     if conversation is None:
@@ -311,11 +323,13 @@ def reply(screen: ProfileScreen) -> None:
     known = placeholders.values(customer.name, desk.work.my_name or desk.author, conversation.topic)
     key = reply_key(screen.customer_id, conversation.id)
 
+    sent: list[str] = []
+
     def send(text: str | None) -> None:
-        if text:
-            saved(screen, lambda: screen.cache.add_reply(screen.customer_id, conversation.id,
-                                                         text, desk.work.me or desk.author),
-                  draft=key, to_end=True)
+        if text and saved(screen, lambda: sent.append(screen.cache.add_reply(
+                screen.customer_id, conversation.id, text, desk.work.me or desk.author)),
+                draft=key, to_end=True):
+            _mark_newest(screen, sent[0])
 
     screen.app.push_screen(ReplyComposer(
         heading=heading(customer.name, conversation.topic, channel), known=known,
