@@ -73,25 +73,18 @@ def when(field: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def group(row: QueueRowLike, me: str) -> int:
-    """0: the agent's own; 1: unassigned; 2: another agent's."""
-    assignee = row.assignee or ""
-    return 0 if me and assignee == me else 1 if not assignee else 2
-
-
 def sort_key(row: QueueRowLike, me: str) -> tuple[int, bool, datetime, datetime, str]:
+    """The agent's own (0), unassigned (1), another agent's (2); then the longest waiting."""
+    assignee = row.assignee or ""
+    group = 0 if me and assignee == me else 1 if not assignee else 2
     waiting = when(row.waiting_since)
     started = when(row.started) or FAR
-    return (group(row, me), waiting is None, waiting or started, started, row.conversation_id)
+    return (group, waiting is None, waiting or started, started, row.conversation_id)
 
 
 def in_order(rows: Iterable[QueueRowLike], me: str) -> list[QueueRowLike]:
     """Every row in queue order (done once per load of the rows, off the UI thread)."""
     return sorted(rows, key=lambda r: sort_key(r, me))
-
-
-def shown(row: QueueRowLike, me: str, f: QueueFilter, now: datetime) -> bool:
-    return bool(visible([row], me, f, now))
 
 
 def visible(rows: Sequence[QueueRowLike], me: str, f: QueueFilter,
