@@ -138,3 +138,30 @@ async def test_read_only_desk_offers_no_conversation_actions(demo_cache: Cache,
             assert not updates(demo_cache)
         finally:
             demo_cache.read_only = False
+
+
+async def test_one_action_after_another_on_the_conversation_the_queue_opened(
+        demo_cache: Cache, config: Config) -> None:
+    """Status, then assignee, then priority: all on the conversation opened from the queue,
+    even where it is not at the top of the screen (its entry stays marked)."""
+    app = AgentDesk(demo_cache, config, customer_id=CUSTOMER)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.work.rows is not None, pilot)
+
+        def short_and_not_first(r) -> bool:  # type: ignore[no-untyped-def]
+            timeline = demo_cache.view_profile(r.customer_id)[1]
+            return timeline.total <= 6 and timeline.summary.starts[r.conversation_id] > 0
+
+        row = next(r for r in app.work.ordered(clock.now()) if short_and_not_first(r))
+        app.open_customer(row.customer_id, conversation_id=row.conversation_id, from_queue=True)
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen)
+                       and app.screen.customer_id == row.customer_id, pilot)
+        await pilot.pause()
+        status = "pending" if row.status.value != "pending" else "open"
+        priority = "urgent" if row.priority.value != "urgent" else "low"
+        await choose(app, pilot, "s", status)
+        await choose(app, pilot, "P", priority)
+        profile = demo_cache.load_profile(row.customer_id)
+        acted = next(c for c in profile.conversations if c.id == row.conversation_id)
+        assert (acted.status.value, acted.priority.value) == (status, priority)
+        assert current_conversation(app.screen).id == row.conversation_id

@@ -271,8 +271,10 @@ def change_assignee(screen: ProfileScreen) -> None:
     options.append((UNASSIGNED, Row().text("Unassigned", "italic")))
     for agent in screen.cache.agents():
         if agent.name != me:
-            options.append((agent.name, Row(cut=True).data(agent.display_name or agent.name)
-                            .text("  ").data(agent.name, "dim")))
+            row = Row(cut=True).data(agent.display_name or agent.name)
+            if agent.display_name and agent.display_name != agent.name:
+                row.text("  ").data(agent.name, "dim")  # the name the store knows them by
+            options.append((agent.name, row))
 
     def chosen(choice: str | None) -> None:
         if choice is not None:

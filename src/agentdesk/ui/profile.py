@@ -155,8 +155,10 @@ class ProfileScreen(Screen):
         timeline = self.query_one(TimelineView)
         if to_end:
             timeline.show(self.timeline, self.profile.conversations)
-        else:
+        else:  # the same entries: what was marked (the conversation acted on) stays marked
+            mark = timeline.mark
             timeline.replace(self.timeline, self.profile.conversations)
+            timeline.mark = mark
 
     def _sync_ended(self, effects: SyncEffects | None) -> None:
         if effects is None:  # failed: nothing applied, but edits may have moved in the outbox
