@@ -198,6 +198,8 @@ class QueueScreen(Screen):
         self.desk.queue_loaded.subscribe(self, self._loaded)
         self.query_one(QueueList).focus()
         self.show_rows(keep=self.desk.work.current)
+        # Waiting times move on, and a snooze ends: the rows again each minute.
+        self.set_interval(60, lambda: self.show_rows(keep=self._cursor_id()))
 
     def on_unmount(self) -> None:
         self.desk.queue_loaded.unsubscribe(self)  # see SyncBar.on_unmount
