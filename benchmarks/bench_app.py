@@ -9,7 +9,8 @@
 * notes: `Cache.add_note` (durable: fsync of the file and its folder), the profile file
   restored afterwards so the data set is unchanged;
 * timeline: find and filter on the 100,000-entry customer, and profiles with 1 MB bodies
-  (bench_timeline.py).
+  (bench_timeline.py);
+* queue: the queue screen, next in queue, and sending a reply (bench_queue.py).
 
     python bench_app.py '{"cache": DIR, "out": PATH, "size": [W, H], "rounds": 15, ...}'
 
@@ -34,6 +35,7 @@ from agentdesk.ui.startup import pause_gc
 # x1.15-1.17 for the opens, as in the runs before.)
 pause_gc()
 
+import bench_queue  # noqa: E402
 import bench_timeline  # noqa: E402
 from bench_data import ENTRIES, ID_10, ID_10K, ID_100K, START_ID, TYPICAL_ID  # noqa: E402
 
@@ -268,6 +270,9 @@ async def run_app(cache: Cache, spec: dict[str, Any]) -> dict[str, Any]:
         if "timeline" in spec["only"]:
             results["timeline"] = await bench_timeline.bench_find_filter(app, pilot, paint_waiter,
                                                                          spec.get("presses", 60))
+        if "queue" in spec["only"]:
+            results["queue"] = await bench_queue.bench_queue(app, paint_waiter, spec["rounds"],
+                                                             spec.get("warmup", 1), TYPICAL_ID)
     return results
 
 
@@ -278,7 +283,7 @@ def main() -> None:
         raise SystemExit("bench_app: the benchmark cache is held by another agentdesk")
     try:
         results: dict[str, Any] = {}
-        if {"open", "search", "timeline"} & set(spec["only"]):
+        if {"open", "search", "timeline", "queue"} & set(spec["only"]):
             results.update(asyncio.run(run_app(cache, spec)))
         if "timeline" in spec["only"]:
             gc.collect()
@@ -287,6 +292,9 @@ def main() -> None:
         if "notes" in spec["only"]:
             gc.collect()
             results["notes"] = bench_notes(cache, spec["notes"])
+        if "queue" in spec["only"]:
+            gc.collect()
+            results["reply"] = bench_queue.bench_reply(cache, TYPICAL_ID, spec["notes"])
     finally:
         cache.close()
     Path(spec["out"]).write_text(json.dumps(results))

@@ -31,7 +31,7 @@ from typing import Any
 
 # Bump when what is generated changes (ids, sizes, generator arguments), so old data sets are
 # not reused by mistake. The cache schema is part of the key as well.
-DATA_VERSION = "2"  # 2: timeline files of 200 entries
+DATA_VERSION = "3"  # 2: timeline files of 200 entries; 3: 20,000 conversations open
 
 ID_10 = "cus_bench_10"
 ID_10K = "cus_big_timeline"  # agentdesk.model.demo.BIG_ID
@@ -121,6 +121,26 @@ def build_huge_fields(root: Path) -> None:
         cache.import_profiles(items)
 
 
+QUEUED = 20_000  # conversations still to work (the queue's), as issue 15 measures it
+
+
+def _queued_at_most(items: Iterator[tuple[Any, list[Any]]], most: int) -> Iterator[tuple[Any, list[Any]]]:
+    """The demo's profiles with every conversation after the `most`th still to work closed:
+    the demo leaves about one and a half per customer open."""
+    from agentdesk.model.records import ConversationStatus
+
+    queued = 0
+    for profile, entries in items:
+        for conv in profile.conversations:
+            if conv.status != ConversationStatus.CLOSED:
+                queued += 1
+                if queued > most:
+                    conv.status = ConversationStatus.CLOSED
+                    conv.ended = conv.started
+                    conv.waiting_since = None
+        yield profile, entries
+
+
 def build(root: Path, customers: int) -> dict[str, Any]:
     """Build the data set into `root` (must not exist). Returns its metadata."""
     from agentdesk.model import demo
@@ -143,7 +163,8 @@ def build(root: Path, customers: int) -> dict[str, Any]:
                 )
 
     def items() -> Iterator[tuple[Any, list[Any]]]:
-        yield from demo.generate(customers=customers, big_entries=10_000, entries_each=(2, 6))
+        yield from _queued_at_most(demo.generate(customers=customers, big_entries=10_000,
+                                                 entries_each=(2, 6)), QUEUED)
         yield from _extras()
 
     with Cache.open(root / "cache") as cache:

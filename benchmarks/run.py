@@ -14,7 +14,9 @@ Measures, side by side in one run, on a cache of 100,000 customers:
    pass over its files, and a profile whose entries hold 1 MB bodies vs an ordinary one;
 7. `q` with keys queued ahead of it: the real command on a pty, keys + q in one write, until
    the process has exited (quit_bench.py);
-8. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
+8. the queue: the queue screen and "next in queue" vs a profile open, sending a reply
+   (bench_queue.py), on the cache's queue (20,000 conversations open at 100,000 customers);
+9. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
    bare httpx loop, incremental sync into 100,000 customers, keys during a sync).
 
 This process only orchestrates: every measurement runs in a fresh child process.
@@ -41,7 +43,7 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
-PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "quit", "profile_data")
+PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "queue", "quit", "profile_data")
 OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
@@ -161,8 +163,9 @@ def bench_in_app(args: argparse.Namespace, cache: Path, tmp: Path, parts: list[s
     what = {"open": f"open profiles ({args.rounds} rounds after 1 warm-up)",
             "search": f"search ({args.search_repeats} passes)",
             "notes": f"add notes ({args.notes} per customer, no app running)",
-            "timeline": f"timeline find/filter ({args.presses} keys each), 1 MB bodies ({args.rounds} rounds)"}
-    numbers = {"open": 2, "search": 3, "notes": 4, "timeline": 6}
+            "timeline": f"timeline find/filter ({args.presses} keys each), 1 MB bodies ({args.rounds} rounds)",
+            "queue": f"queue screen and next in queue ({args.rounds} rounds), {args.notes} replies"}
+    numbers = {"open": 2, "search": 3, "notes": 4, "timeline": 6, "queue": 8}
     say(f"\n[{'/'.join(str(numbers[p]) for p in parts)}] In a fresh process: "
         + "; ".join(what[p] for p in parts))
     t = time.perf_counter()
@@ -307,6 +310,28 @@ def timeline_rows(res: dict[str, Any], huge: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def queue_rows(res: dict[str, Any], reply: dict[str, Any]) -> list[Row]:
+    """Each round opens an ordinary profile, the queue and the next conversation back to
+    back: the ratios are the medians of the rounds' ratios (see open_rows)."""
+    profile = res["profile"]
+    rows = [Row(f"Queue read from the cache and sorted ({res['rows']:,} queued conversations; in "
+                "the background after the first frame)", ms(res["load"]), "—", None)]
+    for key, label, target in (("queue", f"Queue screen (i) → first frame, {res['shown']:,} rows "
+                                f"shown of {res['rows']:,}", 1.5),
+                               ("next", "Next in queue (N) → profile painted at the "
+                                "conversation's start", 1.2)):
+        v = res[key]
+        paired = median([a / b for a, b in zip(v, profile, strict=True)])
+        rows.append(Row(f"{label}, vs an ordinary profile open (median of {len(v)})",
+                        f"{ms(median(v))} vs {ms(median(profile))}: ×{paired:.2f}",
+                        f"≤ ×{target}", paired <= target))
+    v = reply["times"]
+    rows.append(Row(f"Send a reply (durable: profile, queue shard, outbox; {len(v)} replies)",
+                    f"median {ms(median(v))} · p95 {ms(pct(v, 95))}", "≤ 20 ms (median)",
+                    median(v) <= 0.020))
+    return rows
+
+
 def notes_rows(res: dict[str, Any]) -> list[Row]:
     rows = []
     for key, label in (("typical", "typical customer"), ("100k", "customer with 100,000 entries")):
@@ -423,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      (120, 35), PYCACHE)
         if "startup" in args.parts:
             raw["startup"] = bench_startup(args, data.cache, tmp)
-        in_app = [p for p in ("open", "search", "timeline") if p in args.parts]
+        in_app = [p for p in ("open", "search", "timeline", "queue") if p in args.parts]
         if in_app:
             raw.update(bench_in_app(args, data.cache, tmp, in_app))
         if "notes" in args.parts:  # its own process: no garbage left by the app runs above
@@ -450,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += notes_rows(raw["notes"])
     if "timeline" in raw:
         rows += timeline_rows(raw["timeline"], raw["huge"])
+    if "queue" in raw:
+        rows += queue_rows(raw["queue"], raw["reply"])
     if "quit" in raw:
         rows += quit_rows(raw["quit"])
     if "profile_data" in raw:

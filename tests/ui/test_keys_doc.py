@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rich.text import Text
+
 from test_ui_navigation import SIZE, wait_for
 
 from agentdesk.cache.cache import Cache
@@ -18,6 +20,10 @@ from agentdesk.ui.forms import ConfirmScreen, NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.search import SearchScreen
 from agentdesk.ui.unsynced import ResolveScreen
+from agentdesk.ui.canned import CannedPicker
+from agentdesk.ui.composer import ReplyComposer
+from agentdesk.ui.conversation_actions import ChoiceScreen, SnoozeUntilScreen, TopicForm
+from agentdesk.ui.queue import QueueScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FIXED = "(fixed)"
@@ -72,7 +78,9 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
         shown |= await help_rows(app, pilot)
         await pilot.press("escape")
         for screen in (SearchScreen(app.index), NoteForm(), ConfirmScreen(""),
-                       ResolveScreen(rejected)):
+                       ResolveScreen(rejected), QueueScreen(),
+                       ReplyComposer(heading=Text(""), known={}, canned=[]), CannedPicker([]),
+                       ChoiceScreen(Text(""), []), SnoozeUntilScreen(), TopicForm("", [])):
             await app.push_screen(screen)
             await wait_for(lambda: app.screen is screen, pilot)
             shown |= await help_rows(app, pilot)

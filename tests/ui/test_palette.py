@@ -63,3 +63,20 @@ async def test_the_chosen_theme_is_remembered(demo_cache: Cache, tmp_path: Path)
         assert again.theme == "textual-light"
     broken = Config(path=tmp_path / "config.toml", author="x", theme="no-such-theme")
     assert AgentDesk(demo_cache, broken).theme != "no-such-theme"  # ignored, not a crash
+
+
+async def test_queue_reply_and_conversation_actions_are_in_the_palette(demo_cache: Cache,
+                                                                      config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id="cus_000001")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        entries = await palette_entries(pilot)
+        shown = dict(e.rsplit("   ", 1) for e in entries if "   " in e)
+        assert shown["My queue"] == "i" and shown["Next in queue"] == "N"
+        assert shown["Reply"] == "R" and shown["Conversation status"] == "s"
+        assert shown["Assign conversation"] == "A" and shown["Conversation priority"] == "P"
+        assert shown["Conversation topic and tags"] == "T"
+        await pilot.press(*"my queue", "enter")
+        from agentdesk.ui.queue import QueueScreen
+
+        await wait_for(lambda: isinstance(app.screen, QueueScreen), pilot)

@@ -20,6 +20,7 @@ from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import EmptyScreen, ProfileScreen
 from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
+from agentdesk.ui.work_queue import WorkQueue
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -58,6 +59,10 @@ class AgentDesk(App):
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette",
                 tooltip="Command palette: the desk's actions by name, with their keys"),
         Binding("r", "sync", "Sync", id="app.sync", tooltip="Sync with the store now"),
+        Binding("i", "queue", "Queue", id="app.queue",
+                tooltip="My queue: conversations waiting for me, then unassigned ones"),
+        Binding("N", "next_in_queue", "Next", id="app.next_in_queue",
+                tooltip="Open the next conversation of the queue"),
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
@@ -79,6 +84,8 @@ class AgentDesk(App):
         self.sync_status: Signal[SyncView] = Signal(self, "sync-status")
         self.sync_applied: Signal[SyncEffects | None] = Signal(self, "sync-applied")
         self.index_loaded: Signal[CustomerIndex] = Signal(self, "index-loaded")
+        self.work = WorkQueue(config.author)
+        self.queue_loaded: Signal[WorkQueue] = Signal(self, "queue-loaded")
         self._engine: SyncEngine | None = None
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
@@ -96,6 +103,7 @@ class AgentDesk(App):
         # the collector resumes, and the index load does not compete with the paint.
         self.call_after_refresh(resume_gc)
         self.call_after_refresh(self.load_index)
+        self.call_after_refresh(self.load_queue)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
@@ -363,6 +371,7 @@ class AgentDesk(App):
             merged=applied.merged, repaired=frozenset(report.repaired)))
         if applied.changes or report.evicted:
             self.load_index()
+        self.load_queue()  # and who `me` is, which the sync may just have learned
 
     @work(thread=True, exclusive=True, group="index")
     def load_index(self) -> None:
@@ -391,9 +400,53 @@ class AgentDesk(App):
             return []
         return [(row.id, row.name, label) for row, label in self.index.related_to(customer_id)]
 
-    def open_customer(self, customer_id: str) -> None:
-        """Open a profile on top of the current one (Escape comes back)."""
-        self.push_screen(ProfileScreen(self.cache, customer_id))
+    def open_customer(self, customer_id: str, *, conversation_id: str | None = None,
+                      from_queue: bool = False) -> None:
+        """Open a profile on top of the current one (Escape comes back), at the start of
+        `conversation_id` if given. Working through the queue (`N`), the profile opened from
+        the queue is replaced, not stacked: Escape goes back to where the agent came from."""
+        screen = ProfileScreen(self.cache, customer_id, conversation_id=conversation_id,
+                               from_queue=from_queue)
+        if from_queue and isinstance(self.screen, ProfileScreen) and self.screen.from_queue:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    # -- the queue ---------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="queue")
+    def load_queue(self) -> None:
+        """The queue's rows into memory, after the first frame (like the index)."""
+        from agentdesk.ui.queue_order import in_order
+
+        me = self.cache.me() or self.config.author  # no store (yet): the config's name
+        rows = in_order(self.cache.queue_rows(), me)  # sorted here, not on the UI thread
+        name = next((a.display_name for a in self.cache.agents() if a.name == me), "") or me
+        self.call_from_thread(self._queue_loaded, rows, me, name)
+
+    def _queue_loaded(self, rows: list, me: str, name: str) -> None:  # type: ignore[type-arg]
+        self.work.set_rows(rows, me, name, in_queue_order=True)
+        self.queue_loaded.publish(self.work)
+
+    def action_queue(self) -> None:
+        from agentdesk.ui.queue import QueueScreen  # screens load when first opened
+
+        if not isinstance(self.screen, QueueScreen):
+            self.push_screen(QueueScreen())
+
+    def action_next_in_queue(self) -> None:
+        """The conversation after the one worked on, in the queue as last filtered."""
+        from agentdesk.ui import clock
+
+        if self.work.rows is None:
+            self.notify("The queue is still loading…", timeout=2)
+            return
+        row = self.work.next_row(clock.now())
+        if row is None:
+            self.notify("Nothing more in the queue (i shows it).", timeout=3)
+            return
+        self.work.working_on(row)
+        self.open_customer(row.customer_id, conversation_id=row.conversation_id, from_queue=True)
 
     def viewed(self, customer_id: str) -> None:
         """A profile is on screen (opened, or come back to): first in "recently viewed", and

@@ -30,6 +30,15 @@ class Command:
     binding_id: str | None = None  # whose key is shown beside the title
 
 
+CONVERSATION_COMMANDS = (  # on the conversation at the top of the timeline
+    ("reply", "Reply", "Reply to the conversation on its channel (canned replies: ctrl+t)"),
+    ("status", "Conversation status", "Open, pending, snoozed until a time, closed"),
+    ("assignee", "Assign conversation", "To me, to another agent, or to nobody"),
+    ("priority", "Conversation priority", "Low, normal, high, urgent"),
+    ("topic", "Conversation topic and tags", "Change the topic; tags, comma-separated"),
+)
+
+
 def key_of(app: AgentDesk, screen: Screen, binding_id: str) -> str:
     """The key that runs binding `binding_id` on `screen` now, as the key bar shows keys."""
     keys = app._keymap.get(binding_id)  # noqa: SLF001 - the remapping in force
@@ -50,8 +59,16 @@ def commands(app: AgentDesk, screen: Screen) -> Iterator[Command]:
 
     yield Command("Search customers", "Find a customer by name, e-mail, phone, company or id",
                   app.action_search, "app.search")
+    yield Command("My queue", "Conversations waiting for me, then unassigned ones",
+                  app.action_queue, "app.queue")
+    yield Command("Next in queue", "Open the next conversation of the queue at its start",
+                  app.action_next_in_queue, "app.next_in_queue")
     if isinstance(screen, ProfileScreen):
         if not app.cache.read_only:
+            for what, title, help_text in CONVERSATION_COMMANDS:
+                yield Command(title, help_text,
+                              lambda what=what: screen.action_conversation(what),
+                              f"profile.conversation_{what}" if what != "reply" else "profile.reply")
             yield Command("New note", "Add a note about this customer", screen.action_new_note,
                           "profile.new_note")
             yield Command("Edit customer", "Name, company and contact points",

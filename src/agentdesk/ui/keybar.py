@@ -24,11 +24,14 @@ from textual.widget import Widget
 PRIORITY = [
     "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
     "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
+    "queue.open", "queue.back", "composer.send", "composer.close", "composer.canned",
     "app.quit", "app.search", "profile.new_note", "profile.edit_contact",
     "identifiers.consent", "fields.view", "notes.delete",
     "app.sync", "profile.back", "form.discard", "app.command_palette",
     "profile.customer_data", "profile.toggle_details",
     "timeline.next_conversation", "timeline.previous_conversation",
+    "profile.reply", "app.queue", "app.next_in_queue", "profile.conversation_status",
+    "profile.conversation_assignee",
 ]
 KEEP = {"app.help", "help.close"}  # never dropped
 

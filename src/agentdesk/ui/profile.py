@@ -17,6 +17,7 @@ from agentdesk.cache.cache import Cache, DamagedProfile, Timeline
 from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
+from agentdesk.cache.outbox import PENDING
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.customer_data import CustomerDataPane, DataList
@@ -31,8 +32,9 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
-EDITS = frozenset({"new_note", "edit_contact", "delete_note", "status_tags", "add_field",
-                   "remove_field", "consent", "add_subscription", "remove_subscription"})  # actions a read-only desk hides
+EDITS = frozenset({"new_note", "edit_contact", "delete_note", "conversation", "status_tags",
+                   "add_field", "remove_field", "consent", "add_subscription",
+                   "remove_subscription"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -65,12 +67,26 @@ class ProfileScreen(Screen):
                 tooltip="Fields, identifiers, subscriptions, segments (in the timeline's place)"),
         Binding("S", "status_tags", "Status", id="profile.status_tags",
                 tooltip="Edit the customer's status and tags"),
+        # The conversation at the top of the timeline (or highlighted in the panel's list):
+        Binding("R", "conversation('reply')", "Reply", id="profile.reply",
+                tooltip="Reply to the conversation on its channel"),
+        Binding("s", "conversation('status')", "Status", id="profile.conversation_status",
+                tooltip="The conversation's status: open, pending, snoozed until, closed"),
+        Binding("A", "conversation('assignee')", "Assign", id="profile.conversation_assignee",
+                tooltip="Assign the conversation: me, another agent, nobody"),
+        Binding("P", "conversation('priority')", "Priority", show=False,
+                id="profile.conversation_priority", tooltip="The conversation's priority"),
+        Binding("T", "conversation('topic')", "Topic/tags", show=False,
+                id="profile.conversation_topic", tooltip="The conversation's topic and tags"),
     ]
 
-    def __init__(self, cache: Cache, customer_id: str) -> None:
+    def __init__(self, cache: Cache, customer_id: str, *, conversation_id: str | None = None,
+                 from_queue: bool = False) -> None:
         super().__init__()
         self.cache = cache
         self.customer_id = customer_id
+        self.start_conversation = conversation_id  # opened at this conversation's start
+        self.from_queue = from_queue  # opened from the queue (`N` replaces it)
         self.profile: StoredProfile | None = None  # what is shown; edits load the models
         self.timeline: Timeline | None = None
         self._shown_once = False
@@ -92,6 +108,7 @@ class ProfileScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one(TimelineView).open_at = self.start_conversation
         self.reload()
         self.query_one(TimelineView).focus()
         self._apply_width(self.app.size.width)
@@ -182,6 +199,26 @@ class ProfileScreen(Screen):
     def refresh_unsynced(self) -> None:
         items = self.cache.outbox.items(self.customer_id) if not self.cache.read_only else []
         self.query_one(DetailsPanel).show_unsynced(items)
+        # Replies the store has not confirmed yet are marked in the timeline.
+        self.query_one(TimelineView).set_pending(frozenset(
+            i.mutation.target for i in items
+            if i.status == PENDING and i.mutation.kind == "reply.add"))
+
+    def show_saved(self, *, to_end: bool = False) -> None:
+        """Show what an edit of this desk just wrote: the panel, and the timeline in place (at
+        its newest entries with `to_end`: a reply just sent)."""
+        loaded = self.cache.view_profile(self.customer_id)
+        if loaded is None:
+            return
+        self.profile, self.timeline = loaded
+        self._show_profile()
+        timeline = self.query_one(TimelineView)
+        if to_end:
+            timeline.show(self.timeline, self.profile.conversations)
+        else:  # the same entries: what was marked (the conversation acted on) stays marked
+            mark = timeline.mark
+            timeline.replace(self.timeline, self.profile.conversations)
+            timeline.mark = mark
 
     def _sync_ended(self, effects: SyncEffects | None) -> None:
         if effects is None:  # failed: nothing applied, but edits may have moved in the outbox
@@ -411,6 +448,12 @@ class ProfileScreen(Screen):
         if self.cache.read_only:
             self.notify("This cache is read-only (another agentdesk has it open).", severity="warning")
         return self.cache.read_only
+
+    def action_conversation(self, what: str) -> None:
+        """Reply, status, assignee, priority, topic: ui/conversation_actions.py."""
+        from agentdesk.ui import conversation_actions
+
+        conversation_actions.ACTIONS[what](self)
 
     def action_new_note(self) -> None:
         if self.profile is None or self._refuse_if_read_only():

@@ -77,6 +77,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._sticky: dict[str, Strip] = {}
         self.mark: int | None = None  # the entry a jump or a find went to
         self.expanded: set[str] = set()
+        self.pending: frozenset[str] = frozenset()  # replies the store has not confirmed
+        self.open_at: str | None = None  # the conversation the first layout shows (the queue's)
         self._pattern = None
         self.filtering = Filtering(self)
         self.finder = Finder(self)
@@ -254,7 +256,17 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
-                            self._limit)
+                            self._limit, self.pending)
+
+    def set_pending(self, entry_ids: frozenset[str]) -> None:
+        """Mark these entries as not confirmed by the store yet (and unmark the others)."""
+        if entry_ids == self.pending:
+            return
+        changed = entry_ids ^ self.pending
+        self.pending = entry_ids
+        self._drawn = {key: lines for key, lines in self._drawn.items() if key[0] not in changed}
+        self._layouts.clear()
+        self.refresh()
 
     def _layout(self, block: int) -> BlockLayout:
         """Lay out one block at the current width, updating its height if it was estimated."""
@@ -328,6 +340,10 @@ class TimelineView(ScrollView, can_focus=True):
             self._end_pending = False
             self._reset_layout(width)
             self._scroll_to_end()
+            if self.open_at is not None:  # first drawn there, not at the end and then there
+                if self.scroll_to_conversation(self.open_at):
+                    self._at_end = False
+                self.open_at = None
             return
         at_bottom = self.scroll_offset.y >= self.max_scroll_y
         anchor = self.top_entry()

@@ -32,7 +32,7 @@ MOST = 50_000  # lines of an entry shown in full: 1 MB at 80 columns is 15,000-2
 # columns wide it would be hundreds of thousands
 INDENT = 2
 STYLE_NAMES = ("header", "meta", "inbound", "outbound", "note", "note-body", "subject", "body",
-               "match", "cut")
+               "match", "cut", "pending")
 
 
 def wrap(text: str, width: int, limit: int | None = None) -> list[str]:
@@ -196,6 +196,7 @@ class Drawing:
     now: datetime
     zone: tzinfo | None  # the customer's, when known
     limit: int  # lines of text an entry shows before it is cut
+    pending: frozenset[str] = frozenset()  # entries (replies) the store has not confirmed yet
 
 
 def header(conversation: Stored | None, conversation_id: str, channel: str, d: Drawing) -> Strip:
@@ -223,6 +224,8 @@ def meta_segments(entry: Stored, d: Drawing) -> list[Segment]:
     times = Segment(f"{when(entry.at)} · {clock.relative(entry.at, d.now)}  ", styles["meta"])
     arrow = Segment(f"{ARROWS[entry.direction]} ", arrow_style)
     label = "INTERNAL NOTE" if internal else entry.direction.value
+    if entry.id in d.pending:  # said first, so a narrow line keeps it
+        author = [Segment("⧗ sending  ", styles["pending"]), *author]
     segments = [arrow, times, Segment(f"{label} · {entry.channel.value}  ", arrow_style), *author]
     if Segment.get_line_length(segments) > d.width:
         segments = [arrow, times, Segment(f"{entry.channel.value}  ", arrow_style), *author]
