@@ -86,6 +86,9 @@ class AgentDesk(App):
         if config.theme in self.available_themes:  # an unknown name: the default, not a crash
             self.theme = config.theme
         self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
+        from agentdesk.ui.screen_pop_desk import DeskScreenPop
+
+        self.screen_pop = DeskScreenPop(self)  # `agentdesk open` reaches this desk through it
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -96,11 +99,15 @@ class AgentDesk(App):
         # the collector resumes, and the index load does not compete with the paint.
         self.call_after_refresh(resume_gc)
         self.call_after_refresh(self.load_index)
+        self.call_after_refresh(self.screen_pop.start)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
         if self.cache.read_only:  # until the other agentdesk lets go of the cache
             self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
+
+    async def on_unmount(self) -> None:
+        await self.screen_pop.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A read-only desk does not sync (the other agentdesk does): `r` is not offered."""
