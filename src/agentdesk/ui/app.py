@@ -99,12 +99,16 @@ class AgentDesk(App):
         # the collector resumes, and the index load does not compete with the paint.
         self.call_after_refresh(resume_gc)
         self.call_after_refresh(self.load_index)
-        self.call_after_refresh(self.screen_pop.start)
+        self.call_after_refresh(self._serve_screen_pop)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
         if self.cache.read_only:  # until the other agentdesk lets go of the cache
             self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
+
+    def _serve_screen_pop(self) -> None:
+        """In a worker: the app's messages are not held while the socket is set up."""
+        self.run_worker(self.screen_pop.start(), group="screen-pop")
 
     async def on_unmount(self) -> None:
         await self.screen_pop.close()

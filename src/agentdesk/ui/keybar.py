@@ -25,6 +25,7 @@ PRIORITY = [
     "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
     "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
     "app.quit", "app.search", "profile.new_note", "profile.edit_contact", "notes.delete",
+    "relationships.add", "relationships.change", "relationships.remove",
     "app.sync", "profile.back", "form.discard", "app.command_palette", "profile.toggle_details",
     "timeline.next_conversation", "timeline.previous_conversation",
 ]

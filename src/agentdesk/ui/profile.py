@@ -17,7 +17,15 @@ from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
-from agentdesk.ui.details import FEWER, MORE, RELATED_BY, DetailsPanel, NoteList, SectionList
+from agentdesk.ui.details import (
+    FEWER,
+    MORE,
+    RELATED_BY,
+    DetailsPanel,
+    NoteList,
+    RelationshipList,
+    SectionList,
+)
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
@@ -28,7 +36,8 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
     from agentdesk.ui.forms import DetailsEdit
 
-EDITS = frozenset({"new_note", "edit_contact", "delete_note"})  # actions a read-only desk hides
+EDITS = frozenset({"new_note", "edit_contact", "delete_note", "start_conversation",
+                   "relationship"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -45,6 +54,9 @@ class ProfileScreen(Screen):
                 tooltip="New note about this customer"),
         Binding("e", "edit_contact", "Edit", id="profile.edit_contact",
                 tooltip="Edit name, company and contact points"),
+        Binding("c", "start_conversation", "Start conversation", show=False,
+                id="profile.start_conversation",
+                tooltip="Start a conversation: a channel, a topic and the first message"),
         Binding("b", "toggle_details", "Panel", id="profile.toggle_details",
                 tooltip="Show or hide the details panel (narrow: panel or timeline)"),
         Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
@@ -338,6 +350,29 @@ class ProfileScreen(Screen):
 
         self.app.push_screen(NoteForm(note.text, title="Edit note", drafts=self.cache.drafts,
                                       draft_key=key), save)
+
+    def action_start_conversation(self) -> None:
+        from agentdesk.ui.conversation_start import start_conversation
+
+        start_conversation(self)
+
+    def show_started(self, conversation_id: str) -> None:
+        """A conversation started here: shown at once, its first message at the top."""
+        loaded = self.cache.view_profile(self.customer_id)
+        if loaded is None:
+            return
+        self.profile, self.timeline = loaded
+        self._show_profile()
+        view = self.query_one(TimelineView)
+        view.show(self.timeline, self.profile.conversations)
+        view.call_after_refresh(view.scroll_to_conversation, conversation_id)
+        view.focus()
+
+    def on_relationship_list_requested(self, event: RelationshipList.Requested) -> None:
+        event.stop()
+        from agentdesk.ui.relationship_edit import edit_relationship
+
+        edit_relationship(self, event.what, event.option_id)
 
     def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
         note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None

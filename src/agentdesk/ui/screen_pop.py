@@ -118,7 +118,7 @@ class ScreenPopServer:
         under a temporary name, made 0600, then renamed into place: it is never reachable
         with wider permissions, and no process-wide umask is touched."""
         folder = private_folder(self.path.parent)
-        if await asyncio.to_thread(_answers, self.path):
+        if self.path.exists() and await asyncio.to_thread(_answers, self.path):
             return False
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         temporary = folder / f".{self.path.name}.{os.getpid()}.tmp"
