@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
+from agentdesk.cache.directory import StoreDirectory
 from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.edits import AgentEdits
 from agentdesk.cache.files import (
@@ -32,6 +33,7 @@ from agentdesk.cache import layout
 from agentdesk.cache.layout import customer_files, is_temp
 from agentdesk.cache.outbox import Outbox
 from agentdesk.cache.profile_file import ProfileFile, profile_doc
+from agentdesk.cache.queue_index import QueueFiles, QueueRow, rows_of_tables
 from agentdesk.cache.schema import new_meta, upgrade
 from agentdesk.cache.search_index import IndexRow, SearchIndexFiles
 from agentdesk.cache.timeline import INLINE, Timeline, TimelineSummary, inline_docs, write_all
@@ -60,7 +62,7 @@ class DamagedProfile(CacheError):
         self.customer_id = customer_id
 
 
-class Cache(AgentEdits):
+class Cache(AgentEdits, StoreDirectory):
     """A cache folder opened for reading and, when no other desk holds it, writing."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:
@@ -72,6 +74,9 @@ class Cache(AgentEdits):
         self.outbox = Outbox(root / "outbox.json", read_only=read_only)
         self.drafts = Drafts(root / "drafts.json", read_only=read_only)
         self.search_index = SearchIndexFiles(root / "index", read_only=read_only)
+        self.queue = QueueFiles(root / "queue", read_only=read_only)
+        # Queue rows changed by `change_profile(rows=...)`, written with the search rows.
+        self._queue_batch: dict[str, list[dict[str, Any]]] = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -156,6 +161,8 @@ class Cache(AgentEdits):
         self.drafts.read_only = False
         self.search_index.read_only = False
         self.search_index.forget()
+        self.queue.read_only = False
+        self.queue.forget()
         return True
 
     def require_writable(self) -> None:
@@ -183,16 +190,21 @@ class Cache(AgentEdits):
         once, atomically, and bring its search row up to date: every change of a profile goes
         through here, the agent's edits and the store's records alike.
 
-        A profile left with no record is removed rather than written. The search row is
-        written at once, or, given `rows`, put there for the caller to write with others (a
-        sync writes a batch's rows once). If the block raises, nothing is written.
+        A profile left with no record is removed rather than written. The search row and
+        the customer's queue rows are written at once, or, given `rows`, put there (and in
+        the queue's batch) for the caller to write with others (`write_index_rows`: a sync
+        writes a batch's rows once). If the block raises, nothing is written. Timeline files
+        the change made obsolete are removed after the profile is written.
         """
         self.require_writable()
         path = self.profile_path(customer_id)
         with self.write_lock:
             try:
-                profile = ProfileFile(open_db(path, durable=durable))
-                before = IndexRow.of_tables(profile.raw()) if profile.existed else None
+                profile = ProfileFile(open_db(path, durable=durable),
+                                      self.timeline_dir(customer_id), durable=durable)
+                raw = profile.raw() if profile.existed else {}
+                before = IndexRow.of_tables(raw) if profile.existed else None
+                queued_before = rows_of_tables(raw)
             except READ_ERRORS as error:  # a file that does not read back: not changed
                 raise self._damaged(customer_id, error) from None
             yield profile
@@ -202,11 +214,22 @@ class Cache(AgentEdits):
                 path.unlink(missing_ok=True)
             else:
                 flush(profile.db)
+            for old in profile.obsolete:
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
             after = IndexRow.of_tables(profile.raw())
+            queued_after = rows_of_tables(profile.raw())
             if rows is not None:
                 rows[customer_id] = after
-            elif after != before:
+                if queued_after != queued_before:
+                    self._queue_batch[customer_id] = queued_after
+                return
+            if after != before:
                 self.search_index.write({customer_id: after}, durable=True)
+            if queued_after != queued_before:
+                self.queue.write({customer_id: queued_after}, durable=True)
 
     def remove_customer(self, customer_id: str) -> None:
         """Remove a customer's files. The profile file goes first: without it the timeline
@@ -218,12 +241,25 @@ class Cache(AgentEdits):
             profile.unlink(missing_ok=True)
             if timeline_dir.exists():
                 shutil.rmtree(timeline_dir)
+            self._queue_batch[customer_id] = []  # its queue rows go with the next index write
 
     def write_index_rows(self, rows: dict[str, IndexRow | None], *, durable: bool,
                          fold: bool = False) -> None:
-        """Search rows collected by `change_profile(rows=...)`, written together."""
+        """Search rows collected by `change_profile(rows=...)`, written together, with the
+        queue rows collected meanwhile; a customer whose row is None (removed) leaves the
+        queue too."""
         self.require_writable()
-        self.search_index.write(rows, durable=durable, fold=fold)
+        with self.write_lock:
+            self.search_index.write(rows, durable=durable, fold=fold)
+            queued = {cid: [] for cid, row in rows.items() if row is None}
+            queued.update(self._queue_batch)
+            self._queue_batch = {}
+            self.queue.write(queued, durable=durable)
+
+    def queue_rows(self) -> list[QueueRow]:
+        """Every conversation to work (new, open, pending, snoozed) of every cached customer,
+        unordered (see `queue_index.queue_order`). The first call reads the queue files."""
+        return self.queue.rows()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -389,9 +425,11 @@ class Cache(AgentEdits):
         """Forget every record (the store was rebuilt); the outbox is kept."""
         self.require_writable()
         with self.write_lock:
-            for name in ("customers", "index", "spool"):
+            for name in ("customers", "index", "spool", "queue"):
                 shutil.rmtree(self.root / name, ignore_errors=True)
             self.search_index.forget()
+            self.queue.forget()
+            self._queue_batch = {}
 
     # -- whole profiles --------------------------------------------------------------------
 

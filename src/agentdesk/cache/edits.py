@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.files import CacheError
 from agentdesk.cache.profile_file import ProfileFile, docs, profile_doc
+from agentdesk.cache.work_edits import WorkEdits
 
 if TYPE_CHECKING:
     from agentdesk.cache.outbox import Outbox
@@ -44,6 +45,10 @@ def apply(profile: ProfileFile, m: Mutation) -> None:
             profile.update("customer", m.target, dict(data.get("set", {})))
         case MutationKind.CONTACT_UPSERT:
             profile.put("contacts", dict(data.get("set", {})))
+        case _:
+            from agentdesk.cache.work_edits import apply_work
+
+            apply_work(profile, m)
 
 
 def revert(profile: ProfileFile, m: Mutation) -> None:
@@ -63,10 +68,15 @@ def revert(profile: ProfileFile, m: Mutation) -> None:
                 profile.put(table_of(m), dict(base))
             else:
                 profile.remove(table_of(m), m.target)
+        case _:
+            from agentdesk.cache.work_edits import revert_work
+
+            revert_work(profile, m)
 
 
-class AgentEdits:
-    """The edits an agent makes in the desk, as methods of the cache (see `Cache`)."""
+class AgentEdits(WorkEdits):
+    """The edits an agent makes in the desk, as methods of the cache (see `Cache`); working
+    conversations (replies, status, assignee...) are in `WorkEdits`."""
 
     if TYPE_CHECKING:  # provided by Cache
         outbox: Outbox
@@ -117,9 +127,11 @@ class AgentEdits:
             from agentdesk.model.records import new_id
 
             new = item.mutation.model_copy(update={"id": new_id("mut")})
+        from agentdesk.model.protocol import MutationKind
+
         with self.change_profile(new.customer_id) as profile:
             self.outbox.replace(mutation_id, new)
-            if profile.customer() is not None:
+            if profile.customer() is not None or new.kind == MutationKind.CUSTOMER_CREATE:
                 apply(profile, new)
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:

@@ -1,4 +1,4 @@
-"""Where each file of a cache folder is (schema 4).
+"""Where each file of a cache folder is (schema 5).
 
     meta.json                               schema version, checked before anything is read
     lock                                    flock: one writer at a time
@@ -10,6 +10,10 @@
     index/<00..ff>.json                     search rows (every contact point, the relationships),
                                             256 shards; index/journal.json
                                             the rows changed since the shards were written
+    queue/<00..ff>.json                     the queue's rows: one per conversation to work
+                                            (new, open, pending, snoozed), by customer shard
+    canned.json                             the store's canned replies, as last synced
+    agents.json                             the agents the store knows, and which one we are
     customers/<shard>/<id>.json             a customer's profile file: the customer, contacts,
                                             relationships, notes, conversations, the store's
                                             revisions, the timeline's summary and, when it

@@ -14,6 +14,7 @@ the file once when the change is done.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import get_single, put_single
@@ -38,10 +39,16 @@ LISTS = ("contacts", "relationships", "notes", "conversations")
 class ProfileFile:
     """A profile file's tables, changed through TinyDB."""
 
-    def __init__(self, db: TinyDB) -> None:
+    def __init__(self, db: TinyDB, timeline_dir: Path | None = None, *,
+                 durable: bool = True) -> None:
         self.db = db
         self.existed = bool(db.storage.read())  # the file held something before this change
         self.changed = False  # anything written since it was opened
+        self.timeline_dir = timeline_dir  # where its timeline files are (None: not to be changed)
+        self.durable = durable
+        # Files and folders to remove once the file is written (timeline files it no longer
+        # names): removed before, a crash would leave the profile naming missing files.
+        self.obsolete: list[Path] = []
 
     @property
     def _id(self) -> Any:
@@ -153,6 +160,26 @@ class ProfileFile:
         self.db.drop_table("entries")
         if inline:
             self.insert_all("entries", inline)
+
+    def file_entries(self, upserts: list[dict[str, Any]], deletes: list[dict[str, Any]]) -> None:
+        """Add (or replace, by id) and remove timeline entries (`deletes` need `id` and `at`):
+        the chunk they belong to is rewritten, the summary here updated, replaced chunk files
+        removed after the write (`obsolete`)."""
+        from agentdesk.cache import timeline as timeline_files
+        from agentdesk.cache.timeline import TimelineSummary
+
+        if self.timeline_dir is None:
+            raise ValueError("this profile file was opened without its timeline")
+        summary, inline, obsolete = timeline_files.apply(
+            self.timeline_dir, TimelineSummary.from_json(self.timeline_summary()),
+            self.inline_entries(), upserts, deletes, durable=self.durable)
+        self.set_timeline(summary, inline)
+        self.obsolete += obsolete
+
+    def drop_timeline(self) -> None:
+        """Forget the timeline (the customer is erased): its folder goes after the write."""
+        if self.timeline_dir is not None:
+            self.obsolete.append(self.timeline_dir)
 
     # -- whole profiles ----------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 4
+SCHEMA = 5
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -124,9 +124,27 @@ def _migrate_3_to_4(root: Path) -> None:
     flush_to_disk(index)
 
 
+def build_queue_index(root: Path) -> None:
+    """Schema 4 -> 5: the queue's rows (`queue_index`), made from the profile files, a shard
+    at a time. Run again after a crash, it starts over, which is harmless. Conversations
+    stored as "waiting" are read as pending (`model.kinds.OLD_STATUSES`): nothing to rewrite."""
+    from agentdesk.cache.queue_index import QueueFiles, rows_of_tables
+
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+        for path in shard.glob("*" + PROFILE_SUFFIX):
+            try:
+                found = rows_of_tables(read_json(path) or {})
+            except (ValueError, OSError, TypeError, AttributeError):
+                continue  # unreadable: the next change of that customer writes its rows
+            if found:
+                rows[found[0]["customer_id"]] = found
+    QueueFiles(root / "queue", read_only=False).rebuild(rows)
+
+
 # {old version: the step to the next}; add an entry when the layout changes.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3,
-                                                 3: _migrate_3_to_4}
+                                                 3: _migrate_3_to_4, 4: build_queue_index}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from agentdesk.model.fold import fold
+from agentdesk.model.kinds import Priority
+from agentdesk.model.work_mutations import conversation_after_entry
 from agentdesk.model.records import (
     Channel,
     ContactKind,
@@ -41,6 +43,10 @@ TOPICS = ["Billing", "Shipping delay", "Return request", "Account access", "Prod
           "Warranty claim", "Subscription change", "Feedback"]
 TAGS = ["vip", "wholesale", "newsletter", "beta", "churn-risk", "spanish", "allergy"]
 AGENTS = ["Sam Rivera", "Alex Kim", "Jo Park", "Max Weber"]
+# The statuses a demo conversation's status is drawn from (four, as the draws always were,
+# so the rest of the demo stays as it was).
+DRAWN_STATUSES = [ConversationStatus.NEW, ConversationStatus.OPEN, ConversationStatus.PENDING,
+                  ConversationStatus.CLOSED]
 # What each side says, by topic: customers write the customer lines, agents the agent lines,
 # internal notes are agents' notes to each other. A conversation follows its topic's lines in
 # order (a long one goes round again with the follow-ups), so it reads like the real thing.
@@ -205,7 +211,7 @@ def _conversations(
         conv = Conversation(
             id=f"conv_{number}_{c}",
             topic=rng.choice(TOPICS),
-            status=ConversationStatus.CLOSED if c < count - 2 else rng.choice(list(ConversationStatus)),
+            status=ConversationStatus.CLOSED if c < count - 2 else rng.choice(DRAWN_STATUSES),
             channels=channels,
             started=at,
             assignee=rng.choice(AGENTS),
@@ -213,6 +219,7 @@ def _conversations(
         said, answered, notes = SCRIPTS[conv.topic]
         numbers = {"n": rng.randint(10000, 99999), "card": rng.randint(1000, 9999)}  # one order a conversation
         spoken = noted = 0  # customer and agent lines, and internal notes, so far
+        first = len(timeline)
         for e in range(per[c]):
             channel = rng.choice(channels)
             if e and rng.random() < 0.12:
@@ -236,9 +243,33 @@ def _conversations(
             at += timedelta(minutes=rng.randint(*minutes))
         if conv.status == ConversationStatus.CLOSED:
             conv.ended = at
+        _as_the_store_keeps(conv, timeline[first:], number + c)
         conversations.append(conv)
         at += timedelta(days=rng.randint(*days))
     return conversations, timeline
+
+
+PRIORITIES = [Priority.NORMAL, Priority.HIGH, Priority.NORMAL, Priority.LOW, Priority.NORMAL,
+              Priority.URGENT, Priority.NORMAL]
+
+
+def _as_the_store_keeps(conv: Conversation, timeline: list[TimelineEntry], number: int) -> None:
+    """What a store sets on a conversation (its last line, since when the customer waits) and
+    what agents set (a priority; no one on a new one yet), chosen by number, not drawn, so the
+    rest of the demo stays as it was."""
+    kept: dict[str, object] = {"status": "open", "last_line": "", "waiting_since": None}
+    for entry in timeline:
+        if entry.conversation_id == conv.id:
+            kept.update(conversation_after_entry(kept, {
+                "body": entry.body, "subject": entry.subject, "direction": entry.direction.value,
+                "at": entry.at}))
+    conv.last_line = str(kept["last_line"])
+    conv.waiting_since = kept["waiting_since"]  # type: ignore[assignment]
+    if conv.status == ConversationStatus.CLOSED:
+        conv.waiting_since = None
+    conv.priority = PRIORITIES[number % len(PRIORITIES)]
+    if conv.status == ConversationStatus.NEW:
+        conv.assignee = ""
 
 
 def hostile_profile() -> tuple[Profile, list[TimelineEntry]]:
@@ -276,6 +307,7 @@ def hostile_profile() -> tuple[Profile, list[TimelineEntry]]:
                       subject="[red]subject\x1b]8;;http://evil\x1b\\" if i == 0 else "", body=body)
         for i, body in enumerate(bodies)
     ]
+    _as_the_store_keeps(conv, entries, 5)
     profile = Profile(customer=customer, contacts=contacts, notes=notes, conversations=[conv])
     return profile, entries
 

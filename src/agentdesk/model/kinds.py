@@ -24,8 +24,25 @@ class ContactKind(StrEnum):
 class ConversationStatus(StrEnum):
     NEW = "new"
     OPEN = "open"
-    WAITING = "waiting"
+    PENDING = "pending"  # waiting on the customer (was "waiting": read as pending)
+    SNOOZED = "snoozed"  # put aside until `snoozed_until`
     CLOSED = "closed"
+
+
+# Statuses stored by older versions, and what they are read as.
+OLD_STATUSES = {"waiting": "pending"}
+
+
+def conversation_status(value: str) -> ConversationStatus:
+    """A stored or received status, old names read as today's."""
+    return ConversationStatus(OLD_STATUSES.get(value, value))
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
 
 
 class Channel(StrEnum):

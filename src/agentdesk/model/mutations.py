@@ -28,15 +28,21 @@ def make(kind: MutationKind, customer_id: str, target: str, data: dict[str, Any]
     )
 
 
+# The record type (protocol.RecordType value) each kind's target is, where it is not the
+# kind's first word; and the profile table of each record type (entries are in timelines).
+_TARGET_TYPES = {"reply.add": "entry", "conversation.start": "conversation"}
+_TABLES = {"note": "notes", "customer": "customer", "contact": "contacts",
+           "conversation": "conversations", "relationship": "relationships", "entry": "entries"}
+
+
 def table_of(m: Mutation) -> str:
     """The profile table a mutation changes."""
-    kind = m.kind.value.split(".")[0]
-    return {"note": "notes", "customer": "customer", "contact": "contacts"}[kind]
+    return _TABLES[record_type_of(m)]
 
 
 def record_type_of(m: Mutation) -> str:
     """The record type (protocol.RecordType value) a mutation changes."""
-    return m.kind.value.split(".")[0]
+    return _TARGET_TYPES.get(m.kind.value) or m.kind.value.split(".")[0]
 
 
 def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
@@ -44,13 +50,17 @@ def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
     """A new mutation re-applying the agent's values of conflicting fields on the store's
     current version (the agent chose "keep mine" on a conflict)."""
     mine = m.data.get("set", {})
-    if m.kind in (MutationKind.NOTE_ADD,):
+    if m.kind in (MutationKind.NOTE_ADD, MutationKind.REPLY_ADD, MutationKind.CONVERSATION_START,
+                  MutationKind.CUSTOMER_CREATE, MutationKind.CUSTOMER_ERASE):
         return make(m.kind, m.customer_id, m.target, m.data, None)
-    if m.kind in (MutationKind.NOTE_DELETE, MutationKind.CONTACT_DELETE):
+    if m.kind in (MutationKind.NOTE_DELETE, MutationKind.CONTACT_DELETE,
+                  MutationKind.RELATIONSHIP_DELETE):
         return make(m.kind, m.customer_id, m.target, {"base": current}, revision)
-    if m.kind == MutationKind.CONTACT_UPSERT:
+    if m.kind in (MutationKind.CONTACT_UPSERT, MutationKind.RELATIONSHIP_UPSERT):
         merged = {**(current or {}), **{k: mine[k] for k in mine if k in fields or current is None}}
         return make(m.kind, m.customer_id, m.target, {"set": merged, "base": current}, revision)
     chosen = {k: mine[k] for k in fields if k in mine} or dict(mine)
+    if m.kind == MutationKind.CONVERSATION_UPDATE and "status" in chosen and "snoozed_until" in mine:
+        chosen["snoozed_until"] = mine["snoozed_until"]  # a snooze is a status and its time
     base = {k: (current or {}).get(k) for k in chosen}
     return make(m.kind, m.customer_id, m.target, {"set": chosen, "base": base}, revision)

@@ -116,6 +116,14 @@ class MutationKind(StrEnum):
     CUSTOMER_UPDATE = "customer.update"  # data: {"set": {field: value}, "base": {field: value}}
     CONTACT_UPSERT = "contact.upsert"  # data: {"set": ContactPoint fields, "base": old or None}
     CONTACT_DELETE = "contact.delete"  # data: {"base": the contact as the desk last saw it}
+    # Working conversations (the data of each: `agentdesk.model.work_mutations`).
+    CONVERSATION_UPDATE = "conversation.update"  # data: {"set": {field: value}, "base": {...}}
+    REPLY_ADD = "reply.add"  # data: the outbound TimelineEntry; target: its id
+    CONVERSATION_START = "conversation.start"  # data: {"conversation": ..., "entry": ...}
+    CUSTOMER_CREATE = "customer.create"  # data: {"customer": ..., "contacts": [...]}
+    RELATIONSHIP_UPSERT = "relationship.upsert"  # data: {"set": Relationship, "base": old or None}
+    RELATIONSHIP_DELETE = "relationship.delete"  # data: {"base": the relationship as seen}
+    CUSTOMER_ERASE = "customer.erase"  # data: {"confirm": the customer's name as shown}
 
 
 class Mutation(Wire):
@@ -175,6 +183,34 @@ class StoreStatus(Wire):
     epoch: str
     head: int = Field(description="The store's latest sequence number.")
     protocol: int = Field(description="PROTOCOL_VERSION the store speaks.")
+
+
+class CannedReplyWire(Wire):
+    id: str = Field(min_length=1, max_length=128)
+    title: str
+    body: str
+    tags: list[str] = Field(default_factory=list)
+
+
+class CannedReplies(Wire):
+    """GET /v1/canned: the store's reply templates (store-wide, not per customer)."""
+
+    epoch: str
+    replies: list[CannedReplyWire]
+
+
+class AgentWire(Wire):
+    name: str = Field(min_length=1, max_length=128,
+                      description="What a conversation's assignee holds.")
+    display_name: str = ""
+
+
+class Agents(Wire):
+    """GET /v1/agents: the agents known to the store (for the assignee picker)."""
+
+    epoch: str
+    agents: list[AgentWire]
+    me: str = Field(description="The name of the agent whose token asked.")
 
 
 class DigestBody(Wire):

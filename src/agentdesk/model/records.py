@@ -20,7 +20,15 @@ from pydantic import (
     model_validator,
 )
 
-from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.kinds import (
+    Channel,
+    ContactKind,
+    ConversationStatus,
+    CustomerStatus,
+    Direction,
+    Priority,
+    conversation_status,
+)
 from agentdesk.model.views import converted, primary_of
 from agentdesk.model.contact_values import normalize_contact
 
@@ -132,14 +140,39 @@ class Note(Model):
     updated: Instant = Field(default_factory=utcnow)
 
 
+def _read_status(value: Any) -> Any:
+    """Statuses older versions wrote ("waiting") read as today's."""
+    return conversation_status(value) if isinstance(value, str) else value
+
+
+Status = Annotated[ConversationStatus, BeforeValidator(_read_status)]
+LAST_LINE = 200  # characters of an entry's first line a conversation keeps as its `last_line`
+
+
+def last_line_of(body: str) -> str:
+    """What a conversation shows of its latest entry: the first line that has text, cut."""
+    for line in body.splitlines():
+        if line.strip():
+            return line.strip()[:LAST_LINE]
+    return ""
+
+
 class Conversation(Model):
     id: Id = Field(default_factory=lambda: new_id("conv"))
     topic: str
-    status: ConversationStatus = ConversationStatus.NEW
+    status: Status = ConversationStatus.NEW
     channels: list[Channel] = Field(default_factory=list)
     started: Instant
     ended: Instant | None = None
+    # The agent's name as the store knows it ("" = unassigned).
     assignee: str = ""
+    snoozed_until: Instant | None = None  # status snoozed: back in the queue then
+    priority: Priority = Priority.NORMAL
+    tags: list[str] = []  # a plain default (pydantic copies it): a record may leave it out
+    # Since when the customer waits for an answer (their message no agent answered yet), set
+    # by the store: the queue's "oldest waiting first" without reading timelines.
+    waiting_since: Instant | None = None
+    last_line: str = ""  # the latest entry's first line (`last_line_of`), set by the store
 
 
 class TimelineEntry(Model):
@@ -185,6 +218,22 @@ class Profile(Model):
     def primary(self, kind: ContactKind) -> ContactPoint | None:
         """The primary contact point of a kind, else the first one, else None."""
         return primary_of(self.contacts, kind)
+
+
+class CannedReply(Model):
+    """A reply template kept in the store, with placeholders such as {customer.first_name}."""
+
+    id: Id = Field(default_factory=lambda: new_id("can"))
+    title: str
+    body: str
+    tags: list[str] = Field(default_factory=list)
+
+
+class AgentInfo(Model):
+    """An agent the store knows: `name` is what a conversation's assignee holds."""
+
+    name: Id
+    display_name: str = ""
 
 
 # The kind of record (see `stored.CONVERTERS`) each model is stored as.

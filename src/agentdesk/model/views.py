@@ -13,7 +13,15 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar, overload
 
-from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.kinds import (
+    OLD_STATUSES,
+    Channel,
+    ContactKind,
+    ConversationStatus,
+    CustomerStatus,
+    Direction,
+    Priority,
+)
 
 
 _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)  # as records.EARLIEST / LATEST
@@ -44,6 +52,15 @@ def _member(enum: type[StrEnum]) -> Callable[[str], Any]:
 
 
 _channel = _member(Channel)
+# A conversation's status; names older versions stored are read as today's ("waiting").
+_status = {**{m.value: m for m in ConversationStatus},
+           **{old: ConversationStatus(new) for old, new in OLD_STATUSES.items()}}.__getitem__
+_priorities = {m.value: m for m in Priority}
+
+
+def _priority(value: str | None) -> Priority:
+    """Conversations stored before priorities were kept have none: normal."""
+    return _priorities[value] if value is not None else Priority.NORMAL
 
 
 def _channels(values: list[str]) -> list[Channel]:
@@ -57,9 +74,17 @@ CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "contact": {"kind": _member(ContactKind)},
     "relationship": {},
     "note": {"created": _time, "updated": _time},
-    "conversation": {"status": _member(ConversationStatus), "channels": _channels,
-                     "started": _time, "ended": _time},
+    "conversation": {"status": _status, "channels": _channels, "started": _time,
+                     "ended": _time, "priority": _priority, "snoozed_until": _time,
+                     "waiting_since": _time},
     "entry": {"at": _time, "channel": _channel, "direction": _member(Direction)},
+}
+
+
+# Fields newer than some stored records, and what a record without them reads as.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "conversation": {"priority": Priority.NORMAL, "tags": [], "snoozed_until": None,
+                     "waiting_since": None, "last_line": ""},
 }
 
 
@@ -81,6 +106,8 @@ class Stored:
     """One stored record, its fields as attributes (`note.text`, `entry.at`)."""
 
     def __init__(self, kind: str, doc: dict[str, Any]) -> None:
+        if kind in DEFAULTS:
+            self.__dict__.update(DEFAULTS[kind])
         self.__dict__.update(doc)
         _convert(CONVERTERS[kind].items(), self.__dict__)
 

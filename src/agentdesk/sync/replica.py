@@ -38,7 +38,7 @@ from agentdesk.model.changes import (
     validate,
 )
 from agentdesk.model.mutations import record_type_of, table_of
-from agentdesk.model.protocol import MutationResult, MutationStatus
+from agentdesk.model.protocol import MutationKind, MutationResult, MutationStatus
 from agentdesk.model.sanitize import clean_line
 
 log = logging.getLogger("agentdesk.sync")
@@ -282,7 +282,11 @@ class Replica:
         """Apply the store's answer to one pushed edit to the outbox and the local copy."""
         m = item.mutation
         outbox = self.cache.outbox
-        revision = {f"{record_type_of(m)}:{m.target}": result.revision} if result.revision else {}
+        kind = record_type_of(m)
+        # Entries keep no revision (they are never edited); an erased customer has no file.
+        revision = ({f"{kind}:{m.target}": result.revision}
+                    if result.revision and kind != ENTRY and m.kind != MutationKind.CUSTOMER_ERASE
+                    else {})
         if result.status == MutationStatus.APPLIED:
             with self._held_profile(m.customer_id) as profile:
                 if profile is not None and revision:
@@ -304,6 +308,8 @@ class Replica:
         with self._held_profile(m.customer_id) as profile:
             if profile is not None:
                 revert_edit(profile, m)
+        if m.kind == MutationKind.CUSTOMER_ERASE:  # the store keeps the customer: fetch it again
+            self.cache.request_repair([m.customer_id])
         outbox.mark(m.id, REJECTED, reason=result.reason or "rejected by the server")
 
     def park(self, item: OutboxItem, why: str) -> None:

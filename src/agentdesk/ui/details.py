@@ -26,13 +26,15 @@ from agentdesk.ui.row_list import Option, RowList
 STATUS_MARK = {
     ConversationStatus.NEW: "✦",
     ConversationStatus.OPEN: "●",
-    ConversationStatus.WAITING: "◐",
+    ConversationStatus.PENDING: "◐",
+    ConversationStatus.SNOOZED: "◔",
     ConversationStatus.CLOSED: "○",
 }
 STATUS_STYLE = {
     ConversationStatus.NEW: "bold cyan",
     ConversationStatus.OPEN: "bold green",
-    ConversationStatus.WAITING: "yellow",
+    ConversationStatus.PENDING: "yellow",
+    ConversationStatus.SNOOZED: "magenta",
     ConversationStatus.CLOSED: "dim",
 }
 

@@ -27,12 +27,20 @@ WHAT = {
     MutationKind.CUSTOMER_UPDATE: "customer edited",
     MutationKind.CONTACT_UPSERT: "contact saved",
     MutationKind.CONTACT_DELETE: "contact removed",
+    MutationKind.CONVERSATION_UPDATE: "conversation changed",
+    MutationKind.REPLY_ADD: "reply sent",
+    MutationKind.CONVERSATION_START: "conversation started",
+    MutationKind.CUSTOMER_CREATE: "customer created",
+    MutationKind.RELATIONSHIP_UPSERT: "relationship saved",
+    MutationKind.RELATIONSHIP_DELETE: "relationship removed",
+    MutationKind.CUSTOMER_ERASE: "customer erased",
 }
 
 
 def _short(value: Any) -> str:
     if isinstance(value, dict):
-        value = value.get("value") or value.get("text") or value.get("name") or ""
+        value = (value.get("value") or value.get("text") or value.get("name")
+                 or value.get("label") or value.get("body") or "")
     text = str(value if value is not None else "(none)")
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -41,6 +49,14 @@ def _mine(item: OutboxItem) -> dict[str, Any]:
     data = item.mutation.data
     if item.mutation.kind == MutationKind.NOTE_ADD:
         return {"text": data.get("text", "")}
+    if item.mutation.kind == MutationKind.REPLY_ADD:
+        return {"reply": data.get("body", "")}
+    if item.mutation.kind == MutationKind.CONVERSATION_START:
+        return {"topic": (data.get("conversation") or {}).get("topic", "")}
+    if item.mutation.kind == MutationKind.CUSTOMER_CREATE:
+        return {"name": (data.get("customer") or {}).get("name", "")}
+    if item.mutation.kind == MutationKind.CUSTOMER_ERASE:
+        return {"name": data.get("confirm", "")}
     return dict(data.get("set") or {})
 
 
