@@ -70,7 +70,7 @@ class StartConversationForm(FormScreen):
             yield Static("", id="channel-error", classes="error")
             with Horizontal(classes="contact-fields"):
                 yield Label("topic", classes="contact-kind")
-                yield Input("", placeholder="what it is about", id="topic", compact=True,
+                yield Input("", placeholder="what it is about", id="topic", compact=True, classes="contact-value",
                             select_on_focus=False, max_length=MAX_TOPIC)
             yield Static("", id="topic-error", classes="error")
             yield TextArea("", id="first-message", soft_wrap=True)

@@ -114,7 +114,6 @@ def erase_customer(screen: ProfileScreen) -> None:
         except (CacheError, ValueError) as error:
             app.notify(f"Not erased: {clean_line(str(error))}", severity="error", markup=False)
             return
-        app.cache.forget_recent({customer_id: None})
         app.outbox_changed()
         leave_erased(app, customer_id)
         app.load_index()  # the customer leaves the search and the "… of" lines of others

@@ -249,12 +249,12 @@ class ContactForm(FormScreen):
             with VerticalScroll(id="contact-fields", can_focus=False):
                 with Horizontal(classes="contact-fields"):
                     yield Label("name", classes="contact-kind")
-                    yield Input(clean_field(name), id="name", compact=True,
+                    yield Input(clean_field(name), id="name", compact=True, classes="contact-value",
                                 select_on_focus=False)
                 yield Static("", id="name-error", classes="error")
                 with Horizontal(classes="contact-fields"):
                     yield Label("company", classes="contact-kind")
-                    yield Input(clean_field(company), id="company", compact=True,
+                    yield Input(clean_field(company), id="company", compact=True, classes="contact-value",
                                 select_on_focus=False)
                 yield from self.contact_rows()
             yield Static(Text(self.hint, style="dim"))

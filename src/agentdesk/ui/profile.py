@@ -100,7 +100,10 @@ class ProfileScreen(Screen):
         """Shown, or back from another profile or a form: the customer may have been edited
         there; and this is the customer viewed last (going back is viewing too)."""
         if self._shown_once and self.profile is not None:
-            self.profile = self._read() or self.profile
+            fresh = self._read()
+            if fresh is None:  # erased here, or removed by a sync: not "viewed" any more
+                return
+            self.profile = fresh
             self._show_profile()
         self._shown_once = True
         if self.profile is not None:

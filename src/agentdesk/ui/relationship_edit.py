@@ -66,12 +66,12 @@ class RelationshipForm(FormScreen):
                 yield Static(safe.line(self.of.name or self.of.customer_id, "bold"))
             with Horizontal(classes="contact-fields"):
                 yield Label("label", classes="contact-kind")
-                yield Input(self._label, placeholder="spouse, assistant, manager…", id="label",
+                yield Input(self._label, placeholder="spouse, assistant, manager…", id="label", classes="contact-value",
                             compact=True, select_on_focus=False, max_length=MAX_LABEL)
             yield Static("", id="label-error", classes="error")
             with Horizontal(classes="contact-fields"):
                 yield Label("customer", classes="contact-kind")
-                yield Static(id="other")
+                yield Static(id="other", classes="contact-value")
             yield Static("", id="other-error", classes="error")
             yield Static(Text("ctrl+o: choose the other customer by search", style="dim"))
             yield from self.buttons()
