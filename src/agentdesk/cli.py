@@ -4,7 +4,7 @@
     agentdesk open [--demo] [--cache DIR] [--remote URL] ID|E-MAIL|PHONE
     agentdesk sync [--demo] [--cache DIR] [--remote URL] [--repair]
     agentdesk serve [--host H] [--port P] [--data DIR | --database URL] [--workers N]
-                    [--token-file FILE] [--demo] [--new-epoch]
+                    [--token-file FILE] [--demo] [--new-epoch] [--canned FILE] [--agents FILE]
     agentdesk config [--remote URL] [--token-from-env]
 """
 
@@ -88,6 +88,12 @@ def parser() -> argparse.ArgumentParser:
     # Gone: a token given here is refused with a pointer to --token-file, never echoed.
     serve.add_argument("--token", dest="token_on_command_line", help=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="seed the demo data set if the store is empty")
+    serve.add_argument("--canned", type=Path, metavar="FILE",
+                       help="add the canned replies a JSON file lists ([{id, title, body, tags}]; "
+                            "same id: replaced) before serving")
+    serve.add_argument("--agents", type=Path, metavar="FILE",
+                       help="add the agents a JSON file lists ([{name, display_name}]) before "
+                            "serving: whom conversations can be assigned to, besides token holders")
     serve.add_argument("--database", metavar="URL",
                        help="keep the store in this PostgreSQL database (a postgresql:// URL; else "
                        "$AGENTDESK_DATABASE; else SQLite in --data)")

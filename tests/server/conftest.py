@@ -45,7 +45,7 @@ def pg_url(pg_database: str) -> str:
     """The session's store database, emptied for this test (faster than a database per test:
     ~10 ms against ~150 ms); the next store opened on it makes a new epoch."""
     with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("TRUNCATE records, search, mutations, merges, scope, tokens")
+        conn.execute("TRUNCATE records, search, mutations, merges, scope, tokens, directory")
         conn.execute("UPDATE feed_head SET head = 0")
         conn.execute("DELETE FROM meta WHERE key IN ('home', 'epoch')")
     return pg_database

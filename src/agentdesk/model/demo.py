@@ -15,6 +15,8 @@ from agentdesk.model.fold import fold
 from agentdesk.model.kinds import Priority
 from agentdesk.model.work_mutations import conversation_after_entry
 from agentdesk.model.records import (
+    AgentInfo,
+    CannedReply,
     Channel,
     ContactKind,
     ContactPoint,
@@ -270,6 +272,35 @@ def _as_the_store_keeps(conv: Conversation, timeline: list[TimelineEntry], numbe
     conv.priority = PRIORITIES[number % len(PRIORITIES)]
     if conv.status == ConversationStatus.NEW:
         conv.assignee = ""
+
+
+# The store-wide lists of the demo store: five agents (the four above answer the demo's
+# conversations; the desk of `agentdesk --demo` is Sam Rivera's) and canned replies.
+DEMO_AGENTS = [AgentInfo(name=name, display_name=name) for name in [*AGENTS, "Noor Haddad"]]
+DEMO_DESK_AGENT = AGENTS[0]
+CANNED_REPLIES = [
+    CannedReply(id="can_greeting", title="Greeting", tags=["opening"],
+                body="Hi {customer.first_name},\n\nThanks for getting in touch. I'm {agent.name} "
+                     "and I'll be looking after this for you."),
+    CannedReply(id="can_refund", title="Refund issued", tags=["billing", "refund"],
+                body="Hi {customer.first_name}, I've issued your refund. It takes 3-5 business "
+                     "days to show on your statement. Anything else, just reply here.\n\n"
+                     "{agent.name}"),
+    CannedReply(id="can_delay", title="Shipping delay apology", tags=["shipping"],
+                body="Hi {customer.first_name}, I'm sorry your order is late. I've asked the "
+                     "carrier for an update on \"{conversation.topic}\" and will write again "
+                     "as soon as I hear back."),
+    CannedReply(id="can_return", title="Return label", tags=["returns"],
+                body="Hi {customer.name}, your prepaid return label is attached. Pack the item "
+                     "in its original box and drop it at any post office within 30 days."),
+    CannedReply(id="can_password", title="Password reset", tags=["account"],
+                body="Hi {customer.first_name}, I've sent a password reset link to the e-mail "
+                     "address on your account. The link works for one hour."),
+    CannedReply(id="can_close", title="Closing check", tags=["closing"],
+                body="Hi {customer.first_name}, is there anything else I can help with on "
+                     "\"{conversation.topic}\"? If not, I'll close this conversation.\n\n"
+                     "Best,\n{agent.name}"),
+]
 
 
 def hostile_profile() -> tuple[Profile, list[TimelineEntry]]:

@@ -27,6 +27,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentdesk.model.protocol import (
     API_PREFIX,
+    Agents,
+    AgentWire,
+    CannedReplies,
+    CannedReplyWire,
     DEFAULT_PAGE,
     MAX_BODY,
     MAX_PAGE,
@@ -230,6 +234,18 @@ def create_app(store: Store) -> FastAPI:
         """Apply a batch of desk edits, each at most once; one result per mutation, in order."""
         results = store.apply(batch.mutations, who)
         return MutationResults(epoch=store.epoch(), results=results)
+
+    @app.get(f"{API_PREFIX}/canned", response_model=CannedReplies, responses=_errors(401, 403))
+    def canned(_: Authed) -> CannedReplies:
+        """The store's canned replies (reply templates with placeholders), for every agent."""
+        return CannedReplies(epoch=store.epoch(), replies=[
+            CannedReplyWire.model_validate(r.model_dump(mode="json")) for r in store.canned()])
+
+    @app.get(f"{API_PREFIX}/agents", response_model=Agents, responses=_errors(401, 403))
+    def agents(who: Authed) -> Agents:
+        """The agents a conversation can be assigned to, and which one the token is (`me`)."""
+        return Agents(epoch=store.epoch(), me=who.name, agents=[
+            AgentWire.model_validate(a.model_dump(mode="json")) for a in store.agents()])
 
     @app.get(f"{API_PREFIX}/digest", response_model=DigestBody, responses=_errors(401, 403))
     def digest(_: Authed) -> DigestBody:

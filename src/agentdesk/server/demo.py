@@ -38,12 +38,15 @@ class DemoStore:
         """Open (seeding on first use) the store and serve it in this process."""
         if self.server is not None:
             return
-        from agentdesk.server.run import DEFAULT_AGENT, ServerThread, open_store, seed_demo
+        from agentdesk.model.demo import DEMO_DESK_AGENT
+        from agentdesk.server.run import ServerThread, open_store, seed_demo, seed_demo_lists
 
         store = open_store(self.folder)
-        store.add_token(self.token, DEFAULT_AGENT)
+        store.add_token(self.token, DEMO_DESK_AGENT)  # the demo's desk works Sam Rivera's queue
         if store.is_empty():
             seed_demo(store)
+        elif not store.canned():
+            seed_demo_lists(store)
         self.server = ServerThread(store, sock=self._sock).start()
 
     def stop(self) -> None:

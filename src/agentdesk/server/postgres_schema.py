@@ -60,6 +60,12 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER meta_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON meta
         FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_announce();
     """,
+    # 2 -> 3: what the store lists for every agent (canned replies, agents; `directory`).
+    """
+    CREATE TABLE directory (
+        kind text NOT NULL, id text NOT NULL, data text NOT NULL, PRIMARY KEY (kind, id)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 LOCK = 0x61676e74  # the advisory lock key under which the schema is checked and migrated

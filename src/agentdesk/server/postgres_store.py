@@ -36,6 +36,7 @@ from psycopg_pool import ConnectionPool
 from agentdesk.model.digest import digest as records_digest
 from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType, SearchHit
 from agentdesk.model.records import Profile, TimelineEntry
+from agentdesk.server.directory import Directory
 from agentdesk.server.load_order import BulkLoad
 from agentdesk.server.mutation_rules import TARGET_TYPES
 from agentdesk.server.postgres_listen import MISSING, SharedCache
@@ -216,6 +217,12 @@ class PostgresTransaction(Transaction):
             "WHERE customer_id = %s AND NOT deleted ORDER BY type != 'customer', seq",
             (customer_id,))
 
+    def known_agent(self, name: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM directory WHERE kind = 'agent' AND id = %s "
+            "UNION ALL SELECT 1 FROM tokens WHERE agent = %s AND NOT revoked LIMIT 1",
+            (name, name)).fetchone() is not None
+
 
 def _configure(conn: psycopg.Connection) -> None:
     """Plan each prepared statement once. PostgreSQL would otherwise plan the feed's query
@@ -226,7 +233,7 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET plan_cache_mode = force_generic_plan")
 
 
-class PostgresStore:
+class PostgresStore(Directory):
     """`Store` over one PostgreSQL database (`url`: a libpq connection string or URL).
     Thread-safe; any number of processes may open the same database."""
 
@@ -416,6 +423,26 @@ class PostgresStore:
 
     def has_tokens(self) -> bool:
         return self._one("SELECT EXISTS (SELECT 1 FROM tokens)")[0]
+
+    # --- canned replies and agents (see `directory`) ----------------------------------------
+    def _directory_rows(self, kind: str) -> list[str]:
+        with self._read() as conn:
+            return [d for (d,) in conn.execute("SELECT data FROM directory WHERE kind = %s",
+                                               (kind,)).fetchall()]
+
+    def _write_directory(self, kind: str, id: str, data: str | None) -> bool:
+        with self._read() as conn:
+            if data is None:
+                return conn.execute("DELETE FROM directory WHERE kind = %s AND id = %s",
+                                    (kind, id)).rowcount > 0
+            conn.execute("INSERT INTO directory VALUES (%s, %s, %s) ON CONFLICT (kind, id) "
+                         "DO UPDATE SET data = excluded.data", (kind, id, data))
+            return True
+
+    def _token_agents(self) -> list[str]:
+        with self._read() as conn:
+            return [a for (a,) in conn.execute(
+                "SELECT DISTINCT agent FROM tokens WHERE NOT revoked ORDER BY agent").fetchall()]
 
     def close(self) -> None:
         self._shared.close()

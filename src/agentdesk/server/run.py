@@ -57,8 +57,44 @@ def open_store(data: Path, database: str | None = None) -> Store:
 
 
 def seed_demo(store: Store, **generate_kwargs: Any) -> int:
-    """Load `demo.generate(**generate_kwargs)` in one transaction; returns how many customers."""
-    return store.bulk_load(demo.generate(**generate_kwargs))
+    """Load `demo.generate(**generate_kwargs)` in one transaction, and the demo's agents and
+    canned replies; returns how many customers."""
+    count = store.bulk_load(demo.generate(**generate_kwargs))
+    seed_demo_lists(store)
+    return count
+
+
+def seed_demo_lists(store: Store) -> None:
+    """The demo's agents and canned replies (a demo store made before they existed gets them
+    when it is next served)."""
+    for agent in demo.DEMO_AGENTS:
+        store.put_agent(agent.model_dump(mode="json"))
+    for reply in demo.CANNED_REPLIES:
+        store.put_canned(reply.model_dump(mode="json"))
+
+
+def import_lists(store: Store, canned: Path | None, agents: Path | None) -> str:
+    """`agentdesk serve --canned FILE --agents FILE`: add (or replace, by id or name) the
+    canned replies and agents a JSON file lists; what was done, for the operator."""
+    from agentdesk.server.directory import read_list
+
+    said = []
+    for path, what, put in ((canned, "canned replies", store.put_canned),
+                            (agents, "agents", store.put_agent)):
+        if path is None:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise StoreError(f"cannot read {path}: {error}") from None
+        records = read_list(text, str(path))
+        for n, record in enumerate(records, 1):
+            try:
+                put(record)
+            except StoreError as error:
+                raise StoreError(f"{path}: entry {n}: {error}") from None
+        said.append(f"{len(records)} {what} from {path}")
+    return "Imported " + ", ".join(said) + "." if said else ""
 
 
 def serve_main(args: argparse.Namespace) -> int:
@@ -94,6 +130,12 @@ def serve_main(args: argparse.Namespace) -> int:
         elif not store.has_tokens():
             token, made = secrets.token_urlsafe(32), True
             store.add_token(token, DEFAULT_AGENT)
+        try:
+            said = import_lists(store, getattr(args, "canned", None), getattr(args, "agents", None))
+        except StoreError as error:
+            raise SystemExit(f"agentdesk serve: {error}") from None
+        if said:
+            print(said, flush=True)
         if args.demo and store.is_empty():
             started = time.perf_counter()
             count = seed_demo(store)

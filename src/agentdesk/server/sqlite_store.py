@@ -25,6 +25,7 @@ from typing import Any
 from agentdesk.model.digest import digest as records_digest
 from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType, SearchHit
 from agentdesk.model.records import Profile, TimelineEntry
+from agentdesk.server.directory import Directory
 from agentdesk.server.load_order import BulkLoad
 from agentdesk.server.search_index import SearchRow, query
 from agentdesk.server.store import Agent, CursorGone, FeedRows, StoreError
@@ -55,6 +56,9 @@ CREATE TABLE IF NOT EXISTS scope (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, agent TEXT NOT NULL, scoped INTEGER NOT NULL, revoked INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS directory (
+    kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id)
 );
 """
 
@@ -166,8 +170,14 @@ class SqliteTransaction(Transaction):
             "WHERE customer_id = ? AND deleted = 0 ORDER BY type != 'customer', seq",
             (customer_id,)).fetchall()
 
+    def known_agent(self, name: str) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM directory WHERE kind = 'agent' AND id = ? "
+            "UNION ALL SELECT 1 FROM tokens WHERE agent = ? AND revoked = 0 LIMIT 1",
+            (name, name)).fetchone() is not None
 
-class SqliteStore:
+
+class SqliteStore(Directory):
     """`Store` over one SQLite file. Thread-safe: writes serialize on a lock, reads use a pool."""
 
     def __init__(self, path: Path | str) -> None:
@@ -372,6 +382,24 @@ class SqliteStore:
     def has_tokens(self) -> bool:
         with self._read() as db:
             return db.execute("SELECT 1 FROM tokens LIMIT 1").fetchone() is not None
+
+    # --- canned replies and agents (see `directory`) ----------------------------------------
+    def _directory_rows(self, kind: str) -> list[str]:
+        with self._read() as db:
+            return [d for (d,) in db.execute("SELECT data FROM directory WHERE kind = ?", (kind,))]
+
+    def _write_directory(self, kind: str, id: str, data: str | None) -> bool:
+        with self._write() as tx:
+            if data is None:
+                return tx.db.execute("DELETE FROM directory WHERE kind = ? AND id = ?",
+                                     (kind, id)).rowcount > 0
+            tx.db.execute("INSERT OR REPLACE INTO directory VALUES (?, ?, ?)", (kind, id, data))
+            return True
+
+    def _token_agents(self) -> list[str]:
+        with self._read() as db:
+            return [a for (a,) in db.execute(
+                "SELECT DISTINCT agent FROM tokens WHERE revoked = 0 ORDER BY agent")]
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from agentdesk.model.records import RECORD_MODELS, Profile, TimelineEntry
+from agentdesk.model.records import RECORD_MODELS, AgentInfo, CannedReply, Profile, TimelineEntry
 from agentdesk.model.protocol import Mutation, MutationResult, RecordType, SearchHit
 
 MODELS = RECORD_MODELS  # the domain model each record type is validated with
@@ -138,6 +138,21 @@ class Store(Protocol):
 
     def has_tokens(self) -> bool:
         """Whether any token was ever added (first start makes one)."""
+
+    # --- what every agent sees (see `directory`) -----------------------------------------
+    def canned(self) -> list[CannedReply]:
+        """The canned replies, by title."""
+
+    def put_canned(self, record: dict[str, Any]) -> CannedReply:
+        """Add or replace (by id) a canned reply (validated)."""
+
+    def remove_canned(self, reply_id: str) -> bool: ...
+
+    def agents(self) -> list[AgentInfo]:
+        """The agents listed, and every agent a live token belongs to."""
+
+    def put_agent(self, record: dict[str, Any]) -> AgentInfo:
+        """Add or replace (by name) an agent (validated)."""
 
     def close(self) -> None:
         """Release connections."""

@@ -22,6 +22,7 @@ from agentdesk.server.mutation_rules import Rejected, decide, rejected, target
 from agentdesk.server.search_index import SEARCHED, SearchRow, search_row
 from agentdesk.server.store import MODELS, Agent, NotFound, StoreError
 from agentdesk.server.stored import Record, dump, reason, storable_problem, tombstone_body
+from agentdesk.server.work_rules import WORK_KINDS, apply_work, entry_added
 
 ProfileRows = list[tuple[int, str, str, str, str, int, str]]
 
@@ -106,6 +107,10 @@ class Transaction(ABC):
     def profile_rows(self, customer_id: str) -> ProfileRows:
         """Every live record of a customer as profile rows, the customer first, then by seq."""
 
+    @abstractmethod
+    def known_agent(self, name: str) -> bool:
+        """Whether the store lists an agent of that name (or a live token belongs to one)."""
+
     def prefetch(self, mutations: Sequence[Mutation]) -> None:
         """Read at once what `apply` will ask for each mutation (its stored result, its
         customer, the record it targets), for an engine whose every read is a round trip
@@ -185,6 +190,8 @@ class Transaction(ABC):
         seq = self.put(type, rid, customer_id, dump(model))
         if type in SEARCHED:
             self.refresh_search(customer_id)
+        if type == RecordType.ENTRY:  # its conversation's last line, and who waits since when
+            entry_added(self, model.model_dump(mode="json"), customer_id)
         return seq
 
     def delete(self, type: RecordType, id: str) -> int | None:
@@ -259,9 +266,12 @@ class Transaction(ABC):
                 continue
             customer_id = self.resolve(m.customer_id)
             try:
-                if self.customer(customer_id) is None:
+                if m.kind in WORK_KINDS:  # rules that need the transaction (`work_rules`)
+                    result = apply_work(self, m, customer_id, agent)
+                elif self.customer(customer_id) is None:
                     raise Rejected(f"customer {m.customer_id} no longer exists")
-                result = self._apply(m, customer_id)
+                else:
+                    result = self._apply(m, customer_id)
             except Rejected as error:
                 result = rejected(m, error)
             self.store_result(m.id, customer_id, agent.name, result.model_dump_json())
