@@ -299,7 +299,7 @@ async def test_erasing_the_only_customer_open_goes_to_the_start_customer(demo_ca
 
         demo_cache.mark_viewed("cus_000004")
         demo_cache.mark_viewed("cus_000003")
-        erase_customer(app.screen)
+        app.call_later(erase_customer, app.screen)
         await wait_for(lambda: isinstance(app.screen, EraseScreen), pilot)
         await pilot.press(*"Quinn Silva", "enter")
         await wait_for(lambda: on_profile(app, "cus_000004"), pilot)
