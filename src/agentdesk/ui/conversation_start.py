@@ -73,6 +73,8 @@ class StartConversationForm(FormScreen):
                 yield Input("", placeholder="what it is about", id="topic", compact=True, classes="contact-value",
                             select_on_focus=False, max_length=MAX_TOPIC)
             yield Static("", id="topic-error", classes="error")
+            yield Label("first message (goes out on the channel above)", classes="contact-kind",
+                        id="first-message-label")
             yield TextArea("", id="first-message", soft_wrap=True)
             yield Static("", id="message-error", classes="error")
             yield from self.buttons()

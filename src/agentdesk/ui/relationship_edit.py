@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from agentdesk.model.sanitize import clean_field, clean_line
 from agentdesk.ui import safe
@@ -48,6 +48,7 @@ class RelationshipForm(FormScreen):
     BINDINGS = [
         Binding("ctrl+o", "choose", "Choose customer", id="relationship.choose",
                 tooltip="Choose the other customer with the search screen"),
+        Binding("escape", "cancel", "Close", id="form.cancel"),  # nothing kept: no draft
     ]
 
     def __init__(self, of: Other, other: Other | None, label: str = "", *,
@@ -79,6 +80,14 @@ class RelationshipForm(FormScreen):
 
     def on_mount(self) -> None:
         self._show_other()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "discard"  # a label is not kept as a draft: nothing to discard
+
+    def buttons(self) -> ComposeResult:
+        with Horizontal(classes="buttons"):
+            yield Button("Save ^s", id="save", variant="primary", compact=True)
+            yield Button("Close esc", id="cancel", compact=True)
 
     def _show_other(self) -> None:
         shown = Text()
