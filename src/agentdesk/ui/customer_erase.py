@@ -2,9 +2,9 @@
 customer and has the agent type the name, then the erasure is queued for the store, the
 customer's files leave this cache at once, and the desk goes back to where it was before.
 
-The typed name is compared as the agent can type it (case, runs of spaces and characters
-that cannot be typed, such as zero-width ones, do not count); the store is sent the name as
-it has it."""
+The typed name is compared as the agent can type it (case, accents, runs of spaces and
+characters that cannot be typed, such as zero-width ones, do not count: "olafur" names
+Ólafur, as the search finds him); the store is sent the name as it has it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from agentdesk.cache.files import CacheError
+from agentdesk.model.fold import fold
 from agentdesk.model.sanitize import clean_field, clean_line
 from agentdesk.ui import safe
 from agentdesk.ui.keybar import KeyBar
@@ -30,9 +31,9 @@ if TYPE_CHECKING:
 
 def typeable(name: str) -> str:
     """A name as an agent can type it: one line, no invisible or control characters, spaces
-    collapsed, case folded."""
+    collapsed, case and accents folded."""
     visible = "".join(ch for ch in clean_field(name) if unicodedata.category(ch) not in ("Cf", "Cc"))
-    return " ".join(visible.split()).casefold()
+    return fold(" ".join(visible.split()))
 
 
 class EraseScreen(ModalScreen[bool]):
