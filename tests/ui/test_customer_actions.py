@@ -8,7 +8,7 @@ from __future__ import annotations
 from test_palette import palette_entries
 from test_ui_navigation import SIZE, select_option, timeline, wait_for
 from textual.command import CommandPalette
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Input, Select, Static
 
 from agentdesk.cache.cache import Cache
 from agentdesk.config import Config

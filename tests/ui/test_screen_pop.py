@@ -103,8 +103,8 @@ async def test_bad_lines_and_nobody_get_a_clear_answer_and_change_nothing(
             await pilot.pause()
             assert app.screen_stack == stack  # the desk stays as it was
         # The hostile target is quoted inert: no escape, no C1 control, markup left as text.
-        error = next(a for p, a in [(None, await asyncio.to_thread(
-            raw, path, json.dumps({"open": hostile}).encode() + b"\n"))])["error"]
+        answer = await asyncio.to_thread(raw, path, json.dumps({"open": hostile}).encode() + b"\n")
+        error = answer["error"]
         assert "\x1b" not in error and "\x9b" not in error and "\x07" not in error
         assert "[bold red]x[/]" in error
 
