@@ -197,3 +197,20 @@ def test_with_no_desk_running_open_starts_the_desk_on_that_customer(demo_cache: 
     assert cli.ask_running_desk(args) is None
     assert customer_to_start_on(demo_cache, args.target) == "cus_000001"
     assert customer_to_start_on(demo_cache, "nobody@example.com") == 1
+
+
+def test_the_socket_folder_must_be_a_private_folder_of_this_user(
+        runtime_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A symlink put where the folder goes (it could lead to a folder someone else reads) is
+    refused; without $XDG_RUNTIME_DIR the folder is a per-user one in the temporary folder."""
+    import pytest
+
+    from agentdesk.ui.screen_pop import ScreenPopError, private_folder, socket_folder
+
+    elsewhere = runtime_dir / "elsewhere"
+    elsewhere.mkdir()
+    (runtime_dir / "agentdesk").symlink_to(elsewhere)
+    with pytest.raises(ScreenPopError, match="not a folder of this user"):
+        private_folder(socket_folder())
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    assert socket_folder().name == f"agentdesk-{os.getuid()}"

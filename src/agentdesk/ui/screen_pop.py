@@ -27,7 +27,6 @@ import os
 import socket
 import stat
 import struct
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,8 @@ def socket_folder() -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime:
         return Path(runtime) / "agentdesk"
+    import tempfile  # only without a runtime folder: not on the way to the desk's first frame
+
     return Path(tempfile.gettempdir()) / f"agentdesk-{os.getuid()}"
 
 
