@@ -256,6 +256,13 @@ class Cache(AgentEdits, StoreDirectory):
             self._queue_batch = {}
             self.queue.write(queued, durable=durable)
 
+    def filed_queue_rows(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        """Queue rows of customers filed without `change_profile` (a first sync's helper
+        process, which files only customers the cache did not hold): written with the next
+        `write_index_rows`."""
+        with self.write_lock:
+            self._queue_batch.update(rows)
+
     def queue_rows(self) -> list[QueueRow]:
         """Every conversation to work (new, open, pending, snoozed) of every cached customer,
         unordered (see `queue_index.queue_order`). The first call reads the queue files."""

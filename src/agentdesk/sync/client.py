@@ -25,6 +25,8 @@ from pydantic import BaseModel, ValidationError
 from agentdesk.model.protocol import (
     API_PREFIX,
     DEFAULT_PAGE,
+    Agents,
+    CannedReplies,
     Mutation,
     MutationResults,
     ProfileSnapshot,
@@ -285,6 +287,17 @@ class RemoteClient:
 
     def digest(self) -> dict[str, Any]:
         return dict(self._request("GET", "/digest", what="asking the server's digest"))
+
+    def canned(self) -> CannedReplies:
+        """The store's canned replies (asked once: a store without them must not hold up
+        the sync)."""
+        body = self._request("GET", "/canned", what="fetching canned replies", attempts=1)
+        return _parse(CannedReplies, body, "fetching canned replies")
+
+    def agents(self) -> Agents:
+        """The agents the store knows and which one this desk's token is (asked once)."""
+        body = self._request("GET", "/agents", what="fetching the agents", attempts=1)
+        return _parse(Agents, body, "fetching the agents")
 
 
 def _parsed(body: Any, content: bytes) -> Any:

@@ -35,6 +35,7 @@ from agentdesk.sync.remote import RemoteStore
 from agentdesk.sync.replica import Applied, Replica
 from agentdesk.sync.spool import Spool, SpoolDamaged
 from agentdesk.cache.files import flush_to_disk
+from agentdesk.model.sanitize import clean_line
 
 log = logging.getLogger("agentdesk.sync")
 PAGE = 1000
@@ -118,6 +119,7 @@ class SyncReport:
     parked: int = 0  # edits the store would not take, now waiting for the agent
     held: list[str] = field(default_factory=list)  # edits not sent this time, and why
     repaired: list[str] = field(default_factory=list)  # customers rebuilt from the store
+    held_lists: list[str] = field(default_factory=list)  # canned replies/agents not fetched: why
     skipped_log: Path | None = None  # where the skipped changes are listed
 
     @property
@@ -202,6 +204,7 @@ class SyncEngine:
             self.repair(report)
             self.push(report)  # edits made while we pulled
             self._pusher.settle(report)
+            self.directory(report)
         except RemoteError as error:
             state = self.state
             state.last_error = str(error)
@@ -231,6 +234,28 @@ class SyncEngine:
     def push(self, report: SyncReport) -> None:
         """Send the outbox (see `agentdesk.sync.push`)."""
         self._pusher.push(report)
+
+    # -- what the store lists for every agent ------------------------------------------------
+
+    def directory(self, report: SyncReport) -> None:
+        """The store's canned replies and agents, kept in the cache for the composer and the
+        assignee picker. A store that cannot say (an older one, a failure) leaves the cache's
+        copy as it was and the sync goes on: said in the report, not an error."""
+        from agentdesk.model.records import AgentInfo, CannedReply
+
+        for what, fetch in (("canned replies", self.client.canned),
+                            ("agents", self.client.agents)):
+            try:
+                answer = fetch()
+                if what == "agents":
+                    agents = [AgentInfo.model_validate(a.model_dump()) for a in answer.agents]
+                    self.cache.save_agents(agents, answer.me)
+                else:
+                    replies = [CannedReply.model_validate(r.model_dump()) for r in answer.replies]
+                    self.cache.save_canned_replies(replies)
+            except (RemoteError, ValueError) as error:
+                log.warning("%s not fetched: %s", what, error)
+                report.held_lists.append(f"{what}: {clean_line(str(error))[:200]}")
 
     # -- repair ------------------------------------------------------------------------------
 
@@ -407,6 +432,7 @@ class SyncEngine:
         counted: dict[str, int] = answer["customers"]
         applied = Applied(changes=sum(counted.values()), customers=counted)
         rows.update({cid: IndexRow(**doc) for cid, doc in answer["rows"].items()})
+        self.cache.filed_queue_rows(answer.get("queue") or {})
         if deferred := set(answer["deferred"]):
             self.replica.apply_records(
                 (r for r in Spool.read(path) if r.customer_id in deferred), applied, rows,

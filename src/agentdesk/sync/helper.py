@@ -47,6 +47,7 @@ from agentdesk.cache.files import CreateOnlyStorage
 from agentdesk.cache.layout import customer_files
 from agentdesk.cache.outbox import Outbox
 from agentdesk.cache.profile_file import ProfileFile
+from agentdesk.cache.queue_index import rows_of_tables
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.cache.timeline import INLINE, TimelineSummary
 from agentdesk.model.changes import Rec
@@ -82,6 +83,7 @@ def file_new_customers(root: Path, path: Path, skip: set[str]) -> dict[str, Any]
         groups.setdefault(change.customer_id, []).append(change)
     counted: dict[str, int] = {}
     rows: dict[str, dict[str, str]] = {}
+    queue: dict[str, list[dict[str, Any]]] = {}  # the queue rows of customers filed
     deferred: list[str] = []
     for customer_id, changes in groups.items():
         profile_path, timeline_dir = customer_files(root, customer_id)
@@ -104,7 +106,9 @@ def file_new_customers(root: Path, path: Path, skip: set[str]) -> dict[str, Any]
         counted[customer_id] = new.counted
         if (row := IndexRow.of_tables(profile.raw())) is not None:
             rows[customer_id] = row.__dict__
-    return {"customers": counted, "rows": rows, "deferred": deferred}
+        if queued := rows_of_tables(profile.raw()):
+            queue[customer_id] = queued
+    return {"customers": counted, "rows": rows, "deferred": deferred, "queue": queue}
 
 
 def _prctl() -> Callable[..., int] | None:

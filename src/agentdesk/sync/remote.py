@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from agentdesk.model.protocol import DEFAULT_PAGE, Mutation, MutationResults, ProfileSnapshot, SearchResults
+from agentdesk.model.protocol import (
+    DEFAULT_PAGE,
+    Agents,
+    CannedReplies,
+    Mutation,
+    MutationResults,
+    ProfileSnapshot,
+    SearchResults,
+)
 from agentdesk.sync.client import FeedPageRaw, RemoteClient, RetryPolicy
 
 RT_SCHEMES = ("rt+https://", "rt+http://")
@@ -44,6 +52,14 @@ class RemoteStore(Protocol):
         """One result per mutation, in order; each applied at most once however often it is
         sent. `attempts` overrides the retry policy's (an edit sent alone after its batch
         failed). A 4xx the remote will always answer is a RemoteError with its `status`."""
+        ...
+
+    def canned(self) -> CannedReplies:
+        """The store's canned replies (for every agent)."""
+        ...
+
+    def agents(self) -> Agents:
+        """The agents a conversation can be assigned to, and which one this desk is."""
         ...
 
     def close(self) -> None: ...

@@ -32,7 +32,7 @@ USER_FIELDS = ("Name,EmailAddress,RealName,Organization,WorkPhone,HomePhone,Mobi
                "PagerPhone,Address1,Address2,City,State,Zip,Country,Comments,Created,"
                "LastUpdated,Disabled,Privileged,CustomFields")
 # RT lifecycle statuses -> the desk's; "deleted" removes the conversation.
-STATUSES = {"new": "new", "open": "open", "stalled": "waiting", "resolved": "closed",
+STATUSES = {"new": "new", "open": "open", "stalled": "pending", "resolved": "closed",
             "rejected": "closed"}
 MESSAGE_TYPES = frozenset({"Create", "Correspond", "Comment"})
 # Transactions that are RT's bookkeeping of something another transaction already says.
@@ -183,9 +183,21 @@ def conversation_data(ticket: dict[str, Any]) -> dict[str, Any]:
         "ended": when(ticket.get("Resolved")) if closed else None,
         "assignee": "" if owner_name == "Nobody" else owner_name,
         "subject": str(ticket.get("Subject") or ""),
-        "priority": _int(ticket.get("Priority")),
+        "priority": priority_of(_int(ticket.get("Priority"))),
+        "rt_priority": _int(ticket.get("Priority")),
         "rt_status": status,
     }
+
+
+def priority_of(rt_priority: int) -> str:
+    """RT's 0-99 priority as the desk's four: 0 (RT's "not set") is normal."""
+    if rt_priority >= 90:
+        return "urgent"
+    if rt_priority >= 67:
+        return "high"
+    if 1 <= rt_priority < 34:
+        return "low"
+    return "normal"
 
 
 def requestor_ids(ticket: dict[str, Any]) -> list[int]:

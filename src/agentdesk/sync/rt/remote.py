@@ -16,6 +16,9 @@ import orjson
 
 from agentdesk.model.protocol import (
     DEFAULT_PAGE,
+    Agents,
+    AgentWire,
+    CannedReplies,
     Change,
     Mutation,
     MutationResults,
@@ -40,6 +43,7 @@ class RTRemote:
         self.feed = Feed(self.http)
         self._pusher = Pusher(self.http, self.feed)
         self._epoch: str | None = None
+        self._user = user  # RT's name of this desk's agent, when it logs in with one
 
     @property
     def retry(self) -> RetryPolicy:
@@ -121,6 +125,17 @@ class RTRemote:
                 email=str(user.get("EmailAddress") or ""), phone=str(user.get("WorkPhone") or ""),
                 company=str(user.get("Organization") or "")))
         return SearchResults(epoch=self.epoch(), hits=hits)
+
+    def canned(self) -> CannedReplies:
+        """RT keeps no reply templates the desk can read: none (the composer still works)."""
+        return CannedReplies(epoch=self.epoch(), replies=[])
+
+    def agents(self) -> Agents:
+        """The desk's own RT user only (none with a token: RT does not say whose it is): RT's
+        other users are not listed here yet, so the desk does not check an assignee."""
+        me = self._user
+        return Agents(epoch=self.epoch(), me=me,
+                      agents=[AgentWire(name=me, display_name=me)] if me else [])
 
     def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
         return MutationResults(epoch=self.epoch(), results=self._pusher.push(batch, attempts))
