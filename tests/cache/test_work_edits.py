@@ -142,6 +142,7 @@ def test_a_reply_is_in_the_timeline_at_once_and_pending(demo_cache: Cache) -> No
     assert last.channel.value == conv["channels"][0]
     assert conv["last_line"] == "Hello [bold]Ada[/]" and conv["waiting_since"] is None
     assert entry_id in {i.mutation.target for i in demo_cache.outbox.pending(CUSTOMER)}
+    assert entry_id in demo_cache.pending_targets(CUSTOMER)
     [row] = _rows(demo_cache, conv_id)
     assert row.last_line == "Hello [bold]Ada[/]" and row.waiting_since is None
     # Undone when the store rejects it.

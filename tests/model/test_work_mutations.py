@@ -59,6 +59,9 @@ def test_update_rules() -> None:
         {"status": "open", "snoozed_until": None, "ended": None}
     assert conversation_after_update(CONV, {"tags": ["a", " a ", "", "b"]}, NOW) == \
         {"tags": ["a", "b"]}
+    # A conversation a store sent without a topic can still be worked on.
+    assert conversation_after_update({**CONV, "topic": ""}, {"status": "pending"}, NOW) == \
+        {"status": "pending", "snoozed_until": None}
     for bad, why in (({"status": "snoozed"}, "future"),
                      ({"status": "snoozed", "snoozed_until": NOW.isoformat()}, "future"),
                      ({"snoozed_until": until}, "only a snoozed"),

@@ -189,3 +189,33 @@ def test_a_merged_ticket_moves_into_the_surviving_conversation(staff: RTStaff, r
     where = {e["body"]: e["conversation_id"] for e in timeline(cache, cid) if e["body"]}
     assert where == {"first report": f"rt-ticket-{kept}", "reply on the first": f"rt-ticket-{kept}",
                      "second": f"rt-ticket-{kept}"}
+
+
+def test_a_conversations_status_and_assignee_go_to_its_ticket(
+        staff: RTStaff, remote: RemoteStore, cache: Cache) -> None:  # noqa: F811
+    uid = staff.user("Ticket Tess")
+    ticket = staff.ticket(uid, "Cannot log in", "Help me log in")
+    SyncEngine(cache, remote, page_size=20).run()
+    cid, conv = f"rt-user-{uid}", f"rt-ticket-{ticket}"
+    cache.update_conversation(cid, conv, status="pending", assignee="root")
+    report = SyncEngine(cache, remote, page_size=20).run()
+    assert report.pushed == 1 and not cache.outbox.items()
+    rt_ticket = staff.http.get(f"/ticket/{ticket}").json()
+    assert rt_ticket["Status"] == "stalled" and rt_ticket["Owner"]["id"] == "root"
+    [back] = open_profile(cache, cid)[0].conversations  # type: ignore[index]
+    assert (back.status.value, back.assignee) == ("pending", "root")
+    # RT's staff changed the status meanwhile: the desk's change conflicts, RT's value stays.
+    cache.update_conversation(cid, conv, status="closed")
+    staff.set_ticket(ticket, Status="open")
+    report = SyncEngine(cache, remote, page_size=20).run()
+    [item] = cache.outbox.items()
+    assert item.status == "conflict" and item.conflicts == ["status"]
+    assert staff.http.get(f"/ticket/{ticket}").json()["Status"] == "open"
+    # What RT has no place for is rejected, saying so; a reply is not sent to RT yet.
+    cache.resolve(item.mutation.id, keep=False)
+    cache.update_conversation(cid, conv, priority="urgent")
+    cache.add_reply(cid, conv, "We reset it", "root")
+    SyncEngine(cache, remote, page_size=20).run()
+    reasons = sorted(i.reason for i in cache.outbox.items())
+    assert any("RT has no place" in r and "priority" in r for r in reasons)
+    assert any("does not send reply.add" in r for r in reasons)

@@ -206,3 +206,19 @@ def test_a_first_sync_builds_the_queue(world: World, first_sync_way: str) -> Non
     rows = _queue(world)
     assert rows and rows == _queue_from_profiles(world)
     assert any(r[3] == "" for r in rows) and any(r[3] == "Sam Rivera" for r in rows)
+
+
+def test_the_echo_of_our_own_work_is_not_news(synced: World) -> None:
+    w = synced
+    conv_id = _open_conv(w)
+    w.cache.add_reply(CUSTOMER, conv_id, "Echo?", "Sam Rivera")
+    w.cache.start_conversation(CUSTOMER, "Another", "chat", "Hello again", "Sam Rivera")
+    w.cache.update_conversation(CUSTOMER, conv_id, priority="urgent")
+    created = w.cache.create_customer("Echo Person", "",
+                                      [ContactPoint(kind="phone", value="+1 503 555 0199")])
+    w.cache.put_relationship(CUSTOMER, Relationship(customer_id="cus_000004", label="friend"))
+    report = w.sync()
+    assert report.pushed == 5
+    assert report.applied.customers.get(CUSTOMER, 0) == 0, report.applied.customers
+    assert report.applied.customers.get(created, 0) == 0, report.applied.customers
+    w.assert_in_sync()

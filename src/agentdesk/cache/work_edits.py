@@ -106,6 +106,11 @@ class WorkEdits:
 
         def forget_recent(self, renames: dict[str, str | None]) -> None: ...
 
+    def pending_targets(self, customer_id: str) -> set[str]:
+        """Ids of the records this desk's unconfirmed edits of the customer make or change
+        (a reply's entry id among them: the timeline marks those entries pending)."""
+        return {i.mutation.target for i in self.outbox.items(customer_id) if i.status == "pending"}
+
     def update_conversation(self, customer_id: str, conversation_id: str, **fields: Any) -> None:
         """Change a conversation's status (with `snoozed_until` when snoozing), assignee,
         topic, tags or priority. Only fields that change are sent; the store merges them field

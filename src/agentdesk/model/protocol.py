@@ -161,6 +161,11 @@ class MutationResult(Wire):
         default_factory=list, description="Fields whose value on the store won over the edit."
     )
     reason: str = ""
+    written: dict[str, int] = Field(
+        default_factory=dict,
+        description='Every record the mutation wrote, "type:id" -> its revision (kinds that '
+                    'write several records: a reply writes its entry and its conversation). '
+                    "A desk takes their arrival in the feed as its own edit's echo.")
 
 
 class MutationResults(Wire):

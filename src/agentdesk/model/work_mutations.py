@@ -60,8 +60,8 @@ def conversation_after_update(current: dict[str, Any], set_: dict[str, Any],
     """The fields `set_` changes on the conversation `current` (JSON), with what follows from
     them: leaving snoozed clears `snoozed_until`; closing sets `ended` (now), reopening clears
     it. Refused: an unknown field, a value the model refuses, snoozed without a
-    `snoozed_until` in the future, a `snoozed_until` on a conversation not snoozed, an empty
-    topic. Returns the changed fields as JSON values."""
+    `snoozed_until` in the future, a `snoozed_until` on a conversation not snoozed, a topic
+    set empty. Returns the changed fields as JSON values."""
     unknown = sorted(set(set_) - set(CONVERSATION_FIELDS))
     if unknown:
         raise Refused(f"conversation.update cannot set: {', '.join(unknown)}")
@@ -82,7 +82,7 @@ def conversation_after_update(current: dict[str, Any], set_: dict[str, Any],
         conv = Conversation.model_validate({**current, **out})
     except ValidationError as error:
         raise Refused(why(error)) from None
-    if not conv.topic.strip():
+    if "topic" in out and not conv.topic.strip():  # (one that came without: left alone)
         raise Refused("topic: a conversation needs a topic")
     if conv.status == ConversationStatus.SNOOZED:
         if conv.snoozed_until is None or conv.snoozed_until <= now:

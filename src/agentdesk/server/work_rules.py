@@ -12,6 +12,7 @@ as already there. The rules are described for people in docs/sync-protocol.md.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from agentdesk.server.transaction import Transaction
 
 RELATIONSHIP_FIELDS = ("customer_id", "label")
+# The records the mutation being applied wrote ("type:id" -> revision), for its result.
+_WRITTEN: ContextVar[dict[str, int]] = ContextVar("written")
 
 
 def _applied(m: Mutation, revision: int | None) -> MutationResult:
@@ -65,7 +68,12 @@ def _conversation(tx: Transaction, conversation_id: str, customer_id: str) -> Re
 
 
 def _write(tx: Transaction, type: RecordType, record: BaseModel, customer_id: str) -> int:
-    return tx.put(type, str(getattr(record, "id")), customer_id, dump(record))
+    record_id = str(getattr(record, "id"))
+    seq = tx.put(type, record_id, customer_id, dump(record))
+    written = _WRITTEN.get(None)
+    if written is not None:
+        written[f"{type.value}:{record_id}"] = seq
+    return seq
 
 
 def _set_conversation(tx: Transaction, rec: Record, fields: dict[str, Any]) -> int | None:
@@ -285,4 +293,12 @@ WORK_KINDS = frozenset(WORK_RULES)
 def apply_work(tx: Transaction, m: Mutation, customer_id: str, agent: Agent) -> MutationResult:
     """Apply one of these mutations (raises Rejected). `customer_id` is the mutation's
     customer with merges followed."""
-    return WORK_RULES[m.kind](tx, m, customer_id, agent)
+    written: dict[str, int] = {}
+    token = _WRITTEN.set(written)
+    try:
+        result = WORK_RULES[m.kind](tx, m, customer_id, agent)
+    finally:
+        _WRITTEN.reset(token)
+    if written and result.status != MutationStatus.REJECTED:
+        result = result.model_copy(update={"written": written})
+    return result

@@ -139,6 +139,7 @@ class Replica:
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
+        self._echoes: set[str] = set()  # entries our pushes wrote (their ids)
 
     # -- applying changes ------------------------------------------------------------------
 
@@ -244,9 +245,12 @@ class Replica:
             # A version this desk holds the revision of already: the store's echo of our own
             # edit (the push recorded its revision). Filed when the store added to it (a
             # customer's `updated`), but no news: not counted as a change to the customer.
-            echo = (change.op == UPSERT and change.type != ENTRY
-                    and profile.revision_of(change.type, change.id) == change.revision)
-            if echo and profile.find(TABLE_OF[change.type], change.id) == change.data:
+            # An entry is an echo only when a push recorded its revision (a reply of ours).
+            echo = (change.op == UPSERT
+                    and profile.revision_of(change.type, change.id) == change.revision
+                    and (change.type != ENTRY or change.id in self._echoes))
+            if echo and change.type != ENTRY \
+                    and profile.find(TABLE_OF[change.type], change.id) == change.data:
                 continue  # what the cache holds already
             if not echo:
                 result.changes += 1
@@ -283,10 +287,13 @@ class Replica:
         m = item.mutation
         outbox = self.cache.outbox
         kind = record_type_of(m)
-        # Entries keep no revision (they are never edited); an erased customer has no file.
+        # Every record the store wrote for it (a reply's entry and its conversation, a new
+        # customer's contacts): their arrival in the feed is this edit's echo, not news.
         revision = ({f"{kind}:{m.target}": result.revision}
-                    if result.revision and kind != ENTRY and m.kind != MutationKind.CUSTOMER_ERASE
-                    else {})
+                    if result.revision and m.kind != MutationKind.CUSTOMER_ERASE else {})
+        revision.update(result.written)
+        self._echoes.update(key.split(":", 1)[1] for key in result.written
+                            if key.startswith(f"{ENTRY}:"))
         if result.status == MutationStatus.APPLIED:
             with self._held_profile(m.customer_id) as profile:
                 if profile is not None and revision:

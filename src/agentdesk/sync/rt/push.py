@@ -34,6 +34,10 @@ from agentdesk.sync.rt.http import Changed, RTHttp
 ATTEMPTS = 4  # reads and writes of one user before the edit waits for the next sync
 MISSING = object()
 CUSTOMER_FIELDS = {"name": "RealName", "company": "Organization"}
+# The edits kept on an RT user (a conversation's status and assignee: `ticket_push`).
+USER_KINDS = frozenset({MutationKind.NOTE_ADD, MutationKind.NOTE_EDIT, MutationKind.NOTE_DELETE,
+                        MutationKind.CUSTOMER_UPDATE, MutationKind.CONTACT_UPSERT,
+                        MutationKind.CONTACT_DELETE})
 
 
 class Rejected(Exception):
@@ -59,6 +63,12 @@ class Pusher:
         return [self.one(m, attempts) for m in batch]
 
     def one(self, m: Mutation, attempts: int | None = None) -> MutationResult:
+        if m.kind == MutationKind.CONVERSATION_UPDATE:
+            from agentdesk.sync.rt.ticket_push import update_ticket
+
+            return update_ticket(self.http, m, attempts)
+        if m.kind not in USER_KINDS:
+            return _rejected(m, f"the RT connector does not send {m.kind.value} to RT yet")
         uid = records.user_id_of(m.customer_id)
         if uid is None:
             return _rejected(m, f"{m.customer_id} is not a customer from this RT")
