@@ -1,6 +1,7 @@
-"""Command line: the desk, and `sync`, `serve`, `config`.
+"""Command line: the desk, and `open`, `sync`, `serve`, `config`.
 
     agentdesk [--demo] [--cache DIR] [--customer ID] [--remote URL]
+    agentdesk open [--demo] [--cache DIR] [--remote URL] ID|E-MAIL|PHONE
     agentdesk sync [--demo] [--cache DIR] [--remote URL] [--repair]
     agentdesk serve [--host H] [--port P] [--data DIR | --database URL] [--workers N]
                     [--token-file FILE] [--demo] [--new-epoch] [--canned FILE] [--agents FILE]
@@ -57,6 +58,16 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--customer", metavar="ID", help="open this customer's profile first")
     commands = p.add_subparsers(dest="command", metavar="COMMAND")
+    pop = commands.add_parser(
+        "open", help="bring a customer up in the running desk (screen-pop), or start the desk "
+        "on that customer", allow_abbrev=False,
+        description="Bring a customer up in the desk running on this cache, as a phone system "
+        "or a script does when it routes a call to the agent: over a private Unix socket in "
+        "$XDG_RUNTIME_DIR/agentdesk/, never a network port. With no desk running, start one on "
+        "that customer. Exit 0: opened; 1: nobody matched (the desk is left as it was).")
+    _common(pop)
+    pop.add_argument("target", metavar="ID|E-MAIL|PHONE",
+                     help="the customer's id, or one of their e-mail addresses or phone numbers")
     sync = commands.add_parser("sync", help="sync the cache with the store, headless (exit 0 "
                                "only on success)", allow_abbrev=False)
     _common(sync)
@@ -109,12 +120,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def open_cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _cache_dir(args: argparse.Namespace) -> Path:
     from agentdesk.config import default_cache_dir, demo_cache_dir
+
+    return args.cache or (demo_cache_dir() if args.demo else default_cache_dir())
+
+
+def open_cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from agentdesk.cache.cache import Cache
     from agentdesk.cache.files import CacheError
 
-    root = args.cache or (demo_cache_dir() if args.demo else default_cache_dir())
+    root = _cache_dir(args)
     try:
         return Cache.open(root)
     except CacheError as error:
@@ -226,6 +242,42 @@ def sync_main(cache: Any, remote: Any, *, repair: bool = False) -> int:
     return 3 if report.held else 0
 
 
+def ask_running_desk(args: argparse.Namespace) -> int | None:
+    """`agentdesk open`: the running desk's answer (exit status), or None when no desk runs on
+    this cache (the command then starts one)."""
+    from agentdesk.model.sanitize import clean_line
+    from agentdesk.ui.screen_pop import ask_desk, socket_path
+
+    try:
+        answer = ask_desk(socket_path(_cache_dir(args)), args.target)
+    except OSError as error:  # a timeout, a desk that closed mid-answer
+        print(f"agentdesk open: the desk did not answer: {clean_line(str(error)) or 'timed out'}",
+              file=sys.stderr)
+        return 1
+    if answer is None:
+        return None
+    if answer.get("ok"):
+        print(f"Opened {clean_line(str(answer.get('name', '')))} "
+              f"({clean_line(str(answer.get('customer', '')))}) in the running desk.")
+        return 0
+    print(f"agentdesk open: {clean_line(str(answer.get('error', 'refused')))}", file=sys.stderr)
+    return 1
+
+
+def customer_to_start_on(cache: Any, target: str) -> str | int:
+    """`agentdesk open` with no desk running: the customer to start the desk on, or the exit
+    status after saying that nobody matched."""
+    from agentdesk.cache.customer_lookup import lookup
+    from agentdesk.cache.search import CustomerIndex
+
+    found = lookup(CustomerIndex(cache.index_rows()), target)
+    if found.customer_id is None or not cache.profile_path(found.customer_id).exists():
+        print(f"agentdesk open: {found.error or 'that customer is not in the cache'}",
+              file=sys.stderr)
+        return 1
+    return found.customer_id
+
+
 def config_main(args: argparse.Namespace) -> int:
     import os
 
@@ -298,9 +350,7 @@ def _cache_root(args: argparse.Namespace) -> Path | None:
     if args.command in ("serve", "config"):
         return None
     try:
-        from agentdesk.config import default_cache_dir, demo_cache_dir
-
-        return args.cache or (demo_cache_dir() if args.demo else default_cache_dir())
+        return _cache_dir(args)
     except Exception:  # noqa: BLE001 (the crash log then goes to the user log folder)
         return None
 
@@ -322,7 +372,11 @@ def _run(args: argparse.Namespace) -> int:
         return serve_main(args)
     if args.command == "config":
         return config_main(args)
-    if args.command is None:  # the desk: resumed once its first screen is painted
+    if args.command == "open":
+        answered = ask_running_desk(args)
+        if answered is not None:
+            return answered
+    if args.command in (None, "open"):  # the desk: resumed once its first screen is painted
         from agentdesk.ui.startup import pause_gc
 
         pause_gc()
@@ -337,6 +391,11 @@ def _run(args: argparse.Namespace) -> int:
                 if demo is not None:
                     demo.serve()
                 return sync_main(cache, remote, repair=args.repair)
+            if args.command == "open":
+                start_on = customer_to_start_on(cache, args.target)
+                if isinstance(start_on, int):
+                    return start_on
+                args.customer = start_on
             return _desk(args, cache, config, remote, demo)
         finally:
             cache.close()

@@ -16,8 +16,10 @@ from agentdesk.config import Config
 from agentdesk.model import mutations
 from agentdesk.model.protocol import MutationKind
 from agentdesk.ui.app import AgentDesk
+from agentdesk.ui.customer_erase import EraseScreen
 from agentdesk.ui.forms import ConfirmScreen, NoteForm
 from agentdesk.ui.help import HelpScreen
+from agentdesk.ui.relationship_edit import Other, RelationshipForm
 from agentdesk.ui.search import SearchScreen
 from agentdesk.ui.unsynced import ResolveScreen
 from agentdesk.ui.canned import CannedPicker
@@ -77,10 +79,12 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
         await pilot.pause()
         shown |= await help_rows(app, pilot)
         await pilot.press("escape")
+        other = Other("cus_000002", "Rosa Kaur")
         for screen in (SearchScreen(app.index), NoteForm(), ConfirmScreen(""),
                        ResolveScreen(rejected), QueueScreen(),
                        ReplyComposer(heading=Text(""), known={}, canned=[]), CannedPicker([]),
-                       ChoiceScreen(Text(""), []), SnoozeUntilScreen(), TopicForm("", [])):
+                       ChoiceScreen(Text(""), []), SnoozeUntilScreen(), TopicForm("", []),
+                       RelationshipForm(other, None), EraseScreen("cus_000001", "Chiara Silva")):
             await app.push_screen(screen)
             await wait_for(lambda: app.screen is screen, pilot)
             shown |= await help_rows(app, pilot)

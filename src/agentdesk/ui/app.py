@@ -93,6 +93,9 @@ class AgentDesk(App):
         if config.theme in self.available_themes:  # an unknown name: the default, not a crash
             self.theme = config.theme
         self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
+        from agentdesk.ui.screen_pop_desk import DeskScreenPop
+
+        self.screen_pop = DeskScreenPop(self)  # `agentdesk open` reaches this desk through it
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -104,11 +107,19 @@ class AgentDesk(App):
         self.call_after_refresh(resume_gc)
         self.call_after_refresh(self.load_index)
         self.call_after_refresh(self.load_queue)
+        self.call_after_refresh(self._serve_screen_pop)
         if self.remote is not None and not self.cache.read_only:
             self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
         if self.cache.read_only:  # until the other agentdesk lets go of the cache
             self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
+
+    def _serve_screen_pop(self) -> None:
+        """In a worker: the app's messages are not held while the socket is set up."""
+        self.run_worker(self.screen_pop.start(), group="screen-pop")
+
+    async def on_unmount(self) -> None:
+        await self.screen_pop.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A read-only desk does not sync (the other agentdesk does): `r` is not offered."""

@@ -73,6 +73,10 @@ def commands(app: AgentDesk, screen: Screen) -> Iterator[Command]:
                           "profile.new_note")
             yield Command("Edit customer", "Name, company and contact points",
                           screen.action_edit_contact, "profile.edit_contact")
+            yield Command("Start a conversation", "A channel, a topic and the first message",
+                          screen.action_start_conversation, "profile.start_conversation")
+            yield Command("Add a relationship", "A label, and the other customer found by search",
+                          lambda: _add_relationship(screen), "relationships.add")
         timeline = screen.query_one("#timeline")
         yield Command("Next conversation", "Scroll the timeline to the next conversation",
                       lambda: timeline.action_conversation(1), "timeline.next_conversation")
@@ -84,6 +88,12 @@ def commands(app: AgentDesk, screen: Screen) -> Iterator[Command]:
         if app.screen_stack.index(screen) > 1:  # another customer under this one
             yield Command("Back", "Return to the previous customer", screen.action_back,
                           "profile.back")
+    if not app.cache.read_only:
+        yield Command("New customer", "Create a customer: a name and at least one contact point",
+                      lambda: _new_customer(app))
+    if isinstance(screen, ProfileScreen) and not app.cache.read_only:
+        yield Command("Erase customer…", "A privacy request: erase this customer from the store "
+                      "and every desk (asks first)", lambda: _erase(screen))
     if app.remote is not None and not app.cache.read_only:
         yield Command("Sync now", "Push pending edits and pull changes from the store",
                       app.action_sync, "app.sync")
@@ -92,6 +102,24 @@ def commands(app: AgentDesk, screen: Screen) -> Iterator[Command]:
     yield Command("Change theme", "Colours of the desk (remembered in the config file)",
                   app.action_change_theme)
     yield Command("Quit", "Quit agentdesk", app.action_quit, "app.quit")
+
+
+def _new_customer(app: AgentDesk) -> None:
+    from agentdesk.ui.customer_new import new_customer
+
+    new_customer(app)
+
+
+def _add_relationship(screen: Screen) -> None:
+    from agentdesk.ui.relationship_edit import edit_relationship
+
+    edit_relationship(screen, "add", None)  # type: ignore[arg-type]
+
+
+def _erase(screen: Screen) -> None:
+    from agentdesk.ui.customer_erase import erase_customer
+
+    erase_customer(screen)  # type: ignore[arg-type]
 
 
 def _shown(title: Content | str, key: str) -> Content:

@@ -67,6 +67,38 @@ class NoteList(SectionList):
                 self.post_message(self.DeleteRequested(option.id))
 
 
+class RelationshipList(SectionList):
+    """The customer's relationships: Enter opens the other customer; a, e, d add, change and
+    remove this customer's own links (a link another customer made is changed on theirs)."""
+
+    HELP_GROUP = "Relationships"
+    BINDINGS = [
+        Binding("a", "relationship('add')", "Add", id="relationships.add",
+                tooltip="Add a relationship: a label, and the other customer found by search"),
+        Binding("e", "relationship('change')", "Change", id="relationships.change",
+                tooltip="Change the relationship's label or the customer it points to"),
+        Binding("delete,d", "relationship('remove')", "Remove", id="relationships.remove",
+                tooltip="Remove the relationship (after asking)"),
+    ]
+
+    class Requested(Message):
+        def __init__(self, what: str, option_id: str | None) -> None:
+            self.what = what  # "add", "change" or "remove"
+            self.option_id = option_id  # the highlighted line's id (None: none is)
+            super().__init__()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        screen_check = getattr(self.screen, "check_action", None)  # a read-only desk hides it
+        return screen_check(action, parameters) if screen_check else True
+
+    def action_relationship(self, what: str) -> None:
+        option_id = None
+        if self.highlighted is not None:
+            option = self.get_option_at_index(self.highlighted)
+            option_id = None if option.disabled else option.id
+        self.post_message(self.Requested(what, option_id))
+
+
 # Option ids of the lines that are not records (no record id has NULs).
 MORE = "\0more\0"  # a topic's "… N more": lists every conversation of the topic
 FEWER = "\0fewer\0"  # an expanded topic's last line: back to its newest few
@@ -81,7 +113,7 @@ SECTIONS: list[tuple[type[SectionList], str, str]] = [
     (SectionList, "unsynced", "Unsynced edits"),
     (SectionList, "contacts", "Contact"),
     (SectionList, "conversations", "Conversations"),
-    (SectionList, "relationships", "Relationships"),
+    (RelationshipList, "relationships", "Relationships"),
     (NoteList, "notes", "Notes"),
 ]
 
@@ -244,6 +276,6 @@ class DetailsPanel(VerticalScroll, can_focus=False):
                       .text(" ›", "dim"))
             relationships.add_option(Option(prompt, id=f"{RELATED_BY}{cid}"))
         if not labels:
-            relationships.add_option(_empty("no relationships"))
+            relationships.add_option(_empty("no relationships — a adds one"))
         elif keep is not None:
             relationships.highlighted = min(keep, relationships.option_count - 1)

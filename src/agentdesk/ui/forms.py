@@ -187,18 +187,21 @@ class PrimaryBox(Checkbox):
 class ContactRow(Vertical):
     """One contact point: value, label, primary; an empty value removes it."""
 
-    def __init__(self, point: ContactPoint | None, kind: ContactKind, index: int) -> None:
+    def __init__(self, point: ContactPoint | None, kind: ContactKind, index: int,
+                 value: str = "") -> None:
+        """`value`: what a new row opens with (a new customer's address typed in the search)."""
         super().__init__(classes="contact-row")
         self.point = point
         self.kind = kind
         self.index = index
+        self.value = value
 
     def compose(self) -> ComposeResult:
         point = self.point
         caption = self.kind.value if point else f"new {self.kind.value}"
         with Horizontal(classes="contact-fields"):
             yield Label(caption, classes="contact-kind")
-            yield Input(clean_field(point.value) if point else "", placeholder=self.kind.value,
+            yield Input(clean_field(point.value if point else self.value), placeholder=self.kind.value,
                         id=f"value-{self.index}", classes="contact-value", compact=True,
                         select_on_focus=False)
             yield Input(clean_field(point.label) if point else "", placeholder="label",
@@ -226,25 +229,35 @@ class ContactForm(FormScreen):
         self.profile = profile
         self.focus_on = focus
 
+    form_title = "Edit customer"
+    hint = "Clear a value to remove that contact point."
+
+    def contact_rows(self) -> list[ContactRow]:
+        """The contact points, then an empty row for a new e-mail and a new phone."""
+        rows = [(p, p.kind) for p in self.profile.contacts]
+        rows += [(None, ContactKind.EMAIL), (None, ContactKind.PHONE)]
+        return [ContactRow(point, kind, index) for index, (point, kind) in enumerate(rows)]
+
+    def opening_values(self) -> tuple[str, str]:
+        """The name and company the form opens with."""
+        return self.profile.customer.name, self.profile.customer.company
+
     def compose(self) -> ComposeResult:
-        customer = self.profile.customer
+        name, company = self.opening_values()
         with Vertical(classes="form wide"):
-            yield Label("Edit customer", classes="form-title")
+            yield Label(self.form_title, classes="form-title")
             with VerticalScroll(id="contact-fields", can_focus=False):
                 with Horizontal(classes="contact-fields"):
                     yield Label("name", classes="contact-kind")
-                    yield Input(clean_field(customer.name), id="name", compact=True,
+                    yield Input(clean_field(name), id="name", compact=True, classes="contact-value",
                                 select_on_focus=False)
                 yield Static("", id="name-error", classes="error")
                 with Horizontal(classes="contact-fields"):
                     yield Label("company", classes="contact-kind")
-                    yield Input(clean_field(customer.company), id="company", compact=True,
+                    yield Input(clean_field(company), id="company", compact=True, classes="contact-value",
                                 select_on_focus=False)
-                rows = [(p, p.kind) for p in self.profile.contacts]
-                rows += [(None, ContactKind.EMAIL), (None, ContactKind.PHONE)]
-                for index, (point, kind) in enumerate(rows):
-                    yield ContactRow(point, kind, index)
-            yield Static(Text("Clear a value to remove that contact point.", style="dim"))
+                yield from self.contact_rows()
+            yield Static(Text(self.hint, style="dim"))
             yield from self.buttons()
         yield from self.compose_keys()
 
@@ -284,6 +297,12 @@ class ContactForm(FormScreen):
                 row.query_one(f"#primary-{row.index}", Checkbox).value = bool(drafted.get("primary"))
 
     def action_save(self) -> None:
+        edit = self.validated()
+        if edit is not None:
+            self.finish(edit)
+
+    def validated(self) -> DetailsEdit | None:
+        """The fields checked: a DetailsEdit, or None with each problem shown by its field."""
         name = self.query_one("#name", Input).value.strip()
         errors = 0
         first_bad: Input | None = None
@@ -324,8 +343,8 @@ class ContactForm(FormScreen):
             assert first_bad is not None
             first_bad.focus()
             self.notify(f"Not saved: {errors} field(s) need fixing.", severity="error", markup=False)
-            return
-        self.finish(DetailsEdit(name, self.query_one("#company", Input).value.strip(), contacts))
+            return None
+        return DetailsEdit(name, self.query_one("#company", Input).value.strip(), contacts)
 
 
 def _first_error(error: ValidationError) -> str:

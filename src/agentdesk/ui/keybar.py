@@ -27,6 +27,7 @@ PRIORITY = [
     "queue.open", "queue.back", "composer.send", "composer.close", "composer.canned",
     "app.quit", "app.search", "profile.new_note", "profile.edit_contact",
     "identifiers.consent", "fields.view", "notes.delete",
+    "relationships.add", "relationships.change", "relationships.remove",
     "app.sync", "profile.back", "form.discard", "app.command_palette",
     "profile.customer_data", "profile.toggle_details",
     "timeline.next_conversation", "timeline.previous_conversation",

@@ -21,7 +21,15 @@ from agentdesk.cache.outbox import PENDING
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
 from agentdesk.ui.customer_data import CustomerDataPane, DataList
-from agentdesk.ui.details import FEWER, MORE, RELATED_BY, DetailsPanel, NoteList, SectionList
+from agentdesk.ui.details import (
+    FEWER,
+    MORE,
+    RELATED_BY,
+    DetailsPanel,
+    NoteList,
+    RelationshipList,
+    SectionList,
+)
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
@@ -34,7 +42,7 @@ if TYPE_CHECKING:  # the forms load when first opened, not on the way to the fir
 
 EDITS = frozenset({"new_note", "edit_contact", "delete_note", "conversation", "status_tags",
                    "add_field", "remove_field", "consent", "add_subscription",
-                   "remove_subscription"})  # actions a read-only desk hides
+                   "remove_subscription", "start_conversation", "relationship"})  # actions a read-only desk hides
 NARROW = 80  # below this many columns, details and timeline share the screen by turns
 
 
@@ -59,6 +67,9 @@ class ProfileScreen(Screen):
                 tooltip="New note about this customer"),
         Binding("e", "edit_contact", "Edit", id="profile.edit_contact",
                 tooltip="Edit name, company and contact points"),
+        Binding("c", "start_conversation", "Start conversation", show=False,
+                id="profile.start_conversation",
+                tooltip="Start a conversation: a channel, a topic and the first message"),
         Binding("b", "toggle_details", "Panel", id="profile.toggle_details",
                 tooltip="Show or hide the details panel (narrow: panel or timeline)"),
         Binding("t", "focus_timeline", "Timeline", show=False, id="profile.focus_timeline",
@@ -123,7 +134,10 @@ class ProfileScreen(Screen):
         """Shown, or back from another profile or a form: the customer may have been edited
         there; and this is the customer viewed last (going back is viewing too)."""
         if self._shown_once and self.profile is not None:
-            self.profile = self._read() or self.profile
+            fresh = self._read()
+            if fresh is None:  # erased here, or removed by a sync: not "viewed" any more
+                return
+            self.profile = fresh
             self._show_profile()
         self._shown_once = True
         if self.profile is not None:
@@ -485,6 +499,29 @@ class ProfileScreen(Screen):
 
         self.app.push_screen(NoteForm(note.text, title="Edit note", drafts=self.cache.drafts,
                                       draft_key=key), save)
+
+    def action_start_conversation(self) -> None:
+        from agentdesk.ui.conversation_start import start_conversation
+
+        start_conversation(self)
+
+    def show_started(self, conversation_id: str) -> None:
+        """A conversation started here: shown at once, its first message at the top."""
+        loaded = self.cache.view_profile(self.customer_id)
+        if loaded is None:
+            return
+        self.profile, self.timeline = loaded
+        self._show_profile()
+        view = self.query_one(TimelineView)
+        view.show(self.timeline, self.profile.conversations)
+        view.call_after_refresh(view.scroll_to_conversation, conversation_id)
+        view.focus()
+
+    def on_relationship_list_requested(self, event: RelationshipList.Requested) -> None:
+        event.stop()
+        from agentdesk.ui.relationship_edit import edit_relationship
+
+        edit_relationship(self, event.what, event.option_id)
 
     def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
         note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None

@@ -123,16 +123,21 @@ class SearchScreen(Screen):
     HELP_GROUP = "Customer search"
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="search.back"),
+        Binding("escape", "back", "Back", id="search.back"),
         Binding("down", "move(1)", "Down", show=False, id="search.down"),
         Binding("up", "move(-1)", "Up", show=False, id="search.up"),
         Binding("pagedown", "move(10)", "Page down", show=False, id="search.page_down"),
         Binding("pageup", "move(-10)", "Page up", show=False, id="search.page_up"),
+        Binding("ctrl+n", "new_customer", "New customer", id="search.new_customer",
+                tooltip="Create a customer (offered when nothing matches what was typed)"),
     ]
 
-    def __init__(self, index: CustomerIndex | None) -> None:
+    def __init__(self, index: CustomerIndex | None, *, pick: str = "") -> None:
+        """`pick`: the screen chooses a customer for the caller (its title says what for)
+        and is dismissed with the id, or None on Esc, instead of opening the profile."""
         super().__init__()
         self.index = index
+        self.pick = pick
         self._local: list[IndexRow] = []
         self._query = ""
         self._words: list[str] = []
@@ -143,8 +148,9 @@ class SearchScreen(Screen):
         return cast("AgentDesk", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(" Find a customer: name, any e-mail, phone, address or handle, company "
-                          "or id", style="bold"), id="search-title")
+        title = (f" {self.pick}: find them by name, e-mail, phone, company or id" if self.pick
+                 else " Find a customer: name, any e-mail, phone, address or handle, company or id")
+        yield Static(Text(title, style="bold"), id="search-title")
         yield Input(placeholder="type to search…", id="search-input")
         yield Static(id="search-count")
         yield ResultList(id="results")
@@ -180,6 +186,15 @@ class SearchScreen(Screen):
         shown = f" (showing {len(result.rows)})" if len(result.rows) < result.total else ""
         noun = "customer" if result.total == 1 else "customers"
         count.update(Text(f" {total} {noun}{shown}" + " · • recently viewed", style="dim"))
+        self.refresh_bindings()  # "new customer" is offered when nothing matches
+        if not result.rows and query.strip() and self._offers_new_customer():
+            from agentdesk.ui.commands import key_of
+
+            key = key_of(self.desk, self, "search.new_customer")
+            line = Text(" No customer matches. ", style="dim")
+            line.append(f"{key}: new customer", style="bold")
+            line.append(" (what you typed goes in its field)", style="dim")
+            count.update(line)
         if self.desk.remote is not None and len(query.strip()) >= 2:
             if self._remote_timer is not None:
                 self._remote_timer.stop()
@@ -215,6 +230,33 @@ class SearchScreen(Screen):
         line.append(f"the store {why}: customers not cached here cannot be found", style="bold")
         count.update(line)
 
+    def _offers_new_customer(self) -> bool:
+        return not self.pick and not self.desk.cache.read_only
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_customer":
+            return (self._offers_new_customer() and self.index is not None
+                    and not self.query_one(ResultList).rows
+                    and bool(self.query_one(Input).value.strip()))
+        return True
+
+    def action_new_customer(self) -> None:
+        from agentdesk.ui.customer_new import new_customer
+
+        def close_search() -> None:
+            if self.is_attached and self in self.app.screen_stack:
+                while self.app.screen is not self:
+                    self.app.pop_screen()
+                self.app.pop_screen()
+
+        new_customer(self.desk, self.query_one(Input).value, before_open=close_search)
+
+    def action_back(self) -> None:
+        if self.pick:
+            self.dismiss(None)
+        else:
+            self.app.pop_screen()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ResultList).action_open()
 
@@ -223,6 +265,10 @@ class SearchScreen(Screen):
 
     def on_result_list_opened(self, event: ResultList.Opened) -> None:
         remote = event.customer_id in self.query_one(ResultList).remote
+        if self.pick:  # the row, for its name: a customer found on the store is not cached
+            rows = self.query_one(ResultList).rows
+            self.dismiss(next(r for r in rows if r.id == event.customer_id))
+            return
         self.app.pop_screen()
         if remote:
             self.desk.fetch_and_open(event.customer_id)
