@@ -72,7 +72,7 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
-        assert meta["schema"] == SCHEMA == 4
+        assert meta["schema"] == SCHEMA == 7
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -258,7 +258,7 @@ def test_second_open_from_another_process_is_read_only(demo_cache: Cache) -> Non
 def test_demo_profiles_round_trip(demo_cache: Cache, generated: dict) -> None:
     rows = {row.id: row for row in demo_cache.index_rows()}
     assert set(rows) == set(generated)
-    assert len(generated) == 52  # 50 ordinary, the big one, the hostile one
+    assert len(generated) == 53  # 50 ordinary, the big one, the one of every kind, the hostile one
     for customer_id, (profile, _) in generated.items():
         loaded = demo_cache.load_profile(customer_id)
         assert loaded == profile, customer_id
@@ -296,7 +296,8 @@ def test_big_timeline_in_sorted_chunks(demo_cache: Cache, generated: dict) -> No
     assert len(starts) == 120
     first_seen: dict[str, int] = {}
     for position, entry in enumerate(entries):
-        first_seen.setdefault(entry.conversation_id, position)
+        if entry.conversation_id:  # entries outside a conversation start none
+            first_seen.setdefault(entry.conversation_id, position)
     assert starts == first_seen
     for conversation_id, position in starts.items():
         chunk, offset = timeline.locate(position)
@@ -664,7 +665,7 @@ def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
         assert rows[NORMAL] == IndexRow(NORMAL, "Zanzibar Quixote", "zanzi@example.org",
                                         "+1 555 987 6543", "Quarry Labs", others=[],
                                         related=[[r.customer_id, r.label] for r in old.relationships])
-        assert len(rows) == 52  # updated in place, not added
+        assert len(rows) == 53  # updated in place, not added
 
         index = CustomerIndex(cache.index_rows())
         assert [r.id for r in index.search("zanzibar").rows] == [NORMAL]
@@ -780,7 +781,7 @@ def _assert_private(root: Path) -> None:
 def test_all_files_private_after_demo_fill_and_edits(tmp_path: Path, permissive_umask: None) -> None:
     root = tmp_path / "cache"
     with Cache.open(root) as cache:
-        assert cache.import_profiles(demo.dataset(customers=6, big_entries=1_200)) == 8
+        assert cache.import_profiles(demo.dataset(customers=6, big_entries=1_200)) == 9
         note = cache.add_note("cus_000001", "note")
         cache.edit_note("cus_000001", note.id, "edited")
         cache.add_note("cus_000002", "another")

@@ -20,7 +20,16 @@ from pydantic import (
     model_validator,
 )
 
-from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.kinds import (
+    STATUSES_OF,
+    Channel,
+    ContactKind,
+    ConversationStatus,
+    CustomerStatus,
+    Direction,
+    EntryKind,
+    EntryStatus,
+)
 from agentdesk.model.views import converted, primary_of
 from agentdesk.model.contact_values import normalize_contact
 
@@ -142,17 +151,40 @@ class Conversation(Model):
     assignee: str = ""
 
 
+DetailKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# A detail's value: text, a number, a yes/no, or a list of words (a response's tags).
+DetailValue = str | bool | int | float | list[str] | None
+
+
 class TimelineEntry(Model):
-    """One interaction in the merged, cross-channel history."""
+    """One thing that happened to the customer, in the merged history of every kind: a
+    conversation's message or note, a survey sent or answered, a campaign or transactional
+    message with its delivery status, an event, an order, feedback from another tool.
+
+    `subject` is the entry's title (a campaign's name, "Order #1234"), `body` its text (what
+    the customer wrote), `details` what the entry shows expanded (a response's score and tags,
+    an order's items): named values, drawn as they are, never interpreted.
+    """
 
     id: Id = Field(default_factory=lambda: new_id("ent"))
-    conversation_id: Id
+    conversation_id: str = Field(default="", max_length=128)  # empty: not in a conversation
     at: Instant
     channel: Channel
     direction: Direction
     author: str = ""
     subject: str = ""
     body: str = ""
+    kind: EntryKind = EntryKind.MESSAGE
+    status: EntryStatus = EntryStatus.NONE
+    details: dict[DetailKey, DetailValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> TimelineEntry:
+        if self.kind == EntryKind.MESSAGE and not self.conversation_id:
+            raise ValueError("conversation_id: a message belongs to a conversation")
+        if self.status and self.status not in STATUSES_OF.get(self.kind, ()):
+            raise ValueError(f"status: a {self.kind.value} entry cannot be {self.status.value}")
+        return self
 
 
 class Customer(Model):

@@ -13,7 +13,15 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar, overload
 
-from agentdesk.model.kinds import Channel, ContactKind, ConversationStatus, CustomerStatus, Direction
+from agentdesk.model.kinds import (
+    Channel,
+    ContactKind,
+    ConversationStatus,
+    CustomerStatus,
+    Direction,
+    EntryKind,
+    EntryStatus,
+)
 
 
 _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)  # as records.EARLIEST / LATEST
@@ -59,7 +67,14 @@ CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "note": {"created": _time, "updated": _time},
     "conversation": {"status": _member(ConversationStatus), "channels": _channels,
                      "started": _time, "ended": _time},
-    "entry": {"at": _time, "channel": _channel, "direction": _member(Direction)},
+    "entry": {"at": _time, "channel": _channel, "direction": _member(Direction),
+              "kind": _member(EntryKind), "status": _member(EntryStatus)},
+}
+# What a stored record of a kind reads as when a field is not in it (written before the field
+# existed: every entry of a cache older than schema 7 is a message, with no status).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "entry": {"kind": EntryKind.MESSAGE, "status": EntryStatus.NONE, "details": {},
+              "conversation_id": ""},
 }
 
 
@@ -82,6 +97,10 @@ class Stored:
 
     def __init__(self, kind: str, doc: dict[str, Any]) -> None:
         self.__dict__.update(doc)
+        defaults = DEFAULTS.get(kind)
+        if defaults and not defaults.keys() <= doc.keys():  # written before they existed
+            for name, value in defaults.items():
+                self.__dict__.setdefault(name, value)
         _convert(CONVERTERS[kind].items(), self.__dict__)
 
     def __getattr__(self, name: str) -> Any:  # for type checkers: fields are dynamic
@@ -122,6 +141,10 @@ class StoredRecords(Sequence[Stored]):
         """One field of every record, converted, without making the views: what sorting or
         grouping them needs, at a tenth of the cost of making every view."""
         convert = CONVERTERS[self._kind].get(name)
+        default = DEFAULTS.get(self._kind, {}).get(name)
+        if default is not None:
+            return [convert(doc[name]) if convert and name in doc else doc.get(name, default)
+                    for doc in self._docs]
         values = [doc.get(name) for doc in self._docs]
         return [convert(v) for v in values] if convert else values
 

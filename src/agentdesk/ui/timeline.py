@@ -8,7 +8,8 @@ The top row names the conversation of the lines below (covering the line under i
 that heading whenever a conversation starts there); the end shows the newest entry whole
 (blank lines after the last entry make room). The filter (`timeline_filter`) changes which
 entries are laid out; find (`timeline_find`) highlights text and marks the entry it went to,
-as jumps do; an entry longer than a screen is cut, and Enter shows it all (`timeline_long`).
+as jumps do; an entry longer than a screen is cut, an entry of another kind than a message
+keeps its details folded, and Enter expands either in place (`timeline_long`).
 """
 from __future__ import annotations
 
@@ -49,7 +50,14 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("f", "filter", "Filter", id="timeline.filter"),
         Binding("f3", "match(-1)", "Older match", show=False, id="timeline.older_match"),
         Binding("shift+f3", "match(1)", "Newer match", show=False, id="timeline.newer_match"),
-        Binding("enter", "expand", "Long entry: all/less", show=False, id="timeline.expand"),
+        Binding("enter", "expand", "Details / long entry: all/less", show=False, id="timeline.expand"),
+        Binding("1", "kind(0)", "Conversations", show=False, id="timeline.kind_conversations"),
+        Binding("2", "kind(1)", "Campaign", show=False, id="timeline.kind_campaign"),
+        Binding("3", "kind(2)", "Subscription", show=False, id="timeline.kind_subscription"),
+        Binding("4", "kind(3)", "E-commerce", show=False, id="timeline.kind_ecommerce"),
+        Binding("5", "kind(4)", "Surveys", show=False, id="timeline.kind_surveys"),
+        Binding("6", "kind(5)", "Feedback", show=False, id="timeline.kind_feedback"),
+        Binding("0", "all_kinds", "All kinds", show=False, id="timeline.all_kinds"),
     ]
     COMPONENT_CLASSES = {"timeline--" + name for name in draw.STYLE_NAMES + ("mark",)}
 
@@ -497,6 +505,17 @@ class TimelineView(ScrollView, can_focus=True):
     def action_filter(self) -> None:
         if self._timeline is not None:
             open_panel(self)
+
+    def action_kind(self, index: int) -> None:
+        """Show or hide one group of kinds (1 Conversations ... 6 Feedback)."""
+        from agentdesk.ui.timeline_filter import GROUPS
+
+        if self._timeline is not None:
+            self.filtering.toggle_group(GROUPS[index])
+
+    def action_all_kinds(self) -> None:
+        if self._timeline is not None:
+            self.filtering.all_kinds()
 
     def action_expand(self) -> None:  # a long entry shown in full, or cut again
         timeline_long.toggle(self)
