@@ -64,6 +64,10 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
         await pilot.pause()
         shown |= await help_rows(app, pilot)
         await pilot.press("escape")
+        await pilot.press("t", "R")  # the customer's responses and survey outbox
+        await pilot.pause()
+        shown |= await help_rows(app, pilot)
+        await pilot.press("escape")
         for screen in (SearchScreen(app.index), NoteForm(), ConfirmScreen(""),
                        ResolveScreen(rejected)):
             await app.push_screen(screen)

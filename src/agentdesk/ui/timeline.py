@@ -58,6 +58,8 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("5", "kind(4)", "Surveys", show=False, id="timeline.kind_surveys"),
         Binding("6", "kind(5)", "Feedback", show=False, id="timeline.kind_feedback"),
         Binding("0", "all_kinds", "All kinds", show=False, id="timeline.all_kinds"),
+        Binding("R", "surveys('responses')", "Responses", show=False, id="timeline.responses"),
+        Binding("O", "surveys('outbox')", "Survey outbox", show=False, id="timeline.survey_outbox"),
     ]
     COMPONENT_CLASSES = {"timeline--" + name for name in draw.STYLE_NAMES + ("mark",)}
 
@@ -69,6 +71,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._conversations: StoredRecords = StoredRecords("conversation", [])
         self._conversation_at: dict[str, int] = {}
         self.customer_zone = None  # the customer's time zone, when known
+        self.customer_name = ""
         self.blocks = Blocks()
         self._tail = 0  # blank lines after the last entry: the end shows the newest whole
         self._layouts: OrderedDict[int, BlockLayout] = OrderedDict()
@@ -100,6 +103,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._drawn.clear()  # a newer version may have changed an entry
         if customer is not None:
             self.customer_zone = clock.zone(getattr(customer, "timezone", "") or "")
+            self.customer_name = str(getattr(customer, "name", "") or "")
         self._sticky.clear()
         self.mark = None
         self.filtering.new_timeline(timeline, previous)
@@ -516,6 +520,28 @@ class TimelineView(ScrollView, can_focus=True):
     def action_all_kinds(self) -> None:
         if self._timeline is not None:
             self.filtering.all_kinds()
+
+    def action_surveys(self, which: str) -> None:
+        """The customer's Responses or Survey outbox (`ui.surveys`)."""
+        from agentdesk.ui.surveys import SurveysScreen
+
+        if self._timeline is not None:
+            self.app.push_screen(SurveysScreen(self, self.customer_name, which))
+
+    def show_entry(self, position: int, entry_id: str) -> None:
+        """Go to an entry, marked and expanded (a response or an event picked from a list).
+        One the filter hides is said to be hidden; nothing moves."""
+        if self._timeline is None:
+            return
+        if not self.blocks.is_shown(position):
+            self.notify("The filter hides this entry (0 shows every kind, f the filter).",
+                        timeout=3)
+            return
+        if entry_id not in self.expanded:
+            self.expanded.add(entry_id)
+            self.lay_out_again(self.blocks.of(position))
+        self.go_to(position)
+        self.focus()
 
     def action_expand(self) -> None:  # a long entry shown in full, or cut again
         timeline_long.toggle(self)

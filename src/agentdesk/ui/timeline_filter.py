@@ -82,18 +82,24 @@ class TimelineFilter:
     def describe(self, view: TimelineView) -> str:
         """In a few words, for the timeline's heading."""
         parts = []
-        if self.hidden_groups:
-            parts.append("+".join(GROUP_LABELS[g] for g in GROUPS if g.value not in self.hidden_groups)
-                         or "no kind")
-        if self.hidden_channels:
-            parts.append("+".join(c.value for c in CHANNELS if c.value not in self.hidden_channels) or "no channel")
-        if self.hidden_directions:
-            parts.append("+".join(d.value for d in DIRECTIONS if d.value not in self.hidden_directions)
-                         or "no direction")
+        for labels, hidden, nothing in (
+                ([(g.value, GROUP_LABELS[g]) for g in GROUPS], self.hidden_groups, "no kind"),
+                ([(c.value, c.value) for c in CHANNELS], self.hidden_channels, "no channel"),
+                ([(d.value, d.value) for d in DIRECTIONS], self.hidden_directions, "no direction")):
+            if hidden:
+                parts.append(_shorter([label for value, label in labels if value not in hidden],
+                                      [label for value, label in labels if value in hidden], nothing))
         if self.conversation:
             conv = view.conversation(self.conversation)
             parts.append(f"one conversation: {conv.topic}" if conv is not None else "one conversation")
         return "; ".join(parts)
+
+
+def _shorter(shown: list[str], hidden: list[str], nothing: str) -> str:
+    """What a part of the filter lets through, the shorter way: "only a+b" or "no c"."""
+    if not shown:
+        return nothing
+    return "only " + "+".join(shown) if len(shown) <= len(hidden) else "no " + "+".join(hidden)
 
 
 class Scanned(Message):

@@ -1,0 +1,164 @@
+"""The timeline of every kind: keys 1-6 show or hide a group of kinds (with the filter panel's
+choices and find), Enter expands an entry's details in place and folds them again, the
+Responses and Survey outbox views filter and lead back to the timeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from support.timeline_screen import rows
+from test_timeline_find import entry_at, timeline
+from test_ui_navigation import SIZE, wait_for
+
+from agentdesk.cache.cache import Cache
+from agentdesk.config import Config
+from agentdesk.model import demo
+from agentdesk.model.demo_activity import ACTIVITY_ID
+from agentdesk.model.kinds import GROUP_OF, Channel, Direction, EntryKind, EntryStatus
+from agentdesk.model.records import Customer, Profile, TimelineEntry
+from agentdesk.ui.app import AgentDesk
+from agentdesk.ui.surveys import SurveyList, SurveysScreen
+from agentdesk.ui.timeline_filter import FilterList, FilterPanel
+
+
+def laid_out(view):  # type: ignore[no-untyped-def]
+    return [entry_at(view, p) for layout in view._layouts.values() for p in layout.positions]  # noqa: SLF001
+
+
+async def test_kind_keys_hide_and_show_groups_with_the_channel_filter(demo_cache: Cache,
+                                                                       config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        everything = [entry_at(view, p) for p in range(view.total)]
+        await pilot.press("t", "1")  # conversations hidden
+        await wait_for(lambda: view.filtering.filter.active, pilot)
+        await pilot.pause()
+        assert view.shown_total == sum(e.kind != EntryKind.MESSAGE for e in everything)
+        assert laid_out(view) and all(e.kind != EntryKind.MESSAGE for e in laid_out(view))
+        assert "filter: no Conversations" in str(view.border_title)
+        await pilot.press("2", "3", "4", "6")  # surveys alone
+        await pilot.pause()
+        assert {GROUP_OF[e.kind].value for e in laid_out(view)} == {"surveys"}
+        assert "filter: only Surveys" in str(view.border_title)
+        assert view.shown_total == sum(e.kind in (EntryKind.SURVEY, EntryKind.RESPONSE)
+                                       for e in everything)
+        # The panel shows the groups the keys chose, and its channel choice combines with them.
+        await pilot.press("f")
+        options = app.screen.query_one(FilterPanel).query_one(FilterList)
+        assert "[ ] 1 Conversations" in str(options.get_option_at_index(1).prompt)
+        assert "[x] 5 Surveys" in str(options.get_option_at_index(5).prompt)
+        options.highlighted = next(i for i, o in enumerate(options.options) if o.id == "channel:app")
+        await pilot.press("space", "escape")
+        await pilot.pause()
+        assert view.shown_total == sum(e.kind in (EntryKind.SURVEY, EntryKind.RESPONSE)
+                                       and e.channel != Channel.APP for e in everything)
+        assert all(e.channel != Channel.APP for e in laid_out(view))
+        await pilot.press("0")  # every kind again; the channel filter stays
+        await pilot.pause()
+        assert view.shown_total == sum(e.channel != Channel.APP for e in everything)
+        await pilot.press("f", "a", "escape")
+        await pilot.pause()
+        assert view.shown_total == view.total and not view.filtering.filter.active
+
+
+async def test_enter_expands_an_entrys_details_in_place_and_folds_them(demo_cache: Cache,
+                                                                         config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        position = max(p for p in range(view.total) if entry_at(view, p).kind == EntryKind.ORDER)
+        order = entry_at(view, position)
+        view.go_to(position)
+        await pilot.pause()
+        assert not any("items:" in r for r in rows(view))  # folded: the title only
+        assert any(order.subject in r for r in rows(view))
+        await pilot.press("t", "enter")
+        await pilot.pause()
+        shown = "\n".join(rows(view))
+        assert "items: " + ", ".join(order.details["items"]) in shown
+        assert f"payment: {order.details['payment']}" in shown
+        assert view.mark == position and order.id in view.expanded
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not any("items:" in r for r in rows(view)) and order.id not in view.expanded
+
+
+async def test_details_of_hostile_text_stay_inert(tmp_path, config: Config) -> None:  # type: ignore[no-untyped-def]
+    with Cache.open(tmp_path / "cache") as cache:
+        customer = Customer(id="c1", name="Hostile", created=demo.EPOCH, updated=demo.EPOCH)
+        entry = TimelineEntry(
+            id="e1", at=demo.EPOCH, channel=Channel.WEB, direction=Direction.INBOUND,
+            kind=EntryKind.FEEDBACK, author="[bold]Tool\x1b[31m", subject="[red]Review\x1b]52;c;eA==\x07",
+            details={"source": "[link=http://x]evil[/link]\x9b2J", "tags": ["[b]a", "\x1b[5mb"]})
+        cache.put_profile(Profile(customer=customer), [entry], durable=False)
+        app = AgentDesk(cache, config, customer_id="c1")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            view = timeline(app)
+            view.go_to(0)
+            await pilot.press("t", "enter")
+            await pilot.pause()
+            shown = "\n".join(rows(view))
+            assert "source: [link=http://x]evil[/link]" in shown
+            assert "tags: [b]a, b" in shown or "tags: [b]a, [5mb" in shown
+            assert "[red]Review" in shown and "[bold]Tool" in shown
+            assert "\x1b" not in shown and "\x9b" not in shown
+
+
+async def test_responses_and_outbox_filter_and_lead_to_the_timeline(demo_cache: Cache,
+                                                                      config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        everything = [entry_at(view, p) for p in range(view.total)]
+        responses = [e for e in everything if e.kind == EntryKind.RESPONSE]
+        sent = [e for e in everything if e.kind == EntryKind.SURVEY]
+        await pilot.press("t", "R")
+        screen = app.screen
+        assert isinstance(screen, SurveysScreen)
+        await wait_for(lambda: screen.surveys is not None, pilot)
+        listed = screen.query_one(SurveyList)
+        assert listed.option_count == len(responses)
+        # Newest first, with campaign, channel and date.
+        first = str(listed.get_option_at_index(0).prompt)
+        newest = max(responses, key=lambda e: e.at)
+        assert newest.details["campaign"] in first and newest.channel.value in first
+
+        await pilot.press("s")  # detractors
+        detractors = [e for e in responses if e.details["score"] <= 6]
+        assert listed.option_count == max(1, len(detractors)) and "score: detractors" in \
+            str(screen.query_one("#surveys-filter").render())
+        await pilot.press("s", "s")  # promoters
+        promoters = [e for e in responses if e.details["score"] >= 9]
+        assert len(screen._items) == len(promoters)  # noqa: SLF001
+        await pilot.press("x", "slash", *"onboard")
+        await pilot.pause()
+        matching = [e for e in responses if "onboard" in e.details["campaign"].lower()]
+        assert len(screen._items) == len(matching)  # noqa: SLF001
+        await pilot.press("enter", "x")
+
+        await pilot.press("tab")  # the survey outbox and its Delivery figures
+        assert listed.option_count == len(sent)
+        delivery = str(screen.query_one("#surveys-delivery").render())
+        sent_count = sum(e.status not in (EntryStatus.QUEUED, EntryStatus.SENDING) for e in sent)
+        answered = sum(e.status in (EntryStatus.SCORED, EntryStatus.RESPONDED) for e in sent)
+        assert f"sent {sent_count} " in delivery and f"scored {answered} " in delivery
+        assert f"response rate {answered / sent_count:.0%}" in delivery
+        await pilot.press("u")  # the first status in order
+        statuses = sorted({e.status.value for e in sent})
+        assert all(i.entry.status.value == statuses[0] for i in screen._items)  # noqa: SLF001
+        await pilot.press("x", "p")  # the last 30 days
+        assert all(i.entry.at >= demo.EPOCH - timedelta(days=30) for i in screen._items)  # noqa: SLF001
+        await pilot.press("x")
+
+        # Enter: the survey in the timeline, marked and expanded.
+        item = screen._items[0]  # noqa: SLF001
+        await pilot.press("down", "up", "enter")
+        await pilot.pause()
+        assert app.screen is not screen
+        assert view.mark == item.position and item.entry.id in view.expanded
+        assert any("next survey:" in r for r in rows(view))
