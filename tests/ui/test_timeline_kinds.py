@@ -162,3 +162,73 @@ async def test_responses_and_outbox_filter_and_lead_to_the_timeline(demo_cache: 
         assert app.screen is not screen
         assert view.mark == item.position and item.entry.id in view.expanded
         assert any("next survey:" in r for r in rows(view))
+
+
+async def test_feedback_assigned_to_another_customer_found_by_search(demo_cache: Cache,
+                                                                    config: Config) -> None:
+    from agentdesk.ui.entry_actions import CustomerPickScreen
+    from support.sync_world import read_all_entries
+
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.index is not None, pilot)
+        view = timeline(app)
+        position = max(p for p in range(view.total) if entry_at(view, p).kind == EntryKind.FEEDBACK)
+        item = entry_at(view, position)
+        view.go_to(position)
+        await pilot.press("t", "A")
+        assert isinstance(app.screen, CustomerPickScreen)
+        await pilot.press(*"Kofi Novak", "enter")
+        await pilot.pause()
+        assert app.screen.customer_id == ACTIVITY_ID  # still on Ariana: nothing was opened
+        assert item.id not in {e["id"] for e in read_all_entries(demo_cache, ACTIVITY_ID)}
+        moved = [e for e in read_all_entries(demo_cache, "cus_000000") if e["kind"] == "feedback"]
+        assert [e["body"] for e in moved] == [item.body]
+        assert view.total == len(read_all_entries(demo_cache, ACTIVITY_ID))  # shown as it is now
+        [queued] = demo_cache.outbox.items()
+        assert queued.mutation.kind.value == "feedback.reassign"
+        assert queued.mutation.data["to"] == "cus_000000"
+
+
+async def test_feedback_unlinked_after_asking(demo_cache: Cache, config: Config) -> None:
+    from support.sync_world import read_all_entries
+
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        await pilot.press("t", "1", "2", "3", "4", "5")  # feedback only: the first on screen is acted on
+        await wait_for(lambda: view.filtering.filter.active, pilot)
+        await pilot.pause()
+        before = view.shown_total
+        await pilot.press("U", "n")  # asked, and no: nothing changes
+        await pilot.pause()
+        assert view.shown_total == before and not demo_cache.outbox.items()
+        await pilot.press("U", "y")
+        await pilot.pause()
+        await wait_for(lambda: view.shown_total == before - 1, pilot)
+        kinds = [e["kind"] for e in read_all_entries(demo_cache, ACTIVITY_ID)]
+        assert kinds.count("feedback") == before - 1
+        assert "filter: only Feedback" in str(view.border_title)  # the filter stays on
+
+
+async def test_a_response_ignored_and_tagged_from_the_responses_view(demo_cache: Cache,
+                                                                     config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "R")
+        screen = app.screen
+        await wait_for(lambda: screen.surveys is not None, pilot)
+        first = screen._items[0]  # noqa: SLF001
+        await pilot.press("i")
+        await wait_for(lambda: screen.surveys is not None and screen._items[0].ignored, pilot)  # noqa: SLF001
+        assert "(ignored)" in str(screen.query_one(SurveyList).get_option_at_index(0).prompt)
+        await pilot.press("plus", *"urgent", "enter")
+        await wait_for(lambda: "urgent" in screen._items[0].tags, pilot)  # noqa: SLF001
+        assert screen._items[0].entry.id == first.entry.id  # noqa: SLF001
+        await pilot.press("minus", *"urgent", "enter")
+        await wait_for(lambda: "urgent" not in screen._items[0].tags, pilot)  # noqa: SLF001
+        kinds = [i.mutation.kind.value for i in demo_cache.outbox.items()]
+        assert kinds == ["response.update"] * 3
+        await pilot.press("t")  # the tag filter now offers its tags
+        assert screen.filter.tag in first.tags or not first.tags

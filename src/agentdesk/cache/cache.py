@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
 from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.edits import AgentEdits
+from agentdesk.cache.entry_edits import EntryEdits
 from agentdesk.cache.files import (
     FILE_MODE,
     CacheError,
@@ -60,7 +61,7 @@ class DamagedProfile(CacheError):
         self.customer_id = customer_id
 
 
-class Cache(AgentEdits):
+class Cache(AgentEdits, EntryEdits):
     """A cache folder opened for reading and, when no other desk holds it, writing."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:

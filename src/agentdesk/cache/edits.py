@@ -117,6 +117,12 @@ class AgentEdits:
             from agentdesk.model.records import new_id
 
             new = item.mutation.model_copy(update={"id": new_id("mut")})
+        from agentdesk.cache.entry_edits import is_entry_edit
+
+        if is_entry_edit(new):  # made on the timeline files, not the profile's tables
+            self.outbox.replace(mutation_id, new)
+            self.apply_entry_edit(new)  # type: ignore[attr-defined]  (EntryEdits, of Cache)
+            return
         with self.change_profile(new.customer_id) as profile:
             self.outbox.replace(mutation_id, new)
             if profile.customer() is not None:

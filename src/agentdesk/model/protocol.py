@@ -116,6 +116,13 @@ class MutationKind(StrEnum):
     CUSTOMER_UPDATE = "customer.update"  # data: {"set": {field: value}, "base": {field: value}}
     CONTACT_UPSERT = "contact.upsert"  # data: {"set": ContactPoint fields, "base": old or None}
     CONTACT_DELETE = "contact.delete"  # data: {"base": the contact as the desk last saw it}
+    # A feedback entry (target) moved to another customer's timeline under a new client-made
+    # id. data: {"to": customer id, "new_id": entry id, "base": the entry as the desk saw it}
+    FEEDBACK_REASSIGN = "feedback.reassign"
+    FEEDBACK_UNLINK = "feedback.unlink"  # data: {"base": the entry}; it leaves the timeline
+    # A survey response's agent-set fields. data: {"set": {"ignored": bool} and/or
+    # {"tags": [str]}, "base": the same fields as the desk saw them}
+    RESPONSE_UPDATE = "response.update"
 
 
 class Mutation(Wire):

@@ -152,6 +152,7 @@ class ProfileScreen(Screen):
                 self.profile = self._read() or self.profile
                 if self.profile is not None:
                     self._show_profile()
+                    self.timeline_edited()  # an entry edit undone is in the timeline files
             self.refresh_unsynced()
             return
         # News for the agent: changes made elsewhere to a profile already on screen (not the
@@ -171,6 +172,14 @@ class ProfileScreen(Screen):
         for bar in self.query(SyncBar):
             bar.new_here = self.changes_since_open
             bar.show(self.desk.sync_view)
+
+    def timeline_edited(self) -> None:
+        """The timeline's files changed here (an entry edit, or one undone): show the new
+        version where the agent was."""
+        loaded = self.cache.view_profile(self.customer_id)
+        if loaded is not None:
+            self.profile, self.timeline = loaded
+            self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
 
     def _related_names(self) -> dict[str, str]:
         assert self.profile is not None

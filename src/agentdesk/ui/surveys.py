@@ -81,6 +81,9 @@ class SurveysScreen(Screen[None]):
         Binding("t", "cycle('tag')", "Tag", id="surveys.tag"),
         Binding("slash", "search", "Search campaign", id="surveys.search"),
         Binding("x", "clear", "All", id="surveys.clear"),
+        Binding("i", "response('toggle_ignored')", "Ignore", id="surveys.ignore"),
+        Binding("plus", "response('add_tag')", "Add tag", id="surveys.add_tag"),
+        Binding("minus", "response('remove_tag')", "Remove tag", id="surveys.remove_tag"),
     ]
 
     def __init__(self, view: TimelineView, name: str, which: str = RESPONSES) -> None:
@@ -91,6 +94,7 @@ class SurveysScreen(Screen[None]):
         self.surveys: Surveys | None = None
         self.filters = {RESPONSES: SurveyFilter(), OUTBOX: SurveyFilter()}
         self._items: list[SurveyItem] = []
+        self._keep: int | None = None  # the row highlighted when the surveys are read again
 
     def compose(self) -> ComposeResult:
         with Vertical(id="surveys"):
@@ -106,6 +110,11 @@ class SurveysScreen(Screen[None]):
         self._show()
         self._read()
 
+    def reread(self) -> None:
+        """Read the surveys again (a response was edited), keeping the highlighted row."""
+        self._keep = self.query_one(SurveyList).highlighted
+        self._read()
+
     @work(thread=True, exclusive=True, group="surveys")
     def _read(self) -> None:
         from textual.worker import get_current_worker
@@ -119,7 +128,11 @@ class SurveysScreen(Screen[None]):
     def _loaded(self, surveys: Surveys) -> None:
         self.surveys = surveys
         self._show()
-        self.query_one(SurveyList).focus()
+        listed = self.query_one(SurveyList)
+        if self._keep is not None and listed.option_count:
+            listed.highlighted = min(self._keep, listed.option_count - 1)
+        self._keep = None
+        listed.focus()
 
     # -- what is shown -----------------------------------------------------------------------
 
@@ -156,7 +169,7 @@ class SurveysScreen(Screen[None]):
             ("Showing ", "dim"), f"{len(self._items)} of {len(self.items())}",
             ("  filter: ", "dim"), self.filter.describe()))
         keys = ("s score · c campaign · p period · h channel · t tag · / search · x all · "
-                "enter: in the timeline · esc") if self.which == RESPONSES else \
+                "i ignore · +/- tag · enter: in the timeline · esc") if self.which == RESPONSES else \
             "u status · c campaign · p period · h channel · / search · x all · enter: in the timeline · esc"
         self.query_one("#surveys-keys", Static).update(Text(keys, style="dim"))
         list_.clear_options()
@@ -196,6 +209,17 @@ class SurveysScreen(Screen[None]):
         return row
 
     # -- keys ----------------------------------------------------------------------------------
+
+    def action_response(self, what: str) -> None:
+        """Ignore, or tag, the highlighted response (`ui.survey_actions`)."""
+        from agentdesk.ui import survey_actions
+
+        listed = self.query_one(SurveyList)
+        if self.which != RESPONSES or listed.highlighted is None:
+            return
+        option = listed.get_option_at_index(listed.highlighted)
+        if option.id is not None:
+            getattr(survey_actions, what)(self, self._items[int(option.id)])
 
     def action_switch(self) -> None:
         self.which = OUTBOX if self.which == RESPONSES else RESPONSES

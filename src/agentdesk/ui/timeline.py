@@ -28,11 +28,12 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui import clock, timeline_draw as draw, timeline_long
+from agentdesk.ui.timeline_actions import TimelineActions
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
 from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
 
 
-class TimelineView(ScrollView, can_focus=True):
+class TimelineView(TimelineActions, ScrollView, can_focus=True):
     """Draws a `Timeline` one line at a time."""
 
     HELP_GROUP = "Timeline"
@@ -60,6 +61,8 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("0", "all_kinds", "All kinds", show=False, id="timeline.all_kinds"),
         Binding("R", "surveys('responses')", "Responses", show=False, id="timeline.responses"),
         Binding("O", "surveys('outbox')", "Survey outbox", show=False, id="timeline.survey_outbox"),
+        Binding("A", "reassign_feedback", "Feedback: assign", show=False, id="timeline.reassign_feedback"),
+        Binding("U", "unlink_feedback", "Feedback: unlink", show=False, id="timeline.unlink_feedback"),
     ]
     COMPONENT_CLASSES = {"timeline--" + name for name in draw.STYLE_NAMES + ("mark",)}
 
@@ -509,39 +512,6 @@ class TimelineView(ScrollView, can_focus=True):
     def action_filter(self) -> None:
         if self._timeline is not None:
             open_panel(self)
-
-    def action_kind(self, index: int) -> None:
-        """Show or hide one group of kinds (1 Conversations ... 6 Feedback)."""
-        from agentdesk.ui.timeline_filter import GROUPS
-
-        if self._timeline is not None:
-            self.filtering.toggle_group(GROUPS[index])
-
-    def action_all_kinds(self) -> None:
-        if self._timeline is not None:
-            self.filtering.all_kinds()
-
-    def action_surveys(self, which: str) -> None:
-        """The customer's Responses or Survey outbox (`ui.surveys`)."""
-        from agentdesk.ui.surveys import SurveysScreen
-
-        if self._timeline is not None:
-            self.app.push_screen(SurveysScreen(self, self.customer_name, which))
-
-    def show_entry(self, position: int, entry_id: str) -> None:
-        """Go to an entry, marked and expanded (a response or an event picked from a list).
-        One the filter hides is said to be hidden; nothing moves."""
-        if self._timeline is None:
-            return
-        if not self.blocks.is_shown(position):
-            self.notify("The filter hides this entry (0 shows every kind, f the filter).",
-                        timeout=3)
-            return
-        if entry_id not in self.expanded:
-            self.expanded.add(entry_id)
-            self.lay_out_again(self.blocks.of(position))
-        self.go_to(position)
-        self.focus()
 
     def action_expand(self) -> None:  # a long entry shown in full, or cut again
         timeline_long.toggle(self)

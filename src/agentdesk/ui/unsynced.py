@@ -27,6 +27,9 @@ WHAT = {
     MutationKind.CUSTOMER_UPDATE: "customer edited",
     MutationKind.CONTACT_UPSERT: "contact saved",
     MutationKind.CONTACT_DELETE: "contact removed",
+    MutationKind.FEEDBACK_REASSIGN: "feedback assigned to another customer",
+    MutationKind.FEEDBACK_UNLINK: "feedback unlinked",
+    MutationKind.RESPONSE_UPDATE: "survey response changed",
 }
 
 

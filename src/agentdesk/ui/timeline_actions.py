@@ -1,0 +1,69 @@
+"""The timeline's actions on entries of every kind, apart from its drawing (`timeline`):
+keys 1-6 and 0 for the kind filter, Responses and Survey outbox, feedback assigned to another
+customer or unlinked, and going to one entry, marked and expanded (from a list of them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentdesk.model.views import Stored
+
+if TYPE_CHECKING:
+    from agentdesk.ui.timeline import TimelineView
+
+    _Base = TimelineView
+else:
+    _Base = object
+
+
+class TimelineActions(_Base):
+    """Mixed into `TimelineView` (which holds the bindings)."""
+
+    def action_kind(self, index: int) -> None:
+        """Show or hide one group of kinds (1 Conversations ... 6 Feedback)."""
+        from agentdesk.ui.timeline_filter import GROUPS
+
+        if self._timeline is not None:
+            self.filtering.toggle_group(GROUPS[index])
+
+    def action_all_kinds(self) -> None:
+        if self._timeline is not None:
+            self.filtering.all_kinds()
+
+    def entry(self, position: int) -> Stored:
+        """The entry at a position of the whole timeline."""
+        assert self._timeline is not None
+        chunk, offset = self._timeline.locate(position)
+        return self._timeline.chunk(chunk)[offset]
+
+    def action_reassign_feedback(self) -> None:
+        from agentdesk.ui import entry_actions
+
+        entry_actions.reassign(self)
+
+    def action_unlink_feedback(self) -> None:
+        from agentdesk.ui import entry_actions
+
+        entry_actions.unlink(self)
+
+    def action_surveys(self, which: str) -> None:
+        """The customer's Responses or Survey outbox (`ui.surveys`)."""
+        from agentdesk.ui.surveys import SurveysScreen
+
+        if self._timeline is not None:
+            self.app.push_screen(SurveysScreen(self, self.customer_name, which))
+
+    def show_entry(self, position: int, entry_id: str) -> None:
+        """Go to an entry, marked and expanded (a response or an event picked from a list).
+        One the filter hides is said to be hidden; nothing moves."""
+        if self._timeline is None:
+            return
+        if not self.blocks.is_shown(position):
+            self.notify("The filter hides this entry (0 shows every kind, f the filter).",
+                        timeout=3)
+            return
+        if entry_id not in self.expanded:
+            self.expanded.add(entry_id)
+            self.lay_out_again(self.blocks.of(position))
+        self.go_to(position)
+        self.focus()
