@@ -18,6 +18,7 @@ from agentdesk.ui.forms import ConfirmScreen, NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.search import SearchScreen
 from agentdesk.ui.survey_actions import TagPrompt
+from agentdesk.ui.timeline_jumps import DatePrompt, EventPicker
 from agentdesk.ui.unsynced import ResolveScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -70,7 +71,8 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
         shown |= await help_rows(app, pilot)
         await pilot.press("escape")
         for screen in (SearchScreen(app.index), NoteForm(), ConfirmScreen(""),
-                       ResolveScreen(rejected), TagPrompt("tag", [])):
+                       ResolveScreen(rejected), TagPrompt("tag", []), DatePrompt(),
+                       EventPicker(app.screen.timeline)):
             await app.push_screen(screen)
             await wait_for(lambda: app.screen is screen, pilot)
             shown |= await help_rows(app, pilot)

@@ -66,3 +66,22 @@ def test_survey_outbox_with_delivery(snap_compare, demo_cache: Cache, config: Co
 
     assert snap_compare(AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID), terminal_size=SIZE,
                         run_before=outbox)
+
+
+def test_event_picker_narrowed(snap_compare, demo_cache: Cache, config: Config) -> None:
+    from agentdesk.model import demo
+    from agentdesk.ui.timeline_jumps import EventPicker
+
+    async def picker(pilot) -> None:  # type: ignore[no-untyped-def]
+        await index_loaded(pilot)
+        await pilot.press("t", "E")
+        for _ in range(200):
+            if isinstance(pilot.app.screen, EventPicker) and pilot.app.screen.events is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.press(*"order #")
+        steady(pilot)
+        await pilot.pause()
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id=demo.BIG_ID), terminal_size=SIZE,
+                        run_before=picker)

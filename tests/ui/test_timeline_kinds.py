@@ -232,3 +232,41 @@ async def test_a_response_ignored_and_tagged_from_the_responses_view(demo_cache:
         assert kinds == ["response.update"] * 3
         await pilot.press("t")  # the tag filter now offers its tags
         assert screen.filter.tag in first.tags or not first.tags
+
+
+async def test_jump_to_a_date_and_to_a_picked_event(demo_cache: Cache, config: Config) -> None:
+    from datetime import date, datetime, time
+
+    from agentdesk.ui.timeline_jumps import DatePrompt, EventPicker
+
+    app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        everything = [entry_at(view, p) for p in range(view.total)]
+        await pilot.press("t", "D")
+        assert isinstance(app.screen, DatePrompt)
+        await pilot.press(*"June 3", "enter")  # refused, with why; the prompt stays
+        assert isinstance(app.screen, DatePrompt)
+        assert "YYYY-MM-DD" in str(app.screen.query_one("#jump-date-error").render())
+        await pilot.press(*["backspace"] * 6, *"2024-03-15", "enter")
+        await pilot.pause()
+        day = datetime.combine(date(2024, 3, 15), time()).astimezone()
+        expected = next(p for p, e in enumerate(everything) if e.at >= day)
+        assert view.mark == expected and view.top_entry()[0] <= expected
+
+        await pilot.press("E")
+        picker = app.screen
+        assert isinstance(picker, EventPicker)
+        await wait_for(lambda: picker.events is not None, pilot)
+        outside = [e for e in everything if not e.conversation_id]
+        assert len(picker.events) == len(outside)
+        await pilot.press(*"undelivered")
+        await pilot.pause()
+        assert picker.shown and all(everything[e.position].status == EntryStatus.UNDELIVERED
+                                    for e in picker.shown)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        chosen = picker.shown[1]
+        assert view.mark == chosen.position and chosen.entry_id in view.expanded
+        assert any("reason:" in r for r in rows(view))  # its details, expanded

@@ -63,6 +63,8 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
         Binding("O", "surveys('outbox')", "Survey outbox", show=False, id="timeline.survey_outbox"),
         Binding("A", "reassign_feedback", "Feedback: assign", show=False, id="timeline.reassign_feedback"),
         Binding("U", "unlink_feedback", "Feedback: unlink", show=False, id="timeline.unlink_feedback"),
+        Binding("D", "jump_date", "Jump to a date", show=False, id="timeline.jump_date"),
+        Binding("E", "pick_event", "Jump to an event", show=False, id="timeline.pick_event"),
     ]
     COMPONENT_CLASSES = {"timeline--" + name for name in draw.STYLE_NAMES + ("mark",)}
 

@@ -67,3 +67,14 @@ class TimelineActions(_Base):
             self.lay_out_again(self.blocks.of(position))
         self.go_to(position)
         self.focus()
+
+    def action_jump_date(self) -> None:
+        from agentdesk.ui import timeline_jumps
+
+        if self._timeline is not None:
+            timeline_jumps.jump_to_date(self)
+
+    def action_pick_event(self) -> None:
+        from agentdesk.ui import timeline_jumps
+
+        timeline_jumps.pick_event(self)
