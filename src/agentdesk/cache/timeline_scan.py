@@ -132,6 +132,7 @@ class TimelineScan:
                 if file is not None and file == self._file(i):
                     self._facts[i], self._files[i] = facts, file
         self._counts: dict[int, int] | None = None
+        self._kind_counts: dict[str, int] | None = None
 
     def _file(self, chunk: int) -> tuple[int, int, int] | None:
         """Which file a chunk is (inode, mtime, size), for files of their own."""
@@ -217,12 +218,17 @@ class TimelineScan:
         return out
 
     def kind_counts(self) -> dict[str, int]:
-        """How many entries of each kind (of the chunks read so far)."""
+        """How many entries of each kind (of the chunks read so far; kept once all are: the
+        filter's panel shows them after every toggle)."""
+        if self._kind_counts is not None:
+            return self._kind_counts
         counts = dict.fromkeys((k.value for k in KINDS), 0)
         for facts in self._facts:
             if facts is not None:
                 for value in set(facts.kinds):
                     counts[KINDS[value].value] += facts.kinds.count(value)
+        if self.complete:
+            self._kind_counts = counts
         return counts
 
     def code_counts(self) -> dict[int, int]:
