@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -320,13 +320,24 @@ def _record_variants() -> list[tuple[str, dict[str, object]]]:
         for name in doc:
             variants.append((kind, {k: v for k, v in doc.items() if k != name}))
             variants += [(kind, {**doc, name: value}) for value in broken]
+    # Entries of the other kinds: a status each kind may or may not carry, with and without a
+    # conversation, details of every value type and broken ones.
+    from agentdesk.model.demo_activity import activity
+
+    for entry in activity(3, "v", demo.EPOCH, demo.EPOCH + timedelta(days=30), 12):
+        doc = entry.model_dump(mode="json")
+        variants.append(("entry", doc))
+        variants += [("entry", {**doc, "status": status}) for status in ("scored", "clicked", "x", "")]
+        variants += [("entry", {**doc, "kind": kind}) for kind in ("message", "nope", "survey")]
+        variants += [("entry", {**doc, "details": value}) for value in
+                     ({"a": {"nested": 1}}, {"": 1}, {"k" * 65: 1}, {"tags": [1]}, [], None)]
     return variants
 
 
 def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> None:
     """The sync checks records without building model objects (model.changes.fields_validator):
     it must accept exactly the records the models accept, with the same first error."""
-    from agentdesk.model.records import RECORD_MODELS
+    from agentdesk.model.records import RECORD_CHECKS, RECORD_MODELS
     from agentdesk.model.changes import fields_validator
 
     refused = 0
@@ -340,6 +351,10 @@ def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> No
         try:
             fields_validator(model)(doc)
             got = None
+            # A check across fields (an entry's kind, status and conversation) comes after.
+            why = RECORD_CHECKS[kind](doc) if kind in RECORD_CHECKS else None
+            if why:
+                got = {"loc": (), "msg": f"Value error, {why}"}
         except ValidationError as error:
             got = error.errors()[0]
         assert (got is None) == (expected is None), (kind, doc, got, expected)

@@ -180,11 +180,28 @@ class TimelineEntry(Model):
 
     @model_validator(mode="after")
     def _check_kind(self) -> TimelineEntry:
-        if self.kind == EntryKind.MESSAGE and not self.conversation_id:
-            raise ValueError("conversation_id: a message belongs to a conversation")
-        if self.status and self.status not in STATUSES_OF.get(self.kind, ()):
-            raise ValueError(f"status: a {self.kind.value} entry cannot be {self.status.value}")
+        why = entry_problem(self.kind.value, self.status.value, self.conversation_id)
+        if why:
+            raise ValueError(why)
         return self
+
+
+_STATUSES = {kind.value: {s.value for s in statuses} for kind, statuses in STATUSES_OF.items()}
+
+
+def entry_problem(kind: str, status: str, conversation_id: str) -> str | None:
+    """Why an entry's kind, status and conversation do not go together, or None (values
+    already checked one by one)."""
+    if kind == EntryKind.MESSAGE.value and not conversation_id:
+        return "conversation_id: a message belongs to a conversation"
+    if status and status not in _STATUSES.get(kind, ()):
+        return f"status: a {kind} entry cannot be {status}"
+    return None
+
+
+def _entry_fields_problem(data: dict[str, Any]) -> str | None:
+    return entry_problem(data.get("kind") or "message", data.get("status") or "",
+                         data.get("conversation_id") or "")
 
 
 class Customer(Model):
@@ -259,6 +276,10 @@ def _stored_list(cls: type[M], docs: list[dict[str, Any]]) -> list[M]:
         return [cls.model_validate(d) for d in docs]
     return [from_stored(cls, d) for d in docs]
 
+
+# Checks of a record type across its fields, besides each field's own (what a model-level
+# validator checks, for data checked field by field: `model.changes`).
+RECORD_CHECKS: dict[str, Any] = {"entry": _entry_fields_problem}
 
 # The domain model each kind of synced record is validated with, by the store on every write
 # and by the desk on every record it receives (keys are protocol.RecordType values).
