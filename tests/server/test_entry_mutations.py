@@ -102,3 +102,23 @@ def test_response_ignored_and_tagged_field_by_field(remote: Remote) -> None:
     assert details["ignored"] is False and details["tags"] == ["support", "pricing"]
     [result] = remote.mutate(mutation("m8", "response.update", "rs_1", {"set": {"score": 1}, "base": {}}))
     assert result["status"] == "rejected"
+
+
+def test_a_conversation_started_writes_it_and_its_first_entry(remote: Remote) -> None:
+    conv = {"id": "conv_new", "topic": "Survey response: Quarterly NPS", "status": "open",
+            "channels": ["email"], "started": "2026-01-05T09:00:00Z", "ended": None, "assignee": "Sam"}
+    note = {"id": "ent_new", "conversation_id": "conv_new", "at": "2026-01-05T09:00:00Z",
+            "channel": "note", "direction": "internal", "author": "Sam", "subject": "",
+            "body": "> Score 9", "kind": "message", "status": "", "details": {}}
+    [result] = remote.mutate(mutation("m9", "conversation.start", "conv_new",
+                                      {"conversation": conv, "entry": note}))
+    assert result["status"] == "applied"
+    assert entries(remote, "cus_a")["ent_new"]["body"] == "> Score 9"
+    r = remote.client.get("/v1/customers/cus_a")
+    assert "conv_new" in {c["id"] for c in r.json()["changes"] if c["type"] == "conversation"}
+    [again] = remote.mutate(mutation("m10", "conversation.start", "conv_new",
+                                     {"conversation": conv, "entry": note}))
+    assert again["status"] == "applied"  # the same conversation again: already there
+    [bad] = remote.mutate(mutation("m11", "conversation.start", "conv_other",
+                                   {"conversation": {**conv, "id": "conv_other"}, "entry": note}))
+    assert bad["status"] == "rejected" and "conversation_id" in bad["reason"]

@@ -112,3 +112,43 @@ def test_tags_changed_on_the_store_meanwhile_are_a_conflict_the_store_wins(synce
     stored = next(e for e in w.server_records(ACTIVITY_ID, RecordType.ENTRY) if e["id"] == response["id"])
     assert stored["details"]["tags"] == ["desk"]
     w.assert_in_sync()
+
+
+def test_a_conversation_started_from_a_response_round_trip(synced: World) -> None:
+    w = synced
+    _, response = position_of(w, ACTIVITY_ID, "response")
+    m = w.cache.start_conversation(ACTIVITY_ID, response, "Desk Dana")
+    local = w.local(ACTIVITY_ID)
+    assert m.target in {c["id"] for c in local["conversations"]}
+    note = next(e for e in read_all_entries(w.cache, ACTIVITY_ID) if e["conversation_id"] == m.target)
+    assert note["direction"] == "internal" and response["details"]["campaign"] in note["body"]
+    report = w.sync()
+    assert report.pushed == 1 and report.rejected == 0
+    assert m.target in {c["id"] for c in w.server_records(ACTIVITY_ID, RecordType.CONVERSATION)}
+    assert note["id"] in server_ids(w, ACTIVITY_ID)
+    w.sync()
+    w.assert_in_sync()
+    assert_timeline_consistent(w.cache, ACTIVITY_ID)
+
+
+def test_a_conversation_start_the_store_rejects_is_undone(synced: World) -> None:
+    """A rejection (injected as the store's answer) takes the conversation and its note off
+    the desk again; the edit waits, rejected, for the agent."""
+    from agentdesk.model.protocol import MutationResult, MutationStatus
+    from agentdesk.sync.replica import Replica
+
+    w = synced
+    _, response = position_of(w, ACTIVITY_ID, "response")
+    m = w.cache.start_conversation(ACTIVITY_ID, response, "Desk Dana")
+    note_ids = {e["id"] for e in read_all_entries(w.cache, ACTIVITY_ID) if e["conversation_id"] == m.target}
+    assert note_ids
+    [item] = w.cache.outbox.items()
+    Replica(w.cache).record_result(item, MutationResult(id=m.id, status=MutationStatus.REJECTED,
+                                                        reason="no"))
+    assert m.target not in {c["id"] for c in w.local(ACTIVITY_ID)["conversations"]}
+    assert not note_ids & ids(w, ACTIVITY_ID)
+    [item] = w.cache.outbox.items()
+    assert item.status == REJECTED
+    w.cache.resolve(m.id, keep=False)
+    w.sync()
+    w.assert_in_sync()

@@ -270,3 +270,27 @@ async def test_jump_to_a_date_and_to_a_picked_event(demo_cache: Cache, config: C
         chosen = picker.shown[1]
         assert view.mark == chosen.position and chosen.entry_id in view.expanded
         assert any("reason:" in r for r in rows(view))  # its details, expanded
+
+
+async def test_a_conversation_started_from_a_response_quotes_it(demo_cache: Cache,
+                                                                config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "R")
+        screen = app.screen
+        await wait_for(lambda: screen.surveys is not None, pilot)
+        written = next(i for i in screen._items if i.entry.body)  # noqa: SLF001
+        listed = screen.query_one(SurveyList)
+        listed.highlighted = screen._items.index(written)  # noqa: SLF001
+        await pilot.press("N")
+        await pilot.pause()
+        view = timeline(app)
+        assert app.screen is view.screen
+        conversations = app.screen.profile.conversations
+        started = next(c for c in conversations if c.topic.startswith("Survey response: "))
+        assert written.campaign in started.topic and str(started.status) == "open"
+        shown = "\n".join(rows(view))
+        assert f"> Score {written.score} · {written.campaign}" in shown
+        assert f"> {written.entry.body}" in shown
+        [queued] = demo_cache.outbox.items()
+        assert queued.mutation.kind.value == "conversation.start"

@@ -44,6 +44,8 @@ def apply(profile: ProfileFile, m: Mutation) -> None:
             profile.update("customer", m.target, dict(data.get("set", {})))
         case MutationKind.CONTACT_UPSERT:
             profile.put("contacts", dict(data.get("set", {})))
+        case MutationKind.CONVERSATION_START:  # (its first entry: `entry_edits`)
+            profile.put("conversations", dict(data.get("conversation", {})))
 
 
 def revert(profile: ProfileFile, m: Mutation) -> None:
@@ -55,6 +57,8 @@ def revert(profile: ProfileFile, m: Mutation) -> None:
     match m.kind:
         case MutationKind.NOTE_ADD:
             profile.remove("notes", m.target)
+        case MutationKind.CONVERSATION_START:
+            profile.remove("conversations", m.target)
         case MutationKind.NOTE_EDIT | MutationKind.CUSTOMER_UPDATE:
             if base:
                 profile.update(table_of(m), m.target, dict(base))
@@ -119,14 +123,12 @@ class AgentEdits:
             new = item.mutation.model_copy(update={"id": new_id("mut")})
         from agentdesk.cache.entry_edits import is_entry_edit
 
-        if is_entry_edit(new):  # made on the timeline files, not the profile's tables
-            self.outbox.replace(mutation_id, new)
-            self.apply_entry_edit(new)  # type: ignore[attr-defined]  (EntryEdits, of Cache)
-            return
         with self.change_profile(new.customer_id) as profile:
             self.outbox.replace(mutation_id, new)
             if profile.customer() is not None:
                 apply(profile, new)
+        if is_entry_edit(new):  # (made on the timeline files: `entry_edits`)
+            self.apply_entry_edit(new)  # type: ignore[attr-defined]  (EntryEdits, of Cache)
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
         from agentdesk.model import mutations

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from agentdesk.cache.profile_file import ProfileFile
     from agentdesk.model.protocol import Mutation
 
-ENTRY_KINDS = ("feedback.reassign", "feedback.unlink", "response.update")
+ENTRY_KINDS = ("feedback.reassign", "feedback.unlink", "response.update", "conversation.start")
 
 
 def is_entry_edit(m: Mutation) -> bool:
@@ -117,6 +117,43 @@ class EntryEdits:
             MutationKind.RESPONSE_UPDATE, customer_id, entry["id"],
             {"set": dict(fields), "base": base, "entry": entry}, None))
 
+    def start_conversation(self, customer_id: str, response: dict[str, Any],
+                           author: str) -> Mutation:
+        """Start a conversation from a survey response: a new open conversation whose first
+        entry is an internal note quoting the response (the agent writes to the customer
+        from there). Its profile shows it at once, the timeline its note."""
+        from agentdesk.model import mutations
+        from agentdesk.model.protocol import MutationKind
+        from agentdesk.model.records import Conversation, TimelineEntry, utcnow
+
+        if response.get("kind") != "response":
+            raise CacheError("A conversation is started from a survey response.")
+        details = response.get("details") or {}
+        campaign = str(details.get("campaign") or "survey")
+        now = utcnow()
+        conversation = Conversation(topic=f"Survey response: {campaign}"[:200], started=now,
+                                    status="open", channels=[response.get("channel") or "email"],
+                                    assignee=author)
+        score = details.get("score")
+        quote = "\n".join(f"> {line}" for line in [
+            f"Score {score} · {campaign}" if score is not None else campaign,
+            *str(response.get("body") or "").splitlines()])
+        note = TimelineEntry(conversation_id=conversation.id, at=now, channel="note",
+                             direction="internal", author=author,
+                             body=f"Started from the customer's survey response:\n{quote}")
+        data = {"conversation": conversation.model_dump(mode="json"),
+                "entry": note.model_dump(mode="json")}
+        m = mutations.make(MutationKind.CONVERSATION_START, customer_id, conversation.id, data, None)
+        from agentdesk.cache.edits import apply as apply_edit
+
+        with self.change_profile(customer_id) as profile:
+            if profile.customer() is None:
+                raise CacheError(f"Customer {customer_id} is not in the cache.")
+            self.outbox.add([m])
+            apply_edit(profile, m)
+        self.apply_entry_edit(m)
+        return m
+
     # -- the local copy ------------------------------------------------------------------------
 
     def _change_entries(self, customer_id: str, upserts: list[dict[str, Any]],
@@ -133,8 +170,12 @@ class EntryEdits:
     def apply_entry_edit(self, m: Mutation) -> None:
         """Make an entry edit on the local copy (applying it twice changes nothing more)."""
         kind, data = m.kind.value, m.data
-        entry = data.get("base") if kind != "response.update" else data.get("entry")
+        entry = data.get("base") if kind not in ("response.update", "conversation.start") \
+            else data.get("entry")
         if not isinstance(entry, dict):
+            return
+        if kind == "conversation.start":  # its first entry (the conversation: `edits.apply`)
+            self._change_entries(m.customer_id, [entry], [])
             return
         gone = {"id": m.target, "at": entry["at"]}
         if kind == "feedback.unlink":
@@ -150,6 +191,11 @@ class EntryEdits:
         """Undo an entry edit the store did not take: the entry as it was (or as the store
         has it now, `current`, after a conflict)."""
         kind, data = m.kind.value, m.data
+        if kind == "conversation.start":  # its note leaves the timeline (and the conversation
+            note = data.get("entry") or {}  # the profile: `edits.revert`)
+            if "id" in note and "at" in note:
+                self._change_entries(m.customer_id, [], [{"id": note["id"], "at": note["at"]}])
+            return
         entry = current or (data.get("base") if kind != "response.update" else data.get("entry"))
         if not isinstance(entry, dict):
             return

@@ -31,7 +31,8 @@ def make(kind: MutationKind, customer_id: str, target: str, data: dict[str, Any]
 def table_of(m: Mutation) -> str:
     """The profile table a mutation changes."""
     kind = m.kind.value.split(".")[0]
-    return {"note": "notes", "customer": "customer", "contact": "contacts"}[kind]
+    return {"note": "notes", "customer": "customer", "contact": "contacts",
+            "conversation": "conversations"}[kind]
 
 
 def record_type_of(m: Mutation) -> str:

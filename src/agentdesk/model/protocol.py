@@ -123,6 +123,10 @@ class MutationKind(StrEnum):
     # A survey response's agent-set fields. data: {"set": {"ignored": bool} and/or
     # {"tags": [str]}, "base": the same fields as the desk saw them}
     RESPONSE_UPDATE = "response.update"
+    # A conversation started from a survey response (target: the new conversation's id).
+    # data: {"conversation": the Conversation, "entry": its first entry, an internal note
+    # quoting the response}
+    CONVERSATION_START = "conversation.start"
 
 
 class Mutation(Wire):

@@ -24,6 +24,7 @@ from agentdesk.model.protocol import (
 )
 from agentdesk.model.records import (
     ContactPoint,
+    Conversation,
     Customer,
     Note,
     TimelineEntry,
@@ -54,6 +55,8 @@ class Decision:
     # A record written to another customer too: (customer id, record), the customer named as
     # the desk sent it (the transaction follows merges and refuses one that does not exist).
     moved: tuple[str, BaseModel] | None = None
+    # Another record written to the same customer: (its type, the record).
+    extra: tuple[RecordType, BaseModel] | None = None
 
     def result(self, m: Mutation, written: int | None = None) -> MutationResult:
         """The answer to the desk, given the revision the write (if any) got."""
@@ -288,6 +291,24 @@ def _response_update(m: Mutation, customer_id: str, rec: Record | None) -> Decis
     return Decision(rec.revision, rec.data, tuple(conflicts), write=write)
 
 
+def _conversation_start(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
+    conv, entry = m.data.get("conversation"), m.data.get("entry")
+    if not isinstance(conv, dict) or not isinstance(entry, dict):
+        raise Rejected("conversation.start needs data.conversation and data.entry objects")
+    if conv.get("id", m.target) != m.target or entry.get("conversation_id") != m.target:
+        raise Rejected("the conversation's id, and its entry's conversation_id, must equal the target")
+    conversation = validated(Conversation, {**conv, "id": m.target})
+    first = validated(TimelineEntry, entry)
+    if first.kind.value != "message":
+        raise Rejected("a conversation starts with a message or a note")
+    _owned(rec, RecordType.CONVERSATION, m, customer_id)
+    if rec is not None:
+        if rec.deleted:
+            raise Rejected("the conversation was deleted")
+        return Decision(rec.revision)  # the same conversation again: already there
+    return Decision(None, write=conversation, extra=(RecordType.ENTRY, first))
+
+
 TARGET_TYPES = {
     MutationKind.NOTE_ADD: RecordType.NOTE,
     MutationKind.NOTE_EDIT: RecordType.NOTE,
@@ -297,6 +318,7 @@ TARGET_TYPES = {
     MutationKind.FEEDBACK_REASSIGN: RecordType.ENTRY,
     MutationKind.FEEDBACK_UNLINK: RecordType.ENTRY,
     MutationKind.RESPONSE_UPDATE: RecordType.ENTRY,
+    MutationKind.CONVERSATION_START: RecordType.CONVERSATION,
 }
 RULES = {
     MutationKind.NOTE_ADD: _note_add,
@@ -308,4 +330,5 @@ RULES = {
     MutationKind.FEEDBACK_REASSIGN: _feedback_reassign,
     MutationKind.FEEDBACK_UNLINK: _feedback_unlink,
     MutationKind.RESPONSE_UPDATE: _response_update,
+    MutationKind.CONVERSATION_START: _conversation_start,
 }

@@ -286,6 +286,9 @@ class Transaction(ABC):
             written = self.tombstone(rec)
         if written is not None and type in SEARCHED:
             self.refresh_search(customer_id)
+        if decision.extra is not None and written is not None:
+            extra_type, extra = decision.extra
+            self.put(extra_type, str(getattr(extra, "id")), customer_id, dump(extra))
         if decision.moved is not None and moved_to is not None:
             moved = decision.moved[1]
             self.put(type, str(getattr(moved, "id")), moved_to, dump(moved))

@@ -293,6 +293,9 @@ class Replica:
         if is_entry_edit(m) and result.status != MutationStatus.APPLIED:
             # The entry as it was, or as the store has it now (a conflict).
             self.cache.revert_entry_edit(m, result.current)
+            with self._held_profile(m.customer_id) as profile:
+                if profile is not None:  # (a conversation started: it goes too)
+                    revert_edit(profile, m)
             if result.status == MutationStatus.CONFLICT:
                 outbox.mark(m.id, CONFLICT, reason=result.reason, conflicts=result.conflicts,
                             current=result.current, revision=result.revision)

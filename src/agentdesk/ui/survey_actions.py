@@ -1,6 +1,7 @@
 """What the agent does to a survey response in the Responses view: ignore it (or count it
-again) with `i`, add a tag with `+`, remove one with `-`. Each is an edit of the timeline
-entry (`cache.entry_edits`), synced like every edit; the view reads the surveys again after.
+again) with `i`, add a tag with `+`, remove one with `-`, start a conversation from it with
+`N` (the response quoted in its first note; the timeline shows it). Each is an edit
+(`cache.entry_edits`), synced like every edit; the view reads the surveys again after.
 """
 
 from __future__ import annotations
@@ -91,3 +92,28 @@ def remove_tag(view: SurveysScreen, item: SurveyItem) -> None:
             view.notify("This response has no such tag.", timeout=2)
 
     view.app.push_screen(TagPrompt("Remove a tag from this response", item.tags), chosen)
+
+
+def start_conversation(view: SurveysScreen, item: SurveyItem) -> None:
+    """A new conversation quoting the response: shown in the timeline, its note marked."""
+    from agentdesk.ui.profile import ProfileScreen
+
+    profile = view.view.screen
+    if not isinstance(profile, ProfileScreen) or profile._refuse_if_read_only():  # noqa: SLF001
+        return
+    doc = profile.cache.entry_doc(profile.customer_id, item.position)
+    if doc.get("id") != item.entry.id:
+        view.reread()
+        return
+    started: list[Any] = []
+
+    def write() -> Any:
+        started.append(profile.cache.start_conversation(profile.customer_id, doc, profile.desk.author))
+        return started[-1]
+
+    timeline = view.view
+    view.app.pop_screen()
+    entry_actions.edit(profile, write)
+    if started:
+        profile.reload()  # the details panel lists the new conversation
+        timeline.scroll_to_conversation(started[0].target)

@@ -84,6 +84,8 @@ class SurveysScreen(Screen[None]):
         Binding("i", "response('toggle_ignored')", "Ignore", id="surveys.ignore"),
         Binding("plus", "response('add_tag')", "Add tag", id="surveys.add_tag"),
         Binding("minus", "response('remove_tag')", "Remove tag", id="surveys.remove_tag"),
+        Binding("N", "response('start_conversation')", "Start conversation",
+                id="surveys.start_conversation"),
     ]
 
     def __init__(self, view: TimelineView, name: str, which: str = RESPONSES) -> None:
@@ -169,7 +171,7 @@ class SurveysScreen(Screen[None]):
             ("Showing ", "dim"), f"{len(self._items)} of {len(self.items())}",
             ("  filter: ", "dim"), self.filter.describe()))
         keys = ("s score · c campaign · p period · h channel · t tag · / search · x all · "
-                "i ignore · +/- tag · enter: in the timeline · esc") if self.which == RESPONSES else \
+                "i ignore · +/- tag · N conversation · enter: in the timeline · esc") if self.which == RESPONSES else \
             "u status · c campaign · p period · h channel · / search · x all · enter: in the timeline · esc"
         self.query_one("#surveys-keys", Static).update(Text(keys, style="dim"))
         list_.clear_options()

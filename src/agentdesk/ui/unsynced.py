@@ -30,6 +30,7 @@ WHAT = {
     MutationKind.FEEDBACK_REASSIGN: "feedback assigned to another customer",
     MutationKind.FEEDBACK_UNLINK: "feedback unlinked",
     MutationKind.RESPONSE_UPDATE: "survey response changed",
+    MutationKind.CONVERSATION_START: "conversation started",
 }
 
 
