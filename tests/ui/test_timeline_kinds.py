@@ -294,3 +294,28 @@ async def test_a_conversation_started_from_a_response_quotes_it(demo_cache: Cach
         assert f"> {written.entry.body}" in shown
         [queued] = demo_cache.outbox.items()
         assert queued.mutation.kind.value == "conversation.start"
+
+
+async def test_every_new_view_opens_on_a_narrow_terminal(demo_cache: Cache, config: Config) -> None:
+    """60x20: the kind filter, an entry expanded, Responses and Survey outbox, the event
+    picker and the date prompt lay out without a zero-width widget crashing them."""
+    from agentdesk.ui.timeline_jumps import DatePrompt, EventPicker
+
+    app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = timeline(app)
+        await pilot.press("t", "1", "enter")
+        await pilot.pause()
+        assert any("▲ enter shows less" in r for r in rows(view))
+        await pilot.press("R")
+        screen = app.screen
+        await wait_for(lambda: isinstance(screen, SurveysScreen) and screen.surveys is not None, pilot)
+        await pilot.press("tab", "u", "escape")
+        await pilot.press("E")
+        await wait_for(lambda: isinstance(app.screen, EventPicker) and app.screen.events is not None, pilot)
+        await pilot.press("escape", "D")
+        assert isinstance(app.screen, DatePrompt)
+        await pilot.press("escape", "f")
+        await pilot.pause()
+        assert app.is_running and app.screen is view.screen
