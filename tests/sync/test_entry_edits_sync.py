@@ -40,6 +40,8 @@ def test_feedback_reassigned_on_the_desk_moves_on_the_store(synced: World) -> No
     report = w.sync()
     assert report.pushed == 1 and report.rejected == 0
     assert item["id"] not in server_ids(w, ACTIVITY_ID) and new_id in server_ids(w, OTHER)
+    # The desk's own edit coming back is no news for Ariana (the other customer's is).
+    assert report.applied.customers.get(ACTIVITY_ID, 0) == 0
     w.sync()
     w.assert_in_sync()
     assert not w.cache.outbox.items()

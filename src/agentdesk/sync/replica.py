@@ -245,9 +245,11 @@ class Replica:
             # A version this desk holds the revision of already: the store's echo of our own
             # edit (the push recorded its revision). Filed when the store added to it (a
             # customer's `updated`), but no news: not counted as a change to the customer.
-            echo = (change.op == UPSERT and change.type != ENTRY
+            # Entries too, upserts and tombstones: the desk's own entry edits (a feedback
+            # item reassigned) record the revision their answer gave.
+            echo = ((change.op == UPSERT or change.type == ENTRY)
                     and profile.revision_of(change.type, change.id) == change.revision)
-            if echo and profile.find(TABLE_OF[change.type], change.id) == change.data:
+            if echo and change.type != ENTRY and profile.find(TABLE_OF[change.type], change.id) == change.data:
                 continue  # what the cache holds already
             if not echo:
                 result.changes += 1
