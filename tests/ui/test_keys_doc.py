@@ -18,7 +18,7 @@ from agentdesk.ui.forms import ConfirmScreen, NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.search import SearchScreen
 from agentdesk.ui.survey_actions import TagPrompt
-from agentdesk.ui.timeline_jumps import DatePrompt, EventPicker
+from agentdesk.ui.timeline_goto import DatePrompt, EventPicker
 from agentdesk.ui.unsynced import ResolveScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"

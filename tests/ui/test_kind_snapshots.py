@@ -70,7 +70,7 @@ def test_survey_outbox_with_delivery(snap_compare, demo_cache: Cache, config: Co
 
 def test_event_picker_narrowed(snap_compare, demo_cache: Cache, config: Config) -> None:
     from agentdesk.model import demo
-    from agentdesk.ui.timeline_jumps import EventPicker
+    from agentdesk.ui.timeline_goto import EventPicker
 
     async def picker(pilot) -> None:  # type: ignore[no-untyped-def]
         await index_loaded(pilot)

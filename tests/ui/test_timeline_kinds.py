@@ -237,7 +237,7 @@ async def test_a_response_ignored_and_tagged_from_the_responses_view(demo_cache:
 async def test_jump_to_a_date_and_to_a_picked_event(demo_cache: Cache, config: Config) -> None:
     from datetime import date, datetime, time
 
-    from agentdesk.ui.timeline_jumps import DatePrompt, EventPicker
+    from agentdesk.ui.timeline_goto import DatePrompt, EventPicker
 
     app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
     async with app.run_test(size=SIZE) as pilot:
@@ -299,7 +299,7 @@ async def test_a_conversation_started_from_a_response_quotes_it(demo_cache: Cach
 async def test_every_new_view_opens_on_a_narrow_terminal(demo_cache: Cache, config: Config) -> None:
     """60x20: the kind filter, an entry expanded, Responses and Survey outbox, the event
     picker and the date prompt lay out without a zero-width widget crashing them."""
-    from agentdesk.ui.timeline_jumps import DatePrompt, EventPicker
+    from agentdesk.ui.timeline_goto import DatePrompt, EventPicker
 
     app = AgentDesk(demo_cache, config, customer_id=ACTIVITY_ID)
     async with app.run_test(size=(60, 20)) as pilot:

@@ -69,12 +69,12 @@ class TimelineActions(_Base):
         self.focus()
 
     def action_jump_date(self) -> None:
-        from agentdesk.ui import timeline_jumps
+        from agentdesk.ui import timeline_goto
 
         if self._timeline is not None:
-            timeline_jumps.jump_to_date(self)
+            timeline_goto.jump_to_date(self)
 
     def action_pick_event(self) -> None:
-        from agentdesk.ui import timeline_jumps
+        from agentdesk.ui import timeline_goto
 
-        timeline_jumps.pick_event(self)
+        timeline_goto.pick_event(self)
