@@ -124,10 +124,10 @@ def test_a_desk_that_crashes_exits_non_zero_with_one_line(synced: World, tmp_pat
 def test_sync_shows_what_it_skipped_and_where_the_list_is(synced: World,  # noqa: F811
                                                           env: dict[str, str]) -> None:
     w, store = synced, synced.store
-    with store._write() as db:  # behind the store's validation, as a buggy store might
-        store._put(db, RecordType.NOTE, "note_naive", CID,
-                   '{"id": "note_naive", "text": "t", "author": "", '
-                   '"created": "2024-06-01T10:00:00", "updated": "2024-06-01T10:00:00Z"}')
+    with store._write() as tx:  # behind the store's validation, as a buggy store might
+        tx.put(RecordType.NOTE, "note_naive", CID,
+               '{"id": "note_naive", "text": "t", "author": "", '
+               '"created": "2024-06-01T10:00:00", "updated": "2024-06-01T10:00:00Z"}')
     released(w)
     done = subprocess.run(sync_command(w), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

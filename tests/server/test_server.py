@@ -603,23 +603,15 @@ def test_demo_seed(make_store: Callable[[], Store]) -> None:
 
 
 def test_serve_command_prints_the_token_once(tmp_path: Path) -> None:
-    """`serve_main` on a fresh store makes a token, prints it once, and serves with it."""
-    code = f"""
-import argparse, sys, threading, time, httpx, uvicorn
-from pathlib import Path
-from agentdesk.server import run
-parser = argparse.ArgumentParser()
-run.add_serve_arguments(parser)
-args = parser.parse_args(["--data", {str(tmp_path / 'srv')!r}, "--port", sys.argv[1]])
-sys.exit(run.serve_main(args))
-"""
+    """`agentdesk serve` on a fresh store makes a token, prints it once, and serves with it."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "AGENTDESK_SERVER_TOKEN"}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(port)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "agentdesk.cli", "serve", "--data",
+                             str(tmp_path / "srv"), "--port", str(port)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
         lines = []

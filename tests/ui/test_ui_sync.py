@@ -107,7 +107,8 @@ async def test_edit_offline_is_pending_then_arrives_once(synced: World, config: 
         await wait_for(lambda: app.sync_view.online and app.sync_view.pending == 0, pilot,
                        timeout=30)
         await synced_once(pilot)
-        assert not app.screen.query_one("#unsynced").display
+        # The panel hears of the sync's end after the status line does (a signal, then a redraw).
+        await wait_for(lambda: not app.screen.query_one("#unsynced").display, pilot)
         # The store's copy of the agent's own note came back with the feed: nothing new.
         assert app.screen.changes_since_open == 0 and "new here" not in bar_text(app)
     texts = [n["text"] for n in synced.server_records(customer, "note")]

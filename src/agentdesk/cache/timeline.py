@@ -38,6 +38,10 @@ def default_file(index: int) -> str:
     return f"entries-{index:05d}.json"
 
 
+ENTRY_FIELDS = ("id", "conversation_id", "at", "channel", "direction", "author", "subject", "body")
+# What reading a chunk file raises when it is not what the cache wrote.
+DAMAGE = (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, RecursionError)
+
 @dataclass
 class TimelineSummary:
     """Where the timeline's entries are, without reading them."""
@@ -149,36 +153,61 @@ class Timeline:
         self.summary = summary
         self._inline = inline or []
         self._chunks: OrderedDict[int, Sequence[Stored]] = OrderedDict()
-        # Makes the error raised when a chunk does not read back (the cache's DamagedProfile).
+        # Makes the error kept when a chunk does not read back (the cache's DamagedProfile,
+        # which also asks for the customer's rebuild).
         self._on_damage = on_damage
+        # Set when a chunk did not read back: the desk says so and syncs. The chunk reads as
+        # placeholders meanwhile, so drawing, scrolling and finding go on (an error raised in
+        # the middle of a Textual handler would stop that widget for good).
+        self.damage: Exception | None = None
+        # Told of `damage` when it is first found, from whichever thread read the file.
+        self.on_damaged: Callable[[Exception], None] | None = None
 
     @property
     def total(self) -> int:
         return self.summary.total
 
     def chunk_docs(self, index: int) -> list[dict[str, Any]]:
-        """The stored entries of one chunk, as the file holds them."""
-        return chunk_docs(self.folder, self.summary.file(index), self._inline)
+        """The stored entries of one chunk, as the file holds them (placeholders if it does
+        not read back: see `damage`)."""
+        try:
+            docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
+            if not isinstance(docs, list) or len(docs) != self.summary.chunk_sizes[index]:
+                raise ValueError(f"chunk {index} holds {len(docs)} entries, not "
+                                 f"{self.summary.chunk_sizes[index]}")
+            if not all(isinstance(d, dict) for d in docs):
+                raise ValueError(f"chunk {index} holds something other than entries")
+            return docs
+        except DAMAGE as error:
+            return self._placeholders(index, error)
 
     def chunk(self, index: int) -> Sequence[Stored]:
         if index in self._chunks:
             self._chunks.move_to_end(index)
             return self._chunks[index]
         try:
-            docs = self.chunk_docs(index)
-            if len(docs) != self.summary.chunk_sizes[index]:
-                raise ValueError(f"chunk {index} holds {len(docs)} entries, not "
-                                 f"{self.summary.chunk_sizes[index]}")
-            entries = StoredRecords("entry", docs)
-            entries.field("at")  # the times do not convert: fail here, not in the middle of a draw
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as error:
-            if self._on_damage is None:
-                raise
-            raise self._on_damage(error) from None
+            entries = StoredRecords("entry", self.chunk_docs(index))
+            for name in ENTRY_FIELDS:  # a field missing or not converting: here, not mid-draw
+                entries.field(name)
+        except DAMAGE as error:
+            entries = StoredRecords("entry", self._placeholders(index, error))
         self._chunks[index] = entries
         if len(self._chunks) > 16:
             self._chunks.popitem(last=False)
         return entries
+
+    def _placeholders(self, index: int, error: BaseException) -> list[dict[str, Any]]:
+        """As many entries as the chunk held, saying it could not be read, at its last time."""
+        if self.damage is None:
+            self.damage = error if self._on_damage is None else self._on_damage(error)  # type: ignore[assignment]
+            if self.on_damaged is not None:
+                self.on_damaged(self.damage)
+        last = self.summary.chunk_last[index][0] if index < len(self.summary.chunk_last) else None
+        at = last if isinstance(last, str) else "1970-01-01T00:00:00+00:00"
+        return [{"id": f"unreadable-{index:05d}-{k:03d}", "conversation_id": "", "at": at,
+                 "channel": "note", "direction": "internal", "author": "agentdesk", "subject": "",
+                 "body": "Not readable from the cache: fetched again from the store at the next sync."}
+                for k in range(self.summary.chunk_sizes[index])]
 
     def position_of(self, at: datetime, entry_id: str) -> int:
         """Where an entry (by time and id) is now, or where it would be: to keep the agent's

@@ -188,6 +188,12 @@ class AgentDesk(App):
         self.sync_view = view
         self.sync_status.publish(view)
 
+    def repair_soon(self) -> None:
+        """A customer's cached files did not read back (the cache has asked for its rebuild,
+        which a sync does): sync now rather than at the next interval."""
+        if self.remote is not None:
+            self.action_sync()
+
     def action_sync(self) -> None:
         """Sync now (`r`, and after every edit). Asked for while a sync runs, another follows
         it: the one running may have pushed before the edit was saved, or be failing against
@@ -354,7 +360,7 @@ class AgentDesk(App):
         applied = report.applied
         self.sync_applied.publish(SyncEffects(
             customers=applied.customers, gone=frozenset(applied.removed.union(report.evicted)),
-            merged=applied.merged))
+            merged=applied.merged, repaired=frozenset(report.repaired)))
         if applied.changes or report.evicted:
             self.load_index()
 

@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
-from agentdesk.cache.cache import Cache, Timeline
+from agentdesk.cache.cache import Cache, DamagedProfile, Timeline
 from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.files import CacheError
@@ -36,6 +37,14 @@ class TopBar(Static):
     """One line: where we are. Our words plus data rendered as literal Text."""
 
 
+class TimelineUnreadable(Message):
+    """A file of the shown timeline did not read back (`Timeline.on_damaged`)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+
 class ProfileScreen(Screen):
     HELP_GROUP = "Customer profile"
     BINDINGS = [
@@ -58,6 +67,7 @@ class ProfileScreen(Screen):
         self.profile: StoredProfile | None = None  # what is shown; edits load the models
         self.timeline: Timeline | None = None
         self._shown_once = False
+        self.damaged = False  # its files did not read back: shown again after the next sync
         self.changes_since_open = 0  # shown on the sync line
 
     @property
@@ -102,7 +112,9 @@ class ProfileScreen(Screen):
 
     def reload(self) -> None:
         """Read the profile from the cache and show it (timeline reads only what is on screen)."""
-        loaded = self.cache.view_profile(self.customer_id)
+        loaded = self._view()
+        if loaded is None and self.damaged:
+            return
         if loaded is None:
             message = Text(" This customer is not in the cache: ")
             message.append_text(safe.line(self.customer_id, "bold"))
@@ -111,14 +123,47 @@ class ProfileScreen(Screen):
                            else "  (esc: back, /: search)")
             self.query_one("#topbar", TopBar).update(message)
             return
-        profile, self.timeline = loaded
+        profile, timeline = loaded
+        self.timeline = self._watch(timeline)
         self.profile = profile
         self._show_profile()
         self.query_one(TimelineView).show(self.timeline, profile.conversations, profile.customer)
 
     def _read(self) -> StoredProfile | None:
-        loaded = self.cache.view_profile(self.customer_id)
+        loaded = self._view()
         return loaded[0] if loaded else None
+
+    def _view(self) -> tuple[StoredProfile, Timeline] | None:
+        try:
+            return self.cache.view_profile(self.customer_id)
+        except DamagedProfile as error:
+            self.show_damaged(error)
+            self.desk.repair_soon()
+            return None
+
+    def show_damaged(self, error: DamagedProfile) -> None:
+        """This customer's profile file does not read back: say so where the profile was; the
+        next sync rebuilds it (the cache asked for that) and `_sync_ended` shows it again.
+        Unsent edits stay in the outbox."""
+        self.damaged = True
+        self.profile, self.timeline = None, None
+        self.query_one(TimelineView).forget()
+        self.query_one(DetailsPanel).display = False
+        message = Text(" ")
+        message.append_text(safe.line(str(error), "bold"))
+        self.query_one("#topbar", TopBar).update(message)
+
+    def _watch(self, timeline: Timeline) -> Timeline:
+        """Be told when one of the timeline's files does not read back (it shows placeholders
+        there until the sync asked for brings the customer again: `sync_changed`). The file
+        may be read by the find/filter scan's thread: a message comes back to this one."""
+        timeline.on_damaged = lambda error: self.post_message(TimelineUnreadable(error))
+        return timeline
+
+    def on_timeline_unreadable(self, message: TimelineUnreadable) -> None:
+        self.notify(str(message.error), title="Part of this timeline could not be read",
+                    severity="warning", timeout=10, markup=False)
+        self.desk.repair_soon()
 
     def refresh_unsynced(self) -> None:
         items = self.cache.outbox.items(self.customer_id) if not self.cache.read_only else []
@@ -128,12 +173,18 @@ class ProfileScreen(Screen):
         if effects is None:  # failed: nothing applied, but edits may have moved in the outbox
             self.refresh_unsynced()
             return
+        if self.damaged:  # rebuilt by this sync (or still not: then it says so again)
+            self.damaged = False
+            self.query_one(DetailsPanel).display = True
+            self.reload()
+            return
         self.sync_changed(effects.customers.get(self.customer_id, 0),
                           removed=self.customer_id in effects.gone,
-                          merged_into=effects.merged.get(self.customer_id))
+                          merged_into=effects.merged.get(self.customer_id),
+                          repaired=self.customer_id in effects.repaired)
 
     def sync_changed(self, count: int, *, removed: bool = False,
-                     merged_into: str | None = None) -> None:
+                     merged_into: str | None = None, repaired: bool = False) -> None:
         """A sync changed this customer: update in place, keeping the agent's place."""
         if merged_into:
             self.notify("This customer was merged into another one; showing that one.", timeout=5)
@@ -157,13 +208,13 @@ class ProfileScreen(Screen):
             return
         # News for the agent: changes made elsewhere to a profile already on screen (not the
         # first sync, nor the profile arriving; the agent's own edits do not come back counted).
-        if self.profile is not None and not self.desk.sync_view.first:
+        if self.profile is not None and not self.desk.sync_view.first and not repaired:
             self.changes_since_open += count
-        loaded = self.cache.view_profile(self.customer_id)
+        loaded = self._view()
         if loaded is None:
             return
         lists = {w.id: w.highlighted for w in self.query(SectionList)}
-        self.profile, self.timeline = loaded
+        self.profile, self.timeline = loaded[0], self._watch(loaded[1])
         self._show_profile()
         for widget in self.query(SectionList):
             if lists.get(widget.id) is not None and widget.option_count:

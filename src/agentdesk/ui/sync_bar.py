@@ -49,6 +49,7 @@ class SyncEffects:
     customers: Mapping[str, int]  # customer id -> changes applied
     gone: frozenset[str]  # removed from the store, or no longer in this agent's scope
     merged: Mapping[str, str]  # customer id -> the customer it was merged into
+    repaired: frozenset[str] = frozenset()  # rebuilt from the store: not news, the same data
 
 
 class SyncBar(Static):

@@ -27,9 +27,10 @@ from textual.strip import Strip
 from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
-from agentdesk.ui import clock, timeline_draw as draw, timeline_long
+from agentdesk.ui import clock, timeline_draw as draw, timeline_jumps, timeline_long
 from agentdesk.ui.timeline_actions import TimelineActions
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
+from agentdesk.ui.timeline_styles import entry_styles
 from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
 
 
@@ -121,6 +122,20 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
         self.update_title()
         self.refresh()
 
+    def forget(self) -> None:
+        """Show nothing: the timeline's files did not read back (ProfileScreen.show_damaged);
+        `show` brings a rebuilt one."""
+        self.workers.cancel_group(self, "timeline-scan")
+        self._timeline = None
+        self.blocks = Blocks()
+        self._layouts.clear()
+        self._drawn.clear()
+        self._sticky.clear()
+        self.mark = None
+        self._update_size()
+        self.update_title()
+        self.refresh()
+
     def replace(self, timeline: Timeline, conversations: StoredRecords) -> None:
         """Show a newer version of the same timeline (a sync changed it) without moving the
         agent: the entry at the top stays at the top; at the bottom, stay at the bottom."""
@@ -148,6 +163,10 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
         """Entries the filter lets through (all of them when there is no filter)."""
         return self.blocks.shown_total
 
+    def starts(self) -> dict[str, int]:
+        """Where each conversation starts (entry positions), by id."""
+        return self._timeline.summary.starts if self._timeline is not None else {}
+
     def conversation(self, conversation_id: str) -> Stored | None:
         at = self._conversation_at.get(conversation_id)
         return None if at is None else self._conversations[at]
@@ -169,11 +188,11 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(1, self.scrollable_content_region.width or self.size.width or 80)
 
-    def _content_height(self) -> int:
+    def content_height(self) -> int:
         return max(1, self.scrollable_content_region.height or self.size.height or 24)
 
     def _reset_layout(self, width: int) -> None:
-        limit = max(3, self._content_height() - 5)
+        limit = max(3, self.content_height() - 5)
         if width != self._width:
             self._drawn.clear()
         self._width, self._limit = width, limit
@@ -233,22 +252,10 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
 
     # -- layout ----------------------------------------------------------------------------
 
-    def _style(self, name: str) -> Style:
-        # Partial (no background: the line's comes from the widget), but with the colour
-        # resolved against the real background: partial alone turns an `auto` colour such as
-        # $text-muted white, unreadable on a light theme.
-        # A component with a background of its own (the headers) takes it blended, too.
-        resolved = self.get_component_rich_style(name, partial=False)
-        own = self.get_component_styles(name).has_rule("background")
-        return self.get_component_rich_style(name, partial=True) + Style(
-            color=resolved.color, bgcolor=resolved.bgcolor if own else None)
-
     def _line_styles(self) -> dict[str, Style]:
         """The component styles entries are drawn with, worked out once, not per block."""
         if self._styles is None:
-            self._styles = {n: self._style(f"timeline--{n}") for n in draw.STYLE_NAMES}
-            # A tint: its colour is blended with the background, which a partial style skips.
-            self._styles["mark"] = Style(bgcolor=self.get_component_rich_style("timeline--mark").bgcolor)
+            self._styles = entry_styles(self)
         return self._styles
 
     def notify_style_update(self) -> None:
@@ -330,7 +337,7 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def _limit_changed(self) -> bool:
-        return bool(self._width) and max(3, self._content_height() - 5) != self._limit
+        return bool(self._width) and max(3, self.content_height() - 5) != self._limit
 
     def _relayout(self, width: int) -> None:
         """New width or height: heights change; keep the line at the top of the screen."""
@@ -355,8 +362,8 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
             shown += len(self._layout(block).lines)
             block -= 1
         self._tail = 0
-        top = self.blocks.end_top(self._content_height(), self._layout)
-        self._tail = max(0, top + self._content_height() - self.blocks.lines)
+        top = self.blocks.end_top(self.content_height(), self._layout)
+        self._tail = max(0, top + self.content_height() - self.blocks.lines)
         self._update_size()
         # Set directly too: during the first render the scrollbars do not know the new size yet.
         self.set_scroll(None, top)
@@ -421,7 +428,7 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
 
     def bottom_entry(self) -> int | None:
         """The position of the entry on the last line of the screen."""
-        found = self.entry_at(self.scroll_offset.y + self._content_height() - 1)
+        found = self.entry_at(self.scroll_offset.y + self.content_height() - 1)
         return None if found is None else found[1].positions[found[2]]
 
     def entry_y(self, position: int, header: bool = True) -> int:
@@ -447,49 +454,13 @@ class TimelineView(TimelineActions, ScrollView, can_focus=True):
         return line if heading else max(0, line - 1)
 
     def go_to(self, position: int, *, if_hidden: bool = False) -> None:
-        """Show an entry at the top and mark it: near the end, where the view cannot scroll
-        that far, the mark shows which entry was meant. With `if_hidden`, an entry already
-        whole on screen is only marked (find moving between matches in view)."""
-        if not self.total or not self.blocks.spans:  # (not laid out: no width yet)
-            return
-        position = self.blocks.shown_near(position)
-        if not (if_hidden and self._whole_on_screen(position)):
-            self.scroll_to(y=self.top_for(position), animate=False, immediate=True)
-        self.mark = position
-        self.refresh()
-
-    def _whole_on_screen(self, position: int) -> bool:
-        start = self.entry_y(position)
-        found = self.entry_at(start)
-        if found is None:
-            return False
-        block, layout, i = found
-        top = self.scroll_offset.y
-        return top + 1 <= start and self.blocks.offsets[block] + layout.end_of(i) <= top + self._content_height()
+        timeline_jumps.go_to(self, position, if_hidden=if_hidden)
 
     def scroll_to_conversation(self, conversation_id: str) -> bool:
-        """Scroll so the conversation's header and first entry shown are at the top, marked
-        (False, and nothing moves, if it has none: not in the timeline, or filtered out)."""
-        if self._timeline is None or conversation_id not in self._timeline.summary.starts:
-            return False
-        position = self.blocks.first_shown_of(conversation_id,
-                                              self._timeline.summary.starts[conversation_id])
-        if position is None:
-            self.notify("The filter hides this conversation (f changes the filter).", timeout=3)
-            return False
-        self.go_to(position)
-        return True
+        return timeline_jumps.to_conversation(self, conversation_id)
 
     def action_conversation(self, step: int) -> None:
-        top = self.top_entry()
-        if top is None:
-            return
-        position, on_header = top
-        found = self.blocks.headings_from(position, step)
-        if step < 0 and found and on_header and found[0] == position:
-            found = found[1:]  # at its heading already: the one before
-        if found:
-            self.go_to(found[0])
+        timeline_jumps.next_conversation(self, step)
 
     def action_scroll_lines(self, step: int) -> None:
         self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
