@@ -31,7 +31,7 @@ from typing import Any
 
 # Bump when what is generated changes (ids, sizes, generator arguments), so old data sets are
 # not reused by mistake. The cache schema is part of the key as well.
-DATA_VERSION = "3"  # 2: timeline files of 200 entries; 3: 20,000 conversations open
+DATA_VERSION = "4"  # 2: timeline files of 200 entries; 3: 20,000 conversations open; 4: entries of every kind
 
 ID_10 = "cus_bench_10"
 ID_10K = "cus_big_timeline"  # agentdesk.model.demo.BIG_ID
@@ -64,7 +64,7 @@ def _rss_mb() -> float:
 
 def _extras() -> Iterator[tuple[Any, list[Any]]]:
     """The customers with exactly 10 and 100,000 timeline entries."""
-    from agentdesk.model import demo
+    from agentdesk.model import demo, demo_activity
 
     rng = random.Random(11)
     small = demo._profile(rng, 900_001, ID_10, name=("Tess", "Tenentries"))
@@ -72,10 +72,13 @@ def _extras() -> Iterator[tuple[Any, list[Any]]]:
     yield small, entries
     del small, entries
     huge = demo._profile(rng, 900_002, ID_100K, name=("Hugo", "Hundredthousand"), days=(4000, 4000))
+    # A fifth of its entries of the other kinds (campaigns, events, orders, surveys, feedback)
+    # over the same years, as the demo's big customer has.
+    mixed = demo_activity.activity(900_002, "act_100k", huge.customer.created, demo.EPOCH, 20_000)
     huge.conversations, entries = demo._conversations(
-        rng, huge, 1200, 100_000, 900_002, minutes=(2, 30), days=(0, 2)
+        rng, huge, 1200, 100_000 - len(mixed), 900_002, minutes=(2, 30), days=(0, 2)
     )
-    yield huge, entries
+    yield huge, entries + mixed
 
 
 ID_FIELDS = "cus_fields_normal"  # huge-fields cache: 10 entries of ordinary text

@@ -34,7 +34,10 @@ perf = time.perf_counter
 COMMON = "refund"  # in more than one entry in a hundred
 # Rows of the filter dialog toggled (off, then on again): email, chat, inbound, internal,
 # "only this conversation".
-TOGGLES = [1, 2, 8, 10, 12]
+TOGGLES = [8, 9, 17, 19, 21]
+# Kind keys pressed on the timeline (each twice: hidden, shown again): Campaign, E-commerce,
+# Surveys, Conversations.
+KIND_KEYS = ["2", "4", "5", "1"]
 
 
 def rare_text(view: TimelineView) -> str:
@@ -136,6 +139,19 @@ async def bench_find_filter(app: Any, pilot: Any, paint_waiter: Any, presses: in
                     times.append(took)
     out["filter"] = {"times": times[:presses]}
     await pilot.press("escape")
+
+    # The kind filter: one key on the timeline, after the first pass (the scan is complete).
+    view.focus()
+    await pilot.pause(0.2)
+    times = []
+    while len(times) < presses:
+        for key in KIND_KEYS:
+            for _ in range(2):  # hidden, then shown again
+                took = await frames.press(pilot, key)
+                if took is not None:
+                    times.append(took)
+    out["kinds"] = {"times": times[:presses],
+                    "kinds": len({k for k, n in view.scan.kind_counts().items() if n})}
     await app.pop_screen()
     await pilot.pause(0.2)
     return out

@@ -72,7 +72,7 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
-        assert meta["schema"] == SCHEMA == 6
+        assert meta["schema"] == SCHEMA == 7
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -258,7 +258,7 @@ def test_second_open_from_another_process_is_read_only(demo_cache: Cache) -> Non
 def test_demo_profiles_round_trip(demo_cache: Cache, generated: dict) -> None:
     rows = {row.id: row for row in demo_cache.index_rows()}
     assert set(rows) == set(generated)
-    assert len(generated) == 53  # 50 ordinary, the big one, the one with everything, the hostile one
+    assert len(generated) == 54  # 50 ordinary, the big one, the one with everything, the one of every kind, the hostile one
     for customer_id, (profile, _) in generated.items():
         loaded = demo_cache.load_profile(customer_id)
         assert loaded == profile, customer_id
@@ -296,7 +296,8 @@ def test_big_timeline_in_sorted_chunks(demo_cache: Cache, generated: dict) -> No
     assert len(starts) == 120
     first_seen: dict[str, int] = {}
     for position, entry in enumerate(entries):
-        first_seen.setdefault(entry.conversation_id, position)
+        if entry.conversation_id:  # entries outside a conversation start none
+            first_seen.setdefault(entry.conversation_id, position)
     assert starts == first_seen
     for conversation_id, position in starts.items():
         chunk, offset = timeline.locate(position)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -194,8 +194,9 @@ def test_stored_views_show_what_the_models_hold(demo_cache: Cache) -> None:
         for name in ("id", "topic", "status", "started", "ended", "channels"):  # without views
             assert view.conversations.field(name) == [getattr(c, name) for c in model.conversations]
         assert [e.__dict__ for e in shown.chunk(0)] == [e.model_dump() for e in timeline.chunk(0)]
-        assert all(type(a) is type(b) for a, b in zip(shown.chunk(0)[0].__dict__.values(),
-                                                      timeline.chunk(0)[0].model_dump().values()))
+        seen, modelled = shown.chunk(0)[0].__dict__, timeline.chunk(0)[0].model_dump()
+        assert seen.keys() == modelled.keys()
+        assert {k: type(v) for k, v in seen.items()} == {k: type(v) for k, v in modelled.items()}
 
 
 def test_ids_are_bounded_and_client_made_ids_unique() -> None:
@@ -326,13 +327,24 @@ def _record_variants() -> list[tuple[str, dict[str, object]]]:
         for name in doc:
             variants.append((kind, {k: v for k, v in doc.items() if k != name}))
             variants += [(kind, {**doc, name: value}) for value in broken]
+    # Entries of the other kinds: a status each kind may or may not carry, with and without a
+    # conversation, details of every value type and broken ones.
+    from agentdesk.model.demo_activity import activity
+
+    for entry in activity(3, "v", demo.EPOCH, demo.EPOCH + timedelta(days=30), 12):
+        doc = entry.model_dump(mode="json")
+        variants.append(("entry", doc))
+        variants += [("entry", {**doc, "status": status}) for status in ("scored", "clicked", "x", "")]
+        variants += [("entry", {**doc, "kind": kind}) for kind in ("message", "nope", "survey")]
+        variants += [("entry", {**doc, "details": value}) for value in
+                     ({"a": {"nested": 1}}, {"": 1}, {"k" * 65: 1}, {"tags": [1]}, [], None)]
     return variants
 
 
 def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> None:
     """The sync checks records without building model objects (model.changes.fields_validator):
     it must accept exactly the records the models accept, with the same first error."""
-    from agentdesk.model.records import RECORD_MODELS
+    from agentdesk.model.records import RECORD_CHECKS, RECORD_MODELS
     from agentdesk.model.changes import fields_validator
 
     refused = 0
@@ -346,6 +358,10 @@ def test_the_replicas_field_check_accepts_and_refuses_what_the_models_do() -> No
         try:
             fields_validator(model)(doc)
             got = None
+            # A check across fields (an entry's kind, status and conversation) comes after.
+            why = RECORD_CHECKS[kind](doc) if kind in RECORD_CHECKS else None
+            if why:
+                got = {"loc": (), "msg": f"Value error, {why}"}
         except ValidationError as error:
             got = error.errors()[0]
         assert (got is None) == (expected is None), (kind, doc, got, expected)

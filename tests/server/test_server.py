@@ -578,7 +578,7 @@ def test_demo_seed(make_store: Callable[[], Store]) -> None:
     store.add_token(TOKEN, "alice")
     assert store.is_empty()
     count = seed_demo(store, customers=30, big_entries=500)
-    assert count == 33 and not store.is_empty()
+    assert count == 34 and not store.is_empty()  # 30, the big one, everything, activity, hostile
     items = list(demo.generate(customers=30, big_entries=500))
     with ServerThread(store) as server, httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:

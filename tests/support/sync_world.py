@@ -214,7 +214,8 @@ def assert_timeline_consistent(cache: Cache, customer_id: str) -> list[dict[str,
     assert len({e["id"] for e in entries}) == len(entries), "an entry is filed twice"
     firsts: dict[str, int] = {}
     for position, entry in enumerate(entries):
-        firsts.setdefault(entry["conversation_id"], position)
+        if entry["conversation_id"]:  # entries outside a conversation start none
+            firsts.setdefault(entry["conversation_id"], position)
     assert timeline.summary.starts == firsts
     for conv, position in firsts.items():
         assert entries[position]["conversation_id"] == conv

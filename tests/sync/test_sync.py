@@ -16,6 +16,7 @@ import pytest
 
 from agentdesk.model import demo
 from agentdesk.model.demo_profile_data import EVERYTHING_ID
+from agentdesk.model.demo_activity import ACTIVITY_ID
 from agentdesk.cache.cache import Cache
 from agentdesk.model.records import ContactKind, ContactPoint, Note, TimelineEntry
 from agentdesk.cache.outbox import CONFLICT, PENDING, REJECTED
@@ -433,7 +434,8 @@ def test_a_new_store_on_the_same_address_rebuilds_the_cache(synced: World) -> No
             report = w.sync()
             assert report.rebuilt
             assert w.engine().state.epoch == fresh.epoch() != old_epoch
-            assert customer_ids(w) == {f"cus_{n:06d}" for n in range(10)} | {demo.HOSTILE_ID, EVERYTHING_ID}
+            assert customer_ids(w) == {f"cus_{n:06d}" for n in range(10)} | {
+                demo.HOSTILE_ID, EVERYTHING_ID, ACTIVITY_ID}
             assert not w.cache.timeline_dir(BIG).exists()
             ids = [c.data["id"] for c in w.client().profile(CID).changes if c.type == "note"]
             assert ids.count(pending.id) == 1

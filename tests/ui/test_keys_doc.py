@@ -21,6 +21,8 @@ from agentdesk.ui.forms import ConfirmScreen, NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.relationship_edit import Other, RelationshipForm
 from agentdesk.ui.search import SearchScreen
+from agentdesk.ui.survey_actions import TagPrompt
+from agentdesk.ui.timeline_goto import DatePrompt, EventPicker
 from agentdesk.ui.unsynced import ResolveScreen
 from agentdesk.ui.canned import CannedPicker
 from agentdesk.ui.composer import ReplyComposer
@@ -79,12 +81,17 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
         await pilot.pause()
         shown |= await help_rows(app, pilot)
         await pilot.press("escape")
+        await pilot.press("t", "O")  # the customer's survey responses and outbox
+        await pilot.pause()
+        shown |= await help_rows(app, pilot)
+        await pilot.press("escape")
         other = Other("cus_000002", "Rosa Kaur")
         for screen in (SearchScreen(app.index), NoteForm(), ConfirmScreen(""),
                        ResolveScreen(rejected), QueueScreen(),
                        ReplyComposer(heading=Text(""), known={}, canned=[]), CannedPicker([]),
                        ChoiceScreen(Text(""), []), SnoozeUntilScreen(), TopicForm("", []),
-                       RelationshipForm(other, None), EraseScreen("cus_000001", "Chiara Silva")):
+                       RelationshipForm(other, None), EraseScreen("cus_000001", "Chiara Silva"),
+                       TagPrompt("tag", []), DatePrompt(), EventPicker(app.screen.timeline)):
             await app.push_screen(screen)
             await wait_for(lambda: app.screen is screen, pilot)
             shown |= await help_rows(app, pilot)

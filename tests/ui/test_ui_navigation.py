@@ -14,7 +14,8 @@ from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.details import MORE, DetailsPanel, NoteList, SectionList
 from agentdesk.ui.forms import ConfirmScreen, ContactForm, NoteForm
 from agentdesk.ui.help import HelpScreen
-from agentdesk.ui.profile import EmptyScreen, ProfileScreen
+from agentdesk.ui.empty_screen import EmptyScreen
+from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.search import ResultList, SearchScreen
 from agentdesk.ui.timeline import TimelineView
 
@@ -99,7 +100,9 @@ async def test_bracket_keys_move_between_conversations(demo_cache: Cache, config
     app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        starts = sorted(app.screen.timeline.summary.starts.values())
+        # (Beatrix's oldest entry is not in a conversation: it has an "Activity" heading, and
+        # the first ] goes to her first conversation.)
+        starts = [0, *sorted(p for p in app.screen.timeline.summary.starts.values() if p)]
         view = timeline(app)
         await pilot.press("g")
         assert view.top_entry() == (0, True)

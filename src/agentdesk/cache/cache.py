@@ -21,6 +21,7 @@ from agentdesk.cache.directory import StoreDirectory
 from agentdesk.cache.drafts import Drafts
 from agentdesk.cache.panel_state import PanelState
 from agentdesk.cache.profile_data_edits import ProfileDataEdits
+from agentdesk.cache.entry_edits import EntryEdits
 from agentdesk.cache.files import (
     FILE_MODE,
     CacheError,
@@ -63,7 +64,7 @@ class DamagedProfile(CacheError):
         self.customer_id = customer_id
 
 
-class Cache(ProfileDataEdits, StoreDirectory):
+class Cache(ProfileDataEdits, EntryEdits, StoreDirectory):
     """A cache folder opened for reading and, when no other desk holds it, writing."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:

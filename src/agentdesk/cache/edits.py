@@ -66,6 +66,8 @@ def revert(profile: ProfileFile, m: Mutation) -> None:
     match m.kind:
         case MutationKind.NOTE_ADD:
             profile.remove("notes", m.target)
+        case MutationKind.CONVERSATION_START:
+            profile.remove("conversations", m.target)
         case MutationKind.NOTE_EDIT | MutationKind.CUSTOMER_UPDATE:
             if base:
                 profile.update(table_of(m), m.target, dict(base))
@@ -134,11 +136,14 @@ class AgentEdits(WorkEdits):
 
             new = item.mutation.model_copy(update={"id": new_id("mut")})
         from agentdesk.model.protocol import MutationKind
+        from agentdesk.cache.entry_edits import is_entry_edit
 
         with self.change_profile(new.customer_id) as profile:
             self.outbox.replace(mutation_id, new)
             if profile.customer() is not None or new.kind == MutationKind.CUSTOMER_CREATE:
                 apply(profile, new)
+        if is_entry_edit(new):  # (made on the timeline files: `entry_edits`)
+            self.apply_entry_edit(new)  # type: ignore[attr-defined]  (EntryEdits, of Cache)
 
     def add_note(self, customer_id: str, text: str, author: str = "") -> Note:
         from agentdesk.model import mutations

@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 6
+SCHEMA = 7
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -159,10 +159,42 @@ def reread_feed_for_profile_data(root: Path) -> None:
         atomic_write_json(path, {"sync": {"1": state}})
 
 
+def count_entry_kinds(root: Path) -> None:
+    """Schema 6 -> 7: timeline entries have a kind (a message, a survey, an order...); each
+    long timeline's summary counts the kinds in each of its files, so the desk reads only
+    the files holding surveys or feedback. Entries written before have no kind and read as
+    messages (`model.views.DEFAULTS`): no entry is rewritten, only the summaries, a profile
+    file at a time; run again after a crash, it skips the summaries already done."""
+    from agentdesk.cache.timeline import TimelineSummary, completed, inline_docs
+    from agentdesk.cache.layout import timeline_dir
+
+    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+        for path in shard.glob("*" + PROFILE_SUFFIX):
+            try:
+                tables = read_json(path) or {}
+                found = next(iter((tables.get("timeline") or {}).values()), None)
+                if not isinstance(found, dict):
+                    continue
+                summary = TimelineSummary.from_json(found)
+                if summary.complete:
+                    continue
+                customer = next(iter((tables.get("customer") or {}).values()), {}).get("id")
+                if not isinstance(customer, str):
+                    continue  # records waiting for their customer: filed when it comes
+                full = completed(timeline_dir(root, customer), summary, inline_docs(tables))
+            except (ValueError, TypeError, KeyError, AttributeError, OSError):
+                continue  # unreadable: the desk names it damaged and the sync fetches it again
+            tables["timeline"] = {"1": full.to_json()}
+            atomic_write_json(path, tables)
+
+
+
+
 # {old version: the step to the next}; add an entry when the layout changes.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3,
                                                  3: _migrate_3_to_4, 4: build_queue_index,
-                                                 5: reread_feed_for_profile_data}
+                                                 5: reread_feed_for_profile_data,
+                                                 6: count_entry_kinds}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

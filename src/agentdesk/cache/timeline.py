@@ -57,6 +57,9 @@ class TimelineSummary:
     chunk_last: list[tuple[str, str]] = field(default_factory=list)
     # Per chunk: conversation id -> offset of that conversation's first entry in the chunk.
     chunk_convs: list[dict[str, int]] = field(default_factory=list)
+    # Per chunk: entry kind -> how many entries of it the chunk holds (schema 7): the surveys,
+    # responses and feedback of a 100,000-entry timeline are read from the chunks holding them.
+    chunk_kinds: list[dict[str, int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -69,7 +72,22 @@ class TimelineSummary:
     def complete(self) -> bool:
         """Written by this version (older summaries lack what incremental updates need)."""
         n = len(self.chunk_sizes)
-        return len(self.chunk_files) == len(self.chunk_last) == len(self.chunk_convs) == n
+        return (len(self.chunk_files) == len(self.chunk_last) == len(self.chunk_convs)
+                == len(self.chunk_kinds) == n)
+
+    def chunks_with(self, kinds: set[str]) -> list[int]:
+        """The chunks holding entries of any of `kinds` (every chunk, if not known)."""
+        if len(self.chunk_kinds) != len(self.chunk_sizes):
+            return list(range(len(self.chunk_sizes)))
+        return [i for i, counts in enumerate(self.chunk_kinds) if kinds & counts.keys()]
+
+    def kind_counts(self) -> dict[str, int]:
+        """Entries of each kind in the whole timeline."""
+        total: dict[str, int] = {}
+        for counts in self.chunk_kinds:
+            for kind, count in counts.items():
+                total[kind] = total.get(kind, 0) + count
+        return total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +97,7 @@ class TimelineSummary:
             "chunk_files": self.chunk_files,
             "chunk_last": [list(x) for x in self.chunk_last],
             "chunk_convs": self.chunk_convs,
+            "chunk_kinds": self.chunk_kinds,
         }
 
     @classmethod
@@ -90,16 +109,18 @@ class TimelineSummary:
             chunk_files=list(doc.get("chunk_files", [])),
             chunk_last=[tuple(x) for x in doc.get("chunk_last", [])],
             chunk_convs=[dict(x) for x in doc.get("chunk_convs", [])],
+            chunk_kinds=[dict(x) for x in doc.get("chunk_kinds", [])],
         )
 
     def add_chunk(self, name: str, docs: list[dict[str, Any]]) -> None:
         """Append the facts of one chunk file holding `docs` (in order, not empty)."""
-        text, last, convs = _chunk_facts(docs)
+        text, last, convs, kinds = _chunk_facts(docs)
         self.chunk_sizes.append(len(docs))
         self.chunk_text.append(text)
         self.chunk_files.append(name)
         self.chunk_last.append(last)
         self.chunk_convs.append(convs)
+        self.chunk_kinds.append(kinds)
 
     def copy_chunk(self, other: TimelineSummary, index: int) -> None:
         """Append chunk `index` of `other` unchanged (its file was not rewritten)."""
@@ -108,6 +129,7 @@ class TimelineSummary:
         self.chunk_files.append(other.chunk_files[index])
         self.chunk_last.append(other.chunk_last[index])
         self.chunk_convs.append(other.chunk_convs[index])
+        self.chunk_kinds.append(other.chunk_kinds[index])
 
     def recompute_starts(self) -> None:
         starts: dict[str, int] = {}
@@ -236,14 +258,20 @@ def _time(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _chunk_facts(docs: list[dict[str, Any]]) -> tuple[tuple[int, int], tuple[str, str], dict[str, int]]:
+def _chunk_facts(docs: list[dict[str, Any]]
+                 ) -> tuple[tuple[int, int], tuple[str, str], dict[str, int], dict[str, int]]:
     text = (sum(str(d.get("body", "")).count("\n") + 1 for d in docs),
             sum(len(str(d.get("body", ""))) for d in docs))
     last = docs[-1]
     convs: dict[str, int] = {}
+    kinds: dict[str, int] = {}
     for offset, doc in enumerate(docs):
-        convs.setdefault(str(doc["conversation_id"]), offset)
-    return text, (str(last["at"]), str(last["id"])), convs
+        conversation = doc.get("conversation_id")
+        if conversation:  # entries outside a conversation start none
+            convs.setdefault(str(conversation), offset)
+        kind = str(doc.get("kind") or "message")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return text, (str(last["at"]), str(last["id"])), convs, kinds
 
 
 def _write_chunk(path: Path, docs: list[dict[str, Any]], durable: bool) -> None:
@@ -277,7 +305,7 @@ def write_all(folder: Path, entries: Iterable[TimelineEntry],
     return summary, []
 
 
-def _complete(folder: Path, summary: TimelineSummary,
+def completed(folder: Path, summary: TimelineSummary,
               inline: list[dict[str, Any]]) -> TimelineSummary:
     """Fill in what an older summary lacks by reading its chunks (once per customer)."""
     if summary.complete:
@@ -312,7 +340,7 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
     folder meanwhile (the caller holds the cache's write lock), so they are garbage; without
     this, every crash mid-page would leave them for ever.
     """
-    summary = _complete(folder, summary, inline)
+    summary = completed(folder, summary, inline)
     named = set(summary.chunk_files)
     strays: list[Path] = []
     if folder.exists():  # most timelines have no folder: one stat instead of two listings

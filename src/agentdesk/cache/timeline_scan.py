@@ -19,12 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from agentdesk.cache.timeline import INLINE, Timeline
-from agentdesk.model.kinds import Channel, Direction
+from agentdesk.model.kinds import GROUP_OF, Channel, Direction, EntryKind
 
 CHANNELS = list(Channel)
 DIRECTIONS = list(Direction)
+KINDS = list(EntryKind)
 _CHANNEL_CODE = {c.value: i for i, c in enumerate(CHANNELS)}
 _DIRECTION_CODE = {d.value: i for i, d in enumerate(DIRECTIONS)}
+_KIND_CODE = {k.value: i for i, k in enumerate(KINDS)}
+_MESSAGE = _KIND_CODE[EntryKind.MESSAGE.value]
 SEPARATOR = "\x00"  # between two entries' text: a query never holds one, so never spans two
 
 
@@ -42,9 +45,10 @@ def fold(text: str) -> str:
 class ChunkFacts:
     """One chunk file, as find and filter need it."""
 
-    text: str  # each entry's subject, body and author, folded, entries joined by SEPARATOR
+    text: str  # each entry's subject, body, author and details, folded, joined by SEPARATOR
     starts: array  # where each entry's text starts in `text`
     codes: bytes  # `code(channel, direction)` of each entry
+    kinds: bytes  # each entry's kind, its index in KINDS
     conversations: list[str]
     conversation_set: frozenset[str]
 
@@ -52,18 +56,25 @@ class ChunkFacts:
     def of(cls, docs: Iterable[dict]) -> ChunkFacts:
         parts: list[str] = []
         codes = bytearray()
+        kinds = bytearray()
         conversations: list[str] = []
         for doc in docs:
-            parts.append(f"{doc.get('subject') or ''}\n{doc.get('body') or ''}\n{doc.get('author') or ''}")
+            text = f"{doc.get('subject') or ''}\n{doc.get('body') or ''}\n{doc.get('author') or ''}"
+            details = doc.get("details")
+            if details:  # a campaign's name, an order's items: found as the entry shows them
+                text += "\n" + " ".join(" ".join(map(str, v)) if isinstance(v, list) else str(v)
+                                         for v in details.values())
+            parts.append(text)
             codes.append(code(str(doc.get("channel", "")), str(doc.get("direction", ""))))
+            kinds.append(_KIND_CODE.get(doc.get("kind") or "", _MESSAGE))
             conversations.append(str(doc.get("conversation_id", "")))
         starts = array("q")
         at = 0
         for part in parts:
             starts.append(at)
             at += len(part) + 1
-        return cls(fold(SEPARATOR.join(parts)), starts, bytes(codes), conversations,
-                   frozenset(conversations))
+        return cls(fold(SEPARATOR.join(parts)), starts, bytes(codes), bytes(kinds),
+                   conversations, frozenset(conversations))
 
     def matches(self, needle: str) -> list[int]:
         """Offsets of the entries whose text holds `needle` (folded), each once, in order."""
@@ -87,6 +98,21 @@ def visible_table(hidden_channels: Iterable[str], hidden_directions: Iterable[st
     return bytes(0 if (b // 4 in channels or b % 4 in directions) else 1 for b in range(256))
 
 
+def kind_table(hidden_groups: Iterable[str]) -> bytes | None:
+    """A `bytes.translate` table turning each entry's kind into 1 (shown) or 0 (hidden) by
+    the kind filter's groups; None when no group is hidden."""
+    hidden = set(hidden_groups)
+    if not hidden:
+        return None
+    shown = [0 if GROUP_OF[kind].value in hidden else 1 for kind in KINDS]
+    return bytes(shown) + bytes(256 - len(shown))
+
+
+def _both(a: bytes, b: bytes) -> bytes:
+    """1 where both masks hold 1: one AND of two integers, not a loop over the entries."""
+    return (int.from_bytes(a, "big") & int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
 class TimelineScan:
     """The facts of a timeline's chunk files, read on demand or all in one pass."""
 
@@ -106,6 +132,7 @@ class TimelineScan:
                 if file is not None and file == self._file(i):
                     self._facts[i], self._files[i] = facts, file
         self._counts: dict[int, int] | None = None
+        self._kind_counts: dict[str, int] | None = None
 
     def _file(self, chunk: int) -> tuple[int, int, int] | None:
         """Which file a chunk is (inode, mtime, size), for files of their own."""
@@ -171,12 +198,16 @@ class TimelineScan:
                     out[chunk] = found
         return out
 
-    def masks(self, table: bytes, conversation: str | None = None) -> list[bytes]:
-        """Per chunk, one byte per entry: 1 if the filter shows it (every chunk must be read)."""
+    def masks(self, table: bytes, conversation: str | None = None,
+              kinds: bytes | None = None) -> list[bytes]:
+        """Per chunk, one byte per entry: 1 if the filter shows it (every chunk must be read).
+        `kinds` (a `kind_table`) hides kinds too."""
         out: list[bytes] = []
         for facts in self._facts:
             assert facts is not None, "filter before the scan is complete"
             mask = facts.codes.translate(table)
+            if kinds is not None:
+                mask = _both(mask, facts.kinds.translate(kinds))
             if conversation is not None:
                 if conversation not in facts.conversation_set:
                     mask = bytes(len(mask))
@@ -185,6 +216,20 @@ class TimelineScan:
                                  for m, c in zip(mask, facts.conversations, strict=True))
             out.append(mask)
         return out
+
+    def kind_counts(self) -> dict[str, int]:
+        """How many entries of each kind (of the chunks read so far; kept once all are: the
+        filter's panel shows them after every toggle)."""
+        if self._kind_counts is not None:
+            return self._kind_counts
+        counts = dict.fromkeys((k.value for k in KINDS), 0)
+        for facts in self._facts:
+            if facts is not None:
+                for value in set(facts.kinds):
+                    counts[KINDS[value].value] += facts.kinds.count(value)
+        if self.complete:
+            self._kind_counts = counts
+        return counts
 
     def code_counts(self) -> dict[int, int]:
         """How many entries have each (channel, direction) code: for the filter's choices."""

@@ -16,7 +16,9 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 
 from agentdesk.model.protocol import UNREADABLE, ChangeOp, RecordType
 from agentdesk.model.sanitize import clean_line
-from agentdesk.model.records import RECORD_MODELS, Model, parse_instant
+from agentdesk.model.records import RECORD_CHECKS, RECORD_MODELS, Model, parse_instant
+
+_CHECKED_MODELS = {RECORD_MODELS[kind] for kind in RECORD_CHECKS}
 
 
 class BadRecord(ValueError):
@@ -53,9 +55,10 @@ def fields_validator(model: type[Model]) -> Callable[[Any], Any]:
     The replica stores the dicts it receives, not models: making (and dropping) a model object
     for each of a first sync's 300,000 records was half of the validation's cost. So the fields
     are checked as a TypedDict of the same annotations (pydantic's public TypeAdapter). A model
-    with model-level validators (ContactPoint normalizes its value) is validated whole.
+    with model-level validators (ContactPoint normalizes its value) is validated whole, unless
+    its check across fields is in `RECORD_CHECKS` (entries: made by `validate` after this).
     """
-    if model.__pydantic_decorators__.model_validators:
+    if model.__pydantic_decorators__.model_validators and model not in _CHECKED_MODELS:
         return model.model_validate
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
@@ -149,9 +152,13 @@ def _fields(kind: str) -> tuple[frozenset[str], dict[str, Any]]:
         from pydantic_core import to_jsonable_python
 
         model = RECORD_MODELS[kind]
-        defaults = {name: to_jsonable_python(info.default)
+        # (An empty list or object is a fixed default too: an entry's `details`, which a store
+        # written before entries had kinds does not send.)
+        defaults = {name: to_jsonable_python(info.default if info.default_factory is None
+                                             else info.default_factory())  # type: ignore[call-arg]
                     for name, info in model.model_fields.items()
-                    if not info.is_required() and info.default_factory is None}
+                    if not info.is_required()
+                    and info.default_factory in (None, dict, list)}
         found = _FIELDS[kind] = (frozenset(model.model_fields), defaults)
     return found
 
@@ -193,6 +200,9 @@ def validate(raw: Any) -> Rec:
             _validator(change.type)(data)
         except ValidationError as error:
             raise _bad(change, reason(error)) from None
+        check = RECORD_CHECKS.get(change.type)
+        if check is not None and (why := check(data)):
+            raise _bad(change, why)
         if data.get("id") != change.id:
             raise _bad(change, "data: is for another id")
         if change.type == CUSTOMER and change.id != change.customer_id:

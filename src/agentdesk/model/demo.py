@@ -1,8 +1,10 @@
 """A deterministic, realistic demo data set (same seed, same data, no clock).
 
 ~50 customers with relationships, multi-channel conversations on several topics and notes;
-one customer with 10,000 timeline entries; one whose every field is hostile text. The same
-generator makes the large caches the benchmarks use.
+one customer with 10,000 timeline entries of every kind; one with a year of surveys, campaign
+messages in every status, a shopping history and feedback from three tools
+(`demo_activity`); one whose every field is hostile text. The same generator makes the large
+caches the benchmarks use.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from agentdesk.model.demo_activity import ACTIVITY_ID, activity, monthly_surveys
 from agentdesk.model.fold import fold
 from agentdesk.model.kinds import Priority
 from agentdesk.model.work_mutations import conversation_after_entry
@@ -364,14 +367,26 @@ def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
     if big_entries:
         big = _profile(rng, customers, BIG_ID, name=("Beatrix", "Longhistory"), days=(1200, 1200))
         big.relationships.append(Relationship(id="rel_big_0", customer_id=ids[0], label="assistant"))
-        big.conversations, timeline = _conversations(rng, big, 120, big_entries, customers,
-                                                      minutes=(2, 90), days=(1, 6))
-        yield big, timeline
+        mixed = activity(seed, "act_big", big.customer.created, EPOCH, big_entries // 5)
+        big.conversations, timeline = _conversations(rng, big, 120, big_entries - len(mixed),
+                                                      customers, minutes=(2, 90), days=(1, 6))
+        yield big, timeline + mixed
     from agentdesk.model.demo_profile_data import everything_profile, hostile_profile_data
 
     yield everything_profile(EPOCH)
+    yield activity_profile()
     hostile, hostile_entries = hostile_profile()
     yield hostile_profile_data(hostile, EPOCH), hostile_entries
+
+
+def activity_profile() -> tuple[Profile, list[TimelineEntry]]:
+    """A customer with a year of everything but conversations (and two conversations)."""
+    rng = random.Random(17)
+    profile = _profile(rng, 900, ACTIVITY_ID, name=("Ines", "Varga"), days=(400, 400))
+    profile.conversations, timeline = _conversations(rng, profile, 2, 9, 900, days=(150, 200))
+    year = activity(17, "act", EPOCH - timedelta(days=365), EPOCH, 150)
+    surveys = monthly_surveys(17, "nps", EPOCH - timedelta(days=360), 12)
+    return profile, timeline + year + surveys
 
 
 def dataset(customers: int = 50, big_entries: int = 10_000) -> list[tuple[Profile, list[TimelineEntry]]]:

@@ -43,7 +43,8 @@ def table_of(m: Mutation) -> str:
 
 def record_type_of(m: Mutation) -> str:
     """The record type (protocol.RecordType value) a mutation changes."""
-    return _TARGET_TYPES.get(m.kind.value) or m.kind.value.split(".")[0]
+    kind = m.kind.value.split(".")[0]
+    return _TARGET_TYPES.get(m.kind.value) or ("entry" if kind in ("feedback", "response") else kind)
 
 
 def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
@@ -67,6 +68,12 @@ def reapply(m: Mutation, current: dict[str, Any] | None, revision: int | None,
     if m.kind in (MutationKind.CONTACT_UPSERT, MutationKind.RELATIONSHIP_UPSERT):
         merged = {**(current or {}), **{k: mine[k] for k in mine if k in fields or current is None}}
         return make(m.kind, m.customer_id, m.target, {"set": merged, "base": current}, revision)
+    if m.kind == MutationKind.RESPONSE_UPDATE:  # fields within the entry's details
+        details = (current or {}).get("details") or {}
+        chosen = {k: mine[k] for k in fields if k in mine} or dict(mine)
+        return make(m.kind, m.customer_id, m.target,
+                    {"set": chosen, "base": {k: details.get(k) for k in chosen},
+                     "entry": current or m.data.get("entry")}, revision)
     chosen = {k: mine[k] for k in fields if k in mine} or dict(mine)
     if m.kind == MutationKind.CONVERSATION_UPDATE and "status" in chosen and "snoozed_until" in mine:
         chosen["snoozed_until"] = mine["snoozed_until"]  # a snooze is a status and its time

@@ -133,6 +133,13 @@ class MutationKind(StrEnum):
     RELATIONSHIP_UPSERT = "relationship.upsert"  # data: {"set": Relationship, "base": old or None}
     RELATIONSHIP_DELETE = "relationship.delete"  # data: {"base": the relationship as seen}
     CUSTOMER_ERASE = "customer.erase"  # data: {"confirm": the customer's name as shown}
+    # A feedback entry (target) moved to another customer's timeline under a new client-made
+    # id. data: {"to": customer id, "new_id": entry id, "base": the entry as the desk saw it}
+    FEEDBACK_REASSIGN = "feedback.reassign"
+    FEEDBACK_UNLINK = "feedback.unlink"  # data: {"base": the entry}; it leaves the timeline
+    # A survey response's agent-set fields. data: {"set": {"ignored": bool} and/or
+    # {"tags": [str]}, "base": the same fields as the desk saw them}
+    RESPONSE_UPDATE = "response.update"
 
 
 class Mutation(Wire):

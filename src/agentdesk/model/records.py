@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from agentdesk.model.base import (  # noqa: F401  (re-exported: imported from here)
     EARLIEST,
@@ -25,11 +25,14 @@ from agentdesk.model.contact_values import normalize_contact
 from agentdesk.model.fields import Field as ProfileField
 from agentdesk.model.identifiers import Identifier, Segment, Subscription
 from agentdesk.model.kinds import (
+    STATUSES_OF,
     Channel,
     ContactKind,
     ConversationStatus,
     CustomerStatus,
     Direction,
+    EntryKind,
+    EntryStatus,
     Priority,
     conversation_status,
 )
@@ -114,17 +117,57 @@ class Conversation(Model):
     last_line: str = ""  # the latest entry's first line (`last_line_of`), set by the store
 
 
+DetailKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# A detail's value: text, a number, a yes/no, or a list of words (a response's tags).
+DetailValue = str | bool | int | float | list[str] | None
+
+
 class TimelineEntry(Model):
-    """One interaction in the merged, cross-channel history."""
+    """One thing that happened to the customer, in the merged history of every kind: a
+    conversation's message or note, a survey sent or answered, a campaign or transactional
+    message with its delivery status, an event, an order, feedback from another tool.
+
+    `subject` is the entry's title (a campaign's name, "Order #1234"), `body` its text (what
+    the customer wrote), `details` what the entry shows expanded (a response's score and tags,
+    an order's items): named values, drawn as they are, never interpreted.
+    """
 
     id: Id = Field(default_factory=lambda: new_id("ent"))
-    conversation_id: Id
+    conversation_id: str = Field(default="", max_length=128)  # empty: not in a conversation
     at: Instant
     channel: Channel
     direction: Direction
     author: str = ""
     subject: str = ""
     body: str = ""
+    kind: EntryKind = EntryKind.MESSAGE
+    status: EntryStatus = EntryStatus.NONE
+    details: dict[DetailKey, DetailValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> TimelineEntry:
+        why = entry_problem(self.kind.value, self.status.value, self.conversation_id)
+        if why:
+            raise ValueError(why)
+        return self
+
+
+_STATUSES = {kind.value: {s.value for s in statuses} for kind, statuses in STATUSES_OF.items()}
+
+
+def entry_problem(kind: str, status: str, conversation_id: str) -> str | None:
+    """Why an entry's kind, status and conversation do not go together, or None (values
+    already checked one by one)."""
+    if kind == EntryKind.MESSAGE.value and not conversation_id:
+        return "conversation_id: a message belongs to a conversation"
+    if status and status not in _STATUSES.get(kind, ()):
+        return f"status: a {kind} entry cannot be {status}"
+    return None
+
+
+def _entry_fields_problem(data: dict[str, Any]) -> str | None:
+    return entry_problem(data.get("kind") or "message", data.get("status") or "",
+                         data.get("conversation_id") or "")
 
 
 class Customer(Model):
@@ -226,6 +269,10 @@ def _stored_list(cls: type[M], docs: list[dict[str, Any]]) -> list[M]:
         return [cls.model_validate(d) for d in docs]
     return [from_stored(cls, d) for d in docs]
 
+
+# Checks of a record type across its fields, besides each field's own (what a model-level
+# validator checks, for data checked field by field: `model.changes`).
+RECORD_CHECKS: dict[str, Any] = {"entry": _entry_fields_problem}
 
 # The domain model each kind of synced record is validated with, by the store on every write
 # and by the desk on every record it receives (keys are protocol.RecordType values).

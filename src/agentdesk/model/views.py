@@ -20,6 +20,8 @@ from agentdesk.model.kinds import (
     ConversationStatus,
     CustomerStatus,
     Direction,
+    EntryKind,
+    EntryStatus,
     Priority,
 )
 from agentdesk.model.profile_kinds import (
@@ -85,7 +87,8 @@ CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "conversation": {"status": _status, "channels": _channels, "started": _time,
                      "ended": _time, "priority": _priority, "snoozed_until": _time,
                      "waiting_since": _time},
-    "entry": {"at": _time, "channel": _channel, "direction": _member(Direction)},
+    "entry": {"at": _time, "channel": _channel, "direction": _member(Direction),
+              "kind": _member(EntryKind), "status": _member(EntryStatus)},
     "field": {"type": _member(FieldType), "group": _member(FieldGroup),
               "values": lambda values: [Stored("field_value", v) for v in values]},
     "field_value": {"source": _member(FieldSource), "at": _time},  # inside a field
@@ -98,10 +101,13 @@ CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
 }
 
 
-# Fields newer than some stored records, and what a record without them reads as.
+# Fields newer than some stored records, and what a record without them reads as (every entry
+# of a cache older than schema 7 is a message, with no status).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "conversation": {"priority": Priority.NORMAL, "tags": [], "snoozed_until": None,
                      "waiting_since": None, "last_line": ""},
+    "entry": {"kind": EntryKind.MESSAGE, "status": EntryStatus.NONE, "details": {},
+              "conversation_id": ""},
 }
 
 
@@ -126,6 +132,10 @@ class Stored:
         if kind in DEFAULTS:
             self.__dict__.update(DEFAULTS[kind])
         self.__dict__.update(doc)
+        defaults = DEFAULTS.get(kind)
+        if defaults and not defaults.keys() <= doc.keys():  # written before they existed
+            for name, value in defaults.items():
+                self.__dict__.setdefault(name, value)
         _convert(CONVERTERS[kind].items(), self.__dict__)
 
     def __getattr__(self, name: str) -> Any:  # for type checkers: fields are dynamic
@@ -166,6 +176,10 @@ class StoredRecords(Sequence[Stored]):
         """One field of every record, converted, without making the views: what sorting or
         grouping them needs, at a tenth of the cost of making every view."""
         convert = CONVERTERS[self._kind].get(name)
+        default = DEFAULTS.get(self._kind, {}).get(name)
+        if default is not None:
+            return [convert(doc[name]) if convert and name in doc else doc.get(name, default)
+                    for doc in self._docs]
         values = [doc.get(name) for doc in self._docs]
         return [convert(v) for v in values] if convert else values
 

@@ -147,7 +147,8 @@ def check_reply(entry: dict[str, Any], target: str) -> TimelineEntry:
 
 
 def check_start(data: dict[str, Any], target: str) -> tuple[Conversation, TimelineEntry]:
-    """`conversation.start`'s conversation (id = target) and first message."""
+    """`conversation.start`'s conversation (id = target) and first entry: a message to the
+    customer, or an internal note."""
     conv, entry = data.get("conversation"), data.get("entry")
     if not isinstance(conv, dict) or not isinstance(entry, dict):
         raise Refused("conversation.start needs data.conversation and data.entry objects")
@@ -164,8 +165,27 @@ def check_start(data: dict[str, Any], target: str) -> tuple[Conversation, Timeli
     entry_id = entry.get("id")
     if not isinstance(entry_id, str) or not entry_id:
         raise Refused("the first message needs its id")
-    first = check_reply({**entry, "conversation_id": target}, entry_id)
+    if entry.get("direction") == Direction.INTERNAL.value:  # (one started from a survey response)
+        first = check_note_entry({**entry, "conversation_id": target}, entry_id)
+    else:
+        first = check_reply({**entry, "conversation_id": target}, entry_id)
     return conversation, first
+
+
+def check_note_entry(entry: dict[str, Any], target: str) -> TimelineEntry:
+    """A conversation's first entry when it is an internal note: on the note channel, with
+    text (a conversation started from a survey response quotes it there)."""
+    try:
+        checked = TimelineEntry.model_validate({**entry, "id": target})
+    except ValidationError as error:
+        raise Refused(why(error)) from None
+    if checked.channel != Channel.NOTE or checked.kind.value != "message":
+        raise Refused("channel: an internal note is on the note channel")
+    if not checked.body.strip():
+        raise Refused("body: a note needs text")
+    if len(checked.body) > MAX_BODY:
+        raise Refused(f"body: at most {MAX_BODY} characters")
+    return checked
 
 
 def check_new_customer(data: dict[str, Any], target: str) -> tuple[Customer, list[ContactPoint]]:

@@ -23,7 +23,14 @@ from agentdesk.model.protocol import (
     MutationStatus,
     RecordType,
 )
-from agentdesk.model.records import ContactPoint, Customer, Note, parse_instant, utcnow
+from agentdesk.model.records import (
+    ContactPoint,
+    Customer,
+    Note,
+    TimelineEntry,
+    parse_instant,
+    utcnow,
+)
 from agentdesk.server.stored import Record, reason, storable_problem
 
 CUSTOMER_FIELDS = ("name", "company", "status", "tags", "source")
@@ -45,6 +52,11 @@ class Decision:
     conflicts: tuple[str, ...] = ()
     write: BaseModel | None = None
     delete: bool = False
+    # A record written to another customer too: (customer id, record), the customer named as
+    # the desk sent it (the transaction follows merges and refuses one that does not exist).
+    moved: tuple[str, BaseModel] | None = None
+    # Another record written to the same customer: (its type, the record).
+    extra: tuple[RecordType, BaseModel] | None = None
 
     def result(self, m: Mutation, written: int | None = None) -> MutationResult:
         """The answer to the desk, given the revision the write (if any) got."""
@@ -225,12 +237,71 @@ def _field_merge(m: Mutation, rec: Record, model: type[BaseModel], set_: dict[st
     return Decision(rec.revision, rec.data, tuple(conflicts), write=write)
 
 
+def _feedback(m: Mutation, customer_id: str, rec: Record | None) -> Record:
+    """The feedback entry a feedback mutation targets, live and this customer's."""
+    _owned(rec, RecordType.ENTRY, m, customer_id)
+    if rec is None or rec.deleted:
+        raise Rejected("the feedback item is no longer in this customer's timeline")
+    if rec.data.get("kind") != "feedback":
+        raise Rejected(f"{m.kind.value} applies to feedback items only")
+    return rec
+
+
+def _feedback_reassign(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
+    to, new_id = m.data.get("to"), m.data.get("new_id")
+    if not isinstance(to, str) or not 0 < len(to) <= 128:
+        raise Rejected("feedback.reassign needs data.to, the customer to assign the item to")
+    if not isinstance(new_id, str) or not 0 < len(new_id) <= 128 or new_id == m.target:
+        raise Rejected("feedback.reassign needs data.new_id, a new id for the item")
+    found = _feedback(m, customer_id, rec)
+    if to == customer_id:
+        raise Rejected("the feedback item is this customer's already")
+    moved = validated(TimelineEntry, {**found.data, "id": new_id})
+    return Decision(found.revision, delete=True, moved=(to, moved))
+
+
+def _feedback_unlink(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
+    found = _feedback(m, customer_id, rec)
+    return Decision(found.revision, delete=True)
+
+
+RESPONSE_FIELDS = {"ignored": bool, "tags": list}
+
+
+def _response_update(m: Mutation, customer_id: str, rec: Record | None) -> Decision:
+    """Field by field within the response's details, as `_field_merge` does for records."""
+    set_, base = _parts(m)
+    if not set_ or any(k not in RESPONSE_FIELDS or not isinstance(v, RESPONSE_FIELDS[k])
+                       for k, v in set_.items()):
+        raise Rejected("response.update sets ignored (true/false) and/or tags (a list)")
+    _owned(rec, RecordType.ENTRY, m, customer_id)
+    if rec is None or rec.deleted:
+        raise Rejected("the response is no longer in this customer's timeline")
+    if rec.data.get("kind") != "response":
+        raise Rejected("response.update applies to survey responses only")
+    details = dict(rec.data.get("details") or {})
+    merged, conflicts = dict(details), []
+    for name, new in set_.items():
+        current = details.get(name)
+        if new == current:
+            continue
+        if (base.get(name, MISSING) == current) if name in base else m.base_revision == rec.revision:
+            merged[name] = new
+        else:
+            conflicts.append(name)
+    write = validated(TimelineEntry, {**rec.data, "details": merged}) if merged != details else None
+    return Decision(rec.revision, rec.data, tuple(conflicts), write=write)
+
+
 TARGET_TYPES = {
     MutationKind.NOTE_ADD: RecordType.NOTE,
     MutationKind.NOTE_EDIT: RecordType.NOTE,
     MutationKind.NOTE_DELETE: RecordType.NOTE,
     MutationKind.CONTACT_UPSERT: RecordType.CONTACT,
     MutationKind.CONTACT_DELETE: RecordType.CONTACT,
+    MutationKind.FEEDBACK_REASSIGN: RecordType.ENTRY,
+    MutationKind.FEEDBACK_UNLINK: RecordType.ENTRY,
+    MutationKind.RESPONSE_UPDATE: RecordType.ENTRY,
 }
 # Kinds whose record is found from the mutation's data rather than its target (a field by its
 # key); `profile_data_rules` adds its kinds to these tables.
@@ -242,4 +313,7 @@ RULES = {
     MutationKind.CUSTOMER_UPDATE: _customer_update,
     MutationKind.CONTACT_UPSERT: _contact_upsert,
     MutationKind.CONTACT_DELETE: _contact_delete,
+    MutationKind.FEEDBACK_REASSIGN: _feedback_reassign,
+    MutationKind.FEEDBACK_UNLINK: _feedback_unlink,
+    MutationKind.RESPONSE_UPDATE: _response_update,
 }

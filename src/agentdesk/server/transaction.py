@@ -294,10 +294,22 @@ class Transaction(ABC):
         rec = self.get(type, id)
         decision = decide(m, customer_id, rec)
         written = None
+        moved_to = None
+        if decision.moved is not None:  # checked before anything is written
+            moved_to = self.resolve(decision.moved[0])
+            if self.customer(moved_to) is None or moved_to == customer_id:
+                raise Rejected(f"customer {decision.moved[0]} does not exist" if moved_to != customer_id
+                               else "the record is this customer's already")
         if decision.write is not None:
             written = self.put(type, id, customer_id, dump(decision.write))
         elif decision.delete and rec is not None:
             written = self.tombstone(rec)
         if written is not None and type in SEARCHED:
             self.refresh_search(customer_id)
+        if decision.extra is not None and written is not None:
+            extra_type, extra = decision.extra
+            self.put(extra_type, str(getattr(extra, "id")), customer_id, dump(extra))
+        if decision.moved is not None and moved_to is not None:
+            moved = decision.moved[1]
+            self.put(type, str(getattr(moved, "id")), moved_to, dump(moved))
         return decision.result(m, written)

@@ -21,6 +21,7 @@ from agentdesk.cache import timeline as timeline_files
 from agentdesk.cache.cache import Cache, DamagedProfile
 from agentdesk.cache.edits import apply as apply_edit
 from agentdesk.cache.edits import revert as revert_edit
+from agentdesk.cache.entry_edits import is_entry_edit
 from agentdesk.cache.outbox import CONFLICT, REJECTED, OutboxItem
 from agentdesk.cache.profile_file import TABLE_OF, ProfileFile
 from agentdesk.cache.search_index import IndexRow
@@ -262,10 +263,11 @@ class Replica:
             # A version this desk holds the revision of already: the store's echo of our own
             # edit (the push recorded its revision). Filed when the store added to it (a
             # customer's `updated`), but no news: not counted as a change to the customer.
-            echo = (change.op == UPSERT
+            # Entries too, upserts and tombstones: the desk's own entry edits (a feedback
+            # item reassigned) record the revision their answer gave.
+            echo = ((change.op == UPSERT or change.type == ENTRY)
                     and profile.revision_of(change.type, change.id) == change.revision)
-            if echo and change.type != ENTRY \
-                    and profile.find(TABLE_OF[change.type], change.id) == change.data:
+            if echo and change.type != ENTRY and profile.find(TABLE_OF[change.type], change.id) == change.data:
                 continue  # what the cache holds already
             if not echo and not _follows_an_entry(profile, change):
                 result.changes += 1
@@ -313,6 +315,18 @@ class Replica:
                     profile.set_revisions(revision)
             outbox.done([m.id])
             return
+        if is_entry_edit(m) and result.status != MutationStatus.APPLIED:
+            # The entry as it was, or as the store has it now (a conflict).
+            self.cache.revert_entry_edit(m, result.current)
+            with self._held_profile(m.customer_id) as profile:
+                if profile is not None:  # (a conversation started: it goes too)
+                    revert_edit(profile, m)
+            if result.status == MutationStatus.CONFLICT:
+                outbox.mark(m.id, CONFLICT, reason=result.reason, conflicts=result.conflicts,
+                            current=result.current, revision=result.revision)
+            else:
+                outbox.mark(m.id, REJECTED, reason=result.reason or "rejected by the server")
+            return
         if result.status == MutationStatus.CONFLICT:
             with self._held_profile(m.customer_id) as profile:
                 if profile is not None:  # the store's version, as it is now
@@ -335,6 +349,8 @@ class Replica:
     def park(self, item: OutboxItem, why: str) -> None:
         """An edit the store will not take (see `sync.push`): undone on the local copy and
         kept as rejected, with why, for the agent to send again or discard."""
+        if is_entry_edit(item.mutation):
+            self.cache.revert_entry_edit(item.mutation)
         with self._held_profile(item.mutation.customer_id) as profile:
             if profile is not None:
                 revert_edit(profile, item.mutation)

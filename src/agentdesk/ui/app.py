@@ -17,7 +17,8 @@ from agentdesk.config import Config, Remote
 from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.search import CustomerIndex
 from agentdesk.ui.startup import resume_gc
-from agentdesk.ui.profile import EmptyScreen, ProfileScreen
+from agentdesk.ui.empty_screen import EmptyScreen
+from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
 from agentdesk.ui.work_queue import WorkQueue

@@ -128,7 +128,8 @@ def erase_customer(screen: ProfileScreen) -> None:
 def leave_erased(app: AgentDesk, customer_id: str) -> None:
     """No screen keeps showing the erased customer: the profiles open under the current one
     are opened again without it (the last one on top), else the desk's start customer."""
-    from agentdesk.ui.profile import EmptyScreen, ProfileScreen
+    from agentdesk.ui.empty_screen import EmptyScreen
+    from agentdesk.ui.profile import ProfileScreen
 
     stack = app.screen_stack
     others = [s.customer_id for s in stack

@@ -14,23 +14,21 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from agentdesk.cache.cache import Cache, DamagedProfile, Timeline
-from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.model.kinds import ContactKind
-from agentdesk.cache.files import CacheError
 from agentdesk.cache.outbox import PENDING
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
-from agentdesk.ui.customer_data import CustomerDataPane, DataList
+from agentdesk.ui.customer_data import CustomerDataPane
 from agentdesk.ui.details import (
     FEWER,
     MORE,
     RELATED_BY,
     DetailsPanel,
     NoteList,
-    RelationshipList,
     SectionList,
 )
 from agentdesk.ui.keybar import KeyBar
+from agentdesk.ui.profile_edits import ProfileEdits
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
 from agentdesk.ui.timeline import TimelineView
@@ -38,7 +36,6 @@ from agentdesk.ui.timeline_find import FindBar
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
-    from agentdesk.ui.forms import DetailsEdit
 
 EDITS = frozenset({"new_note", "edit_contact", "delete_note", "conversation", "status_tags",
                    "add_field", "remove_field", "consent", "add_subscription",
@@ -58,7 +55,7 @@ class TimelineUnreadable(Message):
         self.error = error
 
 
-class ProfileScreen(Screen):
+class ProfileScreen(ProfileEdits, Screen):
     HELP_GROUP = "Customer profile"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="profile.back",
@@ -218,22 +215,6 @@ class ProfileScreen(Screen):
             i.mutation.target for i in items
             if i.status == PENDING and i.mutation.kind == "reply.add"))
 
-    def show_saved(self, *, to_end: bool = False) -> None:
-        """Show what an edit of this desk just wrote: the panel, and the timeline in place (at
-        its newest entries with `to_end`: a reply just sent)."""
-        loaded = self.cache.view_profile(self.customer_id)
-        if loaded is None:
-            return
-        self.profile, self.timeline = loaded
-        self._show_profile()
-        timeline = self.query_one(TimelineView)
-        if to_end:
-            timeline.show(self.timeline, self.profile.conversations)
-        else:  # the same entries: what was marked (the conversation acted on) stays marked
-            mark = timeline.mark
-            timeline.replace(self.timeline, self.profile.conversations)
-            timeline.mark = mark
-
     def _sync_ended(self, effects: SyncEffects | None) -> None:
         if effects is None:  # failed: nothing applied, but edits may have moved in the outbox
             self.refresh_unsynced()
@@ -268,6 +249,7 @@ class ProfileScreen(Screen):
                 self.profile = self._read() or self.profile
                 if self.profile is not None:
                     self._show_profile()
+                    self.timeline_edited()  # an entry edit undone is in the timeline files
             self.refresh_unsynced()
             return
         # News for the agent: changes made elsewhere to a profile already on screen (not the
@@ -287,6 +269,14 @@ class ProfileScreen(Screen):
         for bar in self.query(SyncBar):
             bar.new_here = self.changes_since_open
             bar.show(self.desk.sync_view)
+
+    def timeline_edited(self) -> None:
+        """The timeline's files changed here (an entry edit, or one undone): show the new
+        version where the agent was."""
+        loaded = self.cache.view_profile(self.customer_id)
+        if loaded is not None:
+            self.profile, self.timeline = loaded
+            self.query_one(TimelineView).replace(self.timeline, self.profile.conversations)
 
     def _related_names(self) -> dict[str, str]:
         assert self.profile is not None
@@ -397,44 +387,6 @@ class ProfileScreen(Screen):
         elif list_id == "data-fields":
             self._data_edit("edit_field", option_id)
 
-    def on_data_list_edit(self, event: DataList.Edit) -> None:
-        event.stop()
-        self._data_edit(event.what, event.record_id)
-
-    def _data_edit(self, what: str, record_id: str | None) -> None:
-        from agentdesk.ui.profile_data_actions import data_edit
-
-        data_edit(self, what, record_id)
-
-    def action_status_tags(self) -> None:
-        from agentdesk.ui.profile_data_actions import data_edit
-
-        data_edit(self, "status_tags", None)
-
-    def _resolve(self, mutation_id: str) -> None:
-        from agentdesk.ui.unsynced import ResolveScreen
-
-        item = next((i for i in self.cache.outbox.items(self.customer_id)
-                     if i.mutation.id == mutation_id), None)
-        if item is None or item.status == "pending" or self._refuse_if_read_only():
-            return
-
-        def answer(keep: bool | None) -> None:
-            if keep is None:
-                return
-            try:
-                self.cache.resolve(mutation_id, keep=keep)
-            except CacheError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            self.desk.outbox_changed()
-            self.profile = self._read() or self.profile
-            self._show_profile()
-            if keep:
-                self.desk.action_sync()
-
-        self.app.push_screen(ResolveScreen(item), answer)
-
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:  # the default screen, then the first profile
             self.app.pop_screen()
@@ -442,6 +394,8 @@ class ProfileScreen(Screen):
             start = self.cache.start_customer_id()
             self.app.pop_screen()
             if start is None or start == self.customer_id:
+                from agentdesk.ui.empty_screen import EmptyScreen
+
                 self.app.push_screen(EmptyScreen(self.cache))
             else:
                 self.desk.open_customer(start)
@@ -458,171 +412,5 @@ class ProfileScreen(Screen):
         """Edits are not offered (nor shown in the key bar) while the cache is read-only."""
         return not (self.cache.read_only and action in EDITS)
 
-    def _refuse_if_read_only(self) -> bool:
-        if self.cache.read_only:
-            self.notify("This cache is read-only (another agentdesk has it open).", severity="warning")
-        return self.cache.read_only
 
-    def action_conversation(self, what: str) -> None:
-        """Reply, status, assignee, priority, topic: ui/conversation_actions.py."""
-        from agentdesk.ui import conversation_actions
-
-        conversation_actions.ACTIONS[what](self)
-
-    def action_new_note(self) -> None:
-        if self.profile is None or self._refuse_if_read_only():
-            return
-
-        key = note_key(self.customer_id)
-
-        def save(text: str | None) -> None:
-            if text:
-                self._save(lambda: self.cache.add_note(self.customer_id, text, self.desk.author),
-                           draft=key)
-
-        from agentdesk.ui.forms import NoteForm
-
-        self.app.push_screen(NoteForm(drafts=self.cache.drafts, draft_key=key), save)
-
-    def _edit_note(self, note_id: str) -> None:
-        note = next((n for n in self.profile.notes if n.id == note_id), None) if self.profile else None
-        if note is None or self._refuse_if_read_only():
-            return
-
-        key = note_key(self.customer_id, note_id)
-
-        def save(text: str | None) -> None:
-            if text:
-                self._save(lambda: self.cache.edit_note(self.customer_id, note_id, text), draft=key)
-
-        from agentdesk.ui.forms import NoteForm
-
-        self.app.push_screen(NoteForm(note.text, title="Edit note", drafts=self.cache.drafts,
-                                      draft_key=key), save)
-
-    def action_start_conversation(self) -> None:
-        from agentdesk.ui.conversation_start import start_conversation
-
-        start_conversation(self)
-
-    def show_started(self, conversation_id: str) -> None:
-        """A conversation started here: shown at once, its first message at the top."""
-        loaded = self.cache.view_profile(self.customer_id)
-        if loaded is None:
-            return
-        self.profile, self.timeline = loaded
-        self._show_profile()
-        view = self.query_one(TimelineView)
-        view.show(self.timeline, self.profile.conversations)
-        view.call_after_refresh(view.scroll_to_conversation, conversation_id)
-        view.focus()
-
-    def on_relationship_list_requested(self, event: RelationshipList.Requested) -> None:
-        event.stop()
-        from agentdesk.ui.relationship_edit import edit_relationship
-
-        edit_relationship(self, event.what, event.option_id)
-
-    def on_note_list_delete_requested(self, event: NoteList.DeleteRequested) -> None:
-        note = next((n for n in self.profile.notes if n.id == event.note_id), None) if self.profile else None
-        if note is None or self._refuse_if_read_only():
-            return
-        question = Text("Delete this note?\n\n")
-        question.append_text(safe.block(note.text, "italic"))
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self._save(lambda: self.cache.delete_note(self.customer_id, event.note_id))
-
-        from agentdesk.ui.forms import ConfirmScreen
-
-        self.app.push_screen(ConfirmScreen(question), answer)
-
-    def action_edit_contact(self, focus: str | None = None) -> None:
-        """The details form, on the name (`e`) or on the contact point `focus` (Enter on it)."""
-        if self.profile is None or self._refuse_if_read_only():
-            return
-        # The form edits models (validated as typed), read now: the latest this cache has.
-        opened_on = self.cache.load_profile(self.customer_id)
-        if opened_on is None:
-            return
-
-        key = details_key(self.customer_id)
-
-        def save(edit: DetailsEdit | None) -> None:
-            if edit is not None:
-                self._save(lambda: self.cache.update_details(
-                    self.customer_id, name=edit.name, company=edit.company, contacts=edit.contacts,
-                    base=opened_on), draft=key)
-
-        from agentdesk.ui.forms import ContactForm
-
-        self.app.push_screen(ContactForm(opened_on, focus=focus, drafts=self.cache.drafts,
-                                         draft_key=key), save)
-
-    def _save(self, write, draft: str | None = None) -> None:  # type: ignore[no-untyped-def]
-        """Write to the cache; a failure is shown and nothing is half-saved (the form's draft
-        stays for another try).
-
-        Runs as the form's result callback, before this screen resumes: `on_screen_resume`
-        then shows the saved profile.
-        """
-        try:
-            result = write()
-        except CacheError as error:
-            self.notify(f"Not saved (your text is kept as a draft): {error}", severity="error",
-                        markup=False)
-            return
-        if draft is not None:
-            self.cache.drafts.drop(draft)
-        self.desk.outbox_changed()
-        if hasattr(result, "customer"):  # details edited: the search index must follow
-            self.desk.index_changed(result)
-        self.notify(self.desk.saved_message(), timeout=3)
-        if self.desk.remote is not None:
-            self.desk.action_sync()
-
-
-class EmptyScreen(Screen):
-    """Shown instead of a blank desk when the cache has no customers."""
-
-    def __init__(self, cache: Cache) -> None:
-        super().__init__()
-        self.cache = cache
-
-    @property
-    def desk(self) -> AgentDesk:
-        return cast("AgentDesk", self.app)
-
-    def on_mount(self) -> None:
-        self.desk.sync_applied.subscribe(self, self._sync_ended)
-
-    def on_unmount(self) -> None:
-        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
-
-    def _sync_ended(self, effects: SyncEffects | None) -> None:
-        """Customers arrived while this screen is shown: open the first one in its place."""
-        if effects is None or self is not self.app.screen:
-            return
-        customer_id = self.cache.start_customer_id()
-        if customer_id is not None:
-            self.app.pop_screen()
-            self.desk.open_customer(customer_id)
-
-    def compose(self) -> ComposeResult:
-        message = Text()
-        message.append("No customers in this cache yet\n\n", style="bold")
-        message.append("The cache at ")
-        message.append_text(safe.line(str(self.cache.root), "italic"))
-        message.append(" is empty.\n\n")
-        message.append("To try the desk on demo data, quit (q) and run:\n\n")
-        message.append("    agentdesk --demo\n\n", style="bold")
-        message.append("Customers arrive here when the desk syncs from your team's remote store, "
-                       "or when another cache folder is chosen with --cache DIR or AGENTDESK_CACHE.\n\n")
-        message.append("?  help    q  quit", style="dim")
-        yield Static(message, id="empty-message")
-        yield SyncBar()
-        yield KeyBar()
-
-
-__all__ = ["ProfileScreen", "EmptyScreen", "SectionList"]
+__all__ = ["ProfileScreen", "SectionList"]

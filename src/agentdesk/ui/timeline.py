@@ -8,7 +8,8 @@ The top row names the conversation of the lines below (covering the line under i
 that heading whenever a conversation starts there); the end shows the newest entry whole
 (blank lines after the last entry make room). The filter (`timeline_filter`) changes which
 entries are laid out; find (`timeline_find`) highlights text and marks the entry it went to,
-as jumps do; an entry longer than a screen is cut, and Enter shows it all (`timeline_long`).
+as jumps do; an entry longer than a screen is cut, an entry of another kind than a message
+keeps its details folded, and Enter expands either in place (`timeline_long`).
 """
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui import clock, timeline_draw as draw, timeline_jumps, timeline_long
+from agentdesk.ui.timeline_actions import ENTRY_BINDINGS, TimelineActions
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
 from agentdesk.ui.timeline_styles import entry_styles
 from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
 
 
-class TimelineView(ScrollView, can_focus=True):
+class TimelineView(TimelineActions, ScrollView, can_focus=True):
     """Draws a `Timeline` one line at a time."""
 
     HELP_GROUP = "Timeline"
@@ -50,7 +52,8 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("f", "filter", "Filter", id="timeline.filter"),
         Binding("f3", "match(-1)", "Older match", show=False, id="timeline.older_match"),
         Binding("shift+f3", "match(1)", "Newer match", show=False, id="timeline.newer_match"),
-        Binding("enter", "expand", "Long entry: all/less", show=False, id="timeline.expand"),
+        Binding("enter", "expand", "Details / long entry: all/less", show=False, id="timeline.expand"),
+        *ENTRY_BINDINGS,
     ]
     COMPONENT_CLASSES = {"timeline--" + name for name in draw.STYLE_NAMES + ("mark",)}
 
@@ -62,6 +65,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._conversations: StoredRecords = StoredRecords("conversation", [])
         self._conversation_at: dict[str, int] = {}
         self.customer_zone = None  # the customer's time zone, when known
+        self.customer_name = ""
         self.blocks = Blocks()
         self._tail = 0  # blank lines after the last entry: the end shows the newest whole
         self._layouts: OrderedDict[int, BlockLayout] = OrderedDict()
@@ -95,6 +99,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._drawn.clear()  # a newer version may have changed an entry
         if customer is not None:
             self.customer_zone = clock.zone(getattr(customer, "timezone", "") or "")
+            self.customer_name = str(getattr(customer, "name", "") or "")
         self._sticky.clear()
         self.mark = None
         self.filtering.new_timeline(timeline, previous)

@@ -62,10 +62,12 @@ class Blocks:
         self._heading_count: list[int] = []  # per block: conversations starting in it
         self._made_for: tuple[int, Timeline | None] = (0, None)
         self._shown: dict[int, list[int]] = {}  # per block: offsets shown, when filtered
-        self._headings: dict[int, list[int]] = {}  # per block: positions with a heading, filtered
+        self._headings: dict[int, list[int]] = {}  # per block: positions with a heading
+        self._outside_of: dict[int, list[bool]] = {}  # per file: entries outside a conversation
 
     def show(self, timeline: Timeline) -> None:
         self.timeline = timeline
+        self._outside_of.clear()
         self.start_of = {pos: cid for cid, pos in timeline.summary.starts.items()}
         self.starts = sorted(self.start_of)
 
@@ -272,7 +274,8 @@ class Blocks:
         first = self.first[block]
         if self.masks is None:
             size = self.spans[block][2] - self.spans[block][1]
-            return self.starts[bisect_left(self.starts, first):bisect_left(self.starts, first + size)]
+            starts = self.starts[bisect_left(self.starts, first):bisect_left(self.starts, first + size)]
+            return self._activity_edges(block, starts)
         headings = self._headings.get(block)
         if headings is None:
             assert self.scan is not None
@@ -284,6 +287,45 @@ class Blocks:
                     headings.append(first + offset - start)
                     previous = conversations[offset]
             self._headings[block] = headings
+        return headings
+
+    def _outside(self, file: int) -> list[bool]:
+        """Per entry of a file: whether it is outside any conversation (a campaign message,
+        an order, a survey...)."""
+        found = self._outside_of.get(file)
+        if found is None:
+            assert self.timeline is not None
+            ids = self.timeline.chunk(file).field("conversation_id")  # type: ignore[attr-defined]
+            found = self._outside_of[file] = [not c for c in ids]
+            if len(self._outside_of) > 64:
+                del self._outside_of[next(iter(self._outside_of))]
+        return found
+
+    def _activity_edges(self, block: int, starts: list[int]) -> list[int]:
+        """Unfiltered headings: where a conversation starts, and where the entries pass from
+        a conversation to entries outside any (an "Activity" heading) or back (the
+        conversation's heading again), so no entry sits under a heading not its own."""
+        headings = self._headings.get(block)
+        if headings is not None:
+            return headings
+        file, start, end = self.spans[block]
+        outside = self._outside(file)
+        if start:
+            before = outside[start - 1]
+        elif file:
+            before = self._outside(file - 1)[-1]
+        else:
+            before = False  # the first entry of all: a heading if it is outside
+        headings = starts
+        if before or any(outside[start:end]):  # else conversations only: their starts
+            found = set(starts)
+            base = self.first[block] - start
+            for offset in range(start, end):
+                if outside[offset] != before:
+                    found.add(base + offset)
+                    before = outside[offset]
+            headings = sorted(found)
+        self._headings[block] = headings
         return headings
 
     def headings_from(self, position: int, step: int) -> list[int]:

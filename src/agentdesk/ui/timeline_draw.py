@@ -20,10 +20,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from agentdesk.model.kinds import Direction
+from agentdesk.model.kinds import Direction, EntryKind
 from agentdesk.model.sanitize import clean_line, clean_text
 from agentdesk.model.views import Stored
-from agentdesk.ui import clock
+from agentdesk.ui import clock, timeline_kinds
 from agentdesk.ui.fit import fit, fit_parts
 from agentdesk.ui.safe import when
 
@@ -32,7 +32,9 @@ MOST = 50_000  # lines of an entry shown in full: 1 MB at 80 columns is 15,000-2
 # columns wide it would be hundreds of thousands
 INDENT = 2
 STYLE_NAMES = ("header", "meta", "inbound", "outbound", "note", "note-body", "subject", "body",
-               "match", "cut", "pending")
+               "match", "cut", "pending", *timeline_kinds.STYLE_NAMES)
+ACTIVITY = "Activity: campaigns, events, orders, surveys, feedback"  # the heading of entries
+# outside any conversation
 
 
 def wrap(text: str, width: int, limit: int | None = None) -> list[str]:
@@ -202,7 +204,9 @@ class Drawing:
 def header(conversation: Stored | None, conversation_id: str, channel: str, d: Drawing) -> Strip:
     """A conversation's heading: topic, status, channels, when it started, who has it."""
     style, width = d.styles["header"], d.width
-    if conversation is None:
+    if not conversation_id:
+        parts = [(ACTIVITY, 0)]
+    elif conversation is None:
         parts = [(f"Conversation {clean_line(conversation_id)}", 0)]
     else:  # what is dropped first when the line is short: channels, agent, start
         channels = ", ".join(c.value for c in conversation.channels) or channel
@@ -218,10 +222,12 @@ def meta_segments(entry: Stored, d: Drawing) -> list[Segment]:
     what the customer's clock said. Where the line is short, the direction's word goes first
     (the arrow and the colour say it too), then the customer's time: the author stays."""
     styles = d.styles
+    times = Segment(f"{when(entry.at)} · {clock.relative(entry.at, d.now)}  ", styles["meta"])
+    if entry.kind != EntryKind.MESSAGE:
+        return timeline_kinds.meta(entry, times, styles, d.width)
     internal = entry.direction == Direction.INTERNAL
     arrow_style = styles["note"] if internal else styles[entry.direction.value]
     author = [Segment(clean_line(entry.author) or "—", styles["meta"] + Style(bold=True))]
-    times = Segment(f"{when(entry.at)} · {clock.relative(entry.at, d.now)}  ", styles["meta"])
     arrow = Segment(f"{ARROWS[entry.direction]} ", arrow_style)
     label = "INTERNAL NOTE" if internal else entry.direction.value
     if entry.id in d.pending:  # said first, so a narrow line keeps it
@@ -237,13 +243,16 @@ def meta_segments(entry: Stored, d: Drawing) -> list[Segment]:
 
 
 def entry(item: Stored, d: Drawing, expanded: bool = False) -> tuple[Lines, bool]:
-    """The lines of one entry (ending with a blank line), and whether it is long: cut at
-    `d.limit` lines of text unless `expanded`, and Enter shows it all or cuts it again."""
+    """The lines of one entry (ending with a blank line), and whether Enter acts on it: a
+    long one is cut at `d.limit` lines of text unless `expanded`; one with details shows them
+    only `expanded`. Enter shows it all, or folds it again."""
     styles, width = d.styles, d.width
+    message = item.kind == EntryKind.MESSAGE
     internal = item.direction == Direction.INTERNAL
-    arrow_style = styles["note"] if internal else styles[item.direction.value]
+    arrow_style = (styles["note"] if internal else styles[item.direction.value]) if message \
+        else styles[f"kind-{item.kind.value}"]
     body_style = styles["note-body"] if internal else styles["body"]
-    prefix = Segment("▌ " if internal else " " * INDENT, arrow_style)
+    prefix = Segment("▌ " if internal and message else " " * INDENT, arrow_style)
     lines = Lines()
     lines.append(Strip(fit([(s.text, s.style) for s in meta_segments(item, d)], width)))
     inner = width - INDENT
@@ -251,7 +260,7 @@ def entry(item: Stored, d: Drawing, expanded: bool = False) -> tuple[Lines, bool
     more = 0
     parts: list[tuple[list[str], Style]] = []
     if item.subject:
-        subject = "Subject: " + item.subject
+        subject = "Subject: " + item.subject if message else item.subject
         if limit is None:
             shown = wrap(clean_line(subject), inner)
         else:
@@ -278,10 +287,13 @@ def entry(item: Stored, d: Drawing, expanded: bool = False) -> tuple[Lines, bool
                 lines.append(Strip([prefix, Segment(part, style)]))
         count += len(shown)
     long = bool(more) or (expanded and count > max(1, d.limit))
+    if expanded and item.details:
+        lines.extend(timeline_kinds.detail_lines(item.details, styles, prefix, width))
+    long = long or bool(item.details)
     if more:
         lines.append(Strip([prefix, Segment(f"… about {more:,} more line{'s' if more != 1 else ''}"
                                             " · enter shows all", styles["cut"])]).crop(0, width))
-    elif long:
+    elif long and (expanded or not item.details):
         note = "" if whole else f"the first {MOST:,} lines shown · "
         lines.append(Strip([prefix, Segment(f"▲ {note}enter shows less", styles["cut"])]).crop(0, width))
     lines.append(Strip.blank(width))

@@ -1,4 +1,4 @@
-"""Filtering the timeline by channel, direction and conversation (`f` on the timeline).
+"""Filtering the timeline by kind (keys 1-6), channel, direction and conversation (`f`).
 
 A filter changes which entries of each block the timeline lays out; what each entry is comes
 from the timeline's scan (`cache.timeline_scan`), read once, so a change of filter costs a
@@ -23,7 +23,14 @@ from textual.message import Message
 from textual.signal import Signal
 
 from agentdesk.cache.cache import Timeline
-from agentdesk.cache.timeline_scan import CHANNELS, DIRECTIONS, TimelineScan, visible_table
+from agentdesk.cache.timeline_scan import (
+    CHANNELS,
+    DIRECTIONS,
+    TimelineScan,
+    kind_table,
+    visible_table,
+)
+from agentdesk.model.kinds import GROUP_OF, KindGroup
 from agentdesk.ui.row import Row
 from agentdesk.ui.row_list import Option, RowList
 from agentdesk.model.sanitize import clean_line
@@ -40,23 +47,32 @@ SYNC_SCAN = 4  # timelines of up to this many files are scanned at once, not in 
 # scrollbar comes and goes would change the list's height, and so the bar, again and again.
 DIRECTION_LABELS = {"inbound": "← inbound", "outbound": "→ outbound", "internal": "✎ internal note"}
 LABEL = 20  # cells of a choice's name
+GROUPS = list(KindGroup)  # in the order of their keys, 1 to 6
+GROUP_LABELS = {KindGroup.CONVERSATIONS: "Conversations", KindGroup.CAMPAIGN: "Campaign",
+                KindGroup.SUBSCRIPTION: "Subscription", KindGroup.ECOMMERCE: "E-commerce",
+                KindGroup.SURVEYS: "Surveys", KindGroup.FEEDBACK: "Feedback"}
 
 
 @dataclass(frozen=True)
 class TimelineFilter:
-    """What the timeline hides: channels, directions, every conversation but one."""
+    """What the timeline hides: kinds (by group), channels, directions, every conversation
+    but one."""
 
     hidden_channels: frozenset[str] = field(default_factory=frozenset)
     hidden_directions: frozenset[str] = field(default_factory=frozenset)
     conversation: str | None = None
+    hidden_groups: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def active(self) -> bool:
-        return bool(self.hidden_channels or self.hidden_directions or self.conversation)
+        return bool(self.hidden_channels or self.hidden_directions or self.conversation
+                    or self.hidden_groups)
 
     def toggled(self, option: str, conversation: str | None) -> TimelineFilter:
         """This filter with one choice of the dialog flipped."""
         kind, _, value = option.partition(":")
+        if kind == "group":
+            return replace(self, hidden_groups=self.hidden_groups ^ {value})
         if kind == "channel":
             return replace(self, hidden_channels=self.hidden_channels ^ {value})
         if kind == "direction":
@@ -66,15 +82,24 @@ class TimelineFilter:
     def describe(self, view: TimelineView) -> str:
         """In a few words, for the timeline's heading."""
         parts = []
-        if self.hidden_channels:
-            parts.append("+".join(c.value for c in CHANNELS if c.value not in self.hidden_channels) or "no channel")
-        if self.hidden_directions:
-            parts.append("+".join(d.value for d in DIRECTIONS if d.value not in self.hidden_directions)
-                         or "no direction")
+        for labels, hidden, nothing in (
+                ([(g.value, GROUP_LABELS[g]) for g in GROUPS], self.hidden_groups, "no kind"),
+                ([(c.value, c.value) for c in CHANNELS], self.hidden_channels, "no channel"),
+                ([(d.value, d.value) for d in DIRECTIONS], self.hidden_directions, "no direction")):
+            if hidden:
+                parts.append(_shorter([label for value, label in labels if value not in hidden],
+                                      [label for value, label in labels if value in hidden], nothing))
         if self.conversation:
             conv = view.conversation(self.conversation)
             parts.append(f"one conversation: {conv.topic}" if conv is not None else "one conversation")
         return "; ".join(parts)
+
+
+def _shorter(shown: list[str], hidden: list[str], nothing: str) -> str:
+    """What a part of the filter lets through, the shorter way: "only a+b" or "no c"."""
+    if not shown:
+        return nothing
+    return "only " + "+".join(shown) if len(shown) <= len(hidden) else "no " + "+".join(hidden)
 
 
 class Scanned(Message):
@@ -149,7 +174,23 @@ class Filtering:
             return
         self.filter = wanted
         table = visible_table(wanted.hidden_channels, wanted.hidden_directions)
-        self.view.show_filtered(self.scan.masks(table, wanted.conversation) if wanted.active else None)
+        self.view.show_filtered(self.scan.masks(table, wanted.conversation,
+                                                kind_table(wanted.hidden_groups))
+                                if wanted.active else None)
+
+    def toggle_group(self, group: KindGroup) -> None:
+        """Show or hide one group of kinds (a key on the timeline)."""
+        self.set(self.wanted.toggled(f"group:{group.value}", None))
+        self._tell_panel()
+
+    def all_kinds(self) -> None:
+        self.set(replace(self.wanted, hidden_groups=frozenset()))
+        self._tell_panel()
+
+    def _tell_panel(self) -> None:
+        """The filter's panel, if open, shows the change made on the timeline."""
+        if self.scan is not None:
+            self.changed.publish(self.scan)
 
 
 def heading(view: TimelineView, width: int) -> str:
@@ -176,6 +217,16 @@ def open_panel(view: TimelineView) -> None:
         panels.first().query_one(FilterList).focus()
     else:
         view.screen.mount(FilterPanel(view))
+
+
+def _group_counts(scan: TimelineScan | None) -> dict[str, int] | None:
+    """Entries per group of kinds, once the whole timeline has been read."""
+    if scan is None or not scan.complete:
+        return None
+    counts = {g.value: 0 for g in GROUPS}
+    for kind, count in scan.kind_counts().items():
+        counts[GROUP_OF[kind].value] += count  # type: ignore[index]  (a kind's value)
+    return counts
 
 
 def _counts(scan: TimelineScan | None) -> tuple[dict[str, int], dict[str, int]] | None:
@@ -292,7 +343,13 @@ class FilterPanel(Vertical):
                 row.text(f"{count:>9,}", "dim")
             return Option(row, option_id)
 
-        options = [Option(Row().text("Channel", "bold"), disabled=True)]
+        groups = _group_counts(self.filtering.scan)
+        options = [Option(Row().text("Kind (keys 1-6 on the timeline)", "bold"), disabled=True)]
+        for number, group in enumerate(GROUPS, 1):
+            options.append(choice(f"group:{group.value}", f"{number} {GROUP_LABELS[group]}",
+                                  group.value not in wanted.hidden_groups,
+                                  groups[group.value] if groups else None))
+        options.append(Option(Row().text("Channel", "bold"), disabled=True))
         for channel in CHANNELS:
             options.append(choice(f"channel:{channel.value}", channel.value,
                                   channel.value not in wanted.hidden_channels,

@@ -1,6 +1,8 @@
-"""Entries longer than a screen: cut when drawn (`timeline_draw`), and Enter (or a click on
-one) shows one in full, or cuts it again. The entry Enter acts on is the marked one if it is
-on screen, else the first long entry on screen."""
+"""Entries that fold: those longer than a screen (cut when drawn, `timeline_draw`) and those
+with details (a survey response's score and tags, an order's items: shown only expanded).
+Enter (or a click on one) expands one in place, or folds it again. The entry Enter acts on is
+the marked one (a jump, find, the event picker) if it is on screen, else the first on screen
+that folds."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def toggle(view: TimelineView, line: int | None = None) -> None:
     found = view.entry_at(line) if line is not None else on_screen(view)
     if found is None or found[2] not in found[1].long:
         if line is None:
-            view.notify("No long entry on screen to show in full or cut.", timeout=2)
+            view.notify("No entry on screen with details or more text to show.", timeout=2)
         return
     block, layout, i = found
     entry_id, position = layout.ids[i], layout.positions[i]

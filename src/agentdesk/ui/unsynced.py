@@ -34,6 +34,9 @@ WHAT = {
     MutationKind.RELATIONSHIP_UPSERT: "relationship saved",
     MutationKind.RELATIONSHIP_DELETE: "relationship removed",
     MutationKind.CUSTOMER_ERASE: "customer erased",
+    MutationKind.FEEDBACK_REASSIGN: "feedback assigned to another customer",
+    MutationKind.FEEDBACK_UNLINK: "feedback unlinked",
+    MutationKind.RESPONSE_UPDATE: "survey response changed",
 }
 
 

@@ -111,7 +111,10 @@ def decide(m: Mutation, user: dict[str, Any], etag: str) -> Decision:
         return _customer(m, user, revision)
     if m.kind in (MutationKind.NOTE_ADD, MutationKind.NOTE_EDIT, MutationKind.NOTE_DELETE):
         return _note(m, user, parsed, revision)
-    return _contact(m, user, parsed, revision)
+    if m.kind in (MutationKind.CONTACT_UPSERT, MutationKind.CONTACT_DELETE):
+        return _contact(m, user, parsed, revision)
+    # Feedback, survey responses, conversations started here: RT holds none of them.
+    raise Rejected(f"RT has no place for {m.kind.value}")
 
 
 def _customer(m: Mutation, user: dict[str, Any], revision: int) -> Decision:

@@ -63,7 +63,7 @@ def update_ticket(http: RTHttp, m: Mutation, attempts: int | None = None) -> Mut
                 conflicts.append(name)
         if put:
             try:
-                http.request("PUT", f"/ticket/{tid}", f"saving conversation.update in RT",
+                http.request("PUT", f"/ticket/{tid}", "saving conversation.update in RT",
                              attempts=attempts, json=put, headers={"If-Match": etag} if etag else {})
             except Changed:
                 continue

@@ -1,0 +1,100 @@
+"""The timeline's actions on entries of every kind, apart from its drawing (`timeline`):
+keys 1-6 and 0 for the kind filter, Responses and Survey outbox, feedback assigned to another
+customer or unlinked, and going to one entry, marked and expanded (from a list of them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+
+from agentdesk.model.views import Stored
+
+if TYPE_CHECKING:
+    from agentdesk.ui.timeline import TimelineView
+
+    _Base = TimelineView
+else:
+    _Base = object
+
+
+# The timeline's keys for these actions (in `TimelineView.BINDINGS`).
+ENTRY_BINDINGS = [
+    Binding("1", "kind(0)", "Conversations", show=False, id="timeline.kind_conversations"),
+    Binding("2", "kind(1)", "Campaign", show=False, id="timeline.kind_campaign"),
+    Binding("3", "kind(2)", "Subscription", show=False, id="timeline.kind_subscription"),
+    Binding("4", "kind(3)", "E-commerce", show=False, id="timeline.kind_ecommerce"),
+    Binding("5", "kind(4)", "Surveys", show=False, id="timeline.kind_surveys"),
+    Binding("6", "kind(5)", "Feedback", show=False, id="timeline.kind_feedback"),
+    Binding("0", "all_kinds", "All kinds", show=False, id="timeline.all_kinds"),
+    # (Shift+R and Shift+A are the profile's reply and assignee.)
+    Binding("O", "surveys('responses')", "Surveys", show=False, id="timeline.responses"),
+    Binding("M", "reassign_feedback", "Feedback: move", show=False, id="timeline.reassign_feedback"),
+    Binding("U", "unlink_feedback", "Feedback: unlink", show=False, id="timeline.unlink_feedback"),
+    Binding("D", "jump_date", "Jump to a date", show=False, id="timeline.jump_date"),
+    Binding("E", "pick_event", "Jump to an event", show=False, id="timeline.pick_event"),
+]
+
+
+class TimelineActions(_Base):
+    """Mixed into `TimelineView` (which holds the bindings)."""
+
+    def action_kind(self, index: int) -> None:
+        """Show or hide one group of kinds (1 Conversations ... 6 Feedback)."""
+        from agentdesk.ui.timeline_filter import GROUPS
+
+        if self._timeline is not None:
+            self.filtering.toggle_group(GROUPS[index])
+
+    def action_all_kinds(self) -> None:
+        if self._timeline is not None:
+            self.filtering.all_kinds()
+
+    def entry(self, position: int) -> Stored:
+        """The entry at a position of the whole timeline."""
+        assert self._timeline is not None
+        chunk, offset = self._timeline.locate(position)
+        return self._timeline.chunk(chunk)[offset]
+
+    def action_reassign_feedback(self) -> None:
+        from agentdesk.ui import entry_actions
+
+        entry_actions.reassign(self)
+
+    def action_unlink_feedback(self) -> None:
+        from agentdesk.ui import entry_actions
+
+        entry_actions.unlink(self)
+
+    def action_surveys(self, which: str) -> None:
+        """The customer's Responses or Survey outbox (`ui.surveys`)."""
+        from agentdesk.ui.surveys import SurveysScreen
+
+        if self._timeline is not None:
+            self.app.push_screen(SurveysScreen(self, self.customer_name, which))
+
+    def show_entry(self, position: int, entry_id: str) -> None:
+        """Go to an entry, marked and expanded (a response or an event picked from a list).
+        One the filter hides is said to be hidden; nothing moves."""
+        if self._timeline is None:
+            return
+        if not self.blocks.is_shown(position):
+            self.notify("The filter hides this entry (0 shows every kind, f the filter).",
+                        timeout=3)
+            return
+        if entry_id not in self.expanded:
+            self.expanded.add(entry_id)
+            self.lay_out_again(self.blocks.of(position))
+        self.go_to(position)
+        self.focus()
+
+    def action_jump_date(self) -> None:
+        from agentdesk.ui import timeline_goto
+
+        if self._timeline is not None:
+            timeline_goto.jump_to_date(self)
+
+    def action_pick_event(self) -> None:
+        from agentdesk.ui import timeline_goto
+
+        timeline_goto.pick_event(self)
