@@ -667,7 +667,7 @@ def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
         assert rows[NORMAL] == IndexRow(NORMAL, "Zanzibar Quixote", "zanzi@example.org",
                                         "+1 555 987 6543", "Quarry Labs", others=[],
                                         related=[[r.customer_id, r.label] for r in old.relationships])
-        assert len(rows) == 53  # updated in place, not added
+        assert len(rows) == 54  # updated in place, not added
 
         index = CustomerIndex(cache.index_rows())
         assert [r.id for r in index.search("zanzibar").rows] == [NORMAL]
@@ -783,7 +783,7 @@ def _assert_private(root: Path) -> None:
 def test_all_files_private_after_demo_fill_and_edits(tmp_path: Path, permissive_umask: None) -> None:
     root = tmp_path / "cache"
     with Cache.open(root) as cache:
-        assert cache.import_profiles(demo.dataset(customers=6, big_entries=1_200)) == 9
+        assert cache.import_profiles(demo.dataset(customers=6, big_entries=1_200)) == 10
         note = cache.add_note("cus_000001", "note")
         cache.edit_note("cus_000001", note.id, "edited")
         cache.add_note("cus_000002", "another")

@@ -106,7 +106,7 @@ def test_response_ignored_and_tagged_field_by_field(remote: Remote) -> None:
 
 def test_a_conversation_started_writes_it_and_its_first_entry(remote: Remote) -> None:
     conv = {"id": "conv_new", "topic": "Survey response: Quarterly NPS", "status": "open",
-            "channels": ["email"], "started": "2026-01-05T09:00:00Z", "ended": None, "assignee": "Sam"}
+            "channels": ["email"], "started": "2026-01-05T09:00:00Z", "ended": None, "assignee": ""}
     note = {"id": "ent_new", "conversation_id": "conv_new", "at": "2026-01-05T09:00:00Z",
             "channel": "note", "direction": "internal", "author": "Sam", "subject": "",
             "body": "> Score 9", "kind": "message", "status": "", "details": {}}
@@ -121,4 +121,4 @@ def test_a_conversation_started_writes_it_and_its_first_entry(remote: Remote) ->
     assert again["status"] == "applied"  # the same conversation again: already there
     [bad] = remote.mutate(mutation("m11", "conversation.start", "conv_other",
                                    {"conversation": {**conv, "id": "conv_other"}, "entry": note}))
-    assert bad["status"] == "rejected" and "conversation_id" in bad["reason"]
+    assert bad["status"] == "rejected" and "belongs to the conversation" in bad["reason"]

@@ -66,8 +66,6 @@ def revert(profile: ProfileFile, m: Mutation) -> None:
     match m.kind:
         case MutationKind.NOTE_ADD:
             profile.remove("notes", m.target)
-        case MutationKind.CONVERSATION_START:
-            profile.remove("conversations", m.target)
         case MutationKind.NOTE_EDIT | MutationKind.CUSTOMER_UPDATE:
             if base:
                 profile.update(table_of(m), m.target, dict(base))

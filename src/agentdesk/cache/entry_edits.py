@@ -55,6 +55,8 @@ class EntryEdits:
 
         def view_profile(self, customer_id: str) -> Any: ...
 
+        def me(self) -> str: ...
+
         def _edit(self, customer_id: str, build: Callable[[ProfileFile], list[Mutation]]
                   ) -> dict[str, Any]: ...
 
@@ -138,7 +140,7 @@ class EntryEdits:
         now = utcnow()
         conversation = Conversation(topic=f"Survey response: {campaign}"[:200], started=now,
                                     status="open", channels=[response.get("channel") or "email"],
-                                    assignee=author)
+                                    assignee=self.me())  # as the store knows this agent
         score = details.get("score")
         quote = "\n".join(f"> {line}" for line in [
             f"Score {score} · {campaign}" if score is not None else campaign,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from agentdesk.ui.app import AgentDesk
 
 PRIORITY_MARK = {"urgent": "‼", "high": "!", "low": "↓"}
-CHANNELS = ("", *(c.value for c in Channel if c is not Channel.NOTE))
+CHANNELS = ("", *(c.value for c in Channel if c not in (Channel.NOTE, Channel.WEB)))  # conversations' channels
 # The columns at a width (the last takes what is left): a narrow screen keeps who, what,
 # the status and how long it has waited, and drops the channel and the assignee first.
 LAYOUTS = (
