@@ -35,7 +35,7 @@ from agentdesk.cache import layout
 from agentdesk.cache.layout import customer_files, is_temp
 from agentdesk.cache.outbox import Outbox
 from agentdesk.cache.profile_file import ProfileFile, profile_doc
-from agentdesk.cache.queue_index import QueueFiles, QueueRow, rows_of_tables
+from agentdesk.cache.queue_index import QueueFiles, QueueKeeping, rows_of_tables
 from agentdesk.cache.schema import new_meta, upgrade
 from agentdesk.cache.search_index import IndexRow, SearchIndexFiles
 from agentdesk.cache.timeline import INLINE, Timeline, TimelineSummary, inline_docs, write_all
@@ -64,7 +64,7 @@ class DamagedProfile(CacheError):
         self.customer_id = customer_id
 
 
-class Cache(ProfileDataEdits, EntryEdits, StoreDirectory):
+class Cache(ProfileDataEdits, EntryEdits, StoreDirectory, QueueKeeping):
     """A cache folder opened for reading and, when no other desk holds it, writing."""
 
     def __init__(self, root: Path, *, read_only: bool, lock: CacheLock | None) -> None:
@@ -214,6 +214,8 @@ class Cache(ProfileDataEdits, EntryEdits, StoreDirectory):
                 raise self._damaged(customer_id, error) from None
             yield profile
             if not profile.changed:
+                if rows is not None and profile.existed:  # a page filed again after a kill:
+                    self._queue_batch[customer_id] = queued_before  # its rows, written this time
                 return
             queued_after = rows_of_tables(profile.raw())
             if rows is None and queued_after != queued_before:
@@ -258,34 +260,12 @@ class Cache(ProfileDataEdits, EntryEdits, StoreDirectory):
         queue too."""
         self.require_writable()
         with self.write_lock:
-            self.search_index.write(rows, durable=durable, fold=fold)
+            if rows or fold:
+                self.search_index.write(rows, durable=durable, fold=fold)
             queued = {cid: [] for cid, row in rows.items() if row is None}
             queued.update(self._queue_batch)
             self._queue_batch = {}
             self.queue.write(queued, durable=durable)
-
-    def rebuild_queue(self) -> None:
-        """Make the queue's rows again from the profile files (after a sync that was killed
-        between filing a batch and writing its rows)."""
-        from agentdesk.cache.schema import build_queue_index
-
-        self.require_writable()
-        with self.write_lock:
-            build_queue_index(self.root)
-            self.queue.forget()
-            self._queue_batch = {}
-
-    def filed_queue_rows(self, rows: dict[str, list[dict[str, Any]]]) -> None:
-        """Queue rows of customers filed without `change_profile` (a first sync's helper
-        process, which files only customers the cache did not hold): written with the next
-        `write_index_rows`."""
-        with self.write_lock:
-            self._queue_batch.update(rows)
-
-    def queue_rows(self) -> list[QueueRow]:
-        """Every conversation to work (new, open, pending, snoozed) of every cached customer,
-        unordered (see `queue_index.queue_order`). The first call reads the queue files."""
-        return self.queue.rows()
 
     # -- reading -------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentdesk.cache.database import changing
 from agentdesk.cache.files import flush_to_disk, make_private_dir, read_json
@@ -25,6 +25,7 @@ from agentdesk.model.kinds import OLD_STATUSES, ConversationStatus, Priority
 
 QUEUED = {"new", "open", "pending", "snoozed", *OLD_STATUSES}  # stored status values queued
 MAX_TEXT = 200  # characters of a name, topic or last line a row keeps
+REBUILD = "rebuild"  # a file in the queue folder: the rows are to be made again
 
 Doc = dict[str, Any]
 
@@ -165,6 +166,10 @@ class QueueFiles:
     def write(self, changes: dict[str, list[Doc]], *, durable: bool) -> None:
         """Make each named customer's rows exactly these (none: the customer has no queued
         conversation, or is gone)."""
+        known = self._by_customer
+        if known is not None:  # rows as they are already: nothing to write
+            changes = {cid: rows for cid, rows in changes.items()
+                       if [QueueRow.of(d) for d in rows] != known.get(cid, [])}
         if not changes:
             return
         by_shard: dict[str, dict[str, list[Doc]]] = {}
@@ -202,3 +207,54 @@ class QueueFiles:
         self.write({cid: r for cid, r in rows.items() if r}, durable=False)
         if self.folder.exists():
             flush_to_disk(self.folder)
+
+
+class QueueKeeping:
+    """The queue rows of a cache, as methods of `Cache` (which keeps them through
+    `change_profile` and writes a batch's with `write_index_rows`)."""
+
+    if TYPE_CHECKING:  # provided by Cache
+        root: Path
+        queue: QueueFiles
+        write_lock: threading.RLock
+        _queue_batch: dict[str, list[Doc]]
+
+    def queue_rows(self) -> list[QueueRow]:
+        """Every conversation to work (new, open, pending, snoozed) of every cached customer,
+        unordered (see `queue_order`). The first call reads the queue files."""
+        return self.queue.rows()
+
+    @property
+    def rows_waiting(self) -> bool:
+        """Queue rows collected by `change_profile(rows=...)` wait for `write_index_rows`
+        (some come from customers a page filed again without changing them)."""
+        return bool(self._queue_batch)
+
+    def filed_queue_rows(self, rows: dict[str, list[Doc]]) -> None:
+        """Queue rows of customers filed without `change_profile` (a first sync's helper
+        process, which files only customers the cache did not hold): written with the next
+        `write_index_rows`."""
+        with self.write_lock:
+            self._queue_batch.update(rows)
+
+    def rebuild_queue(self, *, later: bool = False) -> None:
+        """Make the queue's rows again from the profile files: a sync killed between filing a
+        batch and writing its rows leaves rows behind. `later`: only note that it is needed
+        (the sync that restarts does it at its end: `rebuild_queue_if_needed`), so a sync
+        killed again and again is not slowed at each start."""
+        flag = self.root / "queue" / REBUILD
+        if later:
+            make_private_dir(flag.parent)
+            flag.touch(mode=0o600)
+            return
+        from agentdesk.cache.schema import build_queue_index
+
+        with self.write_lock:
+            build_queue_index(self.root)
+            self.queue.forget()
+            self._queue_batch = {}
+        flag.unlink(missing_ok=True)
+
+    def rebuild_queue_if_needed(self) -> None:
+        if (self.root / "queue" / REBUILD).exists():
+            self.rebuild_queue()

@@ -176,7 +176,7 @@ class SyncEngine:
         if marker.exists():  # the last sync was killed: sweep what its writes left
             swept = self.cache.sweep_temp_files()
             log.info("the last sync did not finish; removed %d temporary files it left", swept)
-            self.cache.rebuild_queue()  # its last batch's queue rows may not have been written
+            self.cache.rebuild_queue(later=True)  # its last rows may be missing: at the end
         marker.touch(mode=0o600)
         self._pusher = Pusher(self.replica, self.client,
                               lambda pushed: self.on_progress(Progress("pushing", pushed=pushed)))
@@ -206,6 +206,7 @@ class SyncEngine:
             self.push(report)  # edits made while we pulled
             self._pusher.settle(report)
             self.directory(report)
+            self.cache.rebuild_queue_if_needed()
         except RemoteError as error:
             state = self.state
             state.last_error = str(error)
@@ -420,7 +421,7 @@ class SyncEngine:
                 self._took(applied, report)
                 progress.saved += 1
                 self.on_progress(progress)
-        if rows:
+        if rows or self.cache.rows_waiting:
             self.cache.write_index_rows(rows, durable=False, fold=True)
         flush_to_disk(self.cache.root)  # every filed customer on disk before the spool goes
         state.spooling = False

@@ -167,7 +167,7 @@ class Replica:
         records, result = self.check(raw_changes)
         rows: dict[str, IndexRow | None] = {}
         self.apply_records(records, result, rows, durable=durable)
-        if rows:
+        if rows or self.cache.rows_waiting:
             self.cache.write_index_rows(rows, durable=durable)
         return result
 
