@@ -46,10 +46,8 @@ def fields_of(text: str | None) -> tuple[str, ...]:
 
 def safe_cell(text: str) -> str:
     """A CSV cell's text: cleaned, and never read as a formula."""
-    if text.startswith(_FORMULA):
-        return "'" + clean_text(text)
-    text = clean_text(text)
-    return "'" + text if text.startswith(_FORMULA) else text
+    cleaned = clean_text(text)
+    return "'" + cleaned if text.startswith(_FORMULA) or cleaned.startswith(_FORMULA) else cleaned
 
 
 def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
@@ -60,8 +58,14 @@ def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> 
     lists = [f in _LISTS for f in fields]
     for row in rows:
         values = row.__dict__
-        writer.writerow([safe_cell("; ".join(values[f]) if is_list else values[f])
-                         for f, is_list in zip(fields, lists, strict=True)])
+        cells = ["; ".join(values[f]) if is_list else values[f]
+                 for f, is_list in zip(fields, lists, strict=True)]
+        # Nearly every row is printable: one test for the row instead of a clean per cell.
+        if "".join(cells).isprintable():
+            cells = ["'" + c if c.startswith(_FORMULA) else c for c in cells]
+        else:
+            cells = [safe_cell(c) for c in cells]
+        writer.writerow(cells)
         count += 1
     return count
 

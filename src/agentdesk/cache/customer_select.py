@@ -21,8 +21,9 @@ from agentdesk.model.fold import fold
 def select(rows: Iterable[IndexRow], query: Query, now: datetime) -> Iterator[IndexRow]:
     """The rows the query selects, in the order given."""
     words = query_words(query.text) if query.text.strip() else []
+    filtered = bool(query.filters)
     for row in rows:
-        if not query.holds(row, now):
+        if filtered and not query.holds(row, now):
             continue
         if words:
             hay = _hay_line(_clean(row))
