@@ -115,8 +115,9 @@ def parser() -> argparse.ArgumentParser:
         "standard output (so it pipes) or to a file (created 0600: it holds personal data). "
         "Read from the cache only: no store is asked. Query: free text plus filters, all must "
         "hold: tag:vip status:churned segment:\"Trial users\" channel:sms last-contact:<30d "
-        "(or >30d: not contacted for 30 days, never included; h and w also work); -tag:x "
-        "negates a filter. CSV cells that would start a spreadsheet formula get a leading '.")
+        "(or >30d: not contacted for 30 days, customers never contacted included; h and w "
+        "work too); -tag:x negates a filter. CSV cells that would start a spreadsheet "
+        "formula get a leading '.")
     export.add_argument("--demo", action="store_true", help="the demo's cache folder")
     export.add_argument("--cache", metavar="DIR", type=Path,
                         help="cache folder (default: $AGENTDESK_CACHE, else your user data dir)")
