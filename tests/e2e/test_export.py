@@ -90,7 +90,8 @@ HOSTILE = Profile(
     contacts=[ContactPoint(kind=ContactKind.EMAIL, value="eve@example.com", primary=True),
               ContactPoint(kind=ContactKind.PHONE, value="+1 555 000 1111", primary=True)],
     segments=[Segment(name="=1+1 \x1b]52;c;cHduZWQ=\x07 Trial users")],
-    conversations=[Conversation(topic="x", channels=["sms"], started=datetime(2026, 1, 1, tzinfo=UTC))],
+    conversations=[Conversation(topic="x", channels=["sms"],
+                                started=datetime(2026, 1, 1, tzinfo=UTC))],
 )
 
 
