@@ -7,6 +7,7 @@
                     [--token-file FILE] [--demo] [--new-epoch] [--canned FILE] [--agents FILE]
     agentdesk serve merge --email ADDRESS [--data DIR | --database URL]
     agentdesk config [--remote URL] [--token-from-env]
+    agentdesk export [--cache DIR] [--query Q] [--format csv|json] [--fields F,...] [-o FILE]
 """
 
 from __future__ import annotations
@@ -107,6 +108,27 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--new-epoch", action="store_true",
                        help="give the store a new epoch before serving (after restoring a backup: "
                        "every desk starts over, keeping its unsent edits)")
+    export = commands.add_parser(
+        "export", help="write the customers a query selects as CSV or JSON, from the cache "
+        "(offline)", allow_abbrev=False,
+        description="Write the cached customers a query selects, by name, as CSV or JSON: to "
+        "standard output (so it pipes) or to a file (created 0600: it holds personal data). "
+        "Read from the cache only: no store is asked. Query: free text plus filters, all must "
+        "hold: tag:vip status:churned segment:\"Trial users\" channel:sms last-contact:<30d "
+        "(or >30d: not contacted for 30 days, customers never contacted included; h and w "
+        "work too); -tag:x negates a filter. CSV cells that would start a spreadsheet "
+        "formula get a leading '.")
+    export.add_argument("--demo", action="store_true", help="the demo's cache folder")
+    export.add_argument("--cache", metavar="DIR", type=Path,
+                        help="cache folder (default: $AGENTDESK_CACHE, else your user data dir)")
+    export.add_argument("--query", "-q", default="", metavar="QUERY",
+                        help="the customers to export (default: all)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--fields", metavar="F,...",
+                        help="columns, comma-separated (default: all): id, name, company, "
+                        "email, phone, status, tags, segments, channels, last_contact")
+    export.add_argument("-o", "--output", metavar="FILE", type=Path,
+                        help="write to FILE instead of standard output")
     config = commands.add_parser("config", help="show where the config file is and what is set "
                                  "(token masked); --remote/--token-from-env set them")
     config.add_argument("--remote", metavar="URL", help="set the store to sync with")
@@ -372,6 +394,10 @@ def _run(args: argparse.Namespace) -> int:
         return serve_main(args)
     if args.command == "config":
         return config_main(args)
+    if args.command == "export":
+        from agentdesk.export_command import export_main
+
+        return export_main(args, _cache_dir(args))
     if args.command == "open":
         answered = ask_running_desk(args)
         if answered is not None:

@@ -72,7 +72,7 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
-        assert meta["schema"] == SCHEMA == 7
+        assert meta["schema"] == SCHEMA == 8
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -259,10 +259,13 @@ def test_demo_profiles_round_trip(demo_cache: Cache, generated: dict) -> None:
     rows = {row.id: row for row in demo_cache.index_rows()}
     assert set(rows) == set(generated)
     assert len(generated) == 54  # 50 ordinary, the big one, the one with everything, the one of every kind, the hostile one
-    for customer_id, (profile, _) in generated.items():
+    for customer_id, (profile, entries) in generated.items():
         loaded = demo_cache.load_profile(customer_id)
         assert loaded == profile, customer_id
-        assert rows[customer_id] == IndexRow.of(profile)
+        last = rows[customer_id].last_contact  # the newest entry's time, from the timeline
+        assert rows[customer_id] == IndexRow.of(profile, last_contact=last)
+        assert (datetime.fromisoformat(last) if last else None) == max(
+            (e.at for e in entries), default=None)
     hostile = demo_cache.load_profile(demo.HOSTILE_ID)
     assert hostile.customer.name == "[bold red]Mallory[/] \x1b[2J\x1b[31mEvil"  # stored as received
     assert demo_cache.load_profile("cus_missing") is None
@@ -638,6 +641,7 @@ def test_update_details_with_invalid_contact_changes_nothing(
 def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
     old = demo_cache.load_profile(NORMAL)
     old_name = old.customer.name
+    old_row = next(r for r in demo_cache.index_rows() if r.id == NORMAL)
     contacts = [
         ContactPoint(id="cp_new_mail", kind="email", value="zanzi@EXAMPLE.ORG", primary=True),
         ContactPoint(id="cp_new_phone", kind="phone", value="+1 555 987 6543", primary=True),
@@ -666,8 +670,12 @@ def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
         rows = {r.id: r for r in cache.index_rows()}
         assert rows[NORMAL] == IndexRow(NORMAL, "Zanzibar Quixote", "zanzi@example.org",
                                         "+1 555 987 6543", "Quarry Labs", others=[],
-                                        related=[[r.customer_id, r.label] for r in old.relationships])
-        assert len(rows) == 54  # updated in place, not added
+                                        related=[[r.customer_id, r.label] for r in old.relationships],
+                                        status=old_row.status, tags=old_row.tags,
+                                        segments=old_row.segments, channels=old_row.channels,
+                                        last_contact=old_row.last_contact)
+        assert old_row.status and old_row.last_contact  # the filters' facts are kept
+        assert len(rows) == len(demo.dataset())  # updated in place, not added
 
         index = CustomerIndex(cache.index_rows())
         assert [r.id for r in index.search("zanzibar").rows] == [NORMAL]

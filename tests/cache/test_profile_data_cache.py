@@ -128,7 +128,7 @@ def test_a_schema_5_cache_is_migrated_and_reads_the_feed_again(demo_cache: Cache
     demo_cache.close()
     _as_schema_5(root)
     with Cache.open(root) as cache:
-        assert read_json(root / "meta.json")["meta"]["1"]["schema"] == SCHEMA == 7
+        assert read_json(root / "meta.json")["meta"]["1"]["schema"] == SCHEMA >= 6
         assert cache.sync_state() == {"last_success": "x"}  # the next sync reads everything
         assert [i.mutation.kind for i in cache.outbox.items(CID)] == [MutationKind.NOTE_ADD]
         view, _ = cache.view_profile(CID)

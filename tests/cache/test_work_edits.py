@@ -342,7 +342,7 @@ def test_a_schema_4_cache_gets_its_queue_and_waiting_reads_as_pending(
     path.write_text(json.dumps(data))
     (root / "meta.json").write_text(json.dumps({"meta": {"1": {"schema": 4}}}))
     with Cache.open(root) as cache:
-        assert read_json(root / "meta.json")["meta"]["1"]["schema"] == SCHEMA == 7
+        assert read_json(root / "meta.json")["meta"]["1"]["schema"] == SCHEMA >= 6
         rows = {(r.customer_id, r.conversation_id): r for r in cache.queue_rows()}
         assert sorted(set(rows) | {(CUSTOMER, conv_id)}) == sorted(
             set(expected) | {(CUSTOMER, conv_id)})

@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 7
+SCHEMA = 8
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -100,8 +100,19 @@ def _migrate_2_to_3(root: Path) -> None:
 
 
 def _migrate_3_to_4(root: Path) -> None:
-    """Schema 3 -> 4: search rows carry every contact point and the customer's relationships.
-    The index is made again from the profile files, a shard at a time (index and customer
+    """Schema 3 -> 4: search rows carry every contact point and the customer's relationships."""
+    _rebuild_search_index(root)
+
+
+def index_customer_facets(root: Path) -> None:
+    """Schema 7 -> 8: search rows carry what the customer query filters read (status, tags,
+    segments, channels, last contact), so a query or an export reads the index, not every
+    profile file. The index is made again from the profile files, as in 3 -> 4."""
+    _rebuild_search_index(root)
+
+
+def _rebuild_search_index(root: Path) -> None:
+    """The index made again from the profile files, a shard at a time (index and customer
     shards are the same): it only ever held what those files say. Run again after a crash, it
     starts over, which is harmless."""
     from agentdesk.cache.search_index import IndexRow, SearchIndexFiles
@@ -194,7 +205,8 @@ def count_entry_kinds(root: Path) -> None:
 MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3,
                                                  3: _migrate_3_to_4, 4: build_queue_index,
                                                  5: reread_feed_for_profile_data,
-                                                 6: count_entry_kinds}
+                                                 6: count_entry_kinds,
+                                                 7: index_customer_facets}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

@@ -55,15 +55,26 @@ class IndexRow:
     company: str = ""
     others: list[list[str]] = field(default_factory=list)  # [kind, value]
     related: list[list[str]] = field(default_factory=list)  # [customer id, label]
+    # What the query filters read (`model.customer_query`, schema 8): kept here so a query
+    # or an export over 100,000 customers reads the 256 index shards, not every profile file.
+    status: str = ""
+    tags: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)  # their names
+    channels: list[str] = field(default_factory=list)  # of the customer's conversations
+    last_contact: str = ""  # ISO time of the newest timeline entry; "" for none
 
     @classmethod
-    def of(cls, profile: Profile | StoredProfile) -> IndexRow:
+    def of(cls, profile: Profile | StoredProfile, last_contact: str = "") -> IndexRow:
         return cls._make(
             {"id": profile.customer.id, "name": profile.customer.name,
-             "company": profile.customer.company},
+             "company": profile.customer.company, "status": str(profile.customer.status),
+             "tags": list(profile.customer.tags)},
             [{"id": c.id, "kind": c.kind.value, "value": c.value, "primary": c.primary}
              for c in profile.contacts],
             [{"customer_id": r.customer_id, "label": r.label} for r in profile.relationships],
+            [{"name": s.name} for s in getattr(profile, "segments", ())],
+            [{"channels": [str(c) for c in v.channels]} for v in profile.conversations],
+            last_contact,
         )
 
     @classmethod
@@ -72,11 +83,14 @@ class IndexRow:
         customers = docs(tables, "customer")
         if not customers:
             return None
-        return cls._make(customers[0], docs(tables, "contacts"), docs(tables, "relationships"))
+        return cls._make(customers[0], docs(tables, "contacts"), docs(tables, "relationships"),
+                         docs(tables, "segments"), docs(tables, "conversations"),
+                         _last_contact(tables))
 
     @classmethod
     def _make(cls, customer: dict[str, Any], contacts: list[dict[str, Any]],
-              relationships: list[dict[str, Any]]) -> IndexRow:
+              relationships: list[dict[str, Any]], segments: list[dict[str, Any]],
+              conversations: list[dict[str, Any]], last_contact: str) -> IndexRow:
         shown: list[dict[str, Any]] = []
         for kind in (ContactKind.EMAIL.value, ContactKind.PHONE.value):
             points = [d for d in contacts if d.get("kind") == kind]
@@ -95,7 +109,23 @@ class IndexRow:
             company=_cut(customer.get("company", "")),
             others=others,
             related=related,
+            status=str(customer.get("status") or "active"),
+            tags=[_cut(t) for t in customer.get("tags") or []][:MAX_RELATED],
+            segments=[_cut(d.get("name", "")) for d in segments][:MAX_RELATED],
+            channels=sorted({str(c) for d in conversations for c in d.get("channels") or []}),
+            last_contact=last_contact,
         )
+
+
+def _last_contact(tables: dict[str, Any]) -> str:
+    """The time of the newest timeline entry, from the timeline summary (its last chunk's
+    last entry), so no entry is read."""
+    summary = next(iter((tables.get("timeline") or {}).values()), None)
+    if not isinstance(summary, dict):
+        return ""
+    lasts = summary.get("chunk_last") or []
+    times = [str(last[0]) for last in lasts if isinstance(last, list | tuple) and last]
+    return max(times, default="")
 
 
 class SearchIndexFiles:

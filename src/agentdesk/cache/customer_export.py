@@ -1,0 +1,84 @@
+"""Customers written out as CSV or JSON, from their search index rows (no I/O but the stream).
+
+Both formats clean every value the way the desk cleans what it shows (`sanitize.clean_text`:
+escape sequences and control characters removed, newlines kept), so a file opened in a
+terminal or a spreadsheet does nothing the customer's text asks. CSV cells starting with
+`=`, `+`, `-`, `@` (or a tab or carriage return) get a leading `'`, as spreadsheet programs
+expect, so a value is never run as a formula (OWASP "CSV injection"); quotes and newlines are
+the csv module's (RFC 4180, quoted as needed). JSON is one array of objects, written a row at a
+time: what `json.load` and every tool reads as "a JSON file", and what the desk's screen
+export will write too; lists stay lists there.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from typing import IO
+
+from agentdesk.cache.search_index import IndexRow
+from agentdesk.model.sanitize import clean_text
+
+FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments", "channels",
+          "last_contact")
+DEFAULT_FIELDS = FIELDS
+_LISTS = {"tags", "segments", "channels"}
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(ValueError):
+    """Bad export options (an unknown field); the message names it."""
+
+
+def fields_of(text: str | None) -> tuple[str, ...]:
+    """The `--fields` list (comma-separated), checked; all fields when None."""
+    if text is None:
+        return DEFAULT_FIELDS
+    wanted = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = [f for f in wanted if f not in FIELDS]
+    if unknown:
+        raise ExportError(f'unknown field "{unknown[0]}" (fields: {", ".join(FIELDS)})')
+    if not wanted:
+        raise ExportError(f"--fields names no field (fields: {', '.join(FIELDS)})")
+    return wanted
+
+
+def safe_cell(text: str) -> str:
+    """A CSV cell's text: cleaned, and never read as a formula."""
+    cleaned = clean_text(text)
+    return "'" + cleaned if text.startswith(_FORMULA) or cleaned.startswith(_FORMULA) else cleaned
+
+
+def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
+    """The rows as CSV with a header line; how many rows were written."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(fields)
+    count = 0
+    lists = [f in _LISTS for f in fields]
+    for row in rows:
+        values = row.__dict__
+        cells = ["; ".join(values[f]) if is_list else values[f]
+                 for f, is_list in zip(fields, lists, strict=True)]
+        # Nearly every row is printable: one test for the row instead of a clean per cell.
+        if "".join(cells).isprintable():
+            cells = ["'" + c if c.startswith(_FORMULA) else c for c in cells]
+        else:
+            cells = [safe_cell(c) for c in cells]
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
+    """The rows as one JSON array of objects, written a row at a time; how many rows."""
+    count = 0
+    out.write("[")
+    for row in rows:
+        values = row.__dict__
+        doc = {f: [clean_text(v) for v in values[f]] if f in _LISTS else clean_text(values[f])
+               for f in fields}
+        out.write(("\n" if count == 0 else ",\n") + json.dumps(doc, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
