@@ -36,12 +36,12 @@ from psycopg_pool import ConnectionPool
 from agentdesk.model.digest import digest as records_digest
 from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType, SearchHit
 from agentdesk.model.records import Profile, TimelineEntry
+from agentdesk.server.admin_writes import AdminWrites
 from agentdesk.server.directory import Directory
 from agentdesk.server.load_order import BulkLoad
 from agentdesk.server.mutation_rules import TARGET_TYPES
 from agentdesk.server.postgres_listen import MISSING, SharedCache
 from agentdesk.server.postgres_schema import prepare, set_epoch
-from agentdesk.server.profile_data_merge import merge_by_email
 from agentdesk.server.search_index import SearchRow, query
 from agentdesk.server.store import Agent, CursorGone, FeedRows, StoreError
 from agentdesk.server.stored import Record, dump, token_hash
@@ -240,7 +240,7 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET plan_cache_mode = force_generic_plan")
 
 
-class PostgresStore(Directory):
+class PostgresStore(AdminWrites, Directory):
     """`Store` over one PostgreSQL database (`url`: a libpq connection string or URL).
     Thread-safe; any number of processes may open the same database."""
 
@@ -336,18 +336,6 @@ class PostgresStore(Directory):
             return records_digest((t, i, c, json.loads(d)) for t, i, c, d in cur)
 
     # --- admin writes --------------------------------------------------------------------
-    def upsert(self, type: RecordType | str, record: dict[str, Any], customer_id: str) -> int:
-        with self._write() as tx:
-            return tx.upsert(type, record, customer_id)
-
-    def delete(self, type: RecordType | str, id: str) -> int | None:
-        type = RecordType(type)
-        if type == RecordType.CUSTOMER:
-            self.erase_customer(id)
-            return self.head()
-        with self._write() as tx:
-            return tx.delete(type, id)
-
     def erase_customer(self, customer_id: str) -> None:
         with self._write() as tx:
             tx.erase(customer_id)
@@ -355,18 +343,6 @@ class PostgresStore(Directory):
         # to a transaction running now is left to autovacuum).
         with self._read() as conn:
             conn.execute("VACUUM records, search, mutations")
-
-    def merge_customers(self, from_id: str, into_id: str) -> None:
-        with self._write() as tx:
-            tx.merge(from_id, into_id)
-
-    def merge_by_email(self, email: str) -> tuple[str, list[str]]:
-        with self._write() as tx:
-            return merge_by_email(tx, email)
-
-    def set_scope(self, agent: str, customer_ids: Iterable[str]) -> None:
-        with self._write() as tx:
-            tx.set_scope(agent, customer_ids)
 
     def bulk_load(self, items: Iterable[tuple[Profile, list[TimelineEntry]]]) -> int:
         """One transaction, COPY, in the order of `load_order` (seqs as they come)."""
@@ -462,5 +438,3 @@ class PostgresStore(Directory):
     def __enter__(self) -> PostgresStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()

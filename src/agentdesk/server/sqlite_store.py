@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from agentdesk.model.digest import digest as records_digest
-from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, RecordType, SearchHit
+from agentdesk.model.protocol import ChangeOp, Mutation, MutationResult, SearchHit
 from agentdesk.model.records import Profile, TimelineEntry
+from agentdesk.server.admin_writes import AdminWrites
 from agentdesk.server.directory import Directory
 from agentdesk.server.load_order import BulkLoad
-from agentdesk.server.profile_data_merge import merge_by_email
 from agentdesk.server.search_index import SearchRow, query
 from agentdesk.server.store import Agent, CursorGone, FeedRows, StoreError
 from agentdesk.server.stored import Record, dump, token_hash
@@ -184,7 +184,7 @@ class SqliteTransaction(Transaction):
             (name, name)).fetchone() is not None
 
 
-class SqliteStore(Directory):
+class SqliteStore(AdminWrites, Directory):
     """`Store` over one SQLite file. Thread-safe: writes serialize on a lock, reads use a pool."""
 
     def __init__(self, path: Path | str) -> None:
@@ -309,36 +309,12 @@ class SqliteStore(Directory):
             return records_digest((t, i, c, json.loads(d)) for t, i, c, d in rows)
 
     # --- admin writes --------------------------------------------------------------------
-    def upsert(self, type: RecordType | str, record: dict[str, Any], customer_id: str) -> int:
-        with self._write() as tx:
-            return tx.upsert(type, record, customer_id)
-
-    def delete(self, type: RecordType | str, id: str) -> int | None:
-        type = RecordType(type)
-        if type == RecordType.CUSTOMER:
-            self.erase_customer(id)
-            return self.head()
-        with self._write() as tx:
-            return tx.delete(type, id)
-
     def erase_customer(self, customer_id: str) -> None:
         with self._write() as tx:
             tx.erase(customer_id)
         # Push the erased pages out of the WAL too (best effort: readers may hold it).
         with self._lock:
             self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def merge_customers(self, from_id: str, into_id: str) -> None:
-        with self._write() as tx:
-            tx.merge(from_id, into_id)
-
-    def merge_by_email(self, email: str) -> tuple[str, list[str]]:
-        with self._write() as tx:
-            return merge_by_email(tx, email)
-
-    def set_scope(self, agent: str, customer_ids: Iterable[str]) -> None:
-        with self._write() as tx:
-            tx.set_scope(agent, customer_ids)
 
     def bulk_load(self, items: Iterable[tuple[Profile, list[TimelineEntry]]]) -> int:
         """One transaction, executemany, in the order of `load_order` (seqs as they come)."""
@@ -420,7 +396,4 @@ class SqliteStore(Directory):
 
     def __enter__(self) -> SqliteStore:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 

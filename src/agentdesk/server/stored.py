@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from agentdesk.model.protocol import RecordType, unstorable
+from agentdesk.model.work_mutations import why
 
 
 @dataclass(slots=True)
@@ -63,10 +64,6 @@ def token_hash(token: str) -> str:
 
 
 def reason(error: ValidationError) -> str:
-    """A validation error as one readable line (the validator's own message, no input echo)."""
-    parts = []
-    for e in error.errors():
-        message = str(e["ctx"]["error"]) if e["type"] == "value_error" and "ctx" in e else e["msg"]
-        where = ".".join(str(p) for p in e["loc"])
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+    """A validation error as one readable line (the validator's own message, no input echo):
+    the same line the desk gives for the same refusal (`work_mutations.why`)."""
+    return why(error)
