@@ -3,7 +3,7 @@ desk (run by run.py in a fresh process of its own):
 
 * open: from `app.open_customer(id)` to the first frame of its ProfileScreen, the two
   customers interleaved (who goes first alternates), after one warm-up round;
-* pane: on the rich customer, `i` to the first frame showing the customer data pane
+* pane: on the rich customer, `p` to the first frame showing the customer data pane
   (filled only when shown), for information.
 
 The cache is made here, in the folder given: the two customers have the same contact
@@ -100,9 +100,9 @@ async def measure(root: Path, size: tuple[int, int], rounds: int) -> dict[str, A
                         shown = paint_waiter(app, lambda s, screen=screen: s is screen
                                              and screen.query_one(CustomerDataPane).display)
                         t0 = perf()
-                        await pilot.press("i")
+                        await pilot.press("p")
                         pane.append(await asyncio.wait_for(shown, 60) - t0)
-                        await pilot.press("i")
+                        await pilot.press("p")
                     await app.pop_screen()
                     await pilot.pause(0.05)
     return {"runs": runs, "pane": pane, "fields": FIELDS, "identifiers": IDENTIFIERS}
