@@ -82,6 +82,35 @@ class RetryPolicy:
         return rng.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
 
 
+def retrying(call: Callable[[], T], what: str, attempts: int, policy: RetryPolicy,
+             rng: random.Random, sleep: Callable[[float], None],
+             on_wait: Callable[[float, str], None] | None, who: str = "the server") -> T:
+    """`call()` until it passes, retrying what may pass (`Transient`) up to `attempts` times
+    with the policy's waits, each told to `on_wait`; a Retry-After over the policy's cap stops
+    the sync rather than hold it. Raises Offline or RemoteError. The reference store's client
+    and the RT connector alike."""
+    last = ""
+    for attempt in range(1, attempts + 1):
+        retry_after = None
+        try:
+            return call()
+        except Transient as problem:
+            last, retry_after = str(problem), problem.retry_after
+        if attempt == attempts:
+            break
+        if retry_after is not None and retry_after > policy.retry_after_cap:
+            raise RemoteError(f"{what} failed: {last}, and {who} asks to wait "
+                              f"{_wait_text(retry_after)} before trying again; the sync "
+                              "stopped until then")
+        wait = policy.delay(attempt, retry_after, rng)
+        if on_wait is not None:
+            on_wait(wait, last)
+        sleep(wait)
+    if last.startswith("cannot reach"):
+        raise Offline(f"{last} (tried {attempts} times)")
+    raise RemoteError(f"{what} failed: {last} (tried {attempts} times)")
+
+
 MAX_CURSOR = 1024  # characters of a next_cursor; a longer one is a broken page, not a cursor
 MAX_EPOCH = 200
 
@@ -97,7 +126,9 @@ class FeedPageRaw:
     body: bytes = b""  # the answer as it came, for a first sync's helper process to read
 
 
-class _Transient(Exception):
+class Transient(Exception):
+    """A failure that may pass: retried (`retrying`), then reported as RemoteError/Offline."""
+
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -185,29 +216,11 @@ class RemoteClient:
     def _request_as(self, read: Callable[[Any, bytes], T], method: str, path: str, *, what: str,
                     attempts: int | None = None, **kwargs: Any) -> T:
         """The answer as `read` makes it from the parsed JSON and the bytes as they came.
-        `read` refuses an answer of the wrong shape by raising `_Transient`, which is retried
+        `read` refuses an answer of the wrong shape by raising `Transient`, which is retried
         within these same attempts, like malformed JSON."""
-        last = ""
-        attempts = attempts or self.retry.attempts
-        for attempt in range(1, attempts + 1):
-            retry_after = None
-            try:
-                return read(*self._once(method, API_PREFIX + path, what, **kwargs))
-            except _Transient as problem:
-                last, retry_after = str(problem), problem.retry_after
-            if attempt == attempts:
-                break
-            if retry_after is not None and retry_after > self.retry.retry_after_cap:
-                raise RemoteError(f"{what} failed: {last}, and the server asks to wait "
-                                  f"{_wait_text(retry_after)} before trying again; the sync "
-                                  "stopped until then")
-            wait = self.retry.delay(attempt, retry_after, self._rng)
-            if self.on_wait is not None:
-                self.on_wait(wait, last)
-            self._sleep(wait)
-        if last.startswith("cannot reach"):
-            raise Offline(f"{last} (tried {attempts} times)")
-        raise RemoteError(f"{what} failed: {last} (tried {attempts} times)")
+        return retrying(lambda: read(*self._once(method, API_PREFIX + path, what, **kwargs)),
+                        what, attempts or self.retry.attempts, self.retry, self._rng, self._sleep,
+                        self.on_wait)
 
     def _once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, bytes]:
         try:
@@ -215,11 +228,11 @@ class RemoteClient:
         except httpx.InvalidURL as error:  # e.g. a cursor too long for a URL: no retry helps
             raise RemoteError(f"{what}: the request could not be made ({error})") from None
         except httpx.TimeoutException:
-            raise _Transient(f"cannot reach the server at {self.base_url}: timed out") from None
+            raise Transient(f"cannot reach the server at {self.base_url}: timed out") from None
         except httpx.TransportError as error:
             kind = type(error).__name__
             detail = "connection refused" if "refused" in str(error).lower() else kind
-            raise _Transient(f"cannot reach the server at {self.base_url}: {detail}") from None
+            raise Transient(f"cannot reach the server at {self.base_url}: {detail}") from None
         status = response.status_code
         if status == 401:
             raise AuthError(
@@ -241,7 +254,7 @@ class RemoteClient:
                 epoch if isinstance(epoch, str) and len(epoch) <= MAX_EPOCH else None,
             )
         if status == 429 or status >= 500:
-            raise _Transient(f"the server answered {status} {clean_line(response.reason_phrase)}",
+            raise Transient(f"the server answered {status} {clean_line(response.reason_phrase)}",
                              retry_after(response.headers.get("retry-after")))
         if status >= 400:
             reason = _error_text(response) or clean_line(response.reason_phrase)
@@ -252,7 +265,7 @@ class RemoteClient:
         try:
             return _loads(response.content), response.content
         except ValueError:
-            raise _Transient("the server sent malformed or truncated JSON") from None
+            raise Transient("the server sent malformed or truncated JSON") from None
 
     # -- the protocol ------------------------------------------------------------------------
 
@@ -310,19 +323,19 @@ def _feed_page(body: Any, content: bytes) -> FeedPageRaw:
     the request's own attempts (a second loop around them multiplied the requests); each of
     its changes is checked later, on its own."""
     if not isinstance(body, dict):
-        raise _Transient("the server sent a page that is not a JSON object")
+        raise Transient("the server sent a page that is not a JSON object")
     epoch, changes, cursor, more = (body.get("epoch"), body.get("changes"),
                                     body.get("next_cursor"), body.get("more"))
     if type(epoch) is not str or not 0 < len(epoch) <= MAX_EPOCH:
-        raise _Transient(f"the server sent a page whose epoch is not a string of 1 to "
+        raise Transient(f"the server sent a page whose epoch is not a string of 1 to "
                          f"{MAX_EPOCH} characters")
     if type(changes) is not list:
-        raise _Transient("the server sent a page whose changes are not a list")
+        raise Transient("the server sent a page whose changes are not a list")
     if type(cursor) is not str or not 0 < len(cursor) <= MAX_CURSOR or not cursor.isprintable():
-        raise _Transient(f"the server sent a page whose next_cursor is not a string of 1 to "
+        raise Transient(f"the server sent a page whose next_cursor is not a string of 1 to "
                          f"{MAX_CURSOR} printable characters")
     if type(more) is not bool:
-        raise _Transient("the server sent a page whose `more` is not true or false")
+        raise Transient("the server sent a page whose `more` is not true or false")
     return FeedPageRaw(epoch=epoch, changes=changes, next_cursor=cursor, more=more, body=content)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from agentdesk.sync.client import AuthError, NotFound, Offline, RemoteError, RetryPolicy, _wait_text
+from agentdesk.sync.client import AuthError, NotFound, RemoteError, RetryPolicy, Transient, retrying
 
 API = "/REST/2.0"
 MAX_PER_PAGE = 100  # RT's REST 2.0 never answers more items than this in one page
@@ -29,12 +29,6 @@ MAX_PER_PAGE = 100  # RT's REST 2.0 never answers more items than this in one pa
 
 class Changed(RemoteError):
     """412: the record's ETag moved on since it was read (someone changed it meanwhile)."""
-
-
-class _Transient(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class RTHttp:
@@ -67,27 +61,9 @@ class RTHttp:
         """(the JSON answer, its headers), retrying what may pass; raises RemoteError. Waits
         as the reference store's client does: told to `on_wait`, and a Retry-After longer than
         the policy's cap stops the sync rather than hold it."""
-        last = ""
-        attempts = attempts or self.retry.attempts
-        for attempt in range(1, attempts + 1):
-            retry_after = None
-            try:
-                return self._once(method, path, what, **kwargs)
-            except _Transient as problem:
-                last, retry_after = str(problem), problem.retry_after
-            if attempt == attempts:
-                break
-            if retry_after is not None and retry_after > self.retry.retry_after_cap:
-                raise RemoteError(f"{what} failed: {last}, and RT asks to wait "
-                                  f"{_wait_text(retry_after)} before trying again; the sync "
-                                  "stopped until then")
-            wait = self.retry.delay(attempt, retry_after, self._rng)
-            if self.on_wait is not None:
-                self.on_wait(wait, last)
-            self._sleep(wait)
-        if last.startswith("cannot reach"):
-            raise Offline(f"{last} (tried {attempts} times)")
-        raise RemoteError(f"{what} failed: {last} (tried {attempts} times)")
+        return retrying(lambda: self._once(method, path, what, **kwargs), what,
+                        attempts or self.retry.attempts, self.retry, self._rng, self._sleep,
+                        self.on_wait, who="RT")
 
     def _log_in(self) -> None:
         """A session for the user and password (its cookie is kept by the client)."""
@@ -95,7 +71,7 @@ class RTHttp:
         self._http.cookies.clear()
         response = self._http.post(self.base_url + "/NoAuth/Login.html", data=self._login_form)
         if response.status_code >= 500:
-            raise _Transient(f"RT answered {response.status_code} {response.reason_phrase}")
+            raise Transient(f"RT answered {response.status_code} {response.reason_phrase}")
         self._session += 1
 
     def _once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
@@ -111,10 +87,10 @@ class RTHttp:
                 if response.status_code in (301, 302, 303):  # the login page: refused
                     response = httpx.Response(401, request=response.request)
         except httpx.TimeoutException:
-            raise _Transient(f"cannot reach RT at {self.base_url}: timed out") from None
+            raise Transient(f"cannot reach RT at {self.base_url}: timed out") from None
         except httpx.TransportError as error:
             detail = "connection refused" if "refused" in str(error).lower() else type(error).__name__
-            raise _Transient(f"cannot reach RT at {self.base_url}: {detail}") from None
+            raise Transient(f"cannot reach RT at {self.base_url}: {detail}") from None
         status = response.status_code
         if status == 401:
             raise AuthError("RT did not accept the credentials (401): set AGENTDESK_TOKEN to an "
@@ -124,7 +100,7 @@ class RTHttp:
         if status == 412:
             raise Changed(f"{what}: the record changed in RT meanwhile (412)")
         if status == 429 or status >= 500:
-            raise _Transient(f"RT answered {status} {response.reason_phrase}",
+            raise Transient(f"RT answered {status} {response.reason_phrase}",
                              _retry_after(response))
         if status >= 400:
             kind = NotFound if status == 404 else RemoteError
@@ -134,7 +110,7 @@ class RTHttp:
         try:
             return orjson.loads(response.content), response.headers
         except orjson.JSONDecodeError:
-            raise _Transient("RT sent malformed or truncated JSON") from None
+            raise Transient("RT sent malformed or truncated JSON") from None
 
     def pages(self, path: str, what: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every item of a collection, page after page (RT's pages hold at most 100)."""
