@@ -43,13 +43,13 @@ class FormScreen(ModalScreen):
         super().__init__()
         self.draft = DraftKeeper(self, drafts, draft_key, self.fields)
 
-    def fields(self) -> dict[str, Any]:  # pragma: no cover - overridden
-        """What the agent can type in this form, as the draft keeps it."""
-        raise NotImplementedError
+    def fields(self) -> dict[str, Any]:
+        """What the agent can type in this form, as the draft keeps it (a form that keeps no
+        draft: nothing)."""
+        return {}
 
-    def show_fields(self, fields: dict[str, Any]) -> None:  # pragma: no cover - overridden
-        """Put a draft's fields back into the form."""
-        raise NotImplementedError
+    def show_fields(self, fields: dict[str, Any]) -> None:
+        """Put a draft's fields back into the form (a form that keeps no draft: nothing)."""
 
     def focus_field(self) -> None:  # pragma: no cover - overridden
         """Focus the field the form was opened for, its cursor at the end."""

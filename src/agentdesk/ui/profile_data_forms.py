@@ -56,12 +56,6 @@ class FieldForm(FormScreen):
             yield from self.buttons()
         yield from self.compose_keys()
 
-    def fields(self) -> dict[str, Any]:
-        return {}
-
-    def show_fields(self, fields: dict[str, Any]) -> None:
-        pass
-
     def focus_field(self) -> None:
         self.query_one("#field-key" if self._new else "#field-value", Input).focus()
 
@@ -116,12 +110,6 @@ class SubscriptionForm(FormScreen):
             yield from self.buttons()
         yield from self.compose_keys()
 
-    def fields(self) -> dict[str, Any]:
-        return {}
-
-    def show_fields(self, fields: dict[str, Any]) -> None:
-        pass
-
     def focus_field(self) -> None:
         self.query_one("#subscription-name", Input).focus()
 
@@ -156,12 +144,6 @@ class StatusTagsForm(FormScreen):
             yield Static("", id="status-error", classes="error")
             yield from self.buttons()
         yield from self.compose_keys()
-
-    def fields(self) -> dict[str, Any]:
-        return {}
-
-    def show_fields(self, fields: dict[str, Any]) -> None:
-        pass
 
     def focus_field(self) -> None:
         self.query_one("#tags", Input).focus()
