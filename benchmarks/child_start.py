@@ -17,7 +17,8 @@ T0 = time.perf_counter()  # before any other import: the script's first instruct
 # * index, queue: (desk) the customer search index, then the queue, finished loading in the
 #   background;
 # * maxrss_kb: peak resident memory, taken once the profile is painted and, for the desk, the
-#   index and the queue are loaded (plus one more refresh).
+#   index and the queue are loaded (plus one more refresh); maxrss_index_kb: the peak until
+#   the index was loaded (the queue is read after it).
 #
 # The process then ends at once (os._exit): shutdown is not part of any figure.
 
@@ -93,6 +94,7 @@ def main() -> None:
                 super()._index_loaded(index)
                 marks["index"] = time.perf_counter()
                 marks["index_rows"] = len(index)
+                marks["maxrss_index_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
             def _queue_loaded(self, *args) -> None:  # type: ignore[no-untyped-def]
                 # The desk reads the index, then the queue, after its first frame: memory is
