@@ -157,3 +157,24 @@ def test_without_the_marker_field_a_reply_waits_saying_why(
     assert item.status == "rejected" and MARKER in item.reason
     assert corresponds(staff, ticket) == []
     assert "held back" not in [e["body"] for e in entries(cache, cid)]  # under Unsynced edits
+
+
+def test_a_reply_pulled_before_its_answer_came_stays_rt_s_one_entry(
+        rt: RTServer, staff: RTStaff, cache: Cache) -> None:  # noqa: F811
+    """RT took the reply, the answer was lost and RT failed every look-up in that run, which
+    then pulled RT's transaction while the reply still waited: the next run finds the reply
+    in RT, and the desk drops its pending copy, keeping RT's as pulled."""
+    cid, conv, ticket = started(staff, cache, rt.url, "Pulled Pia")
+    cache.add_reply(cid, conv, "pulled before answered", "Desk Dana")
+    with FaultProxy(rt.url) as proxy:
+        proxy.add("drop_after", f"/REST/2.0/ticket/{ticket}/correspond", method="POST", times=1)
+        proxy.add("status", "/REST/2.0/transactions", status=503, asking=MARKER, times=None)
+        report = sync(cache, proxy.url)
+    assert report.held and cache.outbox.counts().pending == 1
+    both = [e for e in entries(cache, cid) if e["body"] == "pulled before answered"]
+    assert len(both) == 2  # the pending reply, and RT's transaction
+    sync(cache, rt.url)
+    [(txn, _, _)] = corresponds(staff, ticket)
+    kept = [e for e in entries(cache, cid) if e["body"] == "pulled before answered"]
+    assert [(e["id"], e["author"]) for e in kept] == [(f"rt-txn-{txn}", USER)]  # RT's copy
+    assert not cache.outbox.items()
