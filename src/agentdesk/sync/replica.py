@@ -312,7 +312,8 @@ class Replica:
         if result.status == MutationStatus.APPLIED:
             renamed = _filed_elsewhere(m, result)
             with self._held_profile(m.customer_id) as profile:
-                if profile is not None and renamed is not None:  # (pulled already: RT's copy stays)
+                if profile is not None and renamed is not None:
+                    # (pulled already, before this answer came: the remote's copy stays)
                     pulled = profile.revision_of("entry", renamed["id"]) is not None
                     profile.file_entries([] if pulled else [renamed],
                                          [{"id": m.target, "at": m.data["at"]}])

@@ -3,9 +3,10 @@
 An edit of a customer is a change to an RT user: its RealName and Organization, its contact
 fields, or the notes kept in its Comments (see `comments`); a conversation's status and
 assignee go to its ticket (`ticket_push`), a reply is a Correspond (`reply_push`, which marks
-it so that a retry finds it). Each mutation is applied as: read the user (and its ETag), decide against RT's
-current values with the mutation's base values (the rules of docs/sync-protocol.md, as the
-reference store applies them), then `PUT` only the fields that change, with `If-Match: ETag`.
+it so that a retry finds it). Each edit of a user is applied as: read the user (and its ETag),
+decide against RT's current values with the mutation's base values (the rules of
+docs/sync-protocol.md, as the reference store applies them), then `PUT` only the fields that
+change, with `If-Match: ETag`.
 A 412 means someone changed the user between our read and our write: read again and decide
 again.
 
@@ -78,7 +79,8 @@ class Pusher:
              retried: Collection[str] = ()) -> list[MutationResult]:
         return [self.one(m, attempts, m.id in retried) for m in batch]
 
-    def one(self, m: Mutation, attempts: int | None = None, retried: bool = False) -> MutationResult:
+    def one(self, m: Mutation, attempts: int | None = None,
+            retried: bool = False) -> MutationResult:
         if m.kind == MutationKind.REPLY_ADD:
             return self.replies.add(m, retried, attempts)
         if m.kind == MutationKind.CONVERSATION_UPDATE:
