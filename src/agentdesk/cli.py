@@ -125,8 +125,9 @@ def parser() -> argparse.ArgumentParser:
                         help="the customers to export (default: all)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--fields", metavar="F,...",
-                        help="columns, comma-separated (default: all): id, name, company, "
-                        "email, phone, status, tags, segments, channels, last_contact")
+                        help="columns, comma-separated (default: all but the last three): id, "
+                        "name, company, email, phone, status, tags, segments, channels, "
+                        "last_contact, since, reachable, open_conversations")
     export.add_argument("-o", "--output", metavar="FILE", type=Path,
                         help="write to FILE instead of standard output")
     config = commands.add_parser("config", help="show where the config file is and what is set "

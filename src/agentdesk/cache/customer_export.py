@@ -20,9 +20,11 @@ from typing import IO
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.sanitize import clean_text
 
-FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments", "channels",
-          "last_contact")
-DEFAULT_FIELDS = FIELDS
+DEFAULT_FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments",
+                  "channels", "last_contact")
+# Offered by --fields (schema 9): CSV writes the yes/no as true/false, JSON as itself.
+FACTS = ("since", "reachable", "open_conversations")
+FIELDS = DEFAULT_FIELDS + FACTS
 _LISTS = {"tags", "segments", "channels"}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,6 +52,16 @@ def safe_cell(text: str) -> str:
     return "'" + cleaned if text.startswith(_FORMULA) or cleaned.startswith(_FORMULA) else cleaned
 
 
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _json_value(value: object) -> object:
+    return clean_text(value) if isinstance(value, str) else value
+
+
 def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
     """The rows as CSV with a header line; how many rows were written."""
     writer = csv.writer(out, lineterminator="\r\n")
@@ -58,7 +70,7 @@ def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> 
     lists = [f in _LISTS for f in fields]
     for row in rows:
         values = row.__dict__
-        cells = ["; ".join(values[f]) if is_list else values[f]
+        cells = ["; ".join(values[f]) if is_list else _text(values[f])
                  for f, is_list in zip(fields, lists, strict=True)]
         # Nearly every row is printable: one test for the row instead of a clean per cell.
         if "".join(cells).isprintable():
@@ -76,7 +88,7 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
     out.write("[")
     for row in rows:
         values = row.__dict__
-        doc = {f: [clean_text(v) for v in values[f]] if f in _LISTS else clean_text(values[f])
+        doc = {f: [clean_text(v) for v in values[f]] if f in _LISTS else _json_value(values[f])
                for f in fields}
         out.write(("\n" if count == 0 else ",\n") + json.dumps(doc, ensure_ascii=False))
         count += 1
