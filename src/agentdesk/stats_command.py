@@ -10,7 +10,6 @@ created 0600 like every file of customer data the desk writes.
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import sys
 from datetime import UTC, date, datetime
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import IO, Any
 
 EXIT_USAGE = 2
-CSV_HEADER = ("date", "total", "reachable", "unreachable", "monthly_active")
 LABELS = {"total": "total", "reachable": "reachable", "unreachable": "unreachable",
           "monthly_active": "monthly active"}
 
@@ -53,7 +51,8 @@ def add_stats_parser(commands: Any) -> None:
     stats.add_argument("--days", type=int, metavar="N",
                        help="the last N days up to today (default: 90)")
     stats.add_argument("--csv", action="store_true",
-                       help="print the daily series as CSV: " + ",".join(CSV_HEADER))
+                       help="print the daily series as CSV: date,total,reachable,unreachable,"
+                       "monthly_active")
     stats.add_argument("-o", "--output", metavar="FILE", type=Path,
                        help="write to FILE (created 0600) instead of standard output")
 
@@ -94,13 +93,9 @@ def stats_main(args: argparse.Namespace, root: Path) -> int:
 
 
 def write_csv(found: Any, out: IO[str]) -> None:
-    """The daily series, a header line then one line a day, oldest first (numbers only: no
-    cell can start a formula)."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for d in found.days:
-        writer.writerow((d.day.isoformat(), d.total, d.reachable, d.unreachable,
-                         d.monthly_active))
+    from agentdesk.cache.customer_export import write_series_csv
+
+    write_series_csv(found.days, out)
 
 
 def write_summary(found: Any, out: IO[str]) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from agentdesk.cache.cache import Cache
 from agentdesk.model.customer_facts import active_on, day_number
-from agentdesk.model.identifiers import Identifier
 from agentdesk.model.reachability import reachable
+from support.chart_data import make_some_reachable
 
 LAST = date(2026, 1, 5)  # the demo's epoch: every figure is fixed up to it
 
@@ -37,16 +37,10 @@ def series(cache: Cache, *args: str) -> list[dict[str, str]]:
 
 @pytest.fixture
 def cache(demo_cache: Cache) -> Cache:
-    """The demo, with every third customer given an opted-in e-mail identifier (no demo
-    customer is reachable otherwise). Open: the cache's lock is held, as by a running desk."""
-    for n, row in enumerate(sorted(demo_cache.index_rows(), key=lambda r: r.id)):
-        if n % 3 == 0:
-            with demo_cache.change_profile(row.id) as profile:
-                profile.put("identifiers", Identifier(
-                    kind="email", value=f"c{n}@example.com", consent="opted_in",
-                ).model_dump(mode="json"))
+    """The demo with some reachable customers. Open: the cache's lock is held, as by a
+    running desk."""
     assert not demo_cache.read_only
-    return demo_cache
+    return make_some_reachable(demo_cache)
 
 
 def _profiles(cache: Cache) -> list:

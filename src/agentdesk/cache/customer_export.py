@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterable, Sequence
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.sanitize import clean_text
@@ -94,3 +96,33 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
+
+
+SERIES_HEADER = ("date", "total", "reachable", "unreachable", "monthly_active")
+
+
+def write_series_csv(days: Iterable[Any], out: IO[str]) -> int:
+    """Customers over time (`model.customer_stats.Day`s) as CSV: a header line, then a line
+    a day, oldest first. Numbers and ISO days only: no cell can start a formula. How many
+    days were written."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(SERIES_HEADER)
+    count = 0
+    for d in days:
+        writer.writerow((d.day.isoformat(), d.total, d.reachable, d.unreachable, d.monthly_active))
+        count += 1
+    return count
+
+
+def new_private_file(folder: Path, stem: str, suffix: str) -> tuple[Path, IO[str]]:
+    """A new file `stem<suffix>` in `folder` (`stem-2<suffix>`... when taken: an earlier
+    export is never overwritten), readable by its owner only, opened for writing."""
+    for n in range(1, 1000):
+        path = folder / f"{stem}{'' if n == 1 else f'-{n}'}{suffix}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        os.fchmod(fd, 0o600)  # whatever the umask
+        return path, open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned)
+    raise FileExistsError(f"{folder / stem}{suffix} and 998 more exist already")

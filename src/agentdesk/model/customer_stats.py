@@ -172,3 +172,27 @@ def series(rows: Iterable[Row | Any], period: Period, channel: str | None = None
         t, r, a = t + total[i], r + reachable[i], a + active[i]
         days.append(Day(period.start + timedelta(days=i), t, r, t - r, a))
     return Series(period, channel, days)
+
+
+class Facts(tuple):  # type: ignore[type-arg]
+    """What `series` reads of a row, and nothing else: a screen keeps 100,000 of these while
+    it is open (a whole search row would be several times the memory)."""
+
+    __slots__ = ()
+
+    since = property(lambda self: self[0])
+    reachable = property(lambda self: self[1])
+    channels = property(lambda self: self[2])
+    active = property(lambda self: self[3])
+
+
+def facts_of(rows: Iterable[Row | Any]) -> list[Facts]:
+    """The rows' facts; equal days and channel lists shared, not copied."""
+    shared: dict[Any, Any] = {}
+    out: list[Facts] = []
+    for row in rows:
+        since = shared.setdefault(row.since, row.since)
+        channels = tuple(row.channels)
+        channels = shared.setdefault(channels, channels)
+        out.append(Facts((since, bool(row.reachable), channels, tuple(row.active))))
+    return out
