@@ -85,6 +85,22 @@ async def test_channel_and_period_change_the_figures(demo_cache: Cache, config: 
         assert not isinstance(app.screen, CustomerChartScreen)
 
 
+async def test_a_sync_that_changes_customers_is_counted_again(demo_cache: Cache,
+                                                              config: Config) -> None:
+    from agentdesk.ui.sync_bar import SyncEffects
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_chart(app, pilot)
+        before = screen.series.current.reachable
+        make_some_reachable(demo_cache)  # as a sync would have, through the cache's one door
+        app.sync_applied.publish(SyncEffects(customers={"cus_000000": 1}, gone=frozenset(),
+                                             merged={}))
+        await wait_for(lambda: screen.series is not None
+                       and screen.series.current.reachable > before, pilot)
+        assert screen.series == expected(demo_cache, 90)
+
+
 async def test_export_writes_the_charts_data(demo_cache: Cache, config: Config,
                                              tmp_path: Path) -> None:
     app = AgentDesk(demo_cache, config, customer_id="cus_000001")

@@ -28,6 +28,7 @@ from agentdesk.ui.keybar import KeyBar
 
 if TYPE_CHECKING:
     from agentdesk.ui.app import AgentDesk
+    from agentdesk.ui.sync_bar import SyncEffects
 
 PERIODS = (30, 90, 180, 365)  # days, in the order `p` goes through them
 DEFAULT_PERIOD = 90
@@ -62,6 +63,7 @@ class CustomerChartScreen(Screen):
         self.series: Series | None = None
         self.export_folder = export_folder  # None: the folder the desk was started in
         self._facts: list[Facts] | None = None
+        self._read = 0  # bumped when a sync changed customers: the facts are read again
 
     @property
     def desk(self) -> AgentDesk:
@@ -76,7 +78,17 @@ class CustomerChartScreen(Screen):
 
     def on_mount(self) -> None:
         self._narrow(self.size.width)
+        self.desk.sync_applied.subscribe(self, self._synced)
         self._recount()
+
+    def on_unmount(self) -> None:
+        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
+
+    def _synced(self, effects: SyncEffects | None) -> None:
+        if effects is not None and (effects.customers or effects.gone or effects.merged):
+            self._read += 1
+            self._facts = None
+            self._recount()
 
     def on_resize(self, event: events.Resize) -> None:
         self._narrow(event.size.width)
@@ -95,9 +107,12 @@ class CustomerChartScreen(Screen):
 
     @work(thread=True, exclusive=True, group="chart")
     def _count(self, channel: str | None, period: Period) -> None:
-        if self._facts is None:
-            self._facts = facts_of(self.desk.cache.index_rows())
-        found = series(self._facts, period, channel)
+        read, facts = self._read, self._facts
+        if facts is None:
+            facts = facts_of(self.desk.cache.index_rows())
+            if read == self._read:  # not read before a sync that changed them: kept
+                self._facts = facts
+        found = series(facts, period, channel)
         self.app.call_from_thread(self._counted, found)
 
     def _counted(self, found: Series) -> None:
