@@ -60,7 +60,13 @@ def add_stats_parser(commands: Any) -> None:
 def stats_main(args: argparse.Namespace, root: Path) -> int:
     from agentdesk.cache.cache import Cache
     from agentdesk.cache.files import CacheError
-    from agentdesk.model.customer_stats import StatsError, check_channel, period_of, series
+    from agentdesk.model.customer_stats import (
+        StatsError,
+        check_channel,
+        facts_of,
+        period_of,
+        series,
+    )
 
     try:
         channel = check_channel(args.channel)
@@ -76,7 +82,7 @@ def stats_main(args: argparse.Namespace, root: Path) -> int:
         print(f"agentdesk stats: {error}", file=sys.stderr)
         return 1
     try:
-        found = series(cache.index_rows(), period, channel)
+        found = series(facts_of(cache.search_index.docs()), period, channel)
     finally:
         cache.close()
     write = write_csv if args.csv else write_summary

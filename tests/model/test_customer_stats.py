@@ -136,3 +136,15 @@ def test_current_values_and_trend() -> None:
     assert (short.value, short.change, short.days) == (5, 1, 3)  # since the period's start
     assert [t.metric for t in found.trends()] == ["total", "reachable", "unreachable",
                                                   "monthly_active"]
+
+
+def test_facts_of_stored_rows_count_as_the_rows() -> None:
+    from agentdesk.model.customer_stats import facts_of
+
+    docs = [r.__dict__ for r in ROWS] + [{"id": "old", "name": "written before schema 9"}]
+    facts = facts_of(docs)
+    assert facts[-1] == ("", False, (), ())  # from the start, unreachable, never active
+    assert facts[0].channels is facts[0].channels and facts[0].since == "2025-12-01"
+    period = Period(date(2025, 11, 1), TODAY)
+    with_old = series(ROWS + [R()], period)
+    assert series(facts, period) == with_old

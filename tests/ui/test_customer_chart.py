@@ -16,7 +16,7 @@ from test_ui_navigation import SIZE, wait_for
 
 from agentdesk.cache.cache import Cache
 from agentdesk.config import Config
-from agentdesk.model.customer_stats import Period, facts_of, period_of, series
+from agentdesk.model.customer_stats import Period, period_of, series
 from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.customer_chart import (
     ACTIVE,
@@ -51,7 +51,7 @@ def figures_text(screen: CustomerChartScreen) -> str:
 
 
 def expected(cache: Cache, days: int, channel: str | None = None):  # type: ignore[no-untyped-def]
-    return series(facts_of(cache.index_rows()), period_of(TODAY, days=days), channel)
+    return series(cache.index_rows(), period_of(TODAY, days=days), channel)
 
 
 async def test_channel_and_period_change_the_figures(demo_cache: Cache, config: Config) -> None:

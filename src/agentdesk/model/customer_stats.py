@@ -19,7 +19,7 @@ A channel filter keeps the customers with a conversation on that channel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -186,13 +186,17 @@ class Facts(tuple):  # type: ignore[type-arg]
     active = property(lambda self: self[3])
 
 
-def facts_of(rows: Iterable[Row | Any]) -> list[Facts]:
-    """The rows' facts; equal days and channel lists shared, not copied."""
+def facts_of(docs: Iterable[Mapping[str, Any]]) -> list[Facts]:
+    """The facts of stored search rows (`SearchIndexFiles.docs`: dicts, no IndexRow made);
+    equal days and channel lists shared, not copied. A row written before schema 9 lacks
+    them: it counts as created at the start, unreachable, never active."""
     shared: dict[Any, Any] = {}
     out: list[Facts] = []
-    for row in rows:
-        since = shared.setdefault(row.since, row.since)
-        channels = tuple(row.channels)
+    for doc in docs:
+        since = doc.get("since") or ""
+        since = shared.setdefault(since, since)
+        channels = tuple(doc.get("channels") or ())
         channels = shared.setdefault(channels, channels)
-        out.append(Facts((since, bool(row.reachable), channels, tuple(row.active))))
+        out.append(Facts((since, bool(doc.get("reachable")), channels,
+                          tuple(doc.get("active") or ()))))
     return out
