@@ -37,12 +37,12 @@ async def open_chart(app: AgentDesk, pilot) -> CustomerChartScreen:  # type: ign
     await pilot.pause()
     await pilot.press("H")
     await wait_for(lambda: isinstance(app.screen, CustomerChartScreen)
-                   and app.screen.series is not None, pilot)
+                   and not app.screen.counting, pilot)
     return app.screen  # type: ignore[return-value]
 
 
 async def counted(screen: CustomerChartScreen, pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(lambda: screen.series is not None, pilot)
+    await wait_for(lambda: not screen.counting, pilot)
     await pilot.pause()
 
 
@@ -96,7 +96,7 @@ async def test_a_sync_that_changes_customers_is_counted_again(demo_cache: Cache,
         make_some_reachable(demo_cache)  # as a sync would have, through the cache's one door
         app.sync_applied.publish(SyncEffects(customers={"cus_000000": 1}, gone=frozenset(),
                                              merged={}))
-        await wait_for(lambda: screen.series is not None
+        await wait_for(lambda: not screen.counting
                        and screen.series.current.reachable > before, pilot)
         assert screen.series == expected(demo_cache, 90)
 
@@ -201,3 +201,17 @@ def _day(n: int, total: int, reachable: int):  # type: ignore[no-untyped-def]
     from agentdesk.model.customer_stats import Day
 
     return Day(date(2026, 1, n), total, reachable, total - reachable, 0)
+
+
+async def test_the_palette_opens_the_chart_and_names_its_key(demo_cache: Cache,
+                                                             config: Config) -> None:
+    from test_palette import palette_entries
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000001")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        entries = await palette_entries(pilot)
+        assert "Customers over time   H" in entries
+        await pilot.press(*"customers over time", "enter")
+        await wait_for(lambda: isinstance(app.screen, CustomerChartScreen)
+                       and app.screen.series is not None, pilot)

@@ -79,6 +79,7 @@ class CustomerChartScreen(Screen):
         self.export_folder = export_folder  # None: the folder the desk was started in
         self._facts: list[Facts] | None = None
         self._read = 0  # bumped when a sync changed customers: the facts are read again
+        self._wanted: tuple[str | None, Period] = (None, self.period)  # what is being counted
 
     @property
     def desk(self) -> AgentDesk:
@@ -115,10 +116,15 @@ class CustomerChartScreen(Screen):
     def period(self) -> Period:
         return period_of(clock.now().date(), days=self.days)
 
+    @property
+    def counting(self) -> bool:
+        """A count is under way (the chart shown meanwhile is the previous one, if any)."""
+        return self.series is None or (self.series.channel, self.series.period) != self._wanted
+
     def _recount(self) -> None:
-        self.series = None
+        self._wanted = (self.channel, self.period)  # the day is taken once: midnight may pass
         self._show()
-        self._count(self.channel, self.period)
+        self._count(*self._wanted)
 
     @work(thread=True, exclusive=True, group="chart")
     def _count(self, channel: str | None, period: Period) -> None:
@@ -131,12 +137,12 @@ class CustomerChartScreen(Screen):
         self.app.call_from_thread(self._counted, found)
 
     def _counted(self, found: Series) -> None:
-        if found.channel == self.channel and found.period == self.period:  # not a stale count
+        if (found.channel, found.period) == self._wanted:  # not an earlier count
             self.series = found
             self._show()
 
     def _show(self) -> None:
-        period = self.period
+        period = self._wanted[1]
         title = Text()
         title.append(" Customers over time ", style="bold reverse")
         title.append(" ")
@@ -146,7 +152,7 @@ class CustomerChartScreen(Screen):
                      f"{period.end.isoformat()}")
         title.append(" · monthly active" if self.view == ACTIVE
                      else " · customers: reachable and unreachable")
-        if self.series is None:
+        if self.counting:
             title.append(" · counting…", style="italic")
         self.query_one("#chart-title", Static).update(title)
         self.query_one(CustomerChart).show(self.series, self.view)
@@ -194,7 +200,7 @@ class CustomerChartScreen(Screen):
         self._show()
 
     def action_export(self) -> None:
-        if self.series is None:
+        if self.series is None or self.counting:
             self.notify("Still counting the customers…", timeout=2)
             return
         self._export(self.series, self.export_folder or Path.cwd())
