@@ -148,3 +148,18 @@ def test_facts_of_stored_rows_count_as_the_rows() -> None:
     period = Period(date(2025, 11, 1), TODAY)
     with_old = series(ROWS + [R()], period)
     assert series(facts, period) == with_old
+
+
+@pytest.mark.parametrize(("entry", "counts"), [
+    ({"direction": "inbound", "kind": "message"}, True),
+    ({"direction": "inbound"}, True),  # stored before entries had kinds: a message
+    ({"direction": "inbound", "kind": "order"}, True),
+    ({"direction": "inbound", "kind": "event"}, True),
+    ({"direction": "inbound", "kind": "subscription"}, False),  # a list or consent change
+    ({"direction": "outbound", "kind": "campaign"}, False),
+    ({"direction": "internal", "kind": "message"}, False),  # an agent's note
+])
+def test_what_counts_as_activity(entry: dict, counts: bool) -> None:
+    from agentdesk.model.customer_facts import is_activity
+
+    assert is_activity(entry) is counts

@@ -144,7 +144,8 @@ _IDENTIFIER_FACTS = ("kind", "consent", "deliverable", "blacklisted_at", "unsubs
 
 def _active_days(tables: dict[str, Any], conversations: list[dict[str, Any]]) -> list[int]:
     """The days (`customer_facts.day_number`) the customer did something: the days of their
-    own (inbound) entries, for a timeline kept in the profile file (nearly every customer).
+    own entries (`customer_facts.is_activity`), for a timeline kept in the profile file
+    (nearly every customer).
     The entries of a longer timeline are in chunk files, which a row must not read (every
     change of the profile makes its row again): for those, the days conversations started
     and each chunk's last entry stand for them."""
@@ -152,7 +153,7 @@ def _active_days(tables: dict[str, Any], conversations: list[dict[str, Any]]) ->
     files = summary.get("chunk_files") if isinstance(summary, dict) else None
     if not files or files == [""]:  # no timeline, or kept inline
         times = [d.get("at") for d in (tables.get("entries") or {}).values()
-                 if isinstance(d, dict) and d.get("direction") == "inbound"]
+                 if isinstance(d, dict) and facts.is_activity(d)]
     else:
         times = [d.get("started") for d in conversations]
         times += [last[0] for last in summary.get("chunk_last") or []

@@ -19,6 +19,10 @@ from typing import Any
 
 from agentdesk.model.reachability import reachable
 
+# Entries of the customer's own (inbound) that are no activity: joining or leaving a list and
+# consent changes, which syncs between systems record as often as the customer does them (the
+# platforms' "monthly active" leaves them out too).
+NOT_ACTIVE = frozenset({"subscription"})
 WINDOW = 30  # days: "monthly active" on D = active on one of D-29..D
 MAX_RUNS = 24  # runs kept, newest first: older activity is dropped (an old MAU undercounts)
 CLOSED = "closed"  # a conversation of any other status is open (new, open, pending, snoozed)
@@ -71,6 +75,12 @@ def reachable_of(identifiers: Iterable[dict[str, Any]]) -> bool:
 def open_count(conversations: Iterable[dict[str, Any]]) -> int:
     """Conversations not closed."""
     return sum(1 for d in conversations if str(d.get("status") or "new") != CLOSED)
+
+
+def is_activity(entry: dict[str, Any]) -> bool:
+    """A stored timeline entry the customer did themselves: inbound, and not a list or
+    consent change."""
+    return entry.get("direction") == "inbound" and entry.get("kind") not in NOT_ACTIVE
 
 
 def active_runs(days: Iterable[int]) -> list[int]:
