@@ -66,6 +66,9 @@ class AgentDesk(App):
                 tooltip="My queue: conversations waiting for me, then unassigned ones"),
         Binding("N", "next_in_queue", "Next", id="app.next_in_queue",
                 tooltip="Open the next conversation of the queue"),
+        Binding("H", "customer_chart", "Customers over time", show=False,
+                id="app.customer_chart",
+                tooltip="Chart of total, reachable, unreachable and monthly active customers"),
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
@@ -488,6 +491,12 @@ class AgentDesk(App):
 
         if not isinstance(self.screen, QueueScreen):
             self.push_screen(QueueScreen())
+
+    def action_customer_chart(self) -> None:
+        from agentdesk.ui.customer_chart_screen import CustomerChartScreen  # loaded when opened
+
+        if not isinstance(self.screen, CustomerChartScreen):
+            self.push_screen(CustomerChartScreen())
 
     def action_next_in_queue(self) -> None:
         """The conversation after the one worked on, in the queue as last filtered."""
