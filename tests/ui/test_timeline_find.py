@@ -206,3 +206,24 @@ async def test_a_conversation_chosen_in_the_panel_opens_at_its_first_entry_the_f
         await pilot.press("enter")
         await pilot.pause()
         assert view.mark == mark and view.scroll_offset.y == top
+
+
+async def test_the_find_bar_and_data_pane_are_made_when_first_used_and_in_help_before(
+        demo_cache: Cache, config: Config) -> None:
+    """Neither the find bar nor the customer data pane is built on the way to the first frame
+    (start-up); the help screen names their keys all the same, before either was opened, and
+    ctrl+f then makes the bar and puts the cursor in it."""
+    from agentdesk.ui.help import HelpScreen
+
+    app = AgentDesk(demo_cache, config, customer_id=demo.BIG_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        assert not app.screen.query(FindBar) and not app.screen.query("#customer-data")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = {row[3] for row in app.screen.rows}
+        assert {"find.older", "find.close"} <= shown
+        assert {"fields.view", "identifiers.consent"} <= shown
+        await pilot.press("escape")
+        await pilot.press("ctrl+f")
+        await wait_for(lambda: isinstance(app.focused, FindInput), pilot)
+        assert app.screen.query_one(FindBar).has_class("-open")

@@ -32,12 +32,14 @@ def describe(binding: Binding) -> str:
     return binding.action.partition("(")[0].rpartition(".")[2].replace("_", " ").capitalize()
 
 
-def _bindings(node: DOMNode, keymap: dict[str, str]) -> list[tuple[list[str], Binding]]:
+def _bindings(node: DOMNode | type[DOMNode], keymap: dict[str, str]) -> list[tuple[list[str], Binding]]:
     """(keys, binding) per action as they work now, after any keymap remapping (Textual
     splits "j,down" into one binding per key). Textual's own system bindings (ctrl+c's "how
     to quit" notice) are left out: they are not the desk's keys."""
     merged: dict[str, tuple[list[str], Binding]] = {}
-    for key, binding in node._bindings:  # noqa: SLF001 - the bindings declared on this node
+    # The bindings declared on this node, or on a kind of widget not made yet.
+    declared = node._merge_bindings() if isinstance(node, type) else node._bindings  # noqa: SLF001
+    for key, binding in declared:
         if binding.system:
             continue
         keys, _ = merged.setdefault(binding.id or binding.action, ([], binding))
@@ -54,13 +56,17 @@ def groups(screen: Screen) -> list[Group]:
     found: list[Group] = [("Everywhere", _bindings(screen.app, keymap))]
     found.append((getattr(screen, "HELP_GROUP", screen.__class__.__name__), _bindings(screen, keymap)))
     seen: set[type] = set()
-    for widget in screen.walk_children():
-        if type(widget) in seen or not widget.BINDINGS:
+    # The screen's widgets, and those it makes when first used (`made_later`: the find bar,
+    # the customer data pane), whose keys the agent looks up before ever opening them.
+    later: list[type[DOMNode]] = list(getattr(screen, "made_later", list)())
+    for widget in [*screen.walk_children(), *later]:
+        kind = widget if isinstance(widget, type) else type(widget)
+        if kind in seen or not widget.BINDINGS:
             continue
-        seen.add(type(widget))
+        seen.add(kind)
         own = [b for b in _bindings(widget, keymap) if b[1].id]
         if own:
-            found.append((getattr(widget, "HELP_GROUP", widget.__class__.__name__), own))
+            found.append((getattr(widget, "HELP_GROUP", kind.__name__), own))
     return found
 
 

@@ -31,10 +31,11 @@ from agentdesk.ui.profile_edits import ProfileEdits
 from agentdesk.ui.row_list import RowList
 from agentdesk.ui.sync_bar import SyncBar, SyncEffects
 from agentdesk.ui.timeline import TimelineView
-from agentdesk.ui.timeline_find import FindBar
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
+    from textual.widget import Widget
+
     from agentdesk.ui.customer_data import CustomerDataPane
 
 EDITS = frozenset({"new_note", "edit_contact", "delete_note", "conversation", "status_tags",
@@ -111,7 +112,6 @@ class ProfileScreen(ProfileEdits, Screen):
             yield DetailsPanel(id="details")
             yield TimelineView(id="timeline")  # its heading is its border title
             # The customer data pane (`p`) is mounted beside them when first asked for.
-        yield FindBar()
         yield SyncBar()
         yield KeyBar()
 
@@ -329,6 +329,14 @@ class ProfileScreen(ProfileEdits, Screen):
                 self.query_one(TimelineView).focus()
         elif self._panel_shown() and (panel or (self.has_class("-narrow") and not inside)):
             self.query_one("#contacts").focus()
+
+    def made_later(self) -> list[type[Widget]]:
+        """Widgets made when first asked for, not on the way to the first frame: the help
+        screen lists their keys all the same."""
+        from agentdesk.ui.customer_data import FieldList, IdentifierList, SubscriptionList
+        from agentdesk.ui.timeline_find import FindInput
+
+        return [FindInput, FieldList, IdentifierList, SubscriptionList]
 
     def data_pane(self) -> CustomerDataPane | None:
         """The customer data pane, once `p` has mounted it (its modules load then, not at

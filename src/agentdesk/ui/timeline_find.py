@@ -144,9 +144,15 @@ class Finder:
     # -- the bar ---------------------------------------------------------------------------
 
     def open_bar(self) -> None:
-        bars = self.view.screen.query(FindBar)
+        screen = self.view.screen
+        bars = screen.query(FindBar)
         if bars:
             bars.first().open(self)
+            return
+        # Made when first asked for, above the status line: not on the way to the first frame.
+        bar = FindBar()
+        screen.mount(bar, before=screen.query_one("SyncBar"))
+        screen.call_after_refresh(bar.open, self)
 
     def _status(self, note: str = "") -> None:
         if self.bar is None:
