@@ -24,7 +24,8 @@ from textual.widget import Widget
 PRIORITY = [
     "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
     "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
-    "queue.open", "queue.back", "composer.send", "composer.close", "composer.canned",
+    "queue.open", "queue.back", "composer.send", "composer.add_note", "composer.note",
+    "composer.reply", "composer.close", "composer.canned",
     "app.quit", "app.search", "profile.new_note", "profile.edit_contact",
     "identifiers.consent", "fields.view", "notes.delete",
     "relationships.add", "relationships.change", "relationships.remove",
