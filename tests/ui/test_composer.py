@@ -202,7 +202,8 @@ async def test_ctrl_n_makes_it_an_internal_note_unmistakably_and_the_draft_keeps
         await pilot.press(*"half a note", "ctrl+n")
         await pilot.pause()
         title, noted, keys, button = shown()
-        assert noted and title.startswith("Internal note on") and "not sent to the customer" in title
+        assert noted and title.startswith("Internal note on")
+        assert "not sent to the customer" in title
         assert "Add note" in keys and "Make it a reply" in keys and "Send reply" not in keys
         assert button == "Add note ^s"
         border = form.query_one("#composer").styles.border.top

@@ -2,13 +2,15 @@
 conversation's channel.
 
 A form like the note form (`forms.FormScreen`): what is typed is kept as a draft per customer
-and conversation until sent; Esc closes and keeps it. ctrl+n turns the reply into an internal
-note on the conversation (and back): the customer never sees a note, so the mode is
-unmistakable: the title says it, the border turns the warning colour, the key bar and the
-button say "Add note" instead of "Send reply"; the draft keeps the mode with the text. ctrl+s sends (ctrl+enter too, where the
+and conversation until sent; Esc closes and keeps it. ctrl+s sends (ctrl+enter too, where the
 terminal tells it apart from enter); ctrl+t inserts a canned reply with its placeholders
 filled in (`placeholders`). A placeholder the desk cannot fill is highlighted in the text and
 named under it, and the reply is not sent until it is fixed.
+
+ctrl+n turns the reply into an internal note on the conversation (and back). The customer
+never sees a note, and a note sent as a reply cannot be taken back, so the mode is
+unmistakable: the title says it in reverse, the dialog is tinted with a heavy border, the key
+bar and the button say "Add note" instead of "Send reply". The draft keeps the mode.
 """
 
 from __future__ import annotations
