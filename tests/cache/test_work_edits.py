@@ -152,6 +152,30 @@ def test_a_reply_is_in_the_timeline_at_once_and_pending(demo_cache: Cache) -> No
     assert timeline_of(demo_cache, CUSTOMER).total == total
 
 
+def test_an_internal_note_is_in_the_timeline_at_once_pending_and_undone(demo_cache: Cache) -> None:
+    conv_id = _open_conversation(demo_cache)
+    before = _conv(demo_cache, CUSTOMER, conv_id)
+    total = timeline_of(demo_cache, CUSTOMER).total
+    entry_id = demo_cache.add_reply(CUSTOMER, conv_id, "Called [bold]her[/]\nno answer",
+                                    "Sam Rivera", note=True)
+    timeline = timeline_of(demo_cache, CUSTOMER)
+    last = timeline.chunk(len(timeline.summary.chunk_sizes) - 1)[-1]
+    assert (last.id, last.channel.value, last.direction.value, last.body, last.subject) == \
+        (entry_id, "note", "internal", "Called [bold]her[/]\nno answer", "")
+    conv = _conv(demo_cache, CUSTOMER, conv_id)
+    assert conv["last_line"] == "Called [bold]her[/]"
+    assert {k: conv[k] for k in ("status", "waiting_since")} == \
+        {k: before[k] for k in ("status", "waiting_since")}  # the customer still waits
+    [item] = demo_cache.outbox.items()
+    assert (item.mutation.kind, item.mutation.target, item.status) == \
+        ("reply.add", entry_id, "pending")
+    [row] = _rows(demo_cache, conv_id)
+    assert row.last_line == "Called [bold]her[/]"
+    with demo_cache.change_profile(CUSTOMER) as profile:
+        revert(profile, item.mutation)
+    assert timeline_of(demo_cache, CUSTOMER).total == total
+
+
 def test_a_reply_to_a_long_timeline_rewrites_one_chunk(demo_cache: Cache) -> None:
     conv_id = _open_conversation(demo_cache, demo.BIG_ID)
     folder = demo_cache.timeline_dir(demo.BIG_ID)

@@ -113,21 +113,26 @@ def test_a_push_cut_after_the_remote_applied_it_is_applied_once(backend: Backend
     assert notes(cache, cid).count("sent once, answered never") == 1
 
 
-def test_a_reply_cut_after_the_remote_applied_it_is_sent_once(backend: Backend, cache: Cache) -> None:
-    cid = backend.new_customer("Reply Rita")
+@pytest.mark.parametrize("note", [False, True], ids=["reply", "internal-note"])
+def test_a_reply_cut_after_the_remote_applied_it_is_sent_once(backend: Backend, cache: Cache,
+                                                              note: bool) -> None:
+    """A reply, and an internal note on a conversation (RT: a Correspond, a Comment)."""
+    cid = backend.new_customer("Note Nell" if note else "Reply Rita")
     sync(backend, cache)
     conversation = open_profile(cache, cid)[0].conversations[0].id  # type: ignore[index]
-    cache.add_reply(cid, conversation, "replied once, answered never", "Desk Dana")
+    text = "noted once, answered never" if note else "replied once, answered never"
+    cache.add_reply(cid, conversation, text, "Desk Dana", note=note)
     path, method = backend.reply_write
     with FaultProxy(backend.server.url if isinstance(backend, RT) else backend.url) as proxy:
         rule = proxy.add("drop_after", path, method=method, times=1)
         sync(backend, cache, proxy.url)
         assert rule.hits == 1  # the remote took the reply and its answer was lost
     assert cache.outbox.counts().pending == 0
-    held = [e["body"] for e in backend.records(cid, "entry")]
-    assert held.count("replied once, answered never") == 1
+    held = [(e["body"], e["direction"], e["channel"]) for e in backend.records(cid, "entry")]
+    [(direction, channel)] = [(d, c) for b, d, c in held if b == text]  # there once
+    assert direction == ("internal" if note else "outbound") and (channel == "note") == note
     sync(backend, cache)  # the remote's copy comes back: still one entry in the desk
-    assert entries(cache, cid).count("replied once, answered never") == 1
+    assert entries(cache, cid).count(text) == 1
 
 
 def test_a_conflict_is_kept_not_overwritten(backend: Backend, cache: Cache) -> None:

@@ -17,6 +17,7 @@ from agentdesk.model.work_mutations import (
     check_new_customer,
     check_relationship,
     check_reply,
+    is_note,
     check_start,
     conversation_after_entry,
     conversation_after_update,
@@ -97,6 +98,18 @@ def test_reply_start_create_relationship_checks() -> None:
                      ({**entry, "id": "ent_2"}, "target")):
         with pytest.raises(Refused, match=why):
             check_reply(bad, "ent_1")
+    # An internal note on the conversation is a reply.add too: internal, on the note channel.
+    note = {**entry, "channel": "note", "direction": "internal", "body": "Called, no answer"}
+    assert is_note(note) and not is_note(entry)
+    assert check_reply(note, "ent_1").direction.value == "internal"
+    for bad, why in (({**note, "channel": "chat"}, "note channel"),
+                     ({**note, "body": " "}, "text"),
+                     ({**note, "id": "ent_2"}, "target")):
+        with pytest.raises(Refused, match=why):
+            check_reply(bad, "ent_1")
+    assert conversation_after_entry({**CONV, "status": "closed", "waiting_since": None},
+                                    {**note, "at": "2026-01-05T12:00:00Z"}) == \
+        {"last_line": "Called, no answer"}  # a note neither reopens nor ends a wait
     conv, first = check_start({"conversation": CONV, "entry": entry}, "conv_1")
     assert conv.id == first.conversation_id == "conv_1"
     with pytest.raises(Refused, match="its id"):

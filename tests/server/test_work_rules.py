@@ -151,6 +151,25 @@ def test_a_reply_reopens_and_an_inbound_entry_starts_the_wait(desk: Desk) -> Non
     assert conv["waiting_since"] == "2026-01-05T10:00:00Z" and conv["last_line"] == "Thanks"
 
 
+def test_an_internal_note_is_written_once_and_leaves_the_conversation_as_it_was(desk: Desk) -> None:
+    note = {**_reply("ent_n1", "conv_cus_c", "Called [bold]her[/bold], no answer"),
+            "channel": "note", "direction": "internal"}
+    before = desk.conversation("cus_c")
+    first = desk.mutate("reply.add", "cus_c", "ent_n1", note, mid="mut_note")
+    assert first["status"] == "applied", first
+    head = desk.client.get("/v1/status").json()["head"]
+    assert desk.mutate("reply.add", "cus_c", "ent_n1", note, mid="mut_note") == first
+    assert desk.client.get("/v1/status").json()["head"] == head  # a retry writes nothing
+    held = desk.record("cus_c", "entry", "ent_n1")
+    assert (held["channel"], held["direction"], held["body"]) == \
+        ("note", "internal", "Called [bold]her[/bold], no answer")
+    conv = desk.conversation("cus_c")  # still closed, no wait started or ended: only the line
+    assert {**before, "last_line": "Called [bold]her[/bold], no answer"} == \
+        {k: conv[k] for k in before}
+    wrong = desk.mutate("reply.add", "cus_c", "ent_n2", {**note, "id": "ent_n2", "channel": "chat"})
+    assert wrong["status"] == "rejected" and "note channel" in wrong["reason"]
+
+
 # -- conflicts ---------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.canned import CannedPicker
 from agentdesk.ui.composer import UNKNOWN, ReplyArea, ReplyComposer, reply_key
 from agentdesk.ui.conversation_actions import current_conversation
+from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.timeline import TimelineView
 
@@ -177,3 +178,59 @@ async def test_after_a_reply_the_actions_act_on_its_conversation(demo_cache: Cac
         await pilot.press("s")
         await wait_for(lambda: isinstance(app.screen, ChoiceScreen), pilot)
         assert conversation.topic in str(app.screen.title_text)
+
+
+async def test_ctrl_n_makes_it_an_internal_note_unmistakably_and_the_draft_keeps_the_mode(
+        demo_cache: Cache, config: Config) -> None:
+    seed(demo_cache)
+    app = AgentDesk(demo_cache, config, customer_id=CUSTOMER)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.work.rows is not None, pilot)
+        profile = app.screen
+        conversation = current_conversation(profile)
+        assert conversation is not None
+        form = await composer(app, pilot)
+
+        def shown() -> tuple[str, bool, str, str]:
+            box = form.query_one("#composer")
+            return (str(form.query_one("#composer-title").render()), box.has_class("-note"),
+                    form.query_one(KeyBar).render().plain, str(form.query_one("#save").label))
+
+        title, noted, keys, button = shown()
+        assert not noted and title.startswith("Reply to") and "Send reply" in keys \
+            and "Make it a note" in keys and "Add note" not in keys and button == "Send reply ^s"
+        await pilot.press(*"half a note", "ctrl+n")
+        await pilot.pause()
+        title, noted, keys, button = shown()
+        assert noted and title.startswith("Internal note on")
+        assert "not sent to the customer" in title
+        assert "Add note" in keys and "Make it a reply" in keys and "Send reply" not in keys
+        assert button == "Add note ^s"
+        border = form.query_one("#composer").styles.border.top
+        assert border[0] == "heavy"  # (a reply's is round)
+        await pilot.press("escape")  # the draft keeps the text and the mode
+        await wait_for(lambda: app.screen is profile, pilot)
+        kept = demo_cache.drafts.get(reply_key(CUSTOMER, conversation.id))
+        assert kept is not None and kept["fields"] == {"text": "half a note", "note": True}
+        form = await composer(app, pilot)
+        assert shown()[1] and form.query_one(ReplyArea).text == "half a note"
+        await pilot.press(*" [bold]x[/bold]", "ctrl+s")
+        await wait_for(lambda: app.screen is profile, pilot)
+        [note] = replies_to(demo_cache, conversation.id)
+        assert (note.data["channel"], note.data["direction"], note.data["body"]) == \
+            ("note", "internal", "half a note [bold]x[/bold]")
+        assert profile.query_one(TimelineView).pending == {note.target}
+        from agentdesk.ui.unsynced import describe
+
+        [item] = demo_cache.outbox.items(CUSTOMER)
+        assert "internal note added" in str(describe(item))  # not "reply sent"
+        assert demo_cache.drafts.get(reply_key(CUSTOMER, conversation.id)) is None
+        # Back to a reply: ctrl+n twice is a reply to the customer again.
+        form = await composer(app, pilot)
+        await pilot.press("ctrl+n", "ctrl+n")
+        await pilot.pause()
+        assert not shown()[1]
+        await pilot.press(*"to the customer", "ctrl+s")
+        await wait_for(lambda: app.screen is profile, pilot)
+        assert [m.data["direction"] for m in replies_to(demo_cache, conversation.id)] == \
+            ["internal", "outbound"]

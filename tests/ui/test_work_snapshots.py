@@ -59,6 +59,19 @@ def test_composer_with_a_canned_reply_and_an_unknown_placeholder(snap_compare, d
                         run_before=run)
 
 
+def test_composer_writing_an_internal_note(snap_compare, demo_cache: Cache,
+                                           config: Config) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await queue_loaded(pilot)
+        await pilot.press("R", "ctrl+n", *"Called her twice, no answer.", "enter",
+                          *"[bold]not markup[/bold]")
+        steady(pilot)
+        await pilot.pause()
+
+    assert snap_compare(AgentDesk(demo_cache, config, customer_id=CUSTOMER), terminal_size=SIZE,
+                        run_before=run)
+
+
 def test_pending_reply(snap_compare, demo_cache: Cache, config: Config,
                        monkeypatch: pytest.MonkeyPatch, fixed_clock) -> None:  # type: ignore[no-untyped-def]
     seed(demo_cache)

@@ -150,10 +150,12 @@ class WorkEdits:
 
         self._edit(customer_id, build)
 
-    def add_reply(self, customer_id: str, conversation_id: str, body: str, author: str) -> str:
+    def add_reply(self, customer_id: str, conversation_id: str, body: str, author: str,
+                  *, note: bool = False) -> str:
         """Reply to the customer on the conversation's channel: an outbound entry, shown at
-        once (pending until the store confirms it: its id is a pending outbox target).
-        Returns the entry's id."""
+        once (pending until the store confirms it: its id is a pending outbox target). With
+        `note`, an internal note on the conversation instead (the note channel, internal:
+        the customer never sees it), queued and shown the same way. Returns the entry's id."""
         from agentdesk.model import mutations
         from agentdesk.model.kinds import Channel, Direction
         from agentdesk.model.protocol import MutationKind
@@ -164,10 +166,11 @@ class WorkEdits:
 
         def build(profile: ProfileFile) -> list[Mutation]:
             conv = _conversation(profile, conversation_id)
-            channel = reply_channel(conv)
+            channel = Channel.NOTE if note else reply_channel(conv)
             entry = TimelineEntry.model_construct(
                 id=entry_id, conversation_id=conversation_id, at=utcnow(), channel=channel,
-                direction=Direction.OUTBOUND, author=author, body=body,
+                direction=Direction.INTERNAL if note else Direction.OUTBOUND, author=author,
+                body=body,
                 subject=f"Re: {conv.get('topic', '')}" if channel == Channel.EMAIL else "")
             try:
                 checked = check_reply(entry.model_dump(mode="json"), entry_id)

@@ -127,7 +127,7 @@ class MutationKind(StrEnum):
     SUBSCRIPTION_REMOVE = "subscription.remove"  # data: {"base": the subscription or None}
     # Working conversations (the data of each: `agentdesk.model.work_mutations`).
     CONVERSATION_UPDATE = "conversation.update"  # data: {"set": {field: value}, "base": {...}}
-    REPLY_ADD = "reply.add"  # data: the outbound TimelineEntry; target: its id
+    REPLY_ADD = "reply.add"  # data: the outbound TimelineEntry, or an internal note; target: its id
     CONVERSATION_START = "conversation.start"  # data: {"conversation": ..., "entry": ...}
     CUSTOMER_CREATE = "customer.create"  # data: {"customer": ..., "contacts": [...]}
     RELATIONSHIP_UPSERT = "relationship.upsert"  # data: {"set": Relationship, "base": old or None}

@@ -126,19 +126,29 @@ def reply_channel(conversation: dict[str, Any]) -> Channel:
     return Channel.EMAIL
 
 
+def is_note(entry: dict[str, Any]) -> bool:
+    """Whether a `reply.add` entry is an internal note on the conversation (which the
+    customer never sees), not a reply to the customer."""
+    return entry.get("direction") == Direction.INTERNAL.value
+
+
 def check_reply(entry: dict[str, Any], target: str) -> TimelineEntry:
-    """A reply's entry as both ends accept it: its id is the mutation's target, outbound,
-    with text."""
+    """A `reply.add` entry as both ends accept it: its id is the mutation's target, with
+    text; outbound on a customer's channel (a reply), or internal on the note channel (an
+    internal note on the conversation, `is_note`)."""
     if entry.get("id", target) != target:
         raise Refused("the reply's id must equal the mutation's target")
+    if is_note(entry):
+        return check_note_entry(entry, target)
     try:
         checked = TimelineEntry.model_validate({**entry, "id": target})
     except ValidationError as error:
         raise Refused(why(error)) from None
     if checked.direction != Direction.OUTBOUND:
-        raise Refused("direction: a reply is outbound")
+        raise Refused("direction: a reply is outbound (an internal note: internal)")
     if checked.channel == Channel.NOTE:
-        raise Refused("channel: a reply goes to the customer, not to an internal note")
+        raise Refused("channel: a reply goes to the customer, not to an internal note (a note "
+                      "is internal)")
     if not checked.body.strip():
         raise Refused("body: a reply needs text")
     if len(checked.body) > MAX_BODY:
@@ -173,8 +183,9 @@ def check_start(data: dict[str, Any], target: str) -> tuple[Conversation, Timeli
 
 
 def check_note_entry(entry: dict[str, Any], target: str) -> TimelineEntry:
-    """A conversation's first entry when it is an internal note: on the note channel, with
-    text (a conversation started from a survey response quotes it there)."""
+    """An internal note on a conversation: on the note channel, with text (a conversation's
+    first entry when it was started from a survey response, which it quotes; or one an agent
+    adds later, `reply.add`)."""
     try:
         checked = TimelineEntry.model_validate({**entry, "id": target})
     except ValidationError as error:

@@ -6,13 +6,18 @@ and conversation until sent; Esc closes and keeps it. ctrl+s sends (ctrl+enter t
 terminal tells it apart from enter); ctrl+t inserts a canned reply with its placeholders
 filled in (`placeholders`). A placeholder the desk cannot fill is highlighted in the text and
 named under it, and the reply is not sent until it is fixed.
+
+ctrl+n turns the reply into an internal note on the conversation (and back). The customer
+never sees a note, and a note sent as a reply cannot be taken back, so the mode is
+unmistakable: the title says it in reverse, the dialog is tinted with a heavy border, the key
+bar and the button say "Add note" instead of "Send reply". The draft keeps the mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -65,13 +70,28 @@ class ReplyArea(TextArea):
                                         UNKNOWN))
 
 
+class Written(NamedTuple):
+    """What the composer returns: the text (placeholders filled in), and whether it is an
+    internal note rather than a reply to the customer."""
+
+    text: str
+    note: bool = False
+
+
 class ReplyComposer(FormScreen, inherit_bindings=False):
-    """Returns the reply's text (placeholders filled in), or None."""
+    """Returns `Written`, or None."""
 
     HELP_GROUP = "Reply composer"
+    # One key per action, its hint per mode (`check_action` shows the one that applies).
     BINDINGS = [
-        Binding("ctrl+s,ctrl+enter", "save", "Send", id="composer.send",
-                tooltip="Send the reply on the conversation's channel"),
+        Binding("ctrl+s,ctrl+enter", "send(False)", "Send reply", id="composer.send",
+                tooltip="Send the reply to the customer on the conversation's channel"),
+        Binding("ctrl+s,ctrl+enter", "send(True)", "Add note", id="composer.add_note",
+                tooltip="Add the internal note to the conversation (the customer never sees it)"),
+        Binding("ctrl+n", "mode(True)", "Make it a note", id="composer.note",
+                tooltip="Write an internal note on the conversation instead of a reply"),
+        Binding("ctrl+n", "mode(False)", "Make it a reply", id="composer.reply",
+                tooltip="Write a reply to the customer instead of an internal note"),
         Binding("ctrl+t", "canned", "Canned reply", id="composer.canned",
                 tooltip="Insert a canned reply (searchable)"),
         Binding("escape", "cancel", "Close (keeps a draft)", id="composer.close"),
@@ -79,30 +99,58 @@ class ReplyComposer(FormScreen, inherit_bindings=False):
     ]
 
     def __init__(self, *, heading: Text, known: dict[str, str], canned: Sequence[Any],
-                 drafts: Drafts | None = None, draft_key: str | None = None) -> None:
+                 drafts: Drafts | None = None, draft_key: str | None = None,
+                 note_heading: Text | None = None) -> None:
         super().__init__(drafts=drafts, draft_key=draft_key)
         self.heading = heading
+        self.note_heading = note_heading or Text("Internal note")
         self.known = known
         self.canned = canned
+        self.note = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form wide", id="composer"):
-            yield Static(self.heading, classes="form-title")
+            yield Static(self.heading, classes="form-title", id="composer-title")
             yield ReplyArea("", lambda: self.known, id="reply-text", soft_wrap=True)
             yield Static("", id="reply-problem", classes="error")
             yield Static("", id="draft-status")
             with Horizontal(classes="buttons"):
                 yield Button("Discard ^g", id="discard", compact=True)
                 yield Button("Canned ^t", id="canned", compact=True)
-                yield Button("Send ^s", id="save", variant="primary", compact=True)
+                yield Button("Send reply ^s", id="save", variant="primary", compact=True)
                 yield Button("Close esc", id="cancel", compact=True)
         yield from self.compose_keys()
 
     def fields(self) -> dict[str, Any]:
-        return {"text": self.query_one(ReplyArea).text}
+        return {"text": self.query_one(ReplyArea).text, "note": self.note}
 
     def show_fields(self, fields: dict[str, Any]) -> None:
         self.query_one(ReplyArea).text = clean_text(str(fields.get("text", "")))
+        self._set_mode(fields.get("note") is True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mode":
+            return parameters[0] != self.note  # ctrl+n offers the other mode
+        if action == "send":
+            return parameters[0] == self.note
+        return super().check_action(action, parameters)
+
+    def action_send(self, note: bool) -> None:
+        if note == self.note:
+            self.action_save()
+
+    def action_mode(self, note: bool) -> None:
+        self._set_mode(note)
+        self.draft.changed()
+
+    def _set_mode(self, note: bool) -> None:
+        self.note = note
+        self.query_one("#composer").set_class(note, "-note")
+        self.query_one("#composer-title", Static).update(self.note_heading if note
+                                                         else self.heading)
+        self.query_one("#save", Button).label = "Add note ^s" if note else "Send reply ^s"
+        self._show_problem()
+        self.refresh_bindings()
 
     def focus_field(self) -> None:
         area = self.query_one(ReplyArea)
@@ -151,13 +199,24 @@ class ReplyComposer(FormScreen, inherit_bindings=False):
         area = self.query_one(ReplyArea)
         text = placeholders.fill(area.text, self.known).strip()
         if not text:
-            self.query_one("#reply-problem", Static).update("A reply needs some text.")
+            self.query_one("#reply-problem", Static).update(
+                "A note needs some text." if self.note else "A reply needs some text.")
             area.focus()
             return
         if self._show_problem(sending=True):
             area.focus()
             return
-        self.finish(text)
+        self.finish(Written(text, self.note))
+
+
+def note_heading(customer_name: str, topic: str) -> Text:
+    line = Text("Internal note", style="bold reverse")
+    line.append(" on ")
+    line.append_text(safe.line(customer_name, "bold"))
+    line.append(" · ")
+    line.append_text(safe.line(topic, "italic"))
+    line.append(" · not sent to the customer", style="dim")
+    return line
 
 
 def heading(customer_name: str, topic: str, channel: str) -> Text:

@@ -314,7 +314,7 @@ def change_topic(screen: ProfileScreen) -> None:
 
 
 def reply(screen: ProfileScreen) -> None:
-    from agentdesk.ui.composer import ReplyComposer, heading, reply_key
+    from agentdesk.ui.composer import ReplyComposer, Written, heading, note_heading, reply_key
 
     conversation = _target(screen)
     if conversation is None or screen.profile is None:
@@ -327,15 +327,16 @@ def reply(screen: ProfileScreen) -> None:
 
     sent: list[str] = []
 
-    def send(text: str | None) -> None:
-        if text and saved(screen, lambda: sent.append(screen.cache.add_reply(
-                screen.customer_id, conversation.id, text, desk.work.me or desk.author)),
-                draft=key, to_end=True):
+    def send(written: Written | None) -> None:
+        if written and saved(screen, lambda: sent.append(screen.cache.add_reply(
+                screen.customer_id, conversation.id, written.text, desk.work.me or desk.author,
+                note=written.note)), draft=key, to_end=True):
             _mark_newest(screen, sent[0])
 
     screen.app.push_screen(ReplyComposer(
         heading=heading(customer.name, conversation.topic, channel), known=known,
-        canned=screen.cache.canned_replies(), drafts=screen.cache.drafts, draft_key=key), send)
+        canned=screen.cache.canned_replies(), drafts=screen.cache.drafts, draft_key=key,
+        note_heading=note_heading(customer.name, conversation.topic)), send)
 
 
 ACTIONS: dict[str, Callable[[ProfileScreen], None]] = {

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from agentdesk.cache.outbox import CONFLICT, REJECTED, OutboxItem
 from agentdesk.model.protocol import MutationKind
+from agentdesk.model.work_mutations import is_note
 from agentdesk.ui.row import Row
 
 WHAT = {
@@ -40,6 +41,13 @@ WHAT = {
 }
 
 
+def what(m: Any) -> str:
+    """An edit's kind in words (an internal note on a conversation is a `reply.add` too)."""
+    if m.kind == MutationKind.REPLY_ADD and is_note(m.data):
+        return "internal note added"
+    return WHAT.get(m.kind, m.kind.value)
+
+
 def _short(value: Any) -> str:
     if isinstance(value, dict):
         value = (value.get("value") or value.get("text") or value.get("name")
@@ -53,7 +61,7 @@ def _mine(item: OutboxItem) -> dict[str, Any]:
     if item.mutation.kind == MutationKind.NOTE_ADD:
         return {"text": data.get("text", "")}
     if item.mutation.kind == MutationKind.REPLY_ADD:
-        return {"reply": data.get("body", "")}
+        return {"note" if is_note(data) else "reply": data.get("body", "")}
     if item.mutation.kind == MutationKind.CONVERSATION_START:
         return {"topic": (data.get("conversation") or {}).get("topic", "")}
     if item.mutation.kind == MutationKind.CUSTOMER_CREATE:
@@ -68,7 +76,7 @@ def describe(item: OutboxItem) -> Row:
     m = item.mutation
     row = Row(cut=True)  # label/value lines: cut with "…", never wrapped under the label
     if item.status == CONFLICT:
-        row.text("⚠ conflict", "bold yellow").text(f" · {WHAT.get(m.kind, m.kind.value)}", "bold")
+        row.text("⚠ conflict", "bold yellow").text(f" · {what(m)}", "bold")
         mine, theirs = _mine(item), item.current or {}
         for name in item.conflicts or list(mine):
             row.text("\n  ").data(name, "italic")
@@ -76,14 +84,14 @@ def describe(item: OutboxItem) -> Row:
             row.text("\n    store ", "dim").data(_short(theirs.get(name) if theirs else None))
         row.text("\n  enter: keep mine or discard", "dim italic")
     elif item.status == REJECTED:
-        row.text("✗ rejected", "bold red").text(f" · {WHAT.get(m.kind, m.kind.value)}", "bold")
+        row.text("✗ rejected", "bold red").text(f" · {what(m)}", "bold")
         mine = _mine(item)
         if mine:
             row.text("\n    yours ", "dim").data(_short(next(iter(mine.values())) if len(mine) == 1 else mine))
         row.text("\n    why   ", "dim").data(item.reason or "rejected by the store", "italic")
         row.text("\n  enter: send again or discard", "dim italic")
     else:
-        row.text("… pending", "dim").text(f" · {WHAT.get(m.kind, m.kind.value)}", "dim")
+        row.text("… pending", "dim").text(f" · {what(m)}", "dim")
         if item.attempts and item.reason:  # the store failed on it: said, with why
             times = "once" if item.attempts == 1 else f"{item.attempts} times"
             row.text(f"\n    the store failed on it {times}: ", "dim").data(item.reason, "italic")

@@ -1,5 +1,7 @@
 """A reply written in the desk (`reply.add`) sent to RT as a Correspond on its ticket, once
-however often the push is retried.
+however often the push is retried; an internal note on a conversation (a `reply.add` whose
+entry is internal, `is_note`) the same way as a Comment, which RT keeps for its staff and does
+not e-mail to the requestor.
 
 RT has no idempotency key, and a Correspond gets a transaction id of RT's own: a reply cannot
 be recognised by its effect as the edits of a user are (the same text may well be sent
@@ -26,16 +28,16 @@ from __future__ import annotations
 import json
 
 from agentdesk.model.protocol import Mutation, MutationResult, MutationStatus
-from agentdesk.model.work_mutations import Refused, check_reply
+from agentdesk.model.work_mutations import Refused, check_reply, is_note
 from agentdesk.sync.client import NotFound, RemoteError
 from agentdesk.sync.rt import records
 from agentdesk.sync.rt.http import RTHttp, items
 
 MARKER = "Agentdesk Mutation"
 MARKER_LOOKUP = "RT::Queue-RT::Ticket-RT::Transaction"  # a custom field of ticket transactions
-NO_MARKER = (f"RT has no transaction custom field \"{MARKER}\", which marks each reply so that "
-             "a retried push does not send it twice: an RT administrator creates it once (see "
-             "docs/request-tracker.md), then send the reply again from Unsynced edits")
+NO_MARKER = (f"RT has no transaction custom field \"{MARKER}\", which marks each reply or "
+             "note so that a retried push does not send it twice: an RT administrator creates "
+             "it once (see docs/request-tracker.md), then send it again from Unsynced edits")
 
 
 class Replies:
@@ -56,7 +58,9 @@ class Replies:
         if not self._marker_exists():
             return _rejected(m, NO_MARKER)
         marker = f"{m.id} {m.target}"
-        what = "sending a reply to RT"
+        note = is_note(m.data)
+        what = "sending a note to RT" if note else "sending a reply to RT"
+        endpoint = f"/ticket/{tid}/{'comment' if note else 'correspond'}"
         may_have_landed = retried
 
         def attempt() -> int:
@@ -66,10 +70,10 @@ class Replies:
                 if found is not None:
                     return found
             may_have_landed = True  # from here on, a lost answer may hide a Correspond
-            _, headers = self.http.once("POST", f"/ticket/{tid}/correspond", what, json={
+            _, headers = self.http.once("POST", endpoint, what, json={
                 "Content": entry.body, "ContentType": "text/plain",
                 "TxnCustomFields": {MARKER: marker}})
-            return _transaction_of(headers.get("location", ""))
+            return _transaction_of(headers.get("location", ""), what)
 
         try:
             txn = self.http.retried(attempt, what, attempts)
@@ -85,7 +89,7 @@ class Replies:
 
     def find(self, marker: str) -> int | None:
         """The id of the transaction carrying `marker`, if RT has one."""
-        what = "looking for a reply RT may have received already"
+        what = "looking for a reply or note RT may have received already"
         value = marker.replace("\\", "\\\\").replace("'", "\\'")
         body, _ = self.http.once("GET", "/transactions", what, params={
             "query": f"ObjectType = 'RT::Ticket' AND CF.{{{MARKER}}} = '{value}'",
@@ -103,11 +107,11 @@ class Replies:
         return self._marker_known
 
 
-def _transaction_of(location: str) -> int:
+def _transaction_of(location: str, what: str) -> int:
     """RT's transaction id from the Location of its answer (…/transaction/<id>)."""
     tail = location.rstrip("/").rsplit("/", 1)[-1]
     if "/transaction/" not in location or not tail.isdigit():
-        raise RemoteError("sending a reply to RT: RT did not say which transaction it made")
+        raise RemoteError(f"{what}: RT did not say which transaction it made")
     return int(tail)
 
 
