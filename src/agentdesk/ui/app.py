@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.theme import Theme
 
+    from agentdesk.cache.customer_table import CustomerTable
     from agentdesk.model.records import Profile
     from agentdesk.ui.search import SearchScreen
     from agentdesk.sync.engine import Progress, SyncEngine, SyncReport
@@ -64,6 +65,8 @@ class AgentDesk(App):
                 tooltip="My queue: conversations waiting for me, then unassigned ones"),
         Binding("N", "next_in_queue", "Next", id="app.next_in_queue",
                 tooltip="Open the next conversation of the queue"),
+        Binding("C", "customers", "Customers", id="app.customers",
+                tooltip="Every customer in a table: query, sort, columns, export"),
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
@@ -87,6 +90,10 @@ class AgentDesk(App):
         self.index_loaded: Signal[CustomerIndex] = Signal(self, "index-loaded")
         self.work = WorkQueue(config.author)
         self.queue_loaded: Signal[WorkQueue] = Signal(self, "queue-loaded")
+        # The customers screen's table (ui/customers.py): read when the screen first opens,
+        # never at start-up; with the search index it was read alongside (to tell it is old).
+        self.customer_table: CustomerTable | None = None
+        self.customer_table_index: object = None
         self._engine: SyncEngine | None = None
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
@@ -467,6 +474,16 @@ class AgentDesk(App):
         self.call_after_refresh(self.cache.mark_viewed, customer_id)
         if self.index is not None:
             self.index.recent = [customer_id, *(c for c in self.index.recent if c != customer_id)]
+
+    def action_customers(self) -> None:
+        from agentdesk.ui.customers import CustomersScreen  # screens load when first opened
+
+        # Opened from a profile found in the table: back to that table, not a second one.
+        if not any(isinstance(screen, CustomersScreen) for screen in self.screen_stack):
+            self.push_screen(CustomersScreen())
+            return
+        while not isinstance(self.screen, CustomersScreen):
+            self.pop_screen()
 
     def action_search(self) -> None:
         from agentdesk.ui.search import SearchScreen  # screens load when first opened
