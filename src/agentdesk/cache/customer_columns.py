@@ -64,12 +64,12 @@ def column(id: str, title: str, width: int, **options: Any) -> Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    column("name", "Name", 24),
-    column("company", "Company", 18, repeats=True),
-    column("email", "E-mail", 28),
+    column("name", "Name", 22),
+    column("company", "Company", 16, repeats=True),
+    column("email", "E-mail", 27),
     column("phone", "Phone", 16),
-    column("status", "Status", 9, repeats=True),
-    column("tags", "Tags", 16, repeats=True),
+    column("status", "Status", 10, repeats=True),
+    column("tags", "Tags", 14, repeats=True),
     column("segments", "Segments", 18, repeats=True),
     column("channels", "Channels", 14, repeats=True),
     column("last_contact", "Last contact", 12, show=_date, key=_as_is),

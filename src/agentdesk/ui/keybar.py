@@ -24,7 +24,9 @@ from textual.widget import Widget
 PRIORITY = [
     "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
     "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
-    "queue.open", "queue.back", "composer.send", "composer.close", "composer.canned",
+    "queue.open", "queue.back", "customers.open", "customers.back", "customers.query",
+    "customers.sort", "customers.export", "customers.columns", "columns.done", "export.save",
+    "export.cancel", "composer.send", "composer.close", "composer.canned",
     "app.quit", "app.search", "profile.new_note", "profile.edit_contact",
     "identifiers.consent", "fields.view", "notes.delete",
     "relationships.add", "relationships.change", "relationships.remove",
