@@ -65,7 +65,8 @@ class AgentDesk(App):
                 tooltip="My queue: conversations waiting for me, then unassigned ones"),
         Binding("N", "next_in_queue", "Next", id="app.next_in_queue",
                 tooltip="Open the next conversation of the queue"),
-        Binding("C", "customers", "Customers", id="app.customers",
+        # Not in every screen's key bar (help and the palette show it): the bars stay as they were.
+        Binding("C", "customers", "Customers", show=False, id="app.customers",
                 tooltip="Every customer in a table: query, sort, columns, export"),
     ]
 
