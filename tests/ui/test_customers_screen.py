@@ -355,7 +355,7 @@ async def test_a_narrow_terminal_does_not_break_the_screen(demo_cache: Cache, co
         await pilot.pause()
         assert isinstance(app.screen, CustomersScreen)
         assert grid.render_line(0).cell_length == grid.scrollable_content_region.width
-        assert "Last contact" in grid.render_line(0).text  # the focused column is in view
+        assert "Last conta" in grid.render_line(0).text  # the focused column is in view
 
 
 async def test_the_palette_opens_the_customers_screen(demo_cache: Cache, config: Config) -> None:
@@ -367,3 +367,19 @@ async def test_the_palette_opens_the_customers_screen(demo_cache: Cache, config:
         assert "Customers   C" in entries
         await pilot.press(*"Customers", "enter")
         await wait_for(lambda: isinstance(app.screen, CustomersScreen), pilot)
+
+
+def test_the_export_progress_moves_every_step_and_reads_as_a_bar(
+        demo_cache: Cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentdesk.cache.customer_table import CustomerTable
+    from agentdesk.ui import customers_export
+
+    monkeypatch.setattr(customers_export, "STEP", 10)
+    table = CustomerTable.load(demo_cache.index_rows())
+    moves: list[int] = []
+    written = list(customers_export.records(table, list(table.by_name), ["id", "tags"], moves.append))
+    assert moves == list(range(10, len(table) + 1, 10))
+    assert [r.id for r in written] == [table.values["id"][i] for i in table.by_name]
+    assert all(isinstance(r.tags, list) for r in written)
+    line = customers_export.progress_line(25, 100, width=20).plain
+    assert line == " Exporting █████░░░░░░░░░░░░░░░ 25% (25 of 100)"

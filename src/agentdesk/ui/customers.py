@@ -19,7 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, ProgressBar, Static
+from textual.widgets import Input, Static
 
 from agentdesk.cache.customer_columns import DEFAULT_SHOWN
 from agentdesk.cache.customer_table import CustomerTable
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from agentdesk.ui.app import AgentDesk
     from agentdesk.ui.sync_bar import SyncEffects
 
-FIRST_PAGE = 2_000  # rows shown while the rest of the index is read
+FIRST_PAGE = 500  # rows shown while the rest of the index is read (a few shards' worth)
 
 
 class CustomersScreen(Screen):
@@ -72,7 +72,7 @@ class CustomersScreen(Screen):
                     "channel:sms last-contact:<30d (f)", id="customers-query", compact=True)
         yield Static(id="customers-error")
         yield CustomerGrid(id="customers-rows")
-        yield ProgressBar(id="customers-progress", show_eta=False)
+        yield Static(id="customers-progress")  # an export's progress (customers_export.py)
         yield KeyBar()
 
     def on_mount(self) -> None:

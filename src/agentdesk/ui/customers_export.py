@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from agentdesk.cache.customer_export import private_file, write_csv, write_json
 from agentdesk.cache.customer_table import CustomerTable
@@ -126,19 +126,29 @@ def records(table: CustomerTable, rows: Sequence[int], fields: list[str],
             moved(n)
 
 
+def progress_line(done: int, total: int, width: int = 30) -> Text:
+    """"Exporting ███████░░░ 70% (7,000 of 10,000)": one line of text, not a widget tree."""
+    part = done / total if total else 1.0
+    filled = round(part * width)
+    line = Text(" Exporting ", style="bold")
+    line.append("█" * filled + "░" * (width - filled))
+    line.append(f" {part:.0%} ({done:,} of {total:,})")
+    return line
+
+
 def _write(screen: Screen, table: CustomerTable, rows: list[int], fields: list[str],
            path: Path, fmt: str) -> None:
     app = screen.app
-    bar = screen.query_one("#customers-progress", ProgressBar)
+    bar = screen.query_one("#customers-progress", Static)
 
-    def start() -> None:
-        bar.update(total=max(1, len(rows)), progress=0)
+    def show(done: int) -> None:
+        bar.update(progress_line(done, len(rows)))
         bar.display = True
 
     def moved(count: int) -> None:
-        app.call_from_thread(bar.update, progress=count)
+        app.call_from_thread(show, count)
 
-    app.call_from_thread(start)
+    app.call_from_thread(show, 0)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
     write = write_csv if fmt == "csv" else write_json
     try:
