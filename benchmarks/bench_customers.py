@@ -21,6 +21,7 @@ from typing import Any
 
 from agentdesk.cache.customer_columns import COLUMNS
 from agentdesk.cache.customer_table import CustomerTable
+from agentdesk.cache.packed import PackedStrings
 from agentdesk.ui.customers import CustomersScreen
 from agentdesk.ui.customers_grid import CustomerGrid
 from agentdesk.ui.profile import ProfileScreen
@@ -140,6 +141,9 @@ def table_bytes(table: CustomerTable) -> int:
                     add(item)
 
     for values in table.values.values():
+        if isinstance(values, PackedStrings):
+            total += values.nbytes()
+            continue
         add(values)
         for value in values:
             add(value)

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from agentdesk.cache.customer_columns import BY_ID, COLUMNS, Value
+from agentdesk.cache.packed import PackedStrings
 from agentdesk.cache.search import _clean, _hay_line, query_words
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.customer_query import Filter, Query
@@ -38,7 +39,8 @@ class CustomerTable:
     """Column values of every customer, their sort ranks, and their searchable text."""
 
     def __init__(self) -> None:
-        self.values: dict[str, list[Value]] = {c.id: [] for c in COLUMNS}
+        # Columns of few distinct values: a list sharing them; the others packed (packed.py).
+        self.values: dict[str, Any] = {c.id: [] if c.repeats else PackedStrings() for c in COLUMNS}
         self._hay = bytearray(b"\n")  # a folded line per row (`search._hay_line`)
         self._starts = array("I")
         self._ranks: dict[str, array] = {}
