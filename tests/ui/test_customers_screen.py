@@ -383,3 +383,26 @@ def test_the_export_progress_moves_every_step_and_reads_as_a_bar(
     assert all(isinstance(r.tags, list) for r in written)
     line = customers_export.progress_line(25, 100, width=20).plain
     assert line == " Exporting █████░░░░░░░░░░░░░░░ 25% (25 of 100)"
+
+
+async def test_a_customer_edited_on_the_profile_shows_edited_back_in_the_table(
+        demo_cache: Cache, config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=START)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await open_customers(app, pilot)
+        await pilot.press("down", "down", "enter")
+        await wait_for(lambda: isinstance(app.screen, ProfileScreen)
+                       and app.screen.profile is not None, pilot)
+        chosen = app.screen.customer_id
+        old = grid.table
+        # What the details form does once saved: the profile through the cache, then the index.
+        profile = demo_cache.load_profile(chosen)
+        edited = profile.model_copy(update={"customer": profile.customer.model_copy(
+            update={"name": "Zzz Renamed"})})
+        demo_cache.put_profile(edited)
+        app.index_changed(edited)
+        await pilot.press("escape")
+        await wait_for(lambda: grid.table is not old and not app.screen.reading, pilot)
+        await pilot.pause()
+        assert grid.current == chosen  # the cursor followed the customer to its new place
+        assert grid.table.values["name"][grid.view[grid.cursor]] == "Zzz Renamed"

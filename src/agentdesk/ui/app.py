@@ -412,6 +412,7 @@ class AgentDesk(App):
     def index_changed(self, profile: Profile) -> None:
         if self.index is not None:
             self.index.update(IndexRow.of(profile))
+        self.customer_table_index = None  # the customers table is read again when next shown
 
     def related_to(self, customer_id: str) -> list[tuple[str, str, str]]:
         """The customers who list this one as related: (id, name, their label); none until

@@ -60,7 +60,6 @@ class CustomersScreen(Screen):
         self.customer_query: Query = Query()
         self.sort: tuple[str, bool] = ("name", False)
         self._order: tuple[tuple[str, bool], CustomerTable, object] | None = None
-        self._index_seen: object = None  # the app's search index the table was read with
 
     @property
     def desk(self) -> AgentDesk:
@@ -88,12 +87,17 @@ class CustomersScreen(Screen):
         held = self.desk.customer_table
         if held is not None:
             self.table = held
-            self._index_seen = self.desk.customer_table_index
             self.refilter()
-            if self._index_seen is not self.desk.index:  # customers changed since it was read
+            if self.desk.customer_table_index is not self.desk.index:  # changed since it was read
                 self.load()
         else:
             self.show_title()
+            self.load()
+
+    def on_screen_resume(self) -> None:
+        """Back from a profile: a customer edited there (or synced meanwhile) is read again."""
+        if (self.table is not None and not self.reading
+                and self.desk.customer_table_index is not self.desk.index):
             self.load()
 
     def on_unmount(self) -> None:
@@ -136,7 +140,6 @@ class CustomersScreen(Screen):
         if not partial:
             self.reading = False
             self.desk.customer_table, self.desk.customer_table_index = table, index
-            self._index_seen = index
         # The first rows shown, the cursor not moved yet: it stays on the first row of the whole
         # table rather than following a customer from the middle of it.
         moved = self.table is None or self.query_one(CustomerGrid).cursor > 0
