@@ -406,3 +406,19 @@ async def test_a_customer_edited_on_the_profile_shows_edited_back_in_the_table(
         await pilot.pause()
         assert grid.current == chosen  # the cursor followed the customer to its new place
         assert grid.table.values["name"][grid.view[grid.cursor]] == "Zzz Renamed"
+
+
+async def test_closing_the_screen_while_it_reads_keeps_the_table_for_the_next_time(
+        demo_cache: Cache, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(customers_module, "FIRST_PAGE", 5)
+    monkeypatch.setattr("agentdesk.cache.customer_table.PROGRESS_EVERY", 5)
+    app = AgentDesk(demo_cache, config, customer_id=START)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.index is not None, pilot)
+        await pilot.press("C", "escape")
+        await wait_for(lambda: app.customer_table is not None, pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileScreen)
+        assert len(app.customer_table) == len(list(demo_cache.index_rows()))
+        grid = await open_customers(app, pilot)  # shown at once from what was read
+        assert grid.table is app.customer_table

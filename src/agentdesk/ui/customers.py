@@ -133,13 +133,15 @@ class CustomersScreen(Screen):
         table.matching(parse("last-contact:<1d"), clock.now())
 
     def _progress(self, count: int) -> None:
-        if self.reading:
+        if self.reading and self.is_attached:
             self.show_title(f"reading the customers… {count:,}")
 
     def _shown(self, table: CustomerTable, index: object, *, partial: bool) -> None:
         if not partial:
             self.reading = False
             self.desk.customer_table, self.desk.customer_table_index = table, index
+        if not self.is_attached:  # closed while reading: the table is kept for the next time
+            return
         # The first rows shown, the cursor not moved yet: it stays on the first row of the whole
         # table rather than following a customer from the middle of it.
         moved = self.table is None or self.query_one(CustomerGrid).cursor > 0

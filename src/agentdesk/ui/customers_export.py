@@ -142,8 +142,9 @@ def _write(screen: Screen, table: CustomerTable, rows: list[int], fields: list[s
     bar = screen.query_one("#customers-progress", Static)
 
     def show(done: int) -> None:
-        bar.update(progress_line(done, len(rows)))
-        bar.display = True
+        if bar.is_attached:  # the screen may be closed while the file is written
+            bar.update(progress_line(done, len(rows)))
+            bar.display = True
 
     def moved(count: int) -> None:
         app.call_from_thread(show, count)
@@ -162,6 +163,6 @@ def _write(screen: Screen, table: CustomerTable, rows: list[int], fields: list[s
                              "choose another file (x).", severity="error", markup=False, timeout=8)
         return
     finally:
-        app.call_from_thread(setattr, bar, "display", False)
+        app.call_from_thread(lambda: bar.is_attached and setattr(bar, "display", False))
     app.call_from_thread(app.notify, f"Exported {count:,} customers to {path}", markup=False,
                          timeout=6)

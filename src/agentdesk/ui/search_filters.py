@@ -92,7 +92,7 @@ def read_table(screen: SearchScreen) -> None:
     def done(table: CustomerTable) -> None:
         if desk.customer_table is None:
             desk.customer_table, desk.customer_table_index = table, index
-        if screen.is_mounted:
+        if screen.is_attached:
             from textual.widgets import Input
 
             screen.run_search(screen.query_one(Input).value)
