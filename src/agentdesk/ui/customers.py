@@ -26,7 +26,7 @@ from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.model.customer_query import Query, QueryError, parse
 from agentdesk.model.sanitize import clean_line
 from agentdesk.ui import clock
-from agentdesk.ui.customers_grid import CustomerGrid, column_titles
+from agentdesk.ui.customers_grid import CustomerGrid, columns_of
 from agentdesk.ui.keybar import KeyBar
 
 if TYPE_CHECKING:
@@ -77,8 +77,8 @@ class CustomersScreen(Screen):
     def on_mount(self) -> None:
         grid = self.query_one(CustomerGrid)
         chosen = self.desk.cache.panel.table_columns()
-        grid.set_columns(column_titles(chosen if chosen else DEFAULT_SHOWN) or
-                         column_titles(DEFAULT_SHOWN))
+        grid.set_columns(columns_of(chosen if chosen else DEFAULT_SHOWN) or
+                         columns_of(DEFAULT_SHOWN))
         grid.sort = self.sort
         grid.focus()
         self.query_one("#customers-error").display = False
@@ -227,7 +227,7 @@ class CustomersScreen(Screen):
 
         def chosen(ids: list[str] | None) -> None:
             if ids:
-                grid.set_columns(column_titles(ids))
+                grid.set_columns(columns_of(ids))
                 self.desk.cache.panel.set_table_columns(ids)
                 self.show_title()
 

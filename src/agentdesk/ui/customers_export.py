@@ -10,7 +10,7 @@ only by a whole one. The rows are those of the view when the export was asked fo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -116,7 +116,7 @@ def export_view(screen: Screen, table: CustomerTable, view: Sequence[int],
 
 
 def records(table: CustomerTable, rows: Sequence[int], fields: list[str],
-            moved: callable | None = None) -> Iterator[SimpleNamespace]:  # type: ignore[valid-type]
+            moved: Callable[[int], None] | None = None) -> Iterator[SimpleNamespace]:
     """The rows' values of `fields` (what the writers read), `moved(count)` every STEP rows."""
     values = [(f, table.values[f]) for f in fields]
     for n, i in enumerate(rows, start=1):

@@ -220,6 +220,6 @@ def _position(view: Sequence[int], row: int) -> int | None:
         return None
 
 
-def column_titles(ids: Sequence[str]) -> list[Column]:
+def columns_of(ids: Sequence[str]) -> list[Column]:
     """The columns of these ids (unknown ones left out: a column since removed)."""
     return [BY_ID[i] for i in ids if i in BY_ID]
