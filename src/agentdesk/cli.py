@@ -8,6 +8,8 @@
     agentdesk serve merge --email ADDRESS [--data DIR | --database URL]
     agentdesk config [--remote URL] [--token-from-env]
     agentdesk export [--cache DIR] [--query Q] [--format csv|json] [--fields F,...] [-o FILE]
+    agentdesk stats [--cache DIR] [--channel X] [--from DATE --to DATE | --days N] [--csv]
+                    [-o FILE]
 """
 
 from __future__ import annotations
@@ -125,10 +127,14 @@ def parser() -> argparse.ArgumentParser:
                         help="the customers to export (default: all)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--fields", metavar="F,...",
-                        help="columns, comma-separated (default: all): id, name, company, "
-                        "email, phone, status, tags, segments, channels, last_contact")
+                        help="columns, comma-separated (default: all but the last three): id, "
+                        "name, company, email, phone, status, tags, segments, channels, "
+                        "last_contact, since, reachable, open_conversations")
     export.add_argument("-o", "--output", metavar="FILE", type=Path,
                         help="write to FILE instead of standard output")
+    from agentdesk.stats_command import add_stats_parser
+
+    add_stats_parser(commands)
     config = commands.add_parser("config", help="show where the config file is and what is set "
                                  "(token masked); --remote/--token-from-env set them")
     config.add_argument("--remote", metavar="URL", help="set the store to sync with")
@@ -398,6 +404,10 @@ def _run(args: argparse.Namespace) -> int:
         from agentdesk.export_command import export_main
 
         return export_main(args, _cache_dir(args))
+    if args.command == "stats":
+        from agentdesk.stats_command import stats_main
+
+        return stats_main(args, _cache_dir(args))
     if args.command == "open":
         answered = ask_running_desk(args)
         if answered is not None:

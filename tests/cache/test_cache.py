@@ -72,7 +72,7 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
-        assert meta["schema"] == SCHEMA == 8
+        assert meta["schema"] == SCHEMA == 9
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700
@@ -263,7 +263,8 @@ def test_demo_profiles_round_trip(demo_cache: Cache, generated: dict) -> None:
         loaded = demo_cache.load_profile(customer_id)
         assert loaded == profile, customer_id
         last = rows[customer_id].last_contact  # the newest entry's time, from the timeline
-        assert rows[customer_id] == IndexRow.of(profile, last_contact=last)
+        assert rows[customer_id] == IndexRow.of(profile, last_contact=last,
+                                                active=rows[customer_id].active)
         assert (datetime.fromisoformat(last) if last else None) == max(
             (e.at for e in entries), default=None)
     hostile = demo_cache.load_profile(demo.HOSTILE_ID)
@@ -673,8 +674,12 @@ def test_update_details_saves_and_updates_the_index(demo_cache: Cache) -> None:
                                         related=[[r.customer_id, r.label] for r in old.relationships],
                                         status=old_row.status, tags=old_row.tags,
                                         segments=old_row.segments, channels=old_row.channels,
-                                        last_contact=old_row.last_contact)
+                                        last_contact=old_row.last_contact, since=old_row.since,
+                                        reachable=old_row.reachable,
+                                        open_conversations=old_row.open_conversations,
+                                        active=old_row.active)
         assert old_row.status and old_row.last_contact  # the filters' facts are kept
+        assert old_row.since and old_row.active  # and the chart's
         assert len(rows) == len(demo.dataset())  # updated in place, not added
 
         index = CustomerIndex(cache.index_rows())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,18 @@ TOKEN = "conformance-token-" + "c" * 20
 _n = itertools.count(1)
 
 
+def _later() -> str:
+    """A message time after every earlier one (in the order messages are added: a customer's
+    messages sort as they were written, however many came before)."""
+    at = datetime(2026, 1, 2, tzinfo=timezone.utc) + timedelta(seconds=next(_n))
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Reference:
     name = "reference"
     prefix = "/v1/"
     write = ("/v1/mutations", "POST")  # where an edit reaches the store
+    reply_write = write  # where a reply does
     cannot: dict[str, str] = {}
 
     def __init__(self, tmp: Path) -> None:
@@ -68,7 +77,7 @@ class Reference:
                             if c.type == RecordType.CONVERSATION and c.data)
         self.store.upsert(RecordType.ENTRY, {
             "id": f"ent_conf_{next(_n)}", "conversation_id": conv,
-            "at": f"2026-01-02T00:00:{next(_n) % 60:02d}Z", "channel": "email",
+            "at": _later(), "channel": "email",
             "direction": "inbound", "body": text}, cid)
 
     def rename(self, cid: str, name: str) -> None:
@@ -84,6 +93,7 @@ class RT:
     name = "rt"
     prefix = "/REST/2.0/"
     write = ("/REST/2.0/user/", "PUT")
+    reply_write = ("/REST/2.0/ticket/", "POST")  # a Correspond
     cannot = {
         "customer.update status/tags": "RT keeps no status or tags on a user: such an edit is "
                                        "rejected with that reason",

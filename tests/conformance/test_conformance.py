@@ -2,7 +2,7 @@
 reference store and a real Request Tracker 5 (`backend`, see conftest.py).
 
 First sync, incremental sync, offline edits arriving once, a push cut after the remote applied
-it, conflicts kept, faults retried, a sync killed mid-way. What a remote cannot do is skipped
+it (an edit, and a reply), conflicts kept, faults retried, a sync killed mid-way. What a remote cannot do is skipped
 by name with its reason (`Backend.cannot`), never left out silently.
 """
 
@@ -111,6 +111,23 @@ def test_a_push_cut_after_the_remote_applied_it_is_applied_once(backend: Backend
     assert cache.outbox.counts().pending == 0
     assert remote_notes(backend, cid).count("sent once, answered never") == 1
     assert notes(cache, cid).count("sent once, answered never") == 1
+
+
+def test_a_reply_cut_after_the_remote_applied_it_is_sent_once(backend: Backend, cache: Cache) -> None:
+    cid = backend.new_customer("Reply Rita")
+    sync(backend, cache)
+    conversation = open_profile(cache, cid)[0].conversations[0].id  # type: ignore[index]
+    cache.add_reply(cid, conversation, "replied once, answered never", "Desk Dana")
+    path, method = backend.reply_write
+    with FaultProxy(backend.server.url if isinstance(backend, RT) else backend.url) as proxy:
+        rule = proxy.add("drop_after", path, method=method, times=1)
+        sync(backend, cache, proxy.url)
+        assert rule.hits == 1  # the remote took the reply and its answer was lost
+    assert cache.outbox.counts().pending == 0
+    held = [e["body"] for e in backend.records(cid, "entry")]
+    assert held.count("replied once, answered never") == 1
+    sync(backend, cache)  # the remote's copy comes back: still one entry in the desk
+    assert entries(cache, cid).count("replied once, answered never") == 1
 
 
 def test_a_conflict_is_kept_not_overwritten(backend: Backend, cache: Cache) -> None:

@@ -142,3 +142,18 @@ def test_output_file_is_private_and_bad_input_is_named(demo_cache: Cache, tmp_pa
                               str(tmp_path / "none")], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "No cache at" in missing.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_the_chart_facts_are_fields_to_choose(demo_cache: Cache) -> None:
+    wanted = "id,since,reachable,open_conversations"
+    rows = parsed_csv(export(demo_cache, "--fields", wanted).stdout)
+    docs = json.loads(export(demo_cache, "--fields", wanted, "--format", "json").stdout)
+    held = {r.id: r for r in demo_cache.index_rows()}
+    assert len(rows) == len(docs) == len(held)
+    for row, doc in zip(rows, docs, strict=True):
+        facts = held[row["id"]]
+        assert (row["since"], row["reachable"], row["open_conversations"]) == (
+            facts.since, "true" if facts.reachable else "false", str(facts.open_conversations))
+        assert (doc["since"], doc["reachable"], doc["open_conversations"]) == (
+            facts.since, facts.reachable, facts.open_conversations)
+    assert any(int(r["open_conversations"]) for r in rows)

@@ -135,6 +135,9 @@ class RTStaff:
     def set_ticket(self, ticket: int, **fields: Any) -> None:
         self._ok(self.http.put(f"/ticket/{ticket}", json=fields))
 
+    def set_customfield(self, cf: int, **fields: Any) -> None:
+        self._ok(self.http.put(f"/customfield/{cf}", json=fields))
+
 
 _SERVER: list[RTServer] = []
 

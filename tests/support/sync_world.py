@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import httpx
 import pytest
@@ -261,13 +261,15 @@ class Rule:
     seconds: float = 0.0
     rewrite: Callable[[Any], Any] | None = None
     holding: bytes | None = None  # only requests whose body holds these bytes
+    asking: str | None = None  # only requests whose (decoded) query string holds this text
     hits: int = 0
     saved: bytes | None = None
 
-    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
+    def matches(self, method: str, path: str, body: bytes = b"", query: str = "") -> bool:
         return (self.times is None or self.times > 0) and path.startswith(self.path) and (
             self.method is None or self.method == method) and (
-            self.holding is None or self.holding in body)
+            self.holding is None or self.holding in body) and (
+            self.asking is None or self.asking in unquote_plus(query))
 
 
 @dataclass
@@ -399,7 +401,8 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
         with self._lock:
-            rule = next((r for r in self.rules if r.matches(handler.command, parts.path, body)),
+            rule = next((r for r in self.rules if r.matches(handler.command, parts.path, body,
+                                                               parts.query)),
                         None)
             if rule is not None:
                 rule.hits += 1

@@ -193,7 +193,7 @@ def test_a_first_sync_eases_the_collector_and_gives_it_back_as_it_was(world: Wor
     stays frozen that was not (the desk's start-up freeze is kept)."""
     import gc
 
-    from agentdesk.sync import feed as sync
+    from agentdesk.cache.collector import collector_eased
 
     seen: list[tuple[tuple[int, int, int], int]] = []
     before, frozen_before = gc.get_threshold(), gc.get_freeze_count()
@@ -207,7 +207,7 @@ def test_a_first_sync_eases_the_collector_and_gives_it_back_as_it_was(world: Wor
 
     gc.freeze()  # as the desk does after its first frame
     try:
-        with sync.collector_eased():
+        with collector_eased():
             pass
         assert gc.get_freeze_count() > 0 and gc.get_threshold() == before  # still frozen
     finally:
@@ -224,3 +224,21 @@ def test_a_spool_left_after_filing_is_removed_by_the_next_sync(world: World) -> 
     world.sync()
     assert not leftover.parent.exists()
     world.assert_in_sync()
+
+
+def test_the_collector_is_given_back_when_the_last_of_two_overlapping_users_leaves() -> None:
+    """The index load and a sync may ease the collector at the same time, in two threads:
+    the thresholds stay eased until both are done, then are the caller's again (a naive
+    save/restore per user would leave them eased for good when the two overlap)."""
+    import gc
+
+    from agentdesk.cache.collector import EASED, collector_eased
+
+    before = gc.get_threshold()
+    first, second = collector_eased(), collector_eased()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == EASED  # the second is still inside
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

@@ -22,6 +22,7 @@ from agentdesk.ui.forms import NoteForm
 from agentdesk.ui.help import HelpScreen
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.screen_pop import ask_desk, socket_path
+from agentdesk.ui.screen_pop_desk import DeskScreenPop
 
 
 def shown_customer(app: AgentDesk) -> str | None:
@@ -30,7 +31,8 @@ def shown_customer(app: AgentDesk) -> str | None:
 
 
 async def serving(app: AgentDesk, pilot) -> Path:  # type: ignore[no-untyped-def]
-    await wait_for(lambda: app.screen_pop.server is not None and app.index is not None, pilot)
+    await wait_for(lambda: app.screen_pop is not None and app.screen_pop.server is not None
+                   and app.index is not None, pilot)
     return socket_path(app.cache.root)
 
 
@@ -137,8 +139,9 @@ async def test_a_stale_socket_is_replaced_and_a_live_one_is_left_to_its_desk(
         # take the socket over, and `agentdesk open` keeps reaching the first desk.
         second = AgentDesk(Cache.open(demo_cache.root), config, customer_id="cus_000002")
         assert second.cache.read_only
-        await second.screen_pop.start()
-        assert second.screen_pop.server is None
+        pop = DeskScreenPop(second)  # what the second desk makes after its first frame
+        await pop.start()
+        assert pop.server is None
         answer = await asyncio.to_thread(ask_desk, path, "cus_000004")
         assert answer is not None and answer["ok"]
         await wait_for(lambda: shown_customer(app) == "cus_000004", pilot)

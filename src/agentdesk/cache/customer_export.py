@@ -17,14 +17,16 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.sanitize import clean_text
 
-FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments", "channels",
-          "last_contact")
-DEFAULT_FIELDS = FIELDS
+DEFAULT_FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments",
+                  "channels", "last_contact")
+# Offered by --fields (schema 9): CSV writes the yes/no as true/false, JSON as itself.
+FACTS = ("since", "reachable", "open_conversations")
+FIELDS = DEFAULT_FIELDS + FACTS
 _LISTS = {"tags", "segments", "channels"}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +54,16 @@ def safe_cell(text: str) -> str:
     return "'" + cleaned if text.startswith(_FORMULA) or cleaned.startswith(_FORMULA) else cleaned
 
 
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _json_value(value: object) -> object:
+    return clean_text(value) if isinstance(value, str) else value
+
+
 def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
     """The rows as CSV with a header line; how many rows were written."""
     writer = csv.writer(out, lineterminator="\r\n")
@@ -60,7 +72,7 @@ def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> 
     lists = [f in _LISTS for f in fields]
     for row in rows:
         values = row.__dict__
-        cells = ["; ".join(values[f]) if is_list else values[f]
+        cells = ["; ".join(values[f]) if is_list else _text(values[f])
                  for f, is_list in zip(fields, lists, strict=True)]
         # Nearly every row is printable: one test for the row instead of a clean per cell.
         if "".join(cells).isprintable():
@@ -78,7 +90,7 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
     out.write("[")
     for row in rows:
         values = row.__dict__
-        doc = {f: [clean_text(v) for v in values[f]] if f in _LISTS else clean_text(values[f])
+        doc = {f: [clean_text(v) for v in values[f]] if f in _LISTS else _json_value(values[f])
                for f in fields}
         out.write(("\n" if count == 0 else ",\n") + json.dumps(doc, ensure_ascii=False))
         count += 1
@@ -92,3 +104,33 @@ def private_file(path: Path) -> IO[str]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
     return open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned to a with)
+
+
+SERIES_HEADER = ("date", "total", "reachable", "unreachable", "monthly_active")
+
+
+def write_series_csv(days: Iterable[Any], out: IO[str]) -> int:
+    """Customers over time (`model.customer_stats.Day`s) as CSV: a header line, then a line
+    a day, oldest first. Numbers and ISO days only: no cell can start a formula. How many
+    days were written."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(SERIES_HEADER)
+    count = 0
+    for d in days:
+        writer.writerow((d.day.isoformat(), d.total, d.reachable, d.unreachable, d.monthly_active))
+        count += 1
+    return count
+
+
+def new_private_file(folder: Path, stem: str, suffix: str) -> tuple[Path, IO[str]]:
+    """A new file `stem<suffix>` in `folder` (`stem-2<suffix>`... when taken: an earlier
+    export is never overwritten), readable by its owner only, opened for writing."""
+    for n in range(1, 1000):
+        path = folder / f"{stem}{'' if n == 1 else f'-{n}'}{suffix}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        os.fchmod(fd, 0o600)  # whatever the umask
+        return path, open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned)
+    raise FileExistsError(f"{folder / stem}{suffix} and 998 more exist already")

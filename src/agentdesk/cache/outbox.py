@@ -40,6 +40,9 @@ class OutboxItem:
     current: dict[str, Any] | None = None  # the store's version, for conflicts
     revision: int | None = None  # the store's revision of `current`
     attempts: int = 0
+    # Sent to the store at least once: its answer may have been lost after the store applied
+    # it. A remote without idempotency keys (RT) looks such an edit up before sending it again.
+    sent: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class OutboxItem:
             "current": self.current,
             "revision": self.revision,
             "attempts": self.attempts,
+            "sent": self.sent,
         }
 
     @classmethod
@@ -66,6 +70,7 @@ class OutboxItem:
             current=doc.get("current"),
             revision=doc.get("revision"),
             attempts=int(doc.get("attempts", 0)),
+            sent=bool(doc.get("sent", False)),
         )
 
 
@@ -184,6 +189,14 @@ class Outbox:
                         current=current, revision=revision)
                 for i in self._load() if i.mutation.id == mutation_id
             ])
+
+    def mark_sent(self, mutation_ids: Iterable[str]) -> None:
+        """Record, before a push, that these edits are on their way (one write, none if all
+        were sent before)."""
+        ids = set(mutation_ids)
+        with self._lock:
+            self._rewrite([replace(i, sent=True) for i in self._load()
+                           if i.mutation.id in ids and not i.sent])
 
     def failed(self, failures: dict[str, str]) -> list[OutboxItem]:
         """Pending edits the store failed on (mutation id -> why), one more attempt each,

@@ -10,6 +10,7 @@ once, into memory (`QueueFiles.rows`) and kept up to date there by every write.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -78,6 +79,10 @@ _PRIORITIES = {m.value: m for m in Priority}
 _NEVER = datetime.fromisoformat("9999-12-30T00:00:00+00:00")
 
 
+def _shared(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
+
+
 @dataclass(frozen=True, slots=True)
 class QueueRow:
     """One conversation of the queue, as the queue screen draws and sorts it. Text fields
@@ -100,9 +105,11 @@ class QueueRow:
     def of(cls, doc: Doc) -> QueueRow:
         return cls(
             customer_id=doc["customer_id"], customer=doc["customer"],
-            conversation_id=doc["conversation_id"], topic=doc["topic"], channel=doc["channel"],
+            # A few topics, channels and agents recur across 20,000 rows: one string each.
+            conversation_id=doc["conversation_id"], topic=_shared(doc["topic"]),
+            channel=_shared(doc["channel"]),
             status=_STATUSES.get(doc["status"], ConversationStatus.OPEN),
-            assignee=doc["assignee"],
+            assignee=_shared(doc["assignee"]),
             priority=_PRIORITIES.get(doc["priority"], Priority.NORMAL),
             waiting_since=_time(doc.get("waiting_since")),
             snoozed_until=_time(doc.get("snoozed_until")),

@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 8
+SCHEMA = 9
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -108,6 +108,14 @@ def index_customer_facets(root: Path) -> None:
     """Schema 7 -> 8: search rows carry what the customer query filters read (status, tags,
     segments, channels, last contact), so a query or an export reads the index, not every
     profile file. The index is made again from the profile files, as in 3 -> 4."""
+    _rebuild_search_index(root)
+
+
+def index_customer_chart_facts(root: Path) -> None:
+    """Schema 8 -> 9: search rows carry what the customers-over-time chart counts (since when
+    a customer exists, whether they are reachable, open conversations, days of activity), so
+    `agentdesk stats` and the chart read the index, not every profile file. The index is made
+    again from the profile files, as in 7 -> 8."""
     _rebuild_search_index(root)
 
 
@@ -206,7 +214,8 @@ MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate
                                                  3: _migrate_3_to_4, 4: build_queue_index,
                                                  5: reread_feed_for_profile_data,
                                                  6: count_entry_kinds,
-                                                 7: index_customer_facets}
+                                                 7: index_customer_facets,
+                                                 8: index_customer_chart_facts}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from agentdesk.cache.database import changing
 from agentdesk.cache.files import flush_to_disk, read_json
 from agentdesk.cache.layout import shard_of
 from agentdesk.cache.profile_file import docs
+from agentdesk.model import customer_facts as facts
 from agentdesk.model.kinds import ContactKind
 
 if TYPE_CHECKING:
@@ -62,20 +63,34 @@ class IndexRow:
     segments: list[str] = field(default_factory=list)  # their names
     channels: list[str] = field(default_factory=list)  # of the customer's conversations
     last_contact: str = ""  # ISO time of the newest timeline entry; "" for none
+    # What the customers-over-time chart counts (`model.customer_facts`, schema 9).
+    since: str = ""  # ISO day the customer was created; "" when not known
+    reachable: bool = False  # `model.reachability.reachable` over the identifiers
+    open_conversations: int = 0  # conversations not closed
+    active: list[int] = field(default_factory=list)  # runs of activity (`customer_facts`)
 
     @classmethod
-    def of(cls, profile: Profile | StoredProfile, last_contact: str = "") -> IndexRow:
+    def of(cls, profile: Profile | StoredProfile, last_contact: str = "",
+           active: list[int] | None = None) -> IndexRow:
+        """The row of a profile in memory. Its timeline is not there: what it tells
+        (`last_contact`, `active` runs) is given, or left empty (the row the cache writes
+        comes from `of_tables`, which reads it)."""
+        created = getattr(profile.customer, "created", None)
+        identifiers = [{name: getattr(i, name, None) for name in _IDENTIFIER_FACTS}
+                       for i in getattr(profile, "identifiers", ())]
         return cls._make(
             {"id": profile.customer.id, "name": profile.customer.name,
              "company": profile.customer.company, "status": str(profile.customer.status),
-             "tags": list(profile.customer.tags)},
+             "tags": list(profile.customer.tags),
+             "created": created.isoformat() if created else None},
             [{"id": c.id, "kind": c.kind.value, "value": c.value, "primary": c.primary}
              for c in profile.contacts],
             [{"customer_id": r.customer_id, "label": r.label} for r in profile.relationships],
             [{"name": s.name} for s in getattr(profile, "segments", ())],
-            [{"channels": [str(c) for c in v.channels]} for v in profile.conversations],
-            last_contact,
-        )
+            [{"channels": [str(c) for c in v.channels], "status": str(v.status)}
+             for v in profile.conversations],
+            last_contact, identifiers, [],
+        ) if active is None else replace(cls.of(profile, last_contact), active=list(active))
 
     @classmethod
     def of_tables(cls, tables: dict[str, Any]) -> IndexRow | None:
@@ -83,14 +98,16 @@ class IndexRow:
         customers = docs(tables, "customer")
         if not customers:
             return None
+        conversations = docs(tables, "conversations")
         return cls._make(customers[0], docs(tables, "contacts"), docs(tables, "relationships"),
-                         docs(tables, "segments"), docs(tables, "conversations"),
-                         _last_contact(tables))
+                         docs(tables, "segments"), conversations, _last_contact(tables),
+                         docs(tables, "identifiers"), _active_days(tables, conversations))
 
     @classmethod
     def _make(cls, customer: dict[str, Any], contacts: list[dict[str, Any]],
               relationships: list[dict[str, Any]], segments: list[dict[str, Any]],
-              conversations: list[dict[str, Any]], last_contact: str) -> IndexRow:
+              conversations: list[dict[str, Any]], last_contact: str,
+              identifiers: list[dict[str, Any]], active_days: list[int]) -> IndexRow:
         shown: list[dict[str, Any]] = []
         for kind in (ContactKind.EMAIL.value, ContactKind.PHONE.value):
             points = [d for d in contacts if d.get("kind") == kind]
@@ -114,7 +131,45 @@ class IndexRow:
             segments=[_cut(d.get("name", "")) for d in segments][:MAX_RELATED],
             channels=sorted({str(c) for d in conversations for c in d.get("channels") or []}),
             last_contact=last_contact,
+            since=facts.since(customer),
+            reachable=facts.reachable_of(identifiers),
+            open_conversations=facts.open_count(conversations),
+            active=facts.active_runs(active_days),
         )
+
+
+_IDENTIFIER_FACTS = ("kind", "consent", "deliverable", "blacklisted_at", "unsubscribed_at",
+                     "spam_report_at", "ccpa_opt_out_at")
+
+
+def _active_days(tables: dict[str, Any], conversations: list[dict[str, Any]]) -> list[int]:
+    """The days (`customer_facts.day_number`) the customer did something: the days of their
+    own entries (`customer_facts.is_activity`), for a timeline kept in the profile file
+    (nearly every customer).
+    The entries of a longer timeline are in chunk files, which a row must not read (every
+    change of the profile makes its row again): for those, the days conversations started
+    and each chunk's last entry stand for them."""
+    summary = next(iter((tables.get("timeline") or {}).values()), None)
+    files = summary.get("chunk_files") if isinstance(summary, dict) else None
+    if not files or files == [""]:  # no timeline, or kept inline
+        times = [d.get("at") for d in (tables.get("entries") or {}).values()
+                 if isinstance(d, dict) and facts.is_activity(d)]
+    else:
+        times = [d.get("started") for d in conversations]
+        times += [last[0] for last in summary.get("chunk_last") or []
+                  if isinstance(last, list | tuple) and last]
+    days: set[int] = set()
+    seen: dict[str, int | None] = {}
+    for at in times:
+        if not isinstance(at, str):
+            continue
+        key = at[:10] if at.endswith(("Z", "+00:00")) else at
+        if key not in seen:
+            day = facts.utc_day(key)
+            seen[key] = facts.day_number(day) if day else None
+        if (number := seen[key]) is not None:
+            days.add(number)
+    return sorted(days)
 
 
 def _last_contact(tables: dict[str, Any]) -> str:
@@ -162,14 +217,20 @@ class SearchIndexFiles:
 
     def rows(self) -> Iterator[IndexRow]:
         """Every customer's row (reads all shards: for the in-memory search index)."""
+        for doc in self.docs():
+            yield IndexRow(**doc)
+
+    def docs(self) -> Iterator[dict[str, Any]]:
+        """Every customer's row as stored (a dict of IndexRow's fields): for a reader that
+        takes a few of them from 100,000 rows without making an IndexRow of each."""
         journal = self.journal()
         for path in self._shards():
             for doc in (read_json(path) or {}).get("customers", {}).values():
                 if doc["id"] not in journal:
-                    yield IndexRow(**doc)
+                    yield doc
         for doc in journal.values():
             if doc is not None:
-                yield IndexRow(**doc)
+                yield doc
 
     def first_customer_id(self) -> str | None:
         """Some customer, by name (reads one shard)."""

@@ -13,7 +13,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, TypeVar
@@ -289,7 +289,10 @@ class RemoteClient:
                              params={"q": query, "limit": limit})
         return _parse(SearchResults, body, "searching the server")
 
-    def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
+    def push(self, batch: list[Mutation], *, attempts: int | None = None,
+             retried: Collection[str] = ()) -> MutationResults:
+        """`retried` is not needed here: the store keeps each mutation's id and applies it
+        once."""
         payload = {"mutations": [m.model_dump(mode="json") for m in batch]}
         body = self._request_as(_parsed, "POST", "/mutations", what="sending edits",
                                 attempts=attempts, json=payload)

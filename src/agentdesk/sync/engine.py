@@ -29,7 +29,8 @@ from agentdesk.sync.client import (
     NotFound,
     RemoteError,
 )
-from agentdesk.sync.feed import PageReader, _last_seq, collector_eased
+from agentdesk.cache.collector import collector_eased
+from agentdesk.sync.feed import PageReader, _last_seq
 from agentdesk.sync.push import Pusher
 from agentdesk.sync.remote import RemoteStore
 from agentdesk.sync.replica import Applied, Replica

@@ -1,42 +1,16 @@
 """Reading the change feed: a page ahead, in a thread of its own, while the engine files the
-one before; and the garbage collector eased while a first sync moves the whole store.
+one before.
 
 No UI here.
 """
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from agentdesk.sync.client import FeedPageRaw, RemoteClient
-
-
-@contextmanager
-def collector_eased() -> Iterator[None]:
-    """Fewer, cheaper garbage collections while a first sync spools and files its records.
-
-    The records are freed by reference counting as each batch is done with; the collector
-    only scanned them, and everything else in the process, again and again. Here the objects
-    that exist when the sync starts are set aside (`gc.freeze`) and young collections wait for
-    10,000 new objects instead of 700: a small fraction of the collections. The collector
-    keeps running: paused outright it saved a little more, but the desk's own garbage piled up
-    and the first collection after the sync froze its screen.
-    """
-    threshold = gc.get_threshold()
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        if not frozen_before:  # the desk froze its start-up objects for good; others did not
-            gc.unfreeze()
 
 
 def _last_seq(changes: list[Any]) -> int:

@@ -42,6 +42,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from agentdesk.cache.collector import EASED
 from agentdesk.cache.database import flush, open_db
 from agentdesk.cache.files import CreateOnlyStorage
 from agentdesk.cache.layout import customer_files
@@ -158,8 +159,8 @@ def _frames(stream: BinaryIO) -> Any:
 def main(argv: list[str] | None = None) -> int:
     root_arg, parent = (argv or sys.argv[1:])[:2]
     _die_with(int(parent))
-    gc.freeze()  # as the engine does (sync.collector_eased): records die by reference count
-    gc.set_threshold(10_000, 20, 100)
+    gc.freeze()  # as the engine does (cache.collector.collector_eased): records die by reference count
+    gc.set_threshold(*EASED)
     root = Path(root_arg)
     spool = Spool(root)
     batch, spooled = Applied(), 0

@@ -58,8 +58,9 @@ class Pusher:
         """Send every pending edit except those of held customers."""
         while batch := self._next_batch(report):
             self.on_batch(report.pushed)
+            retried = self._on_the_way(batch)
             try:
-                answer = self.client.push([i.mutation for i in batch])
+                answer = self.client.push([i.mutation for i in batch], retried=retried)
             except (Offline, AuthError, EpochChanged, NotFound):
                 raise  # the store, not an edit: nothing is sent until it is back
             except RemoteError as error:
@@ -69,6 +70,14 @@ class Pusher:
                 continue
             for item, result in zip(batch, answer.results, strict=True):
                 self._record(item, result, report)
+
+    def _on_the_way(self, batch: list[OutboxItem]) -> frozenset[str]:
+        """The batch's edits sent before (in an earlier run, or one cut by a crash): their
+        answer may have been lost after the store applied them. All of them are recorded as
+        sent before they go."""
+        before = frozenset(i.mutation.id for i in batch if i.sent)
+        self.outbox.mark_sent(i.mutation.id for i in batch)
+        return before
 
     def _next_batch(self, report: SyncReport) -> list[OutboxItem]:
         batch: list[OutboxItem] = []
@@ -101,7 +110,8 @@ class Pusher:
                 continue
             self.on_batch(report.pushed)
             try:
-                answer = self.client.push([m], attempts=SINGLE_ATTEMPTS)
+                # (sent with its batch: the remote may have applied it before failing)
+                answer = self.client.push([m], attempts=SINGLE_ATTEMPTS, retried={m.id})
             except (Offline, AuthError, EpochChanged, NotFound):
                 raise
             except RemoteError as error:

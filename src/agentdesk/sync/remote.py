@@ -8,7 +8,7 @@ The next helpdesk is a new package beside `rt` and one more line here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from agentdesk.model.protocol import (
@@ -48,10 +48,13 @@ class RemoteStore(Protocol):
 
     def search(self, query: str, limit: int = 20) -> SearchResults: ...
 
-    def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
+    def push(self, batch: list[Mutation], *, attempts: int | None = None,
+             retried: Collection[str] = ()) -> MutationResults:
         """One result per mutation, in order; each applied at most once however often it is
         sent. `attempts` overrides the retry policy's (an edit sent alone after its batch
-        failed). A 4xx the remote will always answer is a RemoteError with its `status`."""
+        failed). `retried` names the edits sent before, whose answer may have been lost: a
+        remote without idempotency keys looks those up before sending them again. A 4xx the
+        remote will always answer is a RemoteError with its `status`."""
         ...
 
     def canned(self) -> CannedReplies:

@@ -40,7 +40,7 @@ from agentdesk.model.changes import (
     validate,
 )
 from agentdesk.model.mutations import record_type_of, table_of
-from agentdesk.model.protocol import MutationKind, MutationResult, MutationStatus
+from agentdesk.model.protocol import Mutation, MutationKind, MutationResult, MutationStatus
 from agentdesk.model.sanitize import clean_line
 
 log = logging.getLogger("agentdesk.sync")
@@ -310,7 +310,13 @@ class Replica:
                     if result.revision and m.kind != MutationKind.CUSTOMER_ERASE else {})
         revision.update(result.written)
         if result.status == MutationStatus.APPLIED:
+            renamed = _filed_elsewhere(m, result)
             with self._held_profile(m.customer_id) as profile:
+                if profile is not None and renamed is not None:
+                    # (pulled already, before this answer came: the remote's copy stays)
+                    pulled = profile.revision_of("entry", renamed["id"]) is not None
+                    profile.file_entries([] if pulled else [renamed],
+                                         [{"id": m.target, "at": m.data["at"]}])
                 if profile is not None and revision:
                     profile.set_revisions(revision)
             outbox.done([m.id])
@@ -369,3 +375,15 @@ class Replica:
                 yield None
                 return
             yield profile if profile.existed else None
+
+
+def _filed_elsewhere(m: Mutation, result: MutationResult) -> dict[str, Any] | None:
+    """A reply the remote filed under an id of its own (RT names it by its transaction): the
+    entry as filed there, which replaces the desk's pending one, so that its arrival in the
+    feed is the reply's echo, not a second entry. None when the id stayed."""
+    filed = result.current
+    if m.kind != MutationKind.REPLY_ADD or not isinstance(filed, dict) or not m.data.get("at"):
+        return None
+    if not isinstance(filed.get("id"), str) or filed["id"] == m.target:
+        return None
+    return filed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,9 +16,8 @@ from textual.signal import Signal
 
 from agentdesk.config import Config, Remote
 from agentdesk.cache.cache import Cache, IndexRow
-from agentdesk.cache.search import CustomerIndex
+from agentdesk.cache.collector import collector_eased
 from agentdesk.ui.startup import resume_gc
-from agentdesk.ui.empty_screen import EmptyScreen
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
 from agentdesk.ui.sync_bar import SyncEffects, SyncView
@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
     from agentdesk.cache.customer_table import CustomerTable
+    from agentdesk.cache.search import CustomerIndex
     from agentdesk.model.records import Profile
     from agentdesk.ui.search import SearchScreen
     from agentdesk.sync.engine import Progress, SyncEngine, SyncReport
+    from agentdesk.ui.screen_pop_desk import DeskScreenPop
 
 
 UPGRADE_EVERY = 2.0  # seconds between tries of a read-only desk to take the cache over
@@ -68,6 +70,9 @@ class AgentDesk(App):
         # Not in every screen's key bar (help and the palette show it): the bars stay as they were.
         Binding("C", "customers", "Customers", show=False, id="app.customers",
                 tooltip="Every customer in a table: query, sort, columns, export"),
+        Binding("H", "customer_chart", "Customers over time", show=False,
+                id="app.customer_chart",
+                tooltip="Chart of total, reachable, unreachable and monthly active customers"),
     ]
 
     def __init__(self, cache: Cache, config: Config, *, customer_id: str | None = None,
@@ -95,6 +100,8 @@ class AgentDesk(App):
         # never at start-up; with the search index it was read alongside (to tell it is old).
         self.customer_table: CustomerTable | None = None
         self.customer_table_index: object = None
+        self._reads = itertools.count(1)  # numbers the index and queue reads, in start order
+        self._index_read_at = self._queue_read_at = 0
         self._engine: SyncEngine | None = None
         self._sync_lock = threading.Lock()
         self._sync_wanted = threading.Event()  # a sync was asked for and has not started yet
@@ -102,33 +109,28 @@ class AgentDesk(App):
         if config.theme in self.available_themes:  # an unknown name: the default, not a crash
             self.theme = config.theme
         self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
-        from agentdesk.ui.screen_pop_desk import DeskScreenPop
-
-        self.screen_pop = DeskScreenPop(self)  # `agentdesk open` reaches this desk through it
+        self.screen_pop: DeskScreenPop | None = None  # `agentdesk open` reaches the desk through it
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         # Later, not now: Textual holds every repaint while the app mounts, so a screen pushed
         # here would be drawn once for nothing and then again.
         self.call_later(self._open_first)
-        # After the first screen's first frame (it is current by then: _open_first ran first):
-        # the collector resumes, and the index load does not compete with the paint.
-        self.call_after_refresh(resume_gc)
-        self.call_after_refresh(self.load_index)
-        self.call_after_refresh(self.load_queue)
-        self.call_after_refresh(self._serve_screen_pop)
         if self.remote is not None and not self.cache.read_only:
-            self.call_after_refresh(self.action_sync)
             self.set_interval(self.config.sync_interval, self._sync_on_interval)
         if self.cache.read_only:  # until the other agentdesk lets go of the cache
             self._upgrade_timer = self.set_interval(UPGRADE_EVERY, self._try_upgrade)
 
     def _serve_screen_pop(self) -> None:
         """In a worker: the app's messages are not held while the socket is set up."""
+        from agentdesk.ui.screen_pop_desk import DeskScreenPop
+
+        self.screen_pop = DeskScreenPop(self)
         self.run_worker(self.screen_pop.start(), group="screen-pop")
 
     async def on_unmount(self) -> None:
-        await self.screen_pop.close()
+        if self.screen_pop is not None:
+            await self.screen_pop.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A read-only desk does not sync (the other agentdesk does): `r` is not offered."""
@@ -205,9 +207,23 @@ class AgentDesk(App):
     def _open_first(self) -> None:
         customer_id = self.start_customer or self.cache.start_customer_id()
         if customer_id is None:
+            from agentdesk.ui.empty_screen import EmptyScreen
+
             self.push_screen(EmptyScreen(self.cache))
         else:
             self.open_customer(customer_id)
+        # Asked of the screen just pushed, so it runs once that screen has painted (asked of
+        # the app here in on_mount, it ran after the blank default screen's frame, and the
+        # loads below slowed the profile's first paint).
+        self.screen.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """What the agent does not wait for, once the first screen is on the terminal."""
+        resume_gc()
+        self.load_at_start()
+        self._serve_screen_pop()
+        if self.remote is not None and not self.cache.read_only:
+            self.action_sync()
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -393,12 +409,32 @@ class AgentDesk(App):
             self.load_index()
         self.load_queue()  # and who `me` is, which the sync may just have learned
 
+    @work(thread=True, group="start")
+    def load_at_start(self) -> None:
+        """The search index, then the queue, into memory: one after the other, not side by
+        side, so their reading garbage is not alive at once (the peak memory)."""
+        self._read_index()
+        self._read_queue()
+
     @work(thread=True, exclusive=True, group="index")
     def load_index(self) -> None:
-        """Read every index shard into memory, after the first profile is on screen."""
-        index = CustomerIndex(self.cache.index_rows())
+        """Read every index shard into memory again (the customers changed)."""
+        self._read_index()
+
+    def _read_index(self) -> None:
+        from agentdesk.cache.search import CustomerIndex
+
+        read = next(self._reads)
+        with collector_eased():
+            index = CustomerIndex(self.cache.index_rows())
         index.recent = self.cache.recent()
-        self.call_from_thread(self._index_loaded, index)
+        self.call_from_thread(self._index_read, read, index)
+
+    def _index_read(self, read: int, index: CustomerIndex) -> None:
+        # Two reads can overlap (the first one and a sync's); the one begun last is the newest.
+        if read > self._index_read_at:
+            self._index_read_at = read
+            self._index_loaded(index)
 
     def _index_loaded(self, index: CustomerIndex) -> None:
         self.index = index
@@ -437,13 +473,23 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="queue")
     def load_queue(self) -> None:
-        """The queue's rows into memory, after the first frame (like the index)."""
+        """The queue's rows into memory again (conversations changed)."""
+        self._read_queue()
+
+    def _read_queue(self) -> None:
         from agentdesk.ui.queue_order import in_order
 
+        read = next(self._reads)
         me = self.cache.me() or self.config.author  # no store (yet): the config's name
-        rows = in_order(self.cache.queue_rows(), me)  # sorted here, not on the UI thread
+        with collector_eased():
+            rows = in_order(self.cache.queue_rows(), me)  # sorted here, not on the UI thread
         name = next((a.display_name for a in self.cache.agents() if a.name == me), "") or me
-        self.call_from_thread(self._queue_loaded, rows, me, name)
+        self.call_from_thread(self._queue_read, read, rows, me, name)
+
+    def _queue_read(self, read: int, rows: list, me: str, name: str) -> None:  # type: ignore[type-arg]
+        if read > self._queue_read_at:  # as for the index: the newest read wins
+            self._queue_read_at = read
+            self._queue_loaded(rows, me, name)
 
     def _queue_loaded(self, rows: list, me: str, name: str) -> None:  # type: ignore[type-arg]
         self.work.set_rows(rows, me, name, in_queue_order=True)
@@ -454,6 +500,12 @@ class AgentDesk(App):
 
         if not isinstance(self.screen, QueueScreen):
             self.push_screen(QueueScreen())
+
+    def action_customer_chart(self) -> None:
+        from agentdesk.ui.customer_chart_screen import CustomerChartScreen  # loaded when opened
+
+        if not isinstance(self.screen, CustomerChartScreen):
+            self.push_screen(CustomerChartScreen())
 
     def action_next_in_queue(self) -> None:
         """The conversation after the one worked on, in the queue as last filtered."""

@@ -65,6 +65,9 @@ def commands(app: AgentDesk, screen: Screen) -> Iterator[Command]:
                   app.action_queue, "app.queue")
     yield Command("Next in queue", "Open the next conversation of the queue at its start",
                   app.action_next_in_queue, "app.next_in_queue")
+    yield Command("Customers over time", "Total, reachable, unreachable and monthly active "
+                  "customers by day, by channel and period", app.action_customer_chart,
+                  "app.customer_chart")
     if isinstance(screen, ProfileScreen):
         if not app.cache.read_only:
             for what, title, help_text in CONVERSATION_COMMANDS:

@@ -18,7 +18,6 @@ from agentdesk.model.kinds import ContactKind
 from agentdesk.cache.outbox import PENDING
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
-from agentdesk.ui.customer_data import CustomerDataPane
 from agentdesk.ui.details import (
     FEWER,
     MORE,
@@ -36,6 +35,7 @@ from agentdesk.ui.timeline_find import FindBar
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
+    from agentdesk.ui.customer_data import CustomerDataPane
 
 EDITS = frozenset({"new_note", "edit_contact", "delete_note", "conversation", "status_tags",
                    "add_field", "remove_field", "consent", "add_subscription",
@@ -110,7 +110,7 @@ class ProfileScreen(ProfileEdits, Screen):
         with Horizontal(id="profile-body"):
             yield DetailsPanel(id="details")
             yield TimelineView(id="timeline")  # its heading is its border title
-            yield CustomerDataPane(self.cache.panel, id="customer-data")
+            # The customer data pane (`p`) is mounted beside them when first asked for.
         yield FindBar()
         yield SyncBar()
         yield KeyBar()
@@ -288,8 +288,8 @@ class ProfileScreen(ProfileEdits, Screen):
         self.query_one(DetailsPanel).show(self.profile, self._related_names(),
                                           self.desk.related_to(self.customer_id))
         self.refresh_unsynced()
-        if self.has_class("-data-shown"):  # filled only while shown
-            self.query_one(CustomerDataPane).show(self.profile)
+        if self.has_class("-data-shown") and (pane := self.data_pane()) is not None:
+            pane.show(self.profile)  # filled only while shown
         bar = Text()
         bar.append(" agentdesk ", style="bold reverse")
         bar.append(" ")
@@ -323,12 +323,18 @@ class ProfileScreen(ProfileEdits, Screen):
         focused = self.focused
         inside = focused is not None and details in focused.ancestors
         if not self._panel_shown() and (inside or focused is None):
-            if self.has_class("-data-shown"):
-                self.query_one(CustomerDataPane).focus_first()
+            if self.has_class("-data-shown") and (pane := self.data_pane()) is not None:
+                pane.focus_first()
             else:
                 self.query_one(TimelineView).focus()
         elif self._panel_shown() and (panel or (self.has_class("-narrow") and not inside)):
             self.query_one("#contacts").focus()
+
+    def data_pane(self) -> CustomerDataPane | None:
+        """The customer data pane, once `p` has mounted it (its modules load then, not at
+        start-up)."""
+        found = self.query("#customer-data")
+        return cast("CustomerDataPane", found.first()) if found else None
 
     def action_toggle_details(self) -> None:
         self.toggle_class("-details-toggled")
@@ -344,7 +350,12 @@ class ProfileScreen(ProfileEdits, Screen):
             return
         shown = not self.has_class("-data-shown")
         if shown:
-            pane = self.query_one(CustomerDataPane)
+            pane = self.data_pane()
+            if pane is None:
+                from agentdesk.ui.customer_data import CustomerDataPane
+
+                pane = CustomerDataPane(self.cache.panel, id="customer-data")
+                await self.query_one("#profile-body").mount(pane)
             await pane.build()
             pane.show(self.profile)
             self.set_class(True, "-data-shown")

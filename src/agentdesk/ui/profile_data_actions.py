@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from agentdesk.model.fields import COMMON
 from agentdesk.model.profile_kinds import Consent
-from agentdesk.ui.customer_data import CustomerDataPane
 from agentdesk.ui.customer_data_rows import UNKNOWN
 
 if TYPE_CHECKING:
+    from agentdesk.model.views import StoredProfile
     from agentdesk.ui.profile import ProfileScreen
 
 NEXT_CONSENT = {Consent.OPTED_IN: Consent.OPTED_OUT, Consent.OPTED_OUT: Consent.UNKNOWN,
@@ -21,8 +21,14 @@ COMMON_TYPES = {key: kind.value for key, _, kind in COMMON}
 
 def data_edit(screen: ProfileScreen, what: str, record_id: str | None) -> None:
     """Do `what` (an action of the pane's lists, or "status_tags") on `record_id`."""
-    profile, pane = screen.profile, screen.query_one(CustomerDataPane)
+    profile, pane = screen.profile, screen.data_pane()
     if profile is None:
+        return
+    if what == "status_tags":  # `S`: the pane need not be open
+        if not screen._refuse_if_read_only():
+            _edit_status_and_tags(screen, profile)
+        return
+    if pane is None:
         return
     if what == "next_view":
         pane.next_view()
@@ -38,15 +44,7 @@ def data_edit(screen: ProfileScreen, what: str, record_id: str | None) -> None:
     cache, cid, author = screen.cache, screen.customer_id, screen.desk.author
     from agentdesk.ui import profile_data_forms as forms
 
-    if what == "status_tags":
-        c = profile.customer
-
-        def save_status(edit: forms.StatusEdit | None) -> None:
-            if edit is not None:
-                screen._save(lambda: cache.set_status_and_tags(cid, edit.status, edit.tags))
-
-        screen.app.push_screen(forms.StatusTagsForm(c.status.value, list(c.tags)), save_status)
-    elif what in ("add_field", "edit_field"):
+    if what in ("add_field", "edit_field"):
         field = pane.field(record_id) if what == "edit_field" else None
         key = (record_id or "")[len(UNKNOWN):] if (record_id or "").startswith(UNKNOWN) else ""
         if what == "add_field":
@@ -108,3 +106,15 @@ def data_edit(screen: ProfileScreen, what: str, record_id: str | None) -> None:
 def _desk_value(field: Any) -> Any:
     """What the form starts from: the desk's own value if it has one, else the one shown."""
     return next((v.value for v in field.values if v.source == "desk"), field.values[0].value)
+
+
+def _edit_status_and_tags(screen: ProfileScreen, profile: StoredProfile) -> None:
+    from agentdesk.ui import profile_data_forms as forms
+
+    cache, cid, c = screen.cache, screen.customer_id, profile.customer
+
+    def save_status(edit: forms.StatusEdit | None) -> None:
+        if edit is not None:
+            screen._save(lambda: cache.set_status_and_tags(cid, edit.status, edit.tags))
+
+    screen.app.push_screen(forms.StatusTagsForm(c.status.value, list(c.tags)), save_status)

@@ -13,7 +13,6 @@ from agentdesk.cache.drafts import details_key, note_key
 from agentdesk.cache.files import CacheError
 from agentdesk.model.views import StoredProfile
 from agentdesk.ui import safe
-from agentdesk.ui.customer_data import DataList
 from agentdesk.ui.details import (
     NoteList,
     RelationshipList,
@@ -22,6 +21,7 @@ from agentdesk.ui.timeline import TimelineView
 
 if TYPE_CHECKING:  # the forms load when first opened, not on the way to the first paint
     from agentdesk.ui.app import AgentDesk  # (and the app imports this module)
+    from agentdesk.ui.customer_data import DataList
     from agentdesk.ui.forms import DetailsEdit
 
 

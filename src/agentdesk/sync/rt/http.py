@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -24,6 +24,7 @@ import orjson
 from agentdesk.sync.client import AuthError, NotFound, RemoteError, RetryPolicy, Transient, retrying
 
 API = "/REST/2.0"
+T = TypeVar("T")
 MAX_PER_PAGE = 100  # RT's REST 2.0 never answers more items than this in one page
 
 
@@ -64,6 +65,16 @@ class RTHttp:
         return retrying(lambda: self._once(method, path, what, **kwargs), what,
                         attempts or self.retry.attempts, self.retry, self._rng, self._sleep,
                         self.on_wait, who="RT")
+
+    def retried(self, call: Callable[[], T], what: str, attempts: int | None = None) -> T:
+        """`call()` (which sends one request, `once`) retried as `request` retries: for a
+        write that must look for its own earlier try before it is sent again."""
+        return retrying(call, what, attempts or self.retry.attempts, self.retry, self._rng,
+                        self._sleep, self.on_wait, who="RT")
+
+    def once(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        """One request, not retried: raises Transient for what may pass."""
+        return self._once(method, path, what, **kwargs)
 
     def _log_in(self) -> None:
         """A session for the user and password (its cookie is kept by the client)."""

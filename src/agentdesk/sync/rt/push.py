@@ -1,10 +1,12 @@
 """The desk's edits applied to RT: each at most once, conflicts kept, never overwritten.
 
-Every edit the desk makes today changes a customer, so it is a change to an RT user: its
-RealName and Organization, its contact fields, or the notes kept in its Comments (see
-`comments`). Each mutation is applied as: read the user (and its ETag), decide against RT's
-current values with the mutation's base values (the rules of docs/sync-protocol.md, as the
-reference store applies them), then `PUT` only the fields that change, with `If-Match: ETag`.
+An edit of a customer is a change to an RT user: its RealName and Organization, its contact
+fields, or the notes kept in its Comments (see `comments`); a conversation's status and
+assignee go to its ticket (`ticket_push`), a reply is a Correspond (`reply_push`, which marks
+it so that a retry finds it). Each edit of a user is applied as: read the user (and its ETag),
+decide against RT's current values with the mutation's base values (the rules of
+docs/sync-protocol.md, as the reference store applies them), then `PUT` only the fields that
+change, with `If-Match: ETag`.
 A 412 means someone changed the user between our read and our write: read again and decide
 again.
 
@@ -18,6 +20,7 @@ finds the edit done.)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +33,7 @@ from agentdesk.sync.rt import comments as comments_codec
 from agentdesk.sync.rt import records
 from agentdesk.sync.rt.feed import Feed
 from agentdesk.sync.rt.http import Changed, RTHttp
+from agentdesk.sync.rt.reply_push import Replies
 
 ATTEMPTS = 4  # reads and writes of one user before the edit waits for the next sync
 MISSING = object()
@@ -38,6 +42,17 @@ CUSTOMER_FIELDS = {"name": "RealName", "company": "Organization"}
 USER_KINDS = frozenset({MutationKind.NOTE_ADD, MutationKind.NOTE_EDIT, MutationKind.NOTE_DELETE,
                         MutationKind.CUSTOMER_UPDATE, MutationKind.CONTACT_UPSERT,
                         MutationKind.CONTACT_DELETE})
+
+# Edits RT has no place for at all, and why (docs/request-tracker.md, "What RT cannot carry").
+_NO_LINKS = ("RT has no relationships between users (its links join tickets): there is "
+             "nowhere to keep this one")
+NOWHERE_IN_RT = {
+    MutationKind.RELATIONSHIP_UPSERT: _NO_LINKS,
+    MutationKind.RELATIONSHIP_DELETE: _NO_LINKS,
+    MutationKind.CUSTOMER_ERASE: "RT's API cannot erase a user (only rt-shredder, an RT "
+                                 "administrator's tool, removes one with its history): ask "
+                                 "your RT administrator",
+}
 
 
 class Rejected(Exception):
@@ -58,15 +73,22 @@ class Pusher:
     def __init__(self, http: RTHttp, feed: Feed) -> None:
         self.http = http
         self.feed = feed
+        self.replies = Replies(http)
 
-    def push(self, batch: list[Mutation], attempts: int | None = None) -> list[MutationResult]:
-        return [self.one(m, attempts) for m in batch]
+    def push(self, batch: list[Mutation], attempts: int | None = None,
+             retried: Collection[str] = ()) -> list[MutationResult]:
+        return [self.one(m, attempts, m.id in retried) for m in batch]
 
-    def one(self, m: Mutation, attempts: int | None = None) -> MutationResult:
+    def one(self, m: Mutation, attempts: int | None = None,
+            retried: bool = False) -> MutationResult:
+        if m.kind == MutationKind.REPLY_ADD:
+            return self.replies.add(m, retried, attempts)
         if m.kind == MutationKind.CONVERSATION_UPDATE:
             from agentdesk.sync.rt.ticket_push import update_ticket
 
             return update_ticket(self.http, m, attempts)
+        if m.kind in NOWHERE_IN_RT:
+            return _rejected(m, NOWHERE_IN_RT[m.kind])
         if m.kind not in USER_KINDS:
             return _rejected(m, f"the RT connector does not send {m.kind.value} to RT yet")
         uid = records.user_id_of(m.customer_id)

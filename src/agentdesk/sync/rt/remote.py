@@ -9,7 +9,7 @@ is taken as a new store too.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import orjson
@@ -137,5 +137,7 @@ class RTRemote:
         return Agents(epoch=self.epoch(), me=me,
                       agents=[AgentWire(name=me, display_name=me)] if me else [])
 
-    def push(self, batch: list[Mutation], *, attempts: int | None = None) -> MutationResults:
-        return MutationResults(epoch=self.epoch(), results=self._pusher.push(batch, attempts))
+    def push(self, batch: list[Mutation], *, attempts: int | None = None,
+             retried: Collection[str] = ()) -> MutationResults:
+        return MutationResults(epoch=self.epoch(),
+                               results=self._pusher.push(batch, attempts, retried))
