@@ -74,3 +74,24 @@ def test_packed_strings_read_back_and_find_whole_values_only() -> None:
         packed.index("cus_")
     with pytest.raises(IndexError):
         packed[len(values)]
+
+
+def test_every_column_exports_as_agentdesk_export_writes_it(demo_cache: Cache) -> None:
+    """The screen's export (the table's values) and `agentdesk export` (the index rows) write
+    the same bytes for every column, yes/no and counts included."""
+    import io
+
+    from agentdesk.cache.customer_columns import COLUMNS
+    from agentdesk.cache.customer_export import write_csv, write_json
+    from agentdesk.ui.customers_export import records
+
+    rows = by_name(demo_cache.index_rows())
+    table = CustomerTable.load(rows)
+    fields = [c.id for c in COLUMNS]
+    order = list(table.by_name)
+    for write in (write_csv, write_json):
+        ours, theirs = io.StringIO(), io.StringIO()
+        write(records(table, order, fields), fields, ours)
+        write(rows, fields, theirs)
+        assert ours.getvalue() == theirs.getvalue()
+    assert {table.values["reachable"][i] for i in order} <= {True, False}

@@ -19,13 +19,17 @@ from typing import Any
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.fold import fold
 
-Value = str | tuple[str, ...]
+Value = str | tuple[str, ...] | bool | int
 
 
 def _attr(name: str) -> Callable[[IndexRow], Value]:
     def get(row: IndexRow) -> Value:
         value = getattr(row, name)
-        return tuple(value) if isinstance(value, list) else str(value)
+        if isinstance(value, list):
+            return tuple(value)
+        # Yes/no and counts stay themselves: they sort as such and export as `agentdesk export`
+        # writes them (true/false, numbers).
+        return value if isinstance(value, bool | int) else str(value)
     return get
 
 
@@ -46,6 +50,14 @@ def _date(value: Value) -> str:
 
 def _as_is(value: Value) -> Any:
     return (not value, value)
+
+
+def _yes_no(value: Value) -> str:
+    return "yes" if value else "no"
+
+
+def _number(value: Value) -> Any:
+    return value
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,10 @@ COLUMNS: tuple[Column, ...] = (
     column("channels", "Channels", 14, repeats=True),
     column("last_contact", "Last contact", 12, show=_date, key=_as_is),
     column("id", "Id", 12),
+    # The chart's facts (schema 9), also offered by `agentdesk export --fields`.
+    column("since", "Since", 11, show=_date, key=_as_is),
+    column("reachable", "Reachable", 10, show=_yes_no, key=_number, repeats=True),
+    column("open_conversations", "Open", 5, show=str, key=_number, repeats=True),
 )
 BY_ID = {c.id: c for c in COLUMNS}
 DEFAULT_SHOWN = ("name", "company", "email", "phone", "status", "tags", "last_contact")
