@@ -11,6 +11,8 @@
 * timeline: find and filter on the 100,000-entry customer, and profiles with 1 MB bodies
   (bench_timeline.py);
 * queue: the queue screen, next in queue, and sending a reply (bench_queue.py).
+* customers: the customers screen's paint vs a profile open, sorts and filters
+  (bench_customers.py).
 
     python bench_app.py '{"cache": DIR, "out": PATH, "size": [W, H], "rounds": 15, ...}'
 
@@ -35,6 +37,7 @@ from agentdesk.ui.startup import pause_gc
 # x1.15-1.17 for the opens, as in the runs before.)
 pause_gc()
 
+import bench_customers  # noqa: E402
 import bench_queue  # noqa: E402
 import bench_timeline  # noqa: E402
 from bench_data import ENTRIES, ID_10, ID_10K, ID_100K, START_ID, TYPICAL_ID  # noqa: E402
@@ -273,6 +276,9 @@ async def run_app(cache: Cache, spec: dict[str, Any]) -> dict[str, Any]:
         if "queue" in spec["only"]:
             results["queue"] = await bench_queue.bench_queue(app, paint_waiter, spec["rounds"],
                                                              spec.get("warmup", 1), TYPICAL_ID)
+        if "customers" in spec["only"]:
+            results["customers"] = await bench_customers.bench_customers(
+                app, paint_waiter, spec["rounds"], spec.get("warmup", 1), TYPICAL_ID)
     return results
 
 
@@ -283,7 +289,7 @@ def main() -> None:
         raise SystemExit("bench_app: the benchmark cache is held by another agentdesk")
     try:
         results: dict[str, Any] = {}
-        if {"open", "search", "timeline", "queue"} & set(spec["only"]):
+        if {"open", "search", "timeline", "queue", "customers"} & set(spec["only"]):
             results.update(asyncio.run(run_app(cache, spec)))
         if "timeline" in spec["only"]:
             gc.collect()

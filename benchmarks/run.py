@@ -17,7 +17,9 @@ Measures, side by side in one run, on a cache of 100,000 customers:
 8. the queue: the queue screen and "next in queue" vs a profile open, sending a reply
    (bench_queue.py), on the cache's queue (20,000 conversations open at 100,000 customers);
 9. with `--only sync` (or `--sync`): the sync benchmarks of sync_bench.py (initial sync vs a
-   bare httpx loop, incremental sync into 100,000 customers, keys during a sync).
+   bare httpx loop, incremental sync into 100,000 customers, keys during a sync);
+10. the customers screen (`C`): its paint vs a profile open, sort and filter changes, the
+   table's memory (bench_customers.py).
 
 This process only orchestrates: every measurement runs in a fresh child process.
 """
@@ -43,7 +45,8 @@ sys.path.insert(0, str(HERE))
 import bench_data  # noqa: E402
 from report import Row, markdown, median, ms, pct, print_rows, say  # noqa: E402
 
-PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "queue", "quit", "profile_data")
+PARTS = ("terminal", "startup", "open", "search", "notes", "timeline", "queue", "quit", "profile_data",
+         "customers")
 OPTIONAL = ("sync",)  # only when asked for (--only sync, or --sync): several minutes of its own
 
 
@@ -167,8 +170,9 @@ def bench_in_app(args: argparse.Namespace, cache: Path, tmp: Path, parts: list[s
             "search": f"search ({args.search_repeats} passes)",
             "notes": f"add notes ({args.notes} per customer, no app running)",
             "timeline": f"timeline find/filter ({args.presses} keys each), 1 MB bodies ({args.rounds} rounds)",
-            "queue": f"queue screen and next in queue ({args.rounds} rounds), {args.notes} replies"}
-    numbers = {"open": 2, "search": 3, "notes": 4, "timeline": 6, "queue": 8}
+            "queue": f"queue screen and next in queue ({args.rounds} rounds), {args.notes} replies",
+            "customers": f"customers screen ({args.rounds} rounds), sorts and filters"}
+    numbers = {"open": 2, "search": 3, "notes": 4, "timeline": 6, "queue": 8, "customers": 10}
     say(f"\n[{'/'.join(str(numbers[p]) for p in parts)}] In a fresh process: "
         + "; ".join(what[p] for p in parts))
     t = time.perf_counter()
@@ -346,6 +350,29 @@ def queue_rows(res: dict[str, Any], reply: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def customers_rows(res: dict[str, Any]) -> list[Row]:
+    """The screen opened cold vs an ordinary profile open, back to back each round (the ratio
+    is the median of the rounds' ratios); sorts and filters on the whole table."""
+    profile = res["profile"]
+    rows = []
+    for key, label in (("first", "first rows painted"), ("whole", "whole table shown")):
+        v = res[key]
+        paired = median([a / b for a, b in zip(v, profile, strict=True)])
+        rows.append(Row(f"Customers screen (C), cold → {label} ({res['rows']:,} customers), vs "
+                        f"an ordinary profile open (median of {len(v)})",
+                        f"{ms(median(v))} vs {ms(median(profile))}: ×{paired:.2f}",
+                        "≤ ×1.5" if key == "first" else "—", paired <= 1.5 if key == "first" else None))
+    for key, label in (("sorts", "sort by a column, either way"),
+                       ("filters", "filter change, a query typed a character at a time")):
+        v = res[key]
+        rows.append(Row(f"Customers table: {label} → frame ({len(v)} changes)",
+                        f"median {ms(median(v))} · p95 {ms(pct(v, 95))}", "≤ 300 ms (p95)",
+                        pct(v, 95) <= 0.300))
+    rows.append(Row("Customers table in memory (lists, values, text buffer, sort ranks)",
+                    f"{res['table_mb']:.1f} MB", "—", None))
+    return rows
+
+
 def notes_rows(res: dict[str, Any]) -> list[Row]:
     rows = []
     for key, label in (("typical", "typical customer"), ("100k", "customer with 100,000 entries")):
@@ -462,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      (120, 35), PYCACHE)
         if "startup" in args.parts:
             raw["startup"] = bench_startup(args, data.cache, tmp)
-        in_app = [p for p in ("open", "search", "timeline", "queue") if p in args.parts]
+        in_app = [p for p in ("open", "search", "timeline", "queue", "customers") if p in args.parts]
         if in_app:
             raw.update(bench_in_app(args, data.cache, tmp, in_app))
         if "notes" in args.parts:  # its own process: no garbage left by the app runs above
@@ -491,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += timeline_rows(raw["timeline"], raw["huge"])
     if "queue" in raw:
         rows += queue_rows(raw["queue"], raw["reply"])
+    if "customers" in raw:
+        rows += customers_rows(raw["customers"])
     if "quit" in raw:
         rows += quit_rows(raw["quit"])
     if "profile_data" in raw:

@@ -13,14 +13,14 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 EXIT_USAGE = 2
 
 
 def export_main(args: argparse.Namespace, root: Path) -> int:
     from agentdesk.cache.cache import Cache
-    from agentdesk.cache.customer_export import ExportError, fields_of, write_csv, write_json
+    from agentdesk.cache.customer_export import (
+        ExportError, fields_of, private_file, write_csv, write_json)
     from agentdesk.cache.customer_select import by_name, select
     from agentdesk.cache.files import CacheError
     from agentdesk.model.customer_query import QueryError, parse
@@ -46,7 +46,7 @@ def export_main(args: argparse.Namespace, root: Path) -> int:
     write = write_csv if args.format == "csv" else write_json
     if args.output is None:
         return _to_stdout(lambda out: write(rows, fields, out))
-    with _private_file(args.output) as out:
+    with private_file(args.output) as out:
         count = write(rows, fields, out)
     print(f"agentdesk export: {count} customers written to {args.output}", file=sys.stderr)
     return 0
@@ -64,10 +64,3 @@ def _to_stdout(write: object) -> int:
         os.dup2(devnull, out.fileno())
         return 0
     return 0
-
-
-def _private_file(path: Path) -> IO[str]:
-    """`path` opened for writing, readable by its owner only (also when it existed)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    return open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned to a with)

@@ -90,9 +90,9 @@ def stats_main(args: argparse.Namespace, root: Path) -> int:
         from agentdesk.export_command import _to_stdout
 
         return _to_stdout(lambda out: write(found, out))
-    from agentdesk.export_command import _private_file
+    from agentdesk.cache.customer_export import private_file
 
-    with _private_file(args.output) as out:
+    with private_file(args.output) as out:
         write(found, out)
     print(f"agentdesk stats: written to {args.output}", file=sys.stderr)
     return 0

@@ -28,6 +28,9 @@ from agentdesk.ui.canned import CannedPicker
 from agentdesk.ui.composer import ReplyComposer
 from agentdesk.ui.conversation_actions import ChoiceScreen, SnoozeUntilScreen, TopicForm
 from agentdesk.ui.queue import QueueScreen
+from agentdesk.ui.customers import CustomersScreen
+from agentdesk.ui.customers_export import ExportForm
+from agentdesk.ui.customers_picker import ColumnPicker
 from agentdesk.ui.customer_chart_screen import CustomerChartScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -93,6 +96,7 @@ async def test_the_readme_key_table_matches_the_help_screen(demo_cache: Cache,
                        ChoiceScreen(Text(""), []), SnoozeUntilScreen(), TopicForm("", []),
                        RelationshipForm(other, None), EraseScreen("cus_000001", "Chiara Silva"),
                        TagPrompt("tag", []), DatePrompt(), EventPicker(app.screen.timeline),
+                       CustomersScreen(), ColumnPicker(["name"]), ExportForm(1),
                        CustomerChartScreen()):
             await app.push_screen(screen)
             await wait_for(lambda: app.screen is screen, pilot)

@@ -98,6 +98,14 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
     return count
 
 
+def private_file(path: Path) -> IO[str]:
+    """`path` opened for writing, readable by its owner only (also when it existed): every
+    export holds personal data (`agentdesk export -o`, the customers screen's export)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned to a with)
+
+
 SERIES_HEADER = ("date", "total", "reachable", "unreachable", "monthly_active")
 
 

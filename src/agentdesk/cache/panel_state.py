@@ -1,5 +1,5 @@
 """How the agent left the customer data pane: which sections are collapsed, which view of the
-fields is chosen. Kept in the cache (`panel.json`, 0600 like every cache file), so it is the
+fields is chosen; and which columns the customers table shows. Kept in the cache (`panel.json`, 0600 like every cache file), so it is the
 same at the next start; a read-only desk remembers it for its own run only."""
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ class PanelState:
     def field_view(self) -> str:
         view = self._read().get("field_view")
         return view if isinstance(view, str) else "common"
+
+    def table_columns(self) -> list[str] | None:
+        """The customers table's columns as the agent chose them (None: never chosen)."""
+        names = self._read().get("table_columns")
+        return [n for n in names if isinstance(n, str)] if isinstance(names, list) else None
+
+    def set_table_columns(self, names: list[str]) -> None:
+        self._write(table_columns=list(names))
 
     def set_collapsed(self, section: str, collapsed: bool) -> None:
         names = self.collapsed() - {section} | ({section} if collapsed else set())

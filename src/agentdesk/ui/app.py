@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.theme import Theme
 
+    from agentdesk.cache.customer_table import CustomerTable
     from agentdesk.cache.search import CustomerIndex
     from agentdesk.model.records import Profile
     from agentdesk.ui.search import SearchScreen
@@ -66,6 +67,9 @@ class AgentDesk(App):
                 tooltip="My queue: conversations waiting for me, then unassigned ones"),
         Binding("N", "next_in_queue", "Next", id="app.next_in_queue",
                 tooltip="Open the next conversation of the queue"),
+        # Not in every screen's key bar (help and the palette show it): the bars stay as they were.
+        Binding("C", "customers", "Customers", show=False, id="app.customers",
+                tooltip="Every customer in a table: query, sort, columns, export"),
         Binding("H", "customer_chart", "Customers over time", show=False,
                 id="app.customer_chart",
                 tooltip="Chart of total, reachable, unreachable and monthly active customers"),
@@ -92,6 +96,10 @@ class AgentDesk(App):
         self.index_loaded: Signal[CustomerIndex] = Signal(self, "index-loaded")
         self.work = WorkQueue(config.author)
         self.queue_loaded: Signal[WorkQueue] = Signal(self, "queue-loaded")
+        # The customers screen's table (ui/customers.py): read when the screen first opens,
+        # never at start-up; with the search index it was read alongside (to tell it is old).
+        self.customer_table: CustomerTable | None = None
+        self.customer_table_index: object = None
         self._reads = itertools.count(1)  # numbers the index and queue reads, in start order
         self._index_read_at = self._queue_read_at = 0
         self._engine: SyncEngine | None = None
@@ -440,6 +448,7 @@ class AgentDesk(App):
     def index_changed(self, profile: Profile) -> None:
         if self.index is not None:
             self.index.update(IndexRow.of(profile))
+        self.customer_table_index = None  # the customers table is read again when next shown
 
     def related_to(self, customer_id: str) -> list[tuple[str, str, str]]:
         """The customers who list this one as related: (id, name, their label); none until
@@ -519,6 +528,16 @@ class AgentDesk(App):
         self.call_after_refresh(self.cache.mark_viewed, customer_id)
         if self.index is not None:
             self.index.recent = [customer_id, *(c for c in self.index.recent if c != customer_id)]
+
+    def action_customers(self) -> None:
+        from agentdesk.ui.customers import CustomersScreen  # screens load when first opened
+
+        # Opened from a profile found in the table: back to that table, not a second one.
+        if not any(isinstance(screen, CustomersScreen) for screen in self.screen_stack):
+            self.push_screen(CustomersScreen())
+            return
+        while not isinstance(self.screen, CustomersScreen):
+            self.pop_screen()
 
     def action_search(self) -> None:
         from agentdesk.ui.search import SearchScreen  # screens load when first opened

@@ -59,6 +59,8 @@ def commands(app: AgentDesk, screen: Screen) -> Iterator[Command]:
 
     yield Command("Search customers", "Find a customer by name, e-mail, phone, company or id",
                   app.action_search, "app.search")
+    yield Command("Customers", "Every customer in a table: query, sort, choose columns, export",
+                  app.action_customers, "app.customers")
     yield Command("My queue", "Conversations waiting for me, then unassigned ones",
                   app.action_queue, "app.queue")
     yield Command("Next in queue", "Open the next conversation of the queue at its start",

@@ -24,7 +24,9 @@ from textual.widget import Widget
 PRIORITY = [
     "app.help", "help.close", "form.save", "form.cancel", "confirm.yes", "confirm.no",
     "resolve.keep", "resolve.discard", "resolve.cancel", "results.open", "search.back",
-    "queue.open", "queue.back", "chart.channel", "chart.period", "chart.view", "chart.export",
+    "queue.open", "queue.back", "customers.open", "customers.back", "customers.query",
+    "customers.sort", "customers.export", "customers.columns", "columns.done", "export.save",
+    "export.cancel", "chart.channel", "chart.period", "chart.view", "chart.export",
     "composer.send", "composer.add_note", "composer.note", "composer.reply", "composer.close",
     "composer.canned",
     "app.quit", "app.search", "profile.new_note", "profile.edit_contact",

@@ -179,6 +179,13 @@ class SearchScreen(Screen):
         if self.index is None:
             count.update(Text(" Loading the customer index…", style="italic"))
             return None
+        if ":" in query:  # maybe filters (ui/search_filters.py); plain text never goes there
+            from agentdesk.ui.search_filters import run_filtered
+
+            if run_filtered(self, query):
+                self._local, self._query, self._words = [], query, []
+                self.refresh_bindings()
+                return None
         result = self.index.search(query)
         self._local, self._query, self._words = result.rows, query, result.words
         self.query_one(ResultList).set_rows(result.rows, set(self.index.recent), words=result.words)

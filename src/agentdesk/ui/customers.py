@@ -1,0 +1,244 @@
+"""The customers screen (`C`): every cached customer in a table, filtered by a query as the
+agent types, sorted by any column, exported as shown; Enter opens the customer and Esc
+comes back to the same row.
+
+Nothing of it runs at start-up: the table (`cache.customer_table`) is read from the search
+index in a worker when the screen is first opened, kept on the app for the next time, and
+read again when a sync changes customers (the cursor stays on its customer). The first rows
+are on screen before the whole index is read: the first few thousand are shown (in name
+order among themselves) while the rest load, then the whole table.
+"""
+
+from __future__ import annotations
+
+from itertools import chain, islice
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from agentdesk.cache.customer_columns import DEFAULT_SHOWN
+from agentdesk.cache.customer_table import CustomerTable
+from agentdesk.model.customer_query import Query, QueryError, parse
+from agentdesk.model.sanitize import clean_line
+from agentdesk.ui import clock
+from agentdesk.ui.customers_grid import CustomerGrid, columns_of
+from agentdesk.ui.keybar import KeyBar
+
+if TYPE_CHECKING:
+    from agentdesk.ui.app import AgentDesk
+    from agentdesk.ui.sync_bar import SyncEffects
+
+FIRST_PAGE = 500  # rows shown while the rest of the index is read (a few shards' worth)
+
+
+class CustomersScreen(Screen):
+    """The query on top, the table, the keys."""
+
+    CSS_PATH = "customers.tcss"
+    HELP_GROUP = "Customers"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="customers.back",
+                tooltip="Back (from the query: back to the table)"),
+        Binding("f", "query", "Filter", id="customers.query",
+                tooltip="Type a query: words, tag:, status:, segment:, channel:, last-contact:"),
+        Binding("c", "pick_columns", "Columns", id="customers.columns",
+                tooltip="Choose the columns shown"),
+        Binding("x", "export", "Export", id="customers.export",
+                tooltip="Export the rows shown (query, sort, columns) to CSV or JSON"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table: CustomerTable | None = None
+        self.reading = False
+        self.query_text = ""
+        self.customer_query: Query = Query()
+        self.sort: tuple[str, bool] = ("name", False)
+        self._order: tuple[tuple[str, bool], CustomerTable, object] | None = None
+
+    @property
+    def desk(self) -> AgentDesk:
+        return cast("AgentDesk", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="customers-title")
+        yield Input(placeholder='query: words tag:vip status:churned segment:"Trial users" '
+                    "channel:sms last-contact:<30d (f)", id="customers-query", compact=True)
+        yield Static(id="customers-error")
+        yield CustomerGrid(id="customers-rows")
+        yield Static(id="customers-progress")  # an export's progress (customers_export.py)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        grid = self.query_one(CustomerGrid)
+        chosen = self.desk.cache.panel.table_columns()
+        grid.set_columns(columns_of(chosen if chosen else DEFAULT_SHOWN) or
+                         columns_of(DEFAULT_SHOWN))
+        grid.sort = self.sort
+        grid.focus()
+        self.query_one("#customers-error").display = False
+        self.query_one("#customers-progress").display = False
+        self.desk.sync_applied.subscribe(self, self._synced)
+        held = self.desk.customer_table
+        if held is not None:
+            self.table = held
+            self.refilter()
+            if self.desk.customer_table_index is not self.desk.index:  # changed since it was read
+                self.load()
+        else:
+            self.show_title()
+            self.load()
+
+    def on_screen_resume(self) -> None:
+        """Back from a profile: a customer edited there (or synced meanwhile) is read again."""
+        if (self.table is not None and not self.reading
+                and self.desk.customer_table_index is not self.desk.index):
+            self.load()
+
+    def on_unmount(self) -> None:
+        self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
+
+    def _synced(self, effects: SyncEffects | None) -> None:
+        if effects is not None and (effects.customers or effects.gone or effects.merged):
+            self.load()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the table (again) in a worker; what is shown stays until it is ready."""
+        self.reading = True
+        self.show_title()
+        self._read_table(self.desk.index)
+
+    @work(thread=True, exclusive=True, group="customers-table")
+    def _read_table(self, index: object) -> None:
+        rows = self.desk.cache.index_rows()
+        first = list(islice(rows, FIRST_PAGE))
+        if self.table is None and len(first) == FIRST_PAGE:
+            self.app.call_from_thread(self._shown, CustomerTable.load(first), None, partial=True)
+
+        def progress(count: int) -> None:
+            self.app.call_from_thread(self._progress, count)
+
+        table = CustomerTable.load(chain(first, rows), progress)
+        self.app.call_from_thread(self._shown, table, index, partial=False)
+        # Every column's sort order and the times' order, ahead of the first sort or filter.
+        for column in table.values:
+            table.rank(column)
+        table.matching(parse("last-contact:<1d"), clock.now())
+
+    def _progress(self, count: int) -> None:
+        if self.reading and self.is_attached:
+            self.show_title(f"reading the customers… {count:,}")
+
+    def _shown(self, table: CustomerTable, index: object, *, partial: bool) -> None:
+        if not partial:
+            self.reading = False
+            self.desk.customer_table, self.desk.customer_table_index = table, index
+        if not self.is_attached:  # closed while reading: the table is kept for the next time
+            return
+        # The first rows shown, the cursor not moved yet: it stays on the first row of the whole
+        # table rather than following a customer from the middle of it.
+        moved = self.table is None or self.query_one(CustomerGrid).cursor > 0
+        self.table = table
+        self.refilter(keep=moved)
+
+    # -- the view ------------------------------------------------------------------------
+
+    def _ordered(self, table: CustomerTable) -> object:
+        """The rows in the sort chosen, kept while the sort and the table are the same."""
+        if self._order is None or self._order[:2] != (self.sort, table):
+            self._order = (self.sort, table, table.order(*self.sort))
+        return self._order[2]
+
+    def refilter(self, *, keep: bool = True) -> None:
+        """The view again, from the query and the sort; the cursor on its customer."""
+        grid = self.query_one(CustomerGrid)
+        if self.table is None:
+            self.show_title()
+            return
+        current = grid.current if keep else None
+        view = self.table.view(self.customer_query, clock.now(), self._ordered(self.table))  # type: ignore[arg-type]
+        grid.sort = self.sort
+        grid.show(self.table, view, current)
+        self.show_title()
+
+    def show_title(self, loading: str = "") -> None:
+        title = Text()
+        title.append(" Customers ", style="bold reverse")
+        title.append(" ")
+        grid = self.query_one(CustomerGrid)
+        if self.table is None:
+            title.append(loading or "reading the customers…", style="italic")
+        else:
+            total = len(self.table)
+            title.append(f"{len(grid.view):,} of {total:,}", style="bold")
+            if self.reading:
+                title.append(f" · {loading or 'reading the customers…'}", style="italic")
+            column, reverse = self.sort
+            name = next((c.title for c in grid.shown if c.id == column), column)
+            title.append(f" · sorted by {name} {'↓' if reverse else '↑'}")
+            title.append("   ←/→ column · s sort · f filter · c columns · x export", style="dim")
+        self.query_one("#customers-title", Static).update(title)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        error = self.query_one("#customers-error", Static)
+        try:
+            query = parse(event.value)
+        except QueryError as problem:  # the table stays as it was
+            error.update(Text(clean_line(str(problem)), style="bold"))
+            error.display = True
+            return
+        error.display = False
+        self.query_text, self.customer_query = event.value, query
+        self.refilter()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(CustomerGrid).focus()
+
+    def on_customer_grid_sort_asked(self, event: CustomerGrid.SortAsked) -> None:
+        column, reverse = self.sort
+        self.sort = (event.column, not reverse if column == event.column else False)
+        self.refilter()
+
+    def on_customer_grid_opened(self, event: CustomerGrid.Opened) -> None:
+        self.desk.open_customer(event.customer_id)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(CustomerGrid).focus()
+            return
+        self.app.pop_screen()
+
+    def action_query(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_pick_columns(self) -> None:
+        from agentdesk.ui.customers_picker import ColumnPicker
+
+        grid = self.query_one(CustomerGrid)
+
+        def chosen(ids: list[str] | None) -> None:
+            if ids:
+                grid.set_columns(columns_of(ids))
+                self.desk.cache.panel.set_table_columns(ids)
+                self.show_title()
+
+        self.app.push_screen(ColumnPicker([c.id for c in grid.shown]), chosen)
+
+    def action_export(self) -> None:
+        from agentdesk.ui.customers_export import export_view
+
+        grid = self.query_one(CustomerGrid)
+        if self.table is None or self.reading:
+            self.notify("The customers are still being read: export once they are all shown.",
+                        timeout=3)
+            return
+        export_view(self, self.table, grid.view, [c.id for c in grid.shown])
