@@ -16,18 +16,18 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from agentdesk.cache.customer_columns import BY_ID, Column
 from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.model.sanitize import clean_line
+from agentdesk.ui.cursor_rows import CursorRows
 from agentdesk.ui.fit import LONGEST, columns
 
 SORT_MARK = {False: " ↑", True: " ↓"}
 
 
-class CustomerGrid(ScrollView, can_focus=True):
+class CustomerGrid(CursorRows, can_focus=True):
     """Rows of the current view under a heading line; a cursor row and a focused column."""
 
     HELP_GROUP = "Customers table"
@@ -104,27 +104,8 @@ class CustomerGrid(ScrollView, can_focus=True):
 
     # -- moving --------------------------------------------------------------------------
 
-    def _show_cursor(self) -> None:
-        height = max(1, self.scrollable_content_region.height - 1)
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            top = self.cursor
-        elif self.cursor >= top + height:
-            top = self.cursor - height + 1
-        if top != self.scroll_offset.y:
-            self.scroll_to(y=top, animate=False, immediate=True)
-
-    def action_move(self, step: int) -> None:
-        if self.view:
-            self.cursor = max(0, min(len(self.view) - 1, self.cursor + step))
-            self._show_cursor()
-            self.refresh()
-
-    def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.scrollable_content_region.height - 2))
-
-    def action_edge(self, end: int) -> None:
-        self.action_move(len(self.view) if end else -len(self.view))
+    def row_count(self) -> int:
+        return len(self.view) if self.view else 0
 
     def action_column(self, step: int) -> None:
         if self.shown:

@@ -18,13 +18,13 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from agentdesk.model.kinds import Channel
 from agentdesk.model.sanitize import clean_line
 from agentdesk.ui import clock
+from agentdesk.ui.cursor_rows import CursorRows
 from agentdesk.ui.fit import columns
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.queue_order import STATUSES, QueueFilter, value, waited, when
@@ -50,7 +50,7 @@ def layout(width: int) -> tuple[tuple[str, int], ...]:
     return next(columns for least, columns in LAYOUTS if width >= least)
 
 
-class QueueList(ScrollView, can_focus=True):
+class QueueList(CursorRows, can_focus=True):
     """The queue's rows, a line each, under a heading line that stays on top."""
 
     HELP_GROUP = "Queue"
@@ -91,28 +91,8 @@ class QueueList(ScrollView, can_focus=True):
     def current(self) -> Any | None:
         return self.rows[self.cursor] if self.rows else None
 
-    def _show_cursor(self) -> None:
-        """Scroll so the cursor's row is on screen below the heading line."""
-        height = max(1, self.scrollable_content_region.height - 1)
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            top = self.cursor
-        elif self.cursor >= top + height:
-            top = self.cursor - height + 1
-        if top != self.scroll_offset.y:
-            self.scroll_to(y=top, animate=False, immediate=True)
-
-    def action_move(self, step: int) -> None:
-        if self.rows:
-            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
-            self._show_cursor()
-            self.refresh()
-
-    def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.scrollable_content_region.height - 2))
-
-    def action_edge(self, end: int) -> None:
-        self.action_move(len(self.rows) if end else -len(self.rows))
+    def row_count(self) -> int:
+        return len(self.rows) if self.rows else 0
 
     def action_open(self) -> None:
         if self.rows:
