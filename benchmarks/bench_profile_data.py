@@ -35,7 +35,6 @@ from agentdesk.config import Config  # noqa: E402
 from agentdesk.model import demo  # noqa: E402
 from agentdesk.model.fields import Field, field_id  # noqa: E402
 from agentdesk.model.identifiers import Identifier, Segment, Subscription  # noqa: E402
-from agentdesk.ui.customer_data import CustomerDataPane  # noqa: E402
 from agentdesk.ui.profile import ProfileScreen  # noqa: E402
 
 perf = time.perf_counter
@@ -98,7 +97,8 @@ async def measure(root: Path, size: tuple[int, int], rounds: int) -> dict[str, A
                     if cid == RICH and r:
                         screen = app.screen
                         shown = paint_waiter(app, lambda s, screen=screen: s is screen
-                                             and screen.query_one(CustomerDataPane).display)
+                                             and (data := screen.data_pane()) is not None
+                                             and data.display)
                         t0 = perf()
                         await pilot.press("p")
                         pane.append(await asyncio.wait_for(shown, 60) - t0)

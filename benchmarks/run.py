@@ -217,7 +217,7 @@ def profile_data_rows(res: dict[str, Any]) -> list[Row]:
         Row(f"Open profile, {res['fields']} fields + {res['identifiers']} identifiers vs a bare one",
             f"{ms(median(rich))} vs {ms(median(bare))}: ×{paired:.2f} (median of the rounds' ratios)",
             "≤ ×1.2", paired <= 1.2),
-        Row("  then `i`: the customer data pane painted (all of it filled)",
+        Row("  then `p`: the customer data pane painted (all of it filled)",
             f"median {ms(median(res['pane']))}", "—", None),
     ]
 
