@@ -55,7 +55,6 @@ perf = time.perf_counter
 class BenchDesk(AgentDesk):
     """The desk, telling listeners about every frame it hands to the driver."""
 
-    CSS_PATH = str(Path(sys.modules[AgentDesk.__module__].__file__).parent / AgentDesk.CSS_PATH)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -72,8 +72,6 @@ def main() -> None:
         from agentdesk.ui.profile import ProfileScreen
 
         class Desk(AgentDesk):
-            # Textual reads a relative CSS_PATH next to the subclass's file: point at the desk's.
-            CSS_PATH = str(Path(sys.modules[AgentDesk.__module__].__file__).parent / AgentDesk.CSS_PATH)
 
             def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
                 batched = self._batch_count

@@ -424,7 +424,6 @@ async def _ui(spec: dict[str, Any]) -> dict[str, Any]:
     TimelineView.action_scroll_lines = stamped  # type: ignore[method-assign]
 
     class Desk(AgentDesk):
-        CSS_PATH = str(Path(sys.modules[AgentDesk.__module__].__file__).parent / AgentDesk.CSS_PATH)  # type: ignore[arg-type]
 
         def __init__(self, *a: Any, **k: Any) -> None:
             super().__init__(*a, **k)

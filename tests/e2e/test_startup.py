@@ -24,7 +24,6 @@ from agentdesk.ui.profile import ProfileScreen
 cache = Cache.open(Path(sys.argv[1]))
 
 class Desk(AgentDesk):
-    CSS_PATH = str(Path(sys.modules[AgentDesk.__module__].__file__).parent / AgentDesk.CSS_PATH)
 
     def _display(self, screen, renderable):
         super()._display(screen, renderable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -46,7 +47,11 @@ def _desk_commands() -> type[Provider]:
 
 
 class AgentDesk(DeskSync, App):
-    CSS_PATH = "app.tcss"
+    # Every screen's styles, read once at start: a screen's own CSS_PATH made Textual parse
+    # the whole stylesheet again on that screen's first open (~50 ms before its first frame).
+    # Absolute, so that subclasses elsewhere (benchmarks, tests) find them too.
+    CSS_PATH = [str(Path(__file__).with_name(name))
+                for name in ("app.tcss", "customers.tcss", "customer_chart.tcss")]
     TITLE = "agentdesk"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = {_desk_commands}  # the desk's actions only (ui/commands.py)

@@ -57,7 +57,6 @@ class CustomerChartScreen(Screen):
     """The chart, its figures, the keys."""
 
     HELP_GROUP = "Customers over time"
-    CSS_PATH = "customer_chart.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="chart.back"),
         Binding("c", "cycle_channel", "Channel", id="chart.channel",

@@ -11,6 +11,7 @@ order among themselves) while the rest load, then the whole table.
 
 from __future__ import annotations
 
+import threading
 from itertools import chain, islice
 from typing import TYPE_CHECKING, cast
 
@@ -34,12 +35,12 @@ if TYPE_CHECKING:
     from agentdesk.ui.sync_bar import SyncEffects
 
 FIRST_PAGE = 500  # rows shown while the rest of the index is read (a few shards' worth)
+FIRST_PAINT_WAIT = 1.0  # seconds the reading waits for the first page's frame, at the most
 
 
 class CustomersScreen(Screen):
     """The query on top, the table, the keys."""
 
-    CSS_PATH = "customers.tcss"
     HELP_GROUP = "Customers"
     BINDINGS = [
         Binding("escape", "back", "Back", id="customers.back",
@@ -120,7 +121,11 @@ class CustomersScreen(Screen):
         rows = self.desk.cache.index_rows()
         first = list(islice(rows, FIRST_PAGE))
         if self.table is None and len(first) == FIRST_PAGE:
-            self.app.call_from_thread(self._shown, CustomerTable.load(first), None, partial=True)
+            # The rest is read once the first page is on the terminal: read meanwhile, it held
+            # the interpreter while the screen was being painted.
+            painted = threading.Event()
+            self.app.call_from_thread(self._shown_first, CustomerTable.load(first), painted)
+            painted.wait(timeout=FIRST_PAINT_WAIT)
 
         def progress(count: int) -> None:
             self.app.call_from_thread(self._progress, count)
@@ -131,6 +136,10 @@ class CustomersScreen(Screen):
         for column in table.values:
             table.rank(column)
         table.matching(parse("last-contact:<1d"), clock.now())
+
+    def _shown_first(self, table: CustomerTable, painted: threading.Event) -> None:
+        self._shown(table, None, partial=True)
+        self.call_after_refresh(painted.set)
 
     def _progress(self, count: int) -> None:
         if self.reading and self.is_attached:

@@ -42,7 +42,6 @@ def default_path(fmt: str = "csv") -> Path:
 class ExportForm(ModalScreen[tuple[Path, str] | None]):
     """A file name and a format; returns them, or None on Esc."""
 
-    CSS_PATH = "customers.tcss"
     HELP_GROUP = "Export"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="export.cancel"),

@@ -17,7 +17,6 @@ from agentdesk.ui.row_list import Option, RowList
 
 
 class ColumnPicker(ModalScreen[list[str] | None]):
-    CSS_PATH = "customers.tcss"
     HELP_GROUP = "Columns"
     BINDINGS = [
         Binding("escape", "done", "Done", id="columns.done",
