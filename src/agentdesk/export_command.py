@@ -13,16 +13,18 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentdesk.cache.cache import Cache
 
 EXIT_USAGE = 2
 
 
 def export_main(args: argparse.Namespace, root: Path) -> int:
-    from agentdesk.cache.cache import Cache
     from agentdesk.cache.customer_export import (
         ExportError, fields_of, private_file, write_csv, write_json)
     from agentdesk.cache.customer_select import by_name, select
-    from agentdesk.cache.files import CacheError
     from agentdesk.model.customer_query import QueryError, parse
 
     try:
@@ -31,13 +33,8 @@ def export_main(args: argparse.Namespace, root: Path) -> int:
     except (QueryError, ExportError) as error:
         print(f"agentdesk export: {error}", file=sys.stderr)
         return EXIT_USAGE
-    # 100,000 rows are 100,000 objects that live until the end: the cyclic collector would
-    # walk them again and again for nothing (they hold no cycles), a third of the run.
-    gc.disable()
-    try:
-        cache = Cache.open(root, create=False)
-    except CacheError as error:
-        print(f"agentdesk export: {error}", file=sys.stderr)
+    cache = open_for_reading(root, "export")
+    if cache is None:
         return 1
     try:
         rows = by_name(select(cache.index_rows(), query, datetime.now(UTC)))
@@ -45,14 +42,32 @@ def export_main(args: argparse.Namespace, root: Path) -> int:
         cache.close()
     write = write_csv if args.format == "csv" else write_json
     if args.output is None:
-        return _to_stdout(lambda out: write(rows, fields, out))
+        return to_stdout(lambda out: write(rows, fields, out))
     with private_file(args.output) as out:
         count = write(rows, fields, out)
     print(f"agentdesk export: {count} customers written to {args.output}", file=sys.stderr)
     return 0
 
 
-def _to_stdout(write: object) -> int:
+def open_for_reading(root: Path, command: str) -> Cache | None:
+    """The cache, opened to read every customer's row (`export`, `stats`); None, the reason
+    printed, when it cannot be read.
+
+    The collector is switched off for the command: 100,000 rows are 100,000 objects that live
+    until the end and hold no cycles, and the cyclic collector walked them again and again
+    for nothing, a third of the run."""
+    from agentdesk.cache.cache import Cache
+    from agentdesk.cache.files import CacheError
+
+    gc.disable()
+    try:
+        return Cache.open(root, create=False)
+    except CacheError as error:
+        print(f"agentdesk {command}: {error}", file=sys.stderr)
+        return None
+
+
+def to_stdout(write: object) -> int:
     """Write to standard output; a reader that stops early (`| head`) ends it quietly."""
     out = sys.stdout
     try:

@@ -10,7 +10,6 @@ created 0600 like every file of customer data the desk writes.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -58,8 +57,7 @@ def add_stats_parser(commands: Any) -> None:
 
 
 def stats_main(args: argparse.Namespace, root: Path) -> int:
-    from agentdesk.cache.cache import Cache
-    from agentdesk.cache.files import CacheError
+    from agentdesk.export_command import open_for_reading, to_stdout
     from agentdesk.model.customer_stats import (
         StatsError,
         check_channel,
@@ -75,11 +73,8 @@ def stats_main(args: argparse.Namespace, root: Path) -> int:
     except StatsError as error:
         print(f"agentdesk stats: {error}", file=sys.stderr)
         return EXIT_USAGE
-    gc.disable()  # 100,000 rows without cycles: see export_command
-    try:
-        cache = Cache.open(root, create=False)
-    except CacheError as error:
-        print(f"agentdesk stats: {error}", file=sys.stderr)
+    cache = open_for_reading(root, "stats")
+    if cache is None:
         return 1
     try:
         found = series(facts_of(cache.search_index.docs()), period, channel)
@@ -87,9 +82,7 @@ def stats_main(args: argparse.Namespace, root: Path) -> int:
         cache.close()
     write = write_csv if args.csv else write_summary
     if args.output is None:
-        from agentdesk.export_command import _to_stdout
-
-        return _to_stdout(lambda out: write(found, out))
+        return to_stdout(lambda out: write(found, out))
     from agentdesk.cache.customer_export import private_file
 
     with private_file(args.output) as out:
