@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from agentdesk.cache.search import _clean, _hay_line, query_words
+from agentdesk.cache.search import clean_row, hay_line, query_words
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.customer_query import Query
 from agentdesk.model.fold import fold
@@ -26,7 +26,7 @@ def select(rows: Iterable[IndexRow], query: Query, now: datetime) -> Iterator[In
         if filtered and not query.holds(row, now):
             continue
         if words:
-            hay = _hay_line(_clean(row))
+            hay = hay_line(clean_row(row))
             if not all(w in hay for w in words):
                 continue
         yield row

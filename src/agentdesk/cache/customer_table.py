@@ -25,7 +25,7 @@ from typing import Any
 
 from agentdesk.cache.customer_columns import BY_ID, COLUMNS, Value
 from agentdesk.cache.packed import PackedStrings
-from agentdesk.cache.search import _clean, _hay_line, query_words
+from agentdesk.cache.search import clean_row, hay_line, line_starts, query_words
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.customer_query import Filter, Query
 
@@ -41,7 +41,7 @@ class CustomerTable:
     def __init__(self) -> None:
         # Columns of few distinct values: a list sharing them; the others packed (packed.py).
         self.values: dict[str, Any] = {c.id: [] if c.repeats else PackedStrings() for c in COLUMNS}
-        self._hay = bytearray(b"\n")  # a folded line per row (`search._hay_line`)
+        self._hay = bytearray(b"\n")  # a folded line per row (`search.hay_line`)
         self._starts = array("I")
         self._ranks: dict[str, array] = {}
         self._rank_lock = threading.Lock()
@@ -62,11 +62,11 @@ class CustomerTable:
                 if shared is not None:
                     value = shared.setdefault(value, value)
                 values.append(value)
-            hay += _hay_line(_clean(row)).encode() + b"\n"
+            hay += hay_line(clean_row(row)).encode() + b"\n"
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(count)
-        table._starts = _line_starts(hay)
+        table._starts = line_starts(hay)
         names = table.rank("name")
         ids = table.values["id"]
         table.by_name = array("i", sorted(range(count), key=lambda i: (names[i], ids[i])))
@@ -213,13 +213,3 @@ class CustomerTable:
             return self.values["id"].index(customer_id)
         except ValueError:
             return None
-
-
-def _line_starts(text: bytearray) -> array:
-    """Where each line begins, and one past the end (the buffer starts with a newline)."""
-    starts = array("I")
-    pos = text.find(b"\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = text.find(b"\n", pos + 1)
-    return starts

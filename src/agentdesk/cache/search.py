@@ -58,7 +58,7 @@ def _shown(value: str) -> str:
     return _SAME if value and fold(value) == value else value
 
 
-def _clean(row: IndexRow) -> IndexRow:
+def clean_row(row: IndexRow) -> IndexRow:
     """The row with the buffers' separators replaced in every value: itself, nearly always
     (one test for the whole row: this runs for every customer when the index loads)."""
     text = (f"{row.id}{row.name}{row.email}{row.phone}{row.company}"
@@ -72,7 +72,7 @@ def _clean(row: IndexRow) -> IndexRow:
 
 
 def _line(row: IndexRow) -> str:
-    """A `_clean` row as shown (less what `_shown` leaves to the folded line) and its
+    """A `clean_row` row as shown (less what `_shown` leaves to the folded line) and its
     relationships."""
     others = related = ""
     if row.others:
@@ -83,8 +83,8 @@ def _line(row: IndexRow) -> str:
             f"{row.company}{SEP}{others}{SEP}{related}")
 
 
-def _hay_line(row: IndexRow) -> str:
-    """What a query is matched against in a `_clean` row, folded: the searched fields, and
+def hay_line(row: IndexRow) -> str:
+    """What a query is matched against in a `clean_row` row, folded: the searched fields, and
     every phone's digits (a phone is found however it was typed)."""
     digits = _digits(row.phone)
     others = ""
@@ -134,12 +134,12 @@ class CustomerIndex:
     def __init__(self, rows: Iterable[IndexRow]) -> None:
         display, hay = bytearray(_NL), bytearray(_NL)  # every line follows a newline
         for row in rows:
-            row = _clean(row)
+            row = clean_row(row)
             display += f"{_line(row)}\n".encode()
-            hay += f"{_hay_line(row)}\n".encode()
+            hay += f"{hay_line(row)}\n".encode()
         self._display, self._hay = display, hay  # never changed after this
-        self._display_starts = _line_starts(self._display)
-        self._hay_starts = _line_starts(self._hay)
+        self._display_starts = line_starts(self._display)
+        self._hay_starts = line_starts(self._hay)
         self._count = len(self._display_starts) - 1
         self._at: dict[str, int | None] = {}  # line of an id looked up by `get` (a few)
         self._by_name = self._first_by_name(LISTED)
@@ -224,7 +224,7 @@ class CustomerIndex:
         extra: list[tuple[int | str, IndexRow]] = [(cid, r) for cid, r in self._changed.items()]
         extra += [(k, self.row(k)) for k in recent_rank if isinstance(k, int) and k not in found]
         for key, row in extra:
-            if all(w in _hay_line(_clean(row)) for w in words):
+            if all(w in hay_line(clean_row(row)) for w in words):
                 found[key] = (fold(_field(row.name)).encode(), row)
         ranked = sorted(
             found.items(),
@@ -306,7 +306,7 @@ def matched_field(row: IndexRow, words: list[str]) -> tuple[str, str] | None:
     return best
 
 
-def _line_starts(text: bytearray) -> array:
+def line_starts(text: bytearray) -> array:
     """Where each line begins, and one past the end (the buffer starts with a newline)."""
     starts = array("I")
     pos = text.find(_NL)
