@@ -7,24 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentdesk.cache.cache import Cache
-from agentdesk.sync.rt.reply_push import MARKER
 from support.rt_world import USER, RTServer, RTStaff, rt, staff  # noqa: F401 (fixtures)
-from support.sync_world import FaultProxy
-from test_rt_replies import HOSTILE, cache, entries, started, sync  # noqa: F401 (fixture)
-
-
-def messages(staff: RTStaff, ticket: int, kind: str) -> list[tuple[int, str, str]]:
-    """(transaction id, author, text) of each transaction of `kind` on the ticket."""
-    found = staff.http.get("/transactions", params={
-        "query": f"ObjectType = 'RT::Ticket' AND ObjectId = {ticket} AND Type = '{kind}'",
-        "fields": "Creator", "orderby": "id"}).json()["items"]
-    out = []
-    for txn in found:
-        parts = staff.http.get(f"/transaction/{txn['id']}/attachments",
-                               params={"fields": "Content,ContentType"}).json()["items"]
-        text = next((p["Content"] for p in parts if p["ContentType"].startswith("text/plain")), "")
-        out.append((int(txn["id"]), txn["Creator"]["id"], text))
-    return out
+from test_rt_replies import HOSTILE, cache, entries, messages, started, sync  # noqa: F401 (fixture)
 
 
 def mailed(staff: RTStaff, ticket: int) -> list[dict[str, Any]]:
@@ -64,22 +48,3 @@ def test_a_reply_in_the_same_rt_is_mailed(rt: RTServer, staff: RTStaff,
     cache.add_reply(cid, conv, "this one is e-mailed", "Desk Dana")
     sync(cache, rt.url)
     assert len(mailed(staff, ticket)) == mailed_before + 1
-
-
-def test_a_note_whose_answer_was_lost_is_looked_up_not_sent_twice(
-        rt: RTServer, staff: RTStaff, cache: Cache) -> None:  # noqa: F811
-    cid, conv, ticket = started(staff, cache, rt.url, "Cut Cleo")
-    cache.add_reply(cid, conv, "noted once, answered never", "Desk Dana", note=True)
-    path = f"/REST/2.0/ticket/{ticket}/comment"
-    with FaultProxy(rt.url) as proxy:
-        rule = proxy.add("drop_after", path, method="POST", times=1)
-        sync(cache, proxy.url)
-        assert rule.hits == 1  # RT applied the note and its answer was lost
-        lookups = [s for s in proxy.requests("/REST/2.0/transactions", "GET")
-                   if MARKER in str(s.params.get("query"))]
-        assert len(lookups) == 1  # so the retry looked for it, found it...
-        assert len(proxy.requests(path, "POST")) == 1  # ...and did not send it again
-    assert not cache.outbox.items()
-    assert [t for _, _, t in messages(staff, ticket, "Comment")] == ["noted once, answered never"]
-    sync(cache, rt.url)
-    assert [e["body"] for e in entries(cache, cid)].count("noted once, answered never") == 1

@@ -40,18 +40,23 @@ def sync(cache: Cache, url: str) -> Any:
         return SyncEngine(cache, remote, page_size=50).run()
 
 
-def corresponds(staff: RTStaff, ticket: int) -> list[tuple[int, str, str]]:
-    """(transaction id, author, text) of each Correspond on the ticket, as RT holds them."""
+def messages(staff: RTStaff, ticket: int, kind: str) -> list[tuple[int, str, str]]:
+    """(transaction id, author, text) of each transaction of `kind` on the ticket, as RT
+    holds them."""
     found = staff.http.get("/transactions", params={
-        "query": f"ObjectType = 'RT::Ticket' AND ObjectId = {ticket} AND Type = 'Correspond'",
+        "query": f"ObjectType = 'RT::Ticket' AND ObjectId = {ticket} AND Type = '{kind}'",
         "fields": "Creator", "orderby": "id"}).json()["items"]
     out = []
     for txn in found:
         parts = staff.http.get(f"/transaction/{txn['id']}/attachments",
                                params={"fields": "Content,ContentType"}).json()["items"]
-        text = next(p["Content"] for p in parts if p["ContentType"].startswith("text/plain"))
+        text = next((p["Content"] for p in parts if p["ContentType"].startswith("text/plain")), "")
         out.append((int(txn["id"]), txn["Creator"]["id"], text))
     return out
+
+
+def corresponds(staff: RTStaff, ticket: int) -> list[tuple[int, str, str]]:
+    return messages(staff, ticket, "Correspond")
 
 
 def entries(cache: Cache, cid: str) -> list[dict[str, Any]]:
@@ -85,21 +90,26 @@ def test_a_reply_arrives_as_a_correspond_from_the_agent_and_comes_back_as_one_en
     assert again.pushed == 0 and len(corresponds(staff, ticket)) == 1
 
 
-def test_a_reply_whose_answer_was_lost_is_looked_up_not_sent_twice(
-        rt: RTServer, staff: RTStaff, cache: Cache) -> None:  # noqa: F811
-    cid, conv, ticket = started(staff, cache, rt.url, "Cut Cora")
-    cache.add_reply(cid, conv, "sent once, answered never", "Desk Dana")
-    path = f"/REST/2.0/ticket/{ticket}/correspond"
+@pytest.mark.parametrize("note, endpoint, kind", [(False, "correspond", "Correspond"),
+                                                   (True, "comment", "Comment")])
+def test_a_reply_or_note_whose_answer_was_lost_is_looked_up_not_sent_twice(
+        rt: RTServer, staff: RTStaff, cache: Cache, note: bool, endpoint: str,  # noqa: F811
+        kind: str) -> None:
+    """A reply (a Correspond) or an internal note (a Comment) that RT applied but whose answer
+    was lost: the retry looks the marker up, finds it, and sends nothing again."""
+    cid, conv, ticket = started(staff, cache, rt.url, f"Cut {kind}")
+    cache.add_reply(cid, conv, "sent once, answered never", "Desk Dana", note=note)
+    path = f"/REST/2.0/ticket/{ticket}/{endpoint}"
     with FaultProxy(rt.url) as proxy:
         rule = proxy.add("drop_after", path, method="POST", times=1)
         sync(cache, proxy.url)
-        assert rule.hits == 1  # RT applied the reply and its answer was lost
+        assert rule.hits == 1  # RT applied it and its answer was lost
         lookups = [s for s in proxy.requests("/REST/2.0/transactions", "GET")
                    if MARKER in str(s.params.get("query"))]
         assert len(lookups) == 1  # so the retry looked for it, found it...
         assert len(proxy.requests(path, "POST")) == 1  # ...and did not send it again
     assert not cache.outbox.items()
-    assert [t for _, _, t in corresponds(staff, ticket)] == ["sent once, answered never"]
+    assert [t for _, _, t in messages(staff, ticket, kind)] == ["sent once, answered never"]
     sync(cache, rt.url)
     assert [e["body"] for e in entries(cache, cid)].count("sent once, answered never") == 1
 
