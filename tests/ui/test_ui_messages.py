@@ -117,3 +117,23 @@ async def test_a_sync_updates_a_profile_under_a_modal_in_place(synced: World,
         await wait_for(lambda: "1 new here since opened" in bar_text(profile), pilot)
         assert profile.timeline is not None and profile.timeline.total == before + 1
         assert isinstance(app.screen, NoteForm)  # the agent's form is left alone
+
+
+async def test_an_index_read_begun_earlier_never_replaces_one_begun_later(
+        demo_cache: Cache, config: Config) -> None:
+    """The start's read and a sync's read of the search index (or of the queue) can overlap:
+    whichever finishes last, the desk keeps the one that began last."""
+    from agentdesk.cache.search import CustomerIndex
+
+    app = AgentDesk(demo_cache, config, customer_id="cus_000001")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.index is not None and app.work.rows is not None, pilot)
+        newer = CustomerIndex(demo_cache.index_rows())
+        older = CustomerIndex([])
+        app._index_read(1_000_001, newer)  # noqa: SLF001 - the reads' hand-over, as a worker calls it
+        app._index_read(1_000_000, older)  # noqa: SLF001 - begun before, finished after
+        assert app.index is newer
+        rows = list(app.work.rows)
+        app._queue_read(1_000_003, rows, app.work.me, "")  # noqa: SLF001
+        app._queue_read(1_000_002, [], app.work.me, "")  # noqa: SLF001
+        assert app.work.rows == rows
