@@ -6,6 +6,7 @@ Fixtures one folder needs are in that folder's conftest.py."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Deterministic rendering: every test sees times in UTC.
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+# The desk keeps its parsed styles in the user's cache folder (ui/kept_css.py): the tests'
+# own, never the real one.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="agentdesk-test-cache-")
 
 
 # What the desk takes for "now" in every test: relative times ("2 h ago") drawn the same in

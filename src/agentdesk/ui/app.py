@@ -17,6 +17,7 @@ from textual.signal import Signal
 from agentdesk.config import Config, Remote
 from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.collector import collector_eased
+from agentdesk.ui.kept_css import KeptStylesheet
 from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
@@ -82,6 +83,8 @@ class AgentDesk(DeskSync, App):
         """`prepare_remote` makes the remote ready (the demo serves its store): it runs once,
         in the first sync's thread, after the first frame, so the desk is not kept waiting."""
         super().__init__()
+        # Parsed styles kept from the last start (kept_css.py): before the theme is set.
+        self.kept_styles = self.stylesheet = KeptStylesheet(variables=self.get_css_variables())
         self._prepare_remote = prepare_remote
         self.cache = cache
         self.config = config
@@ -130,6 +133,7 @@ class AgentDesk(DeskSync, App):
         self.run_worker(self.screen_pop.start(), group="screen-pop")
 
     async def on_unmount(self) -> None:
+        self.kept_styles.keep()  # the styles of the screens opened since the first frame
         if self.screen_pop is not None:
             await self.screen_pop.close()
 
@@ -221,6 +225,7 @@ class AgentDesk(DeskSync, App):
     def _after_first_frame(self) -> None:
         """What the agent does not wait for, once the first screen is on the terminal."""
         resume_gc()
+        self.kept_styles.keep()
         self.load_at_start()
         self._serve_screen_pop()
         if self.remote is not None and not self.cache.read_only:
