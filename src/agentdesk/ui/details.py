@@ -110,7 +110,6 @@ def _empty(text: str) -> Option:
 
 
 SECTIONS: list[tuple[type[SectionList], str, str]] = [
-    (SectionList, "unsynced", "Unsynced edits"),
     (SectionList, "contacts", "Contact"),
     (SectionList, "conversations", "Conversations"),
     (RelationshipList, "relationships", "Relationships"),
@@ -204,8 +203,17 @@ class DetailsPanel(VerticalScroll, can_focus=False):
             yield section
 
     def show_unsynced(self, items: list[OutboxItem]) -> None:
-        """Edits not confirmed by the store; the section is hidden when there are none."""
-        unsynced = self.query_one("#unsynced", SectionList)
+        """Edits not confirmed by the store, above the contact points; the section is made
+        when there first are some (every widget costs on the way to the first frame), and
+        hidden when there are none."""
+        found = self.query("#unsynced").results(SectionList)
+        unsynced = next(found, None)
+        if unsynced is None:
+            if not items:
+                return
+            unsynced = SectionList(id="unsynced")
+            unsynced.border_title = "Unsynced edits"
+            self.mount(unsynced, before="#contacts")
         unsynced.display = bool(items)
         unsynced.clear_options()
         if items:  # the wire protocol's models load only when there is something to show

@@ -58,6 +58,9 @@ class TimelineUnreadable(Message):
 
 class ProfileScreen(ProfileEdits, Screen):
     HELP_GROUP = "Customer profile"
+    # The timeline has the focus when a profile opens: given it at once, not after Textual's
+    # auto-focus gave it to the first list (each change of focus restyles the panes).
+    AUTO_FOCUS = "#timeline"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="profile.back",
                 tooltip="Back to the customer before this one"),
@@ -244,7 +247,8 @@ class ProfileScreen(ProfileEdits, Screen):
             self.query_one("#topbar", TopBar).update(message)
             return
         if not count:
-            if self.cache.outbox.items(self.customer_id) or self.query_one("#unsynced").display:
+            shown = any(section.display for section in self.query("#unsynced"))
+            if self.cache.outbox.items(self.customer_id) or shown:
                 # Edits answered: a conflict or a rejection put the store's values back.
                 self.profile = self._read() or self.profile
                 if self.profile is not None:
