@@ -105,19 +105,19 @@ class KeyBar(Widget):
         if self.app.ENABLE_COMMAND_PALETTE and active is not None:
             palette = (active.binding, active.enabled)
         width = self.size.width or self.app.size.width
-
-        def cells(items: list[tuple[Binding, bool]]) -> int:
-            return sum(len(self._label(b)) for b, _ in items)
-
-        while cells(hints + ([palette] if palette else [])) > width:
+        cells = {id(b): len(self._label(b)) for b, _ in hints + ([palette] if palette else [])}
+        used = sum(cells.values())
+        while used > width:
             droppable = [h for h in hints if h[0].id not in KEEP]
             if palette is not None and (not droppable or _rank(palette[0]) >= max(
                     _rank(b) for b, _ in droppable)):
-                palette = None
+                dropped, palette = palette, None
             elif droppable:
-                hints.remove(max(droppable, key=lambda h: _rank(h[0])))
+                dropped = max(droppable, key=lambda h: _rank(h[0]))
+                hints.remove(dropped)
             else:
                 break
+            used -= cells[id(dropped[0])]
         return hints, palette
 
     def _label(self, binding: Binding) -> str:
