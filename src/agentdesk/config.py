@@ -82,11 +82,12 @@ def config_path() -> Path:
 def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file means defaults, a broken one a clear error."""
     import getpass
-    import tomllib  # here, not at the top: the desk's start-up pays for it only with a file
 
     path = path or config_path()
     data: dict = {}
     if path.exists():
+        import tomllib  # here: without a config file the desk's start-up does not pay for it
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
