@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from test_ui_navigation import SIZE, wait_for
 from textual.widgets import Input
 
@@ -17,6 +18,7 @@ from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.conversation_actions import ChoiceScreen, SnoozeUntilScreen, TopicForm, current_conversation
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.row_list import RowList
+from agentdesk.ui.timeline import TimelineView
 
 CUSTOMER = "cus_000001"
 
@@ -165,3 +167,27 @@ async def test_one_action_after_another_on_the_conversation_the_queue_opened(
         acted = next(c for c in profile.conversations if c.id == row.conversation_id)
         assert (acted.status.value, acted.priority.value) == (status, priority)
         assert current_conversation(app.screen).id == row.conversation_id
+
+
+@pytest.mark.parametrize("customer", ["cus_activity", "cus_big_timeline"])
+async def test_R_with_only_activity_on_screen_replies_to_the_newest_open_conversation(
+        demo_cache: Cache, config: Config, customer: str) -> None:
+    """The timeline opens on a screenful of campaigns and orders: `R` still has a
+    conversation to answer (the newest not closed), not "No conversation here"."""
+    from agentdesk.ui.composer import ReplyComposer
+
+    profile, _timeline = demo_cache.view_profile(customer)  # type: ignore[misc]
+    open_ones = [c for c in profile.conversations if c.status.value != "closed"]
+    expected = max(open_ones or profile.conversations, key=lambda c: c.started)
+    app = AgentDesk(demo_cache, config, customer_id=customer)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        timeline = app.screen.query_one(TimelineView)
+        top = timeline.scroll_offset.y
+        on_screen = {found[1].conversations[found[2]] for y in range(top, top + SIZE[1])
+                     if (found := timeline.entry_at(y)) is not None}
+        assert on_screen == {""}  # nothing but activity in sight
+        assert current_conversation(app.screen).id == expected.id
+        await pilot.press("R")
+        await wait_for(lambda: isinstance(app.screen, ReplyComposer), pilot)
+        assert expected.topic[:10] in str(app.screen.heading)

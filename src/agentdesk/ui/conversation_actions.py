@@ -3,14 +3,16 @@ time), assignee (`A`), priority (`P`), topic and tags (`T`).
 
 Each acts on the conversation the agent is looking at: the one highlighted in the panel's
 Conversations list when that list has the focus, else the one the timeline went to (from the
-queue, `N`, a jump), else the one at the top of the timeline; the dialog names it.
+queue, `N`, a jump), else the first on screen from the top of the timeline; when the timeline shows none
+(a screenful of campaigns and orders), the customer's newest conversation not closed, else
+their newest. The dialog names it.
 Each change goes through the cache (validated, in the outbox, applied at once) like a note;
 a failure is shown and nothing is half-saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +47,8 @@ def current_conversation(screen: ProfileScreen) -> Stored | None:
     """The conversation the agent is looking at (see the module's docstring): the one
     highlighted in the panel's list if it has the focus; else the one the timeline went to
     (opened from the queue, a jump, a find: its entry is marked) while that entry is on
-    screen; else the one at the top of the timeline."""
+    screen; else the first on screen from the top of the timeline; else (no conversation
+    on screen) the newest not closed, else the newest."""
     timeline = screen.query_one(TimelineView)
     panel_list = screen.query_one("#conversations", RowList)
     if screen.focused is panel_list and panel_list.highlighted is not None:
@@ -53,17 +56,25 @@ def current_conversation(screen: ProfileScreen) -> Stored | None:
         if option_id and (found := timeline.conversation(option_id)) is not None:
             return found
     top = timeline.scroll_offset.y
-    lines = [top + 1]
+    bottom = top + timeline.scrollable_content_region.height
+    lines = list(range(top + 1, bottom))  # the first conversation's entry from the top
     if timeline.mark is not None:
         marked = timeline.entry_y(timeline.mark)
-        if top <= marked < top + timeline.scrollable_content_region.height:
+        if top <= marked < bottom:
             lines.insert(0, marked)
     for line in lines:
         found = timeline.entry_at(line)
         if found is not None:
             _block, layout, i = found
-            return timeline.conversation(layout.conversations[i])
-    return None
+            if (conversation := timeline.conversation(layout.conversations[i])) is not None:
+                return conversation
+    return _newest(screen.profile.conversations if screen.profile is not None else [])
+
+
+def _newest(conversations: Iterable[Stored]) -> Stored | None:
+    """The newest conversation not closed, else the newest."""
+    return max(conversations, default=None,
+               key=lambda c: (getattr(c.status, "value", c.status) != "closed", c.started))
 
 
 class ChoiceScreen(ModalScreen[str | None]):
