@@ -31,8 +31,10 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="agentdesk-test-cache-")
 
 
 # What the desk takes for "now" in every test: relative times ("2 h ago") drawn the same in
-# every run. The day after the demo's epoch.
-FIXED_NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+# every run. The moment the demo data is written for, the day after its epoch (a live demo
+# is moved so that this moment is its today: `demo.as_of`).
+FIXED_NOW = demo.WRITTEN_FOR
+assert FIXED_NOW == datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)

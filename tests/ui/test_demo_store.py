@@ -39,3 +39,38 @@ async def test_the_demo_desk_shows_its_cache_then_serves_its_store_and_syncs(
         assert again.token == demo.token
     finally:
         again.stop()
+
+
+def test_the_live_demo_store_holds_todays_work(tmp_path: Path) -> None:
+    """The demo's data is written for a fixed January morning; the store `agentdesk --demo`
+    serves has it moved to today, every instant by the same minutes, as the tests' clock
+    sees the fixed data: the newest conversations are from hours ago, not from months."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from agentdesk.model.demo import WRITTEN_FOR, generate
+    from agentdesk.server.store import Agent
+
+    demo = DemoStore(tmp_path / "demo-server")
+    try:
+        demo.serve()
+        assert demo.server is not None
+        now = datetime.now(UTC)
+        fixed = {p.customer.id: (p, t) for p, t in generate()}
+        for customer_id in ("cus_000001", "cus_000022", "cus_everything"):
+            rows = demo.server.store.profile(customer_id, Agent("test"))
+            records = {(r[2], r[3]): json.loads(r[6]) for r in rows}
+            profile, timeline = fixed[customer_id]
+            shifts = {datetime.fromisoformat(records["entry", e.id]["at"]) - e.at
+                      for e in timeline}
+            shifts.add(datetime.fromisoformat(records["customer", customer_id]["created"])
+                       - profile.customer.created)
+            assert len(shifts) == 1  # every instant moved by the same amount
+            [shift] = shifts
+            assert abs(WRITTEN_FOR + shift - now) < timedelta(minutes=5)
+        fields = {r[3]: json.loads(r[6]) for r in demo.server.store.profile(
+            "cus_everything", Agent("test")) if r[2] == "field"}
+        survey = next(f for f in fields.values() if f["key"] == "nps.next_survey")
+        assert survey["values"][0]["value"] > now.date().isoformat()  # still ahead
+    finally:
+        demo.stop()

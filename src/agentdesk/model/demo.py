@@ -10,11 +10,16 @@ caches the benchmarks use.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
 
 from agentdesk.model.demo_activity import ACTIVITY_ID, activity, monthly_surveys
+from agentdesk.model.fields import Field
 from agentdesk.model.fold import fold
+from agentdesk.model.profile_kinds import FieldType
 from agentdesk.model.kinds import Priority
 from agentdesk.model.work_mutations import conversation_after_entry
 from agentdesk.model.records import (
@@ -398,3 +403,39 @@ def dataset(customers: int = 50, big_entries: int = 10_000) -> list[tuple[Profil
         for rel in profile.relationships:
             rel.name = names.get(rel.customer_id, "")
     return items
+
+
+WRITTEN_FOR = EPOCH + timedelta(days=1)  # the moment the data reads as "now" (the tests' clock)
+
+
+def as_of(items: Iterable[tuple[Profile, list[TimelineEntry]]],
+          now: datetime) -> Iterator[tuple[Profile, list[TimelineEntry]]]:
+    """The data set moved in time, every instant by the same whole minutes, so that the
+    moment it was written for (`WRITTEN_FOR`) is `now`: the live demo (`agentdesk --demo`)
+    reads as today's work, as the snapshots read at the tests' clock, not as January 2026's.
+    Days written as text (a date field's value) move by the same whole days. The tests and
+    benchmarks keep the fixed epoch."""
+    by = timedelta(minutes=(now - WRITTEN_FOR) // timedelta(minutes=1))
+    for profile, timeline in items:
+        yield _moved(profile, by), [e.model_copy(update={"at": e.at + by}) for e in timeline]
+
+
+def _moved(value: Any, by: timedelta) -> Any:
+    if isinstance(value, datetime):
+        return value + by
+    if isinstance(value, list):
+        return [_moved(item, by) for item in value]
+    if not isinstance(value, BaseModel):
+        return value
+    update = {name: _moved(getattr(value, name), by) for name in type(value).model_fields}
+    if isinstance(value, Field) and value.type == FieldType.DATE:
+        update["values"] = [v.model_copy(update={"value": _day_moved(v.value, by)})
+                            for v in update["values"]]
+    return value.model_copy(update=update)
+
+
+def _day_moved(text: Any, by: timedelta) -> Any:
+    try:
+        return (date.fromisoformat(text) + timedelta(days=by.days)).isoformat()
+    except (TypeError, ValueError):
+        return text

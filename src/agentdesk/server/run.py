@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -57,10 +58,12 @@ def open_store(data: Path, database: str | None = None) -> Store:
     return SqliteStore(data / DB_NAME)
 
 
-def seed_demo(store: Store, **generate_kwargs: Any) -> int:
-    """Load `demo.generate(**generate_kwargs)` in one transaction, and the demo's agents and
-    canned replies; returns how many customers."""
-    count = store.bulk_load(demo.generate(**generate_kwargs))
+def seed_demo(store: Store, now: datetime | None = None, **generate_kwargs: Any) -> int:
+    """Load `demo.generate(**generate_kwargs)` in one transaction (moved to `now`, a live
+    demo's today: `demo.as_of`), and the demo's agents and canned replies; returns how many
+    customers."""
+    data = demo.generate(**generate_kwargs)
+    count = store.bulk_load(data if now is None else demo.as_of(data, now))
     seed_demo_lists(store)
     return count
 
@@ -141,7 +144,7 @@ def serve_main(args: argparse.Namespace) -> int:
             print(said, flush=True)
         if args.demo and store.is_empty():
             started = time.perf_counter()
-            count = seed_demo(store)
+            count = seed_demo(store, now=datetime.now(UTC))
             print(f"Seeded the demo data set: {count} customers in {time.perf_counter() - started:.1f} s.",
                   flush=True)
         url = f"http://{args.host}:{args.port}"
