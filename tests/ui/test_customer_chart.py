@@ -215,3 +215,36 @@ async def test_the_palette_opens_the_chart_and_names_its_key(demo_cache: Cache,
         await pilot.press(*"customers over time", "enter")
         await wait_for(lambda: isinstance(app.screen, CustomerChartScreen)
                        and app.screen.series is not None, pilot)
+
+
+async def test_a_second_H_counts_from_the_facts_read_by_the_first_until_a_customer_changes(
+        demo_cache: Cache, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading every customer's facts is most of `H` on a large cache: a second chart takes
+    them from the first while nothing changed; an edit on a profile lets them go."""
+    from agentdesk.ui import customer_chart_screen
+    from agentdesk.ui.forms import ContactForm
+
+    reads: list[int] = []
+    read = customer_chart_screen._read_facts
+
+    def counting(cache: Cache):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return read(cache)
+
+    monkeypatch.setattr(customer_chart_screen, "_read_facts", counting)
+    app = AgentDesk(demo_cache, config, customer_id="cus_000001")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.index is not None, pilot)
+        first = await open_chart(app, pilot)
+        await pilot.press("escape")
+        second = await open_chart(app, pilot)
+        assert second is not first and len(reads) == 1
+        assert second.series == expected(demo_cache, 90)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("e")  # an edit of the customer's details through the desk
+        await wait_for(lambda: isinstance(app.screen, ContactForm), pilot)
+        await pilot.press(*" Jr", "ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, ContactForm), pilot)
+        await open_chart(app, pilot)
+        assert len(reads) == 2

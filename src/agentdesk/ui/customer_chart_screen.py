@@ -102,7 +102,7 @@ class CustomerChartScreen(Screen):
     def _synced(self, effects: SyncEffects | None) -> None:
         if effects is not None and (effects.customers or effects.gone or effects.merged):
             self._read += 1
-            self._facts = None
+            self._facts = self.desk.chart_facts = None
             self._recount()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -129,11 +129,22 @@ class CustomerChartScreen(Screen):
     def _count(self, channel: str | None, period: Period) -> None:
         read, facts = self._read, self._facts
         if facts is None:
-            facts = _read_facts(self.desk.cache)
+            index, kept = self.desk.index, self.desk.chart_facts
+            if kept is not None and kept[0] is index:  # an earlier chart's, nothing changed
+                facts = kept[1]
+            else:
+                facts = _read_facts(self.desk.cache)
+                self.app.call_from_thread(self._keep, read, index, facts)
             if read == self._read:  # not read before a sync that changed them: kept
                 self._facts = facts
         found = series(facts, period, channel)
         self.app.call_from_thread(self._counted, found)
+
+    def _keep(self, read: int, index: object, facts: list[Facts]) -> None:
+        """The facts kept on the desk for the next `H`, while the customers stay as read
+        (the search index they were read beside; an edit or a sync lets them go)."""
+        if read == self._read and self.desk.index is index:
+            self.desk.chart_facts = (index, facts)
 
     def _counted(self, found: Series) -> None:
         if (found.channel, found.period) == self._wanted:  # not an earlier count
