@@ -1,5 +1,6 @@
-"""A cache to chart: the demo, where no customer is reachable, with an opted-in e-mail
-identifier given to every third customer (by id), through the cache's one door."""
+"""A cache to chart: the demo (its ordinary customers' e-mails and phones carry consent,
+some given, some not), with an opted-in e-mail identifier given to every third customer (by
+id), through the cache's one door: more reachable customers than the demo has."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A deterministic, realistic demo data set (same seed, same data, no clock).
 
-~50 customers with relationships, multi-channel conversations on several topics and notes;
+~50 customers with relationships, multi-channel conversations on several topics, notes, and
+their e-mail and phone as identifiers with consent (some reachable by marketing, some not);
 one customer with 10,000 timeline entries of every kind; one with a year of surveys, campaign
 messages in every status, a shopping history and feedback from three tools
 (`demo_activity`); one whose every field is hostile text. The same generator makes the large
@@ -19,7 +20,8 @@ from pydantic import BaseModel
 from agentdesk.model.demo_activity import ACTIVITY_ID, activity, monthly_surveys
 from agentdesk.model.fields import Field
 from agentdesk.model.fold import fold
-from agentdesk.model.profile_kinds import FieldType
+from agentdesk.model.identifiers import Identifier
+from agentdesk.model.profile_kinds import Consent, FieldType, IdentifierKind
 from agentdesk.model.kinds import Priority
 from agentdesk.model.work_mutations import conversation_after_entry
 from agentdesk.model.records import (
@@ -206,6 +208,31 @@ def _profile(rng: random.Random, number: int, customer_id: str | None = None,
     return Profile(customer=customer, contacts=contacts, notes=notes)
 
 
+def _identifiers(profile: Profile, number: int) -> list[Identifier]:
+    """What the platforms know of the customer's primary e-mail and phone: consent given,
+    refused or never asked, now and then a bounce or a CCPA opt-out, so that some customers
+    are reachable and the chart has something to count. A generator of its own: the rest of
+    the demo stays as it was."""
+    rng = random.Random(1_000_003 * (number + 1))
+    seen = profile.customer.created + timedelta(days=rng.randint(0, 30))
+    identifiers = []
+    for point, kind, consents in (
+            (0, IdentifierKind.EMAIL, (Consent.OPTED_IN,) * 11 + (Consent.OPTED_OUT,) * 3
+             + (Consent.UNKNOWN,) * 6),
+            (1, IdentifierKind.PHONE, (Consent.OPTED_IN,) * 3 + (Consent.UNKNOWN,) * 7)):
+        consent = rng.choice(consents)
+        bounced = kind == IdentifierKind.EMAIL and rng.random() < 0.08
+        identifiers.append(Identifier(
+            id=f"idn_{number}_{point}", kind=kind, value=profile.contacts[point].value,
+            last_seen=seen, consent=consent,
+            consent_at=None if consent == Consent.UNKNOWN else seen,
+            consent_by="" if consent == Consent.UNKNOWN else "web form",
+            deliverable=not bounced, undeliverable_reason="hard bounce" if bounced else "",
+            ccpa_opt_out_at=seen if kind == IdentifierKind.PHONE and rng.random() < 0.04 else None,
+            source="web form"))
+    return identifiers
+
+
 def _conversations(
     rng: random.Random, profile: Profile, count: int, entries: int, number: int,
     minutes: tuple[int, int] = (3, 600), days: tuple[int, int] = (1, 40),
@@ -358,6 +385,7 @@ def generate(customers: int = 50, seed: int = 7, big_entries: int = 10_000,
     ids = [f"cus_{n:06d}" for n in range(customers)]
     for n in range(customers):
         profile = _profile(rng, n)
+        profile.identifiers = _identifiers(profile, n)
         conv_count = rng.randint(1, 6)
         entries = max(conv_count, rng.randint(*entries_each))
         profile.conversations, timeline = _conversations(rng, profile, conv_count, entries, n)
