@@ -150,3 +150,25 @@ async def test_a_hostile_field_key_and_value_are_shown_inert(demo_cache: Cache,
         assert HOSTILE_KEY in heading
         assert "[red]wiped[/red]" in line  # markup shown as typed
         assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in heading + line)
+
+
+async def test_keys_typed_at_once_in_the_picker_tick_what_they_reach(
+        demo_cache: Cache, config: Config) -> None:
+    app = AgentDesk(demo_cache, config, customer_id=START)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await open_customers(app, pilot)
+        await pilot.press("c")
+        await wait_for(lambda: isinstance(app.screen, ColumnPicker), pilot)
+        picker = app.screen
+        assert isinstance(picker, ColumnPicker)
+        first = picker.order.index("field:billing.plan")
+        picker.query_one(RowList).highlighted = first
+        # A tick and the next keys queued at once (as a terminal delivers typed-ahead keys):
+        # a refill of the list used to drop the highlight until drawn, and "down" went to Name.
+        for key in ("space", "down", "space", "escape"):
+            app.simulate_key(key)
+        await wait_for(lambda: isinstance(app.screen, CustomersScreen), pilot)
+        await pilot.pause()
+        ticked = [c.id for c in grid.shown]
+        assert "name" in ticked
+        assert ticked[-2:] == picker.order[first:first + 2]

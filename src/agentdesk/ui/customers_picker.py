@@ -56,23 +56,18 @@ class ColumnPicker(ModalScreen[list[str] | None]):
         choices.focus()
 
     def _fill(self) -> None:
-        choices = self.query_one(RowList)
-        choices.clear_options()
-        options = []
-        for column_id in self.order:
-            column = column_of(column_id)
-            if column is None:
-                continue
-            row = Row().text("☑ " if column_id in self.chosen else "☐ ")
-            key = field_key(column_id)
-            if key is None:
-                row.text(column.title)
-            else:  # a key is the customers' data: drawn inert
-                row.data(column.title)
-                count = self.counts.get(key)
-                row.text(" (field" + (f", {count:,})" if count is not None else ")"), "dim")
-            options.append(Option(row, id=column_id))
-        choices.add_options(options)
+        self.query_one(RowList).add_options([Option(self._row(i), id=i) for i in self.order])
+
+    def _row(self, column_id: str) -> Row:
+        column = column_of(column_id)
+        assert column is not None
+        row = Row().text("☑ " if column_id in self.chosen else "☐ ")
+        key = field_key(column_id)
+        if key is None:
+            return row.text(column.title)
+        row.data(column.title)  # a key is the customers' data: drawn inert
+        count = self.counts.get(key)
+        return row.text(" (field" + (f", {count:,})" if count is not None else ")"), "dim")
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
@@ -91,7 +86,7 @@ class ColumnPicker(ModalScreen[list[str] | None]):
             self.chosen.discard(column)
         else:
             self.chosen.add(column)
-        self._fill()
+        self.query_one(RowList).set_prompt(column, self._row(column))
 
     def action_done(self) -> None:
         self.dismiss([i for i in self.order if i in self.chosen])
