@@ -29,6 +29,15 @@ def test_field_columns_are_exported_from_the_index(demo_cache: Cache) -> None:
     assert docs["cus_000004"]["field:seats"] == -3 and docs["cus_000004"]["field:interests"] is None
 
 
+def test_a_hostile_field_key_is_written_inert(demo_cache: Cache) -> None:
+    key = "\u202egnp.exe \x1b[31m[b]x"  # bidi and an escape (a damaged file; keys are checked)
+    done = export(demo_cache, "--fields", f"id,field:{key}")
+    header = done.stdout.splitlines()[0]
+    assert header.startswith("id,field:") and "\u202e" not in header and "\x1b" not in header
+    docs = json.loads(export(demo_cache, "--fields", f"id,field:{key}", "--format", "json").stdout)
+    assert all("\u202e" not in k and "\x1b" not in k for d in docs for k in d)
+
+
 def test_a_field_column_without_a_key_is_named() -> None:
     from agentdesk.cache.customer_export import ExportError, fields_of
 

@@ -100,7 +100,7 @@ def _field_positions(fields: Sequence[str]) -> list[tuple[int, str]]:
 def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
     """The rows as CSV with a header line; how many rows were written."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([clean_text(f) for f in fields])  # a field's key is the customers' text
     count = 0
     customer_fields = _field_positions(fields)
     kinds = _kinds(fields)
@@ -129,13 +129,14 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
     out.write("[")
     kinds = _kinds(fields)
     keys = [f[len(FIELD):] for f in fields]
+    names = [clean_text(f) for f in fields]  # a field's key is the customers' text
     any_field = 2 in kinds
     for row in rows:
         values = row.__dict__
         held = (row.fields or {}) if any_field else {}
-        doc = {f: _json_value(values[f]) if kind == 0 else
+        doc = {name: _json_value(values[f]) if kind == 0 else
                [clean_text(v) for v in values[f]] if kind == 1 else _json_field(held.get(key))
-               for f, kind, key in zip(fields, kinds, keys, strict=True)}
+               for f, name, kind, key in zip(fields, names, kinds, keys, strict=True)}
         out.write(("\n" if count == 0 else ",\n") + json.dumps(doc, ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "]\n")
