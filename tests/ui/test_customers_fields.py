@@ -172,3 +172,22 @@ async def test_keys_typed_at_once_in_the_picker_tick_what_they_reach(
         ticked = [c.id for c in grid.shown]
         assert "name" in ticked
         assert ticked[-2:] == picker.order[first:first + 2]
+
+
+async def test_a_table_read_without_the_field_shown_is_read_again_with_it(
+        demo_cache: Cache, config: Config) -> None:
+    """`/` reads the table for its filters without field columns and keeps it on the app."""
+    from agentdesk.cache.customer_table import CustomerTable
+
+    demo_cache.panel.set_table_columns(["name", "field:billing.plan"])
+    app = AgentDesk(demo_cache, config, customer_id=START)
+    async with app.run_test(size=(60, 20)) as pilot:  # narrow too: the field column in view
+        await wait_for(lambda: app.index is not None, pilot)
+        app.customer_table = CustomerTable.load(demo_cache.index_rows())
+        app.customer_table_index = app.index
+        grid = await open_customers(app, pilot)
+        assert grid.table is not None and grid.table.holds("field:billing.plan")
+        await pilot.press("right")
+        assert "billing.plan" in grid.render_line(0).text
+        assert grid.render_line(0).cell_length == grid.scrollable_content_region.width
+        assert "Business" in _line_of(grid, EVERYTHING_ID)

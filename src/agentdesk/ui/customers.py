@@ -52,7 +52,7 @@ class CustomersScreen(Screen):
         Binding("f", "query", "Filter", id="customers.query",
                 tooltip="Type a query: words, tag:, status:, segment:, channel:, last-contact:"),
         Binding("c", "pick_columns", "Columns", id="customers.columns",
-                tooltip="Choose the columns shown"),
+                tooltip="Choose the columns shown (any field of the customers too)"),
         Binding("x", "export", "Export", id="customers.export",
                 tooltip="Export the rows shown (query, sort, columns) to CSV or JSON"),
     ]
