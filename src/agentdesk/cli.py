@@ -129,7 +129,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--fields", metavar="F,...",
                         help="columns, comma-separated (default: all but the last three): id, "
                         "name, company, email, phone, status, tags, segments, channels, "
-                        "last_contact, since, reachable, open_conversations")
+                        "last_contact, since, reachable, open_conversations; field:KEY for "
+                        "any field of the customers (field:billing.plan)")
     export.add_argument("-o", "--output", metavar="FILE", type=Path,
                         help="write to FILE instead of standard output")
     from agentdesk.stats_command import add_stats_parser

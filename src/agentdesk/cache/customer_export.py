@@ -8,6 +8,10 @@ expect, so a value is never run as a formula (OWASP "CSV injection"); quotes and
 the csv module's (RFC 4180, quoted as needed). JSON is one array of objects, written a row at a
 time: what `json.load` and every tool reads as "a JSON file", and what the desk's screen
 export will write too; lists stay lists there.
+
+Any field of the customers is an export field too, `field:<key>` (the winning value the
+index row keeps, `IndexRow.fields`): a customer without it gets an empty cell (CSV) or null
+(JSON); a number or yes/no is written as itself, text as any other text.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import IO, Any
 
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.sanitize import clean_text
+
+FIELD = "field:"  # an export field naming a customer field (`customer_columns.FIELD`)
 
 DEFAULT_FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments",
                   "channels", "last_contact")
@@ -36,16 +42,20 @@ class ExportError(ValueError):
 
 
 def fields_of(text: str | None) -> tuple[str, ...]:
-    """The `--fields` list (comma-separated), checked; all fields when None."""
+    """The `--fields` list (comma-separated), checked; all fields when None. Any
+    `field:<key>` is taken: a key no customer has is an empty column, as a key only some
+    have is for the others."""
     if text is None:
         return DEFAULT_FIELDS
     wanted = tuple(f.strip() for f in text.split(",") if f.strip())
-    unknown = [f for f in wanted if f not in FIELDS]
+    unknown = [f for f in wanted
+               if f not in FIELDS and not (f.startswith(FIELD) and f[len(FIELD):].strip())]
+    named = ", ".join((*FIELDS, FIELD + "<key>"))
     if unknown:
-        raise ExportError(f'unknown field "{unknown[0]}" (fields: {", ".join(FIELDS)})')
+        raise ExportError(f'unknown field "{unknown[0]}" (fields: {named})')
     if not wanted:
-        raise ExportError(f"--fields names no field (fields: {', '.join(FIELDS)})")
-    return wanted
+        raise ExportError(f"--fields names no field (fields: {named})")
+    return tuple(FIELD + f[len(FIELD):].strip() if f.startswith(FIELD) else f for f in wanted)
 
 
 def safe_cell(text: str) -> str:
@@ -64,21 +74,50 @@ def _json_value(value: object) -> object:
     return clean_text(value) if isinstance(value, str) else value
 
 
+def _json_field(value: object) -> object:
+    return [clean_text(str(v)) for v in value] if isinstance(value, list) else _json_value(value)
+
+
+def _field_cell(value: object) -> str:
+    """A customer field's CSV cell: a number as itself (never a formula, "-5" included),
+    text and lists cleaned and neutralised as every other cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return _text(value)
+    return safe_cell("; ".join(value) if isinstance(value, list) else str(value))
+
+
+def _kinds(fields: Sequence[str]) -> list[int]:
+    """Per export field: 0 a value of the row, 1 a list of the row, 2 a customer field."""
+    return [2 if f.startswith(FIELD) else 1 if f in _LISTS else 0 for f in fields]
+
+
+def _field_positions(fields: Sequence[str]) -> list[tuple[int, str]]:
+    return [(n, f[len(FIELD):]) for n, f in enumerate(fields) if f.startswith(FIELD)]
+
+
 def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
     """The rows as CSV with a header line; how many rows were written."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([clean_text(f) for f in fields])  # a field's key is the customers' text
     count = 0
-    lists = [f in _LISTS for f in fields]
+    customer_fields = _field_positions(fields)
+    kinds = _kinds(fields)
     for row in rows:
         values = row.__dict__
-        cells = ["; ".join(values[f]) if is_list else _text(values[f])
-                 for f, is_list in zip(fields, lists, strict=True)]
+        # A customer field's cell is filled below, past the cleaning meant for text.
+        cells = ["; ".join(values[f]) if kind == 1 else _text(values[f]) if kind == 0 else ""
+                 for f, kind in zip(fields, kinds, strict=True)]
         # Nearly every row is printable: one test for the row instead of a clean per cell.
         if "".join(cells).isprintable():
             cells = ["'" + c if c.startswith(_FORMULA) else c for c in cells]
         else:
             cells = [safe_cell(c) for c in cells]
+        if customer_fields:
+            held = row.fields or {}
+            for n, key in customer_fields:
+                cells[n] = _field_cell(held.get(key))
         writer.writerow(cells)
         count += 1
     return count
@@ -88,10 +127,16 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
     """The rows as one JSON array of objects, written a row at a time; how many rows."""
     count = 0
     out.write("[")
+    kinds = _kinds(fields)
+    keys = [f[len(FIELD):] for f in fields]
+    names = [clean_text(f) for f in fields]  # a field's key is the customers' text
+    any_field = 2 in kinds
     for row in rows:
         values = row.__dict__
-        doc = {f: [clean_text(v) for v in values[f]] if f in _LISTS else _json_value(values[f])
-               for f in fields}
+        held = (row.fields or {}) if any_field else {}
+        doc = {name: _json_value(values[f]) if kind == 0 else
+               [clean_text(v) for v in values[f]] if kind == 1 else _json_field(held.get(key))
+               for f, name, kind, key in zip(fields, names, kinds, keys, strict=True)}
         out.write(("\n" if count == 0 else ",\n") + json.dumps(doc, ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "]\n")

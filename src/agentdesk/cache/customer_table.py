@@ -8,6 +8,10 @@ keeps it), and per column a rank per row (an `array` of ints, worked out once): 
 then a sort of ints and a filter one pass over the rows, and a view is an array of row
 numbers, of which the screen draws only those on screen.
 
+Of the customers' fields (any key, `IndexRow.fields`) the table holds only the columns asked
+for when it is read (`load(fields=...)`: 100,000 customers times every key would not fit),
+and counts every key (`field_counts`: the column picker lists them).
+
 A query means here what it means to `agentdesk export` (`cache.customer_select`): the filters
 are `model.customer_query`'s own checks, run once per distinct value of the column they read
 (a status, a set of tags) rather than once per row.
@@ -23,7 +27,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from agentdesk.cache.customer_columns import BY_ID, COLUMNS, Value
+from agentdesk.cache.customer_columns import COLUMNS, FIELD, Value, column_of
 from agentdesk.cache.packed import PackedStrings
 from agentdesk.cache.search import clean_row, hay_line, line_starts, query_words
 from agentdesk.cache.search_index import IndexRow
@@ -41,6 +45,7 @@ class CustomerTable:
     def __init__(self) -> None:
         # Columns of few distinct values: a list sharing them; the others packed (packed.py).
         self.values: dict[str, Any] = {c.id: [] if c.repeats else PackedStrings() for c in COLUMNS}
+        self.field_counts: dict[str, int] = {}  # every field key: how many customers have it
         self._hay = bytearray(b"\n")  # a folded line per row (`search.hay_line`)
         self._starts = array("I")
         self._ranks: dict[str, array] = {}
@@ -49,11 +54,15 @@ class CustomerTable:
         self._times: tuple[array, array, list[int]] | None = None
 
     @classmethod
-    def load(cls, rows: Iterable[IndexRow],
-             progress: Callable[[int], None] | None = None) -> CustomerTable:
-        """The table of `rows`; `progress(count)` every PROGRESS_EVERY rows."""
+    def load(cls, rows: Iterable[IndexRow], progress: Callable[[int], None] | None = None,
+             fields: Iterable[str] = ()) -> CustomerTable:
+        """The table of `rows`, with a column of each field key of `fields`;
+        `progress(count)` every PROGRESS_EVERY rows."""
         table = cls()
         getters = [(table.values[c.id], c.get, {} if c.repeats else None) for c in COLUMNS]
+        wanted = [(table.values.setdefault(FIELD + key, []), column.get, {})
+                  for key in dict.fromkeys(fields) if (column := column_of(FIELD + key))]
+        counts = table.field_counts
         hay = table._hay
         count = 0
         for row in rows:
@@ -62,6 +71,14 @@ class CustomerTable:
                 if shared is not None:
                     value = shared.setdefault(value, value)
                 values.append(value)
+            if row.fields:
+                for key in row.fields:
+                    counts[key] = counts.get(key, 0) + 1
+            for values, get, shared in wanted:
+                value = get(row)
+                # Shared by type too: 1, 1.0 and True are one dict key, not one value.
+                values.append(value if value is None else
+                              shared.setdefault((type(value), value), value))
             hay += hay_line(clean_row(row)).encode() + b"\n"
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
@@ -75,6 +92,10 @@ class CustomerTable:
     def __len__(self) -> int:
         return len(self.values["id"])
 
+    def holds(self, column_id: str) -> bool:
+        """Whether the table has the column's values (a field column: if it was asked for)."""
+        return column_id in self.values
+
     def rank(self, column_id: str) -> array:
         """Each row's place in the column's sort order (equal values, equal ranks); worked
         out on first use and kept (400 KB a column at 100,000 rows)."""
@@ -83,7 +104,8 @@ class CustomerTable:
             return found
         with self._rank_lock:
             if column_id not in self._ranks:
-                column = BY_ID[column_id]
+                column = column_of(column_id)
+                assert column is not None, column_id
                 values = self.values[column_id]
                 keys: dict[Value, Any] = {}
                 for value in values:
@@ -99,8 +121,8 @@ class CustomerTable:
 
     def order(self, column_id: str, reverse: bool = False) -> array:
         """Row numbers sorted by the column (ties by name, then id, either way)."""
-        if column_id == "name" and not reverse:
-            return self.by_name
+        if (column_id == "name" and not reverse) or not self.holds(column_id):
+            return self.by_name  # a field column not read (yet): by name until it is
         rank = self.rank(column_id)
         return array("i", sorted(self.by_name, key=rank.__getitem__, reverse=reverse))
 

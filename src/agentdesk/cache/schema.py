@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 9
+SCHEMA = 10
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -116,6 +116,14 @@ def index_customer_chart_facts(root: Path) -> None:
     a customer exists, whether they are reachable, open conversations, days of activity), so
     `agentdesk stats` and the chart read the index, not every profile file. The index is made
     again from the profile files, as in 7 -> 8."""
+    _rebuild_search_index(root)
+
+
+def index_customer_fields(root: Path) -> None:
+    """Schema 9 -> 10: search rows carry the winning value of each of the customer's fields,
+    so the customers table shows any field as a column and `agentdesk export` writes it from
+    the index, not every profile file. The index is made again from the profile files, as
+    in 8 -> 9."""
     _rebuild_search_index(root)
 
 
@@ -215,7 +223,8 @@ MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate
                                                  5: reread_feed_for_profile_data,
                                                  6: count_entry_kinds,
                                                  7: index_customer_facets,
-                                                 8: index_customer_chart_facts}
+                                                 8: index_customer_chart_facts,
+                                                 9: index_customer_fields}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

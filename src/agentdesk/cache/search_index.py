@@ -36,6 +36,11 @@ Journal = dict[str, dict[str, Any] | None]  # customer id -> row (None: customer
 MAX_VALUE = 200  # characters of one value the index keeps: a 1 MB address is searched by its start
 MAX_OTHERS = 20  # contact points kept beyond the primary e-mail and phone
 MAX_RELATED = 50  # relationships kept (for the other customer's "… of" line)
+MAX_FIELDS = 100  # field keys kept per customer (by key): the table's columns, not a store
+
+# A field's winning value as a row keeps it: text cut to MAX_VALUE, a list of cut texts,
+# a number, a yes/no (so a column of them sorts as numbers, yes/no or text).
+FieldValue = str | int | float | bool | list[str]
 
 
 def _cut(value: object) -> str:
@@ -68,6 +73,11 @@ class IndexRow:
     reachable: bool = False  # `model.reachability.reachable` over the identifiers
     open_conversations: int = 0  # conversations not closed
     active: list[int] = field(default_factory=list)  # runs of activity (`customer_facts`)
+    # The winning value of each of the customer's fields (`model.fields`; schema 10), by key:
+    # what the customers table shows as a field column and `agentdesk export` writes. None
+    # for a customer without fields (nearly all of them), and then not stored at all: rows
+    # without fields stay as they were, and making 100,000 rows at start-up makes no dict.
+    fields: dict[str, FieldValue] | None = None
 
     @classmethod
     def of(cls, profile: Profile | StoredProfile, last_contact: str = "",
@@ -90,6 +100,7 @@ class IndexRow:
             [{"channels": [str(c) for c in v.channels], "status": str(v.status)}
              for v in profile.conversations],
             last_contact, identifiers, [],
+            [(f.key, f.values[0].value) for f in getattr(profile, "fields", ()) if f.values],
         ) if active is None else replace(cls.of(profile, last_contact), active=list(active))
 
     @classmethod
@@ -101,13 +112,15 @@ class IndexRow:
         conversations = docs(tables, "conversations")
         return cls._make(customers[0], docs(tables, "contacts"), docs(tables, "relationships"),
                          docs(tables, "segments"), conversations, _last_contact(tables),
-                         docs(tables, "identifiers"), _active_days(tables, conversations))
+                         docs(tables, "identifiers"), _active_days(tables, conversations),
+                         _winning_values(docs(tables, "fields")))
 
     @classmethod
     def _make(cls, customer: dict[str, Any], contacts: list[dict[str, Any]],
               relationships: list[dict[str, Any]], segments: list[dict[str, Any]],
               conversations: list[dict[str, Any]], last_contact: str,
-              identifiers: list[dict[str, Any]], active_days: list[int]) -> IndexRow:
+              identifiers: list[dict[str, Any]], active_days: list[int],
+              fields: list[tuple[Any, Any]]) -> IndexRow:
         shown: list[dict[str, Any]] = []
         for kind in (ContactKind.EMAIL.value, ContactKind.PHONE.value):
             points = [d for d in contacts if d.get("kind") == kind]
@@ -135,7 +148,43 @@ class IndexRow:
             reachable=facts.reachable_of(identifiers),
             open_conversations=facts.open_count(conversations),
             active=facts.active_runs(active_days),
+            fields=_kept_fields(fields),
         )
+
+    def stored(self) -> dict[str, Any]:
+        """The row as the index files keep it: without `fields` when it has none."""
+        doc = self.__dict__.copy()
+        if not self.fields:
+            del doc["fields"]
+        return doc
+
+
+def _winning_values(fields: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """(key, winning value) of a profile file's field records: the first of `values`."""
+    out = []
+    for doc in fields:
+        values = doc.get("values")
+        if isinstance(values, list) and values and isinstance(values[0], dict):
+            out.append((doc.get("key"), values[0].get("value")))
+    return out
+
+
+def _kept_fields(pairs: list[tuple[Any, Any]]) -> dict[str, FieldValue] | None:
+    """The values a row keeps, by key (the first MAX_FIELDS keys by name); None for none.
+    A value of no field type (a damaged file) is left out rather than kept as something
+    the table cannot sort."""
+    kept: dict[str, FieldValue] = {}
+    for key, value in sorted((p for p in pairs if isinstance(p[0], str) and p[0]),
+                             key=lambda p: p[0]):
+        if len(kept) == MAX_FIELDS:
+            break
+        if isinstance(value, str):
+            kept[key] = _cut(value)
+        elif isinstance(value, bool | int | float):
+            kept[key] = value
+        elif isinstance(value, list):
+            kept[key] = [_cut(v) for v in value][:MAX_RELATED]
+    return kept or None
 
 
 _IDENTIFIER_FACTS = ("kind", "consent", "deliverable", "blacklisted_at", "unsubscribed_at",
@@ -259,7 +308,7 @@ class SearchIndexFiles:
         """
         with self._lock:
             journal = dict(self.journal())
-            journal.update({cid: (row.__dict__.copy() if row else None) for cid, row in rows.items()})
+            journal.update({cid: (row.stored() if row else None) for cid, row in rows.items()})
             if not fold and len(journal) <= JOURNAL_MAX:
                 if len(journal) > JOURNAL_SOFT:
                     journal = self._fold_some(journal, 2 * len(rows), durable)
@@ -314,8 +363,9 @@ def _merge_rows(table: Any, rows: dict[str, IndexRow | None]) -> None:
     replaced = {cid: row for cid, row in rows.items() if row is not None and cid in held}
     if replaced:
         def replace(doc: dict[str, Any]) -> None:
-            doc.update(replaced[doc["id"]].__dict__)
+            doc.pop("fields", None)  # a customer whose last field went: `stored` omits the key
+            doc.update(replaced[doc["id"]].stored())
         table.update(replace, doc_ids=[held[cid] for cid in replaced])
-    added = [row.__dict__.copy() for cid, row in rows.items() if row is not None and cid not in held]
+    added = [row.stored() for cid, row in rows.items() if row is not None and cid not in held]
     if added:
         table.insert_multiple(added)

@@ -7,6 +7,10 @@ index in a worker when the screen is first opened, kept on the app for the next 
 read again when a sync changes customers (the cursor stays on its customer). The first rows
 are on screen before the whole index is read: the first few thousand are shown (in name
 order among themselves) while the rest load, then the whole table.
+
+A field column (`field:<key>`) is held by the table only when it is shown (or sorted by):
+ticking one in the picker reads the table again, with it; a remembered one whose key no
+customer has any more is left out quietly.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from agentdesk.cache.customer_columns import DEFAULT_SHOWN
+from agentdesk.cache.customer_columns import DEFAULT_SHOWN, FIELD, field_key
 from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.model.customer_query import Query, QueryError, parse
 from agentdesk.model.sanitize import clean_line
@@ -48,7 +52,7 @@ class CustomersScreen(Screen):
         Binding("f", "query", "Filter", id="customers.query",
                 tooltip="Type a query: words, tag:, status:, segment:, channel:, last-contact:"),
         Binding("c", "pick_columns", "Columns", id="customers.columns",
-                tooltip="Choose the columns shown"),
+                tooltip="Choose the columns shown (any field of the customers too)"),
         Binding("x", "export", "Export", id="customers.export",
                 tooltip="Export the rows shown (query, sort, columns) to CSV or JSON"),
     ]
@@ -61,6 +65,8 @@ class CustomersScreen(Screen):
         self.customer_query: Query = Query()
         self.sort: tuple[str, bool] = ("name", False)
         self._order: tuple[tuple[str, bool], CustomerTable, object] | None = None
+        self._reads = 0  # tables asked for: only the last one asked is shown
+        self._asked: list[str] = []  # the field keys of the last table asked for
 
     @property
     def desk(self) -> AgentDesk:
@@ -89,8 +95,8 @@ class CustomersScreen(Screen):
         if held is not None:
             self.table = held
             self.refilter()
-            if self.desk.customer_table_index is not self.desk.index:  # changed since it was read
-                self.load()
+            if self.desk.customer_table_index is not self.desk.index or self._missing_fields():
+                self.load()  # changed since it was read, or read without a field column shown
         else:
             self.show_title()
             self.load()
@@ -110,28 +116,43 @@ class CustomersScreen(Screen):
 
     # -- loading -------------------------------------------------------------------------
 
+    def _field_keys(self) -> list[str]:
+        """The field keys whose columns the table must hold: those shown and the sort's."""
+        ids = [c.id for c in self.query_one(CustomerGrid).shown] + [self.sort[0]]
+        return [key for i in ids if (key := field_key(i)) is not None]
+
+    def _missing_fields(self) -> bool:
+        """Whether a field column shown is in neither the table nor the read under way."""
+        keys = self._field_keys()
+        if self.reading:
+            return not set(keys) <= set(self._asked)
+        return self.table is not None and not all(self.table.holds(FIELD + k) for k in keys)
+
     def load(self) -> None:
         """Read the table (again) in a worker; what is shown stays until it is ready."""
         self.reading = True
+        self._reads += 1
+        self._asked = self._field_keys()
         self.show_title()
-        self._read_table(self.desk.index)
+        self._read_table(self.desk.index, self._asked, self._reads)
 
     @work(thread=True, exclusive=True, group="customers-table")
-    def _read_table(self, index: object) -> None:
+    def _read_table(self, index: object, fields: list[str], read: int) -> None:
         rows = self.desk.cache.index_rows()
         first = list(islice(rows, FIRST_PAGE))
         if self.table is None and len(first) == FIRST_PAGE:
             # The rest is read once the first page is on the terminal: read meanwhile, it held
             # the interpreter while the screen was being painted.
             painted = threading.Event()
-            self.app.call_from_thread(self._shown_first, CustomerTable.load(first), painted)
+            self.app.call_from_thread(self._shown_first, CustomerTable.load(first, fields=fields),
+                                      painted)
             painted.wait(timeout=FIRST_PAINT_WAIT)
 
         def progress(count: int) -> None:
             self.app.call_from_thread(self._progress, count)
 
-        table = CustomerTable.load(chain(first, rows), progress)
-        self.app.call_from_thread(self._shown, table, index, partial=False)
+        table = CustomerTable.load(chain(first, rows), progress, fields)
+        self.app.call_from_thread(self._read_done, table, index, read)
         # Every column's sort order and the times' order, ahead of the first sort or filter.
         for column in table.values:
             table.rank(column)
@@ -145,17 +166,34 @@ class CustomersScreen(Screen):
         if self.reading and self.is_attached:
             self.show_title(f"reading the customers… {count:,}")
 
+    def _read_done(self, table: CustomerTable, index: object, read: int) -> None:
+        if read == self._reads:  # not an earlier read (a field column since ticked)
+            self._shown(table, index, partial=False)
+
     def _shown(self, table: CustomerTable, index: object, *, partial: bool) -> None:
         if not partial:
             self.reading = False
             self.desk.customer_table, self.desk.customer_table_index = table, index
         if not self.is_attached:  # closed while reading: the table is kept for the next time
             return
+        if not partial:
+            self._drop_gone_fields(table)
         # The first rows shown, the cursor not moved yet: it stays on the first row of the whole
         # table rather than following a customer from the middle of it.
         moved = self.table is None or self.query_one(CustomerGrid).cursor > 0
         self.table = table
         self.refilter(keep=moved)
+
+    def _drop_gone_fields(self, table: CustomerTable) -> None:
+        """Field columns whose key no customer has (any more) are left out, quietly (the
+        choice remembered keeps them: a sync may bring the key back)."""
+        grid = self.query_one(CustomerGrid)
+        kept = [c for c in grid.shown
+                if (key := field_key(c.id)) is None or key in table.field_counts]
+        if len(kept) != len(grid.shown):
+            grid.set_columns(kept or columns_of(DEFAULT_SHOWN))
+        if (key := field_key(self.sort[0])) is not None and key not in table.field_counts:
+            self.sort = ("name", False)
 
     # -- the view ------------------------------------------------------------------------
 
@@ -239,8 +277,11 @@ class CustomersScreen(Screen):
                 grid.set_columns(columns_of(ids))
                 self.desk.cache.panel.set_table_columns(ids)
                 self.show_title()
+                if self._missing_fields():
+                    self.load()  # with the values of the field columns ticked; the cursor stays
 
-        self.app.push_screen(ColumnPicker([c.id for c in grid.shown]), chosen)
+        counts = self.table.field_counts if self.table is not None else {}
+        self.app.push_screen(ColumnPicker([c.id for c in grid.shown], counts), chosen)
 
     def action_export(self) -> None:
         from agentdesk.ui.customers_export import export_view

@@ -23,6 +23,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
+from agentdesk.cache.customer_columns import field_key
 from agentdesk.cache.customer_export import private_file, write_csv, write_json
 from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.model.sanitize import clean_line
@@ -116,11 +117,17 @@ def export_view(screen: Screen, table: CustomerTable, view: Sequence[int],
 
 def records(table: CustomerTable, rows: Sequence[int], fields: list[str],
             moved: Callable[[int], None] | None = None) -> Iterator[SimpleNamespace]:
-    """The rows' values of `fields` (what the writers read), `moved(count)` every STEP rows."""
-    values = [(f, table.values[f]) for f in fields]
+    """The rows' values of `fields` (what the writers read: a field column's value in
+    `fields`, as an index row holds it), `moved(count)` every STEP rows."""
+    values = [(f, table.values[f]) for f in fields if field_key(f) is None]
+    held = [(key, table.values[f]) for f in fields
+            if (key := field_key(f)) is not None and table.holds(f)]
     for n, i in enumerate(rows, start=1):
-        yield SimpleNamespace(**{f: list(v[i]) if isinstance(v[i], tuple) else v[i]
-                                 for f, v in values})
+        record = SimpleNamespace(**{f: list(v[i]) if isinstance(v[i], tuple) else v[i]
+                                    for f, v in values})
+        record.fields = {key: list(v[i]) if isinstance(v[i], tuple) else v[i]
+                         for key, v in held if v[i] is not None} if held else None
+        yield record
         if moved is not None and n % STEP == 0:
             moved(n)
 

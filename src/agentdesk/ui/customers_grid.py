@@ -18,7 +18,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from agentdesk.cache.customer_columns import BY_ID, Column
+from agentdesk.cache.customer_columns import Column, column_of
 from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.model.sanitize import clean_line
 from agentdesk.ui.cursor_rows import CursorRows
@@ -183,7 +183,8 @@ class CustomerGrid(CursorRows, can_focus=True):
         values = self.table.values
         cells = []
         for column, _x, size in layout:
-            text = clean_line(column.show(values[column.id][row])[:LONGEST])
+            held = values.get(column.id)  # a field column is blank until the table holding it is read
+            text = clean_line(column.show(held[row])[:LONGEST]) if held is not None else ""
             style = base + Style(bold=True) if column.id == "name" else (
                 dim if column.id in ("id", "last_contact") else base)
             cells.append(([(text, style)], size))
@@ -203,4 +204,4 @@ def _position(view: Sequence[int], row: int) -> int | None:
 
 def columns_of(ids: Sequence[str]) -> list[Column]:
     """The columns of these ids (unknown ones left out: a column since removed)."""
-    return [BY_ID[i] for i in ids if i in BY_ID]
+    return [c for i in dict.fromkeys(ids) if (c := column_of(i)) is not None]

@@ -1,5 +1,10 @@
 """The customers table's column picker (`c`): every column with a box, Enter or space ticks
-it, Esc closes with the columns ticked (at least one), in the table's order."""
+it, Esc closes with the columns ticked (at least one), in the table's order.
+
+The fixed columns come first, then every field key the customers have (`field:<key>`), the
+most common first (then by key): with hundreds of keys from integrations, the ones most
+customers have are the columns worth a look, and a key only a few customers have is at the
+end rather than between them. Each says how many customers have it."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from agentdesk.cache.customer_columns import COLUMNS
+from agentdesk.cache.customer_columns import COLUMNS, FIELD, column_of, field_key
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.row import Row
 from agentdesk.ui.row_list import Option, RowList
@@ -25,9 +30,17 @@ class ColumnPicker(ModalScreen[list[str] | None]):
                 tooltip="Tick or untick the column (Enter too)"),
     ]
 
-    def __init__(self, shown: list[str]) -> None:
+    def __init__(self, shown: list[str], field_counts: dict[str, int] | None = None) -> None:
         super().__init__()
+        self.order = [c.id for c in COLUMNS]
         self.chosen = set(shown)
+        counts = dict(field_counts or {})
+        # A field column shown whose key the table has not counted (still being read) is
+        # listed too, so it can be unticked.
+        shown_keys = [k for i in shown if (k := field_key(i)) is not None and k not in counts]
+        keys = sorted(counts, key=lambda k: (-counts[k], k)) + shown_keys
+        self.order += [FIELD + k for k in keys]
+        self.counts = counts
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
@@ -43,11 +56,18 @@ class ColumnPicker(ModalScreen[list[str] | None]):
         choices.focus()
 
     def _fill(self) -> None:
-        choices = self.query_one(RowList)
-        choices.clear_options()
-        choices.add_options([
-            Option(Row().text("☑ " if c.id in self.chosen else "☐ ").text(c.title), id=c.id)
-            for c in COLUMNS])
+        self.query_one(RowList).add_options([Option(self._row(i), id=i) for i in self.order])
+
+    def _row(self, column_id: str) -> Row:
+        column = column_of(column_id)
+        assert column is not None
+        row = Row().text("☑ " if column_id in self.chosen else "☐ ")
+        key = field_key(column_id)
+        if key is None:
+            return row.text(column.title)
+        row.data(column.title)  # a key is the customers' data: drawn inert
+        count = self.counts.get(key)
+        return row.text(" (field" + (f", {count:,})" if count is not None else ")"), "dim")
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         event.stop()
@@ -66,7 +86,7 @@ class ColumnPicker(ModalScreen[list[str] | None]):
             self.chosen.discard(column)
         else:
             self.chosen.add(column)
-        self._fill()
+        self.query_one(RowList).set_prompt(column, self._row(column))
 
     def action_done(self) -> None:
-        self.dismiss([c.id for c in COLUMNS if c.id in self.chosen])
+        self.dismiss([i for i in self.order if i in self.chosen])

@@ -164,6 +164,13 @@ class RowList(ScrollView, can_focus=True):
         if self.highlighted is None:
             self.action_first()
 
+    def set_prompt(self, option_id: str, prompt: Row) -> RowList:
+        """Draw the option `option_id` as `prompt` from now on, the highlight untouched (a
+        refill moves it back only once the refill is drawn: a key pressed meanwhile would act
+        on the first option)."""
+        self.get_option(option_id).prompt = prompt
+        return self._changed()
+
     def add_option(self, option: Option) -> RowList:
         return self.add_options([option])
 
