@@ -31,7 +31,7 @@ from typing import Any
 
 # Bump when what is generated changes (ids, sizes, generator arguments), so old data sets are
 # not reused by mistake. The cache schema is part of the key as well.
-DATA_VERSION = "4"  # 2: timeline files of 200 entries; 3: 20,000 conversations open; 4: entries of every kind
+DATA_VERSION = "5"  # 2: timeline files of 200 entries; 3: 20,000 conversations open; 4: entries of every kind; 5: e-mail and phone identifiers with consent
 
 ID_10 = "cus_bench_10"
 ID_10K = "cus_big_timeline"  # agentdesk.model.demo.BIG_ID
