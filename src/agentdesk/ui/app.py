@@ -18,6 +18,7 @@ from agentdesk.config import Config, Remote
 from agentdesk.cache.cache import Cache, IndexRow
 from agentdesk.cache.collector import collector_eased
 from agentdesk.ui.kept_css import KeptStylesheet
+from agentdesk.ui.lean_output import lean
 from agentdesk.ui.startup import resume_gc
 from agentdesk.ui.profile import ProfileScreen
 from agentdesk.ui.quitting import QUIT_ID, batching, drop_waiting_input, quits_now
@@ -186,9 +187,10 @@ class AgentDesk(DeskSync, App):
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
-        # The terminal's drivers hand keys over one by one (quitting.batching says why);
-        # the headless driver of tests and benchmarks has no input thread.
-        return driver if driver.__name__ == "HeadlessDriver" else batching(driver)
+        # The terminal's drivers hand keys over one by one (quitting.batching says why) and
+        # write every style whole (lean_output says what that costs); the headless driver of
+        # tests and benchmarks has no input thread and writes nothing.
+        return driver if driver.__name__ == "HeadlessDriver" else batching(lean(driver))
 
     def post_message(self, message: Message) -> bool:
         # `q` is looked at as the terminal hands it over, not after the keys queued ahead of
