@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parent.parent / "bench-data")
     args = p.parse_args(argv)
     runs = 1 if args.quick else args.runs
-    root = args.data_dir / f"export-{args.customers}"
+    from agentdesk.cache.schema import SCHEMA
+
+    # Built for each cache schema: a migration makes the search rows again from the profile
+    # files, and this cache has none (its rows are written directly).
+    root = args.data_dir / f"export-schema{SCHEMA}-{args.customers}"
     start = time.perf_counter()
     build(root, args.customers)
     say(f"cache of {args.customers:,} index rows at {root} ({time.perf_counter() - start:.1f} s)")
