@@ -128,3 +128,10 @@ async def test_the_desk_writes_through_it(demo_cache: Cache, config: Config) -> 
     driver = lean(Keeping)(app=None)  # type: ignore[arg-type]
     driver.write("\x1b[0m\x1b[1;31mA\x1b[0m\x1b[1;31mB\x1b[0m\x1b[31mC\x1b[0m")
     assert "".join(written) == "\x1b[0;1;31mAB\x1b[0;31mC\x1b[0m"
+    # Suspended (ctrl+z) and resumed: the shell may have left any style; none is assumed.
+    driver.write("\x1b[31mD")
+    driver.stop_application_mode()
+    driver.start_application_mode()
+    written.clear()
+    driver.write("\x1b[0m\x1b[31mE")
+    assert "".join(written) == "\x1b[0;31mE"

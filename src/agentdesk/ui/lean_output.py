@@ -159,5 +159,15 @@ def lean(driver_class: type[Driver]) -> type[Driver]:
         def write(self, data: str) -> None:
             super().write(self._sgr.rewrite(data))
 
+        # The terminal's style is not known after it was given back (a suspend with ctrl+z,
+        # the end): the next style is written whole.
+        def start_application_mode(self) -> None:
+            self._sgr = SgrRewriter()
+            super().start_application_mode()
+
+        def stop_application_mode(self) -> None:
+            super().stop_application_mode()
+            self._sgr = SgrRewriter()
+
     LeanDriver.__name__ = f"Lean{driver_class.__name__}"
     return LeanDriver
