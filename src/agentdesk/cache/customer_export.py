@@ -23,10 +23,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from agentdesk.cache.customer_columns import FIELD, field_key
 from agentdesk.cache.search_index import IndexRow
 from agentdesk.model.sanitize import clean_text
-
-FIELD = "field:"  # an export field naming a customer field (`customer_columns.FIELD`)
 
 DEFAULT_FIELDS = ("id", "name", "company", "email", "phone", "status", "tags", "segments",
                   "channels", "last_contact")
@@ -47,15 +46,15 @@ def fields_of(text: str | None) -> tuple[str, ...]:
     have is for the others."""
     if text is None:
         return DEFAULT_FIELDS
-    wanted = tuple(f.strip() for f in text.split(",") if f.strip())
-    unknown = [f for f in wanted
-               if f not in FIELDS and not (f.startswith(FIELD) and f[len(FIELD):].strip())]
+    wanted = tuple(FIELD + f[len(FIELD):].strip() if f.startswith(FIELD) else f
+                   for f in (f.strip() for f in text.split(",")) if f)
+    unknown = [f for f in wanted if f not in FIELDS and field_key(f) is None]
     named = ", ".join((*FIELDS, FIELD + "<key>"))
     if unknown:
         raise ExportError(f'unknown field "{unknown[0]}" (fields: {named})')
     if not wanted:
         raise ExportError(f"--fields names no field (fields: {named})")
-    return tuple(FIELD + f[len(FIELD):].strip() if f.startswith(FIELD) else f for f in wanted)
+    return wanted
 
 
 def safe_cell(text: str) -> str:
@@ -90,11 +89,11 @@ def _field_cell(value: object) -> str:
 
 def _kinds(fields: Sequence[str]) -> list[int]:
     """Per export field: 0 a value of the row, 1 a list of the row, 2 a customer field."""
-    return [2 if f.startswith(FIELD) else 1 if f in _LISTS else 0 for f in fields]
+    return [2 if field_key(f) is not None else 1 if f in _LISTS else 0 for f in fields]
 
 
 def _field_positions(fields: Sequence[str]) -> list[tuple[int, str]]:
-    return [(n, f[len(FIELD):]) for n, f in enumerate(fields) if f.startswith(FIELD)]
+    return [(n, key) for n, f in enumerate(fields) if (key := field_key(f)) is not None]
 
 
 def write_csv(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) -> int:
@@ -128,7 +127,7 @@ def write_json(rows: Iterable[IndexRow], fields: Sequence[str], out: IO[str]) ->
     count = 0
     out.write("[")
     kinds = _kinds(fields)
-    keys = [f[len(FIELD):] for f in fields]
+    keys = [field_key(f) for f in fields]
     names = [clean_text(f) for f in fields]  # a field's key is the customers' text
     any_field = 2 in kinds
     for row in rows:

@@ -86,7 +86,9 @@ class AgentDesk(DeskSync, App):
         in the first sync's thread, after the first frame, so the desk is not kept waiting."""
         super().__init__()
         # Parsed styles kept from the last start (kept_css.py): before the theme is set.
-        self.kept_styles = self.stylesheet = KeptStylesheet(variables=self.get_css_variables())
+        # (The variables App.__init__ just worked out for its own: not worked out again.)
+        self.kept_styles = self.stylesheet = KeptStylesheet(
+            variables=self.stylesheet._variables)  # noqa: SLF001
         self._prepare_remote = prepare_remote
         self.cache = cache
         self.config = config

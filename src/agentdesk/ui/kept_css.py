@@ -27,6 +27,8 @@ from textual.css import model, styles
 from textual.css.model import RuleSet
 from textual.css.stylesheet import Stylesheet
 
+from agentdesk.cache.files import atomic_write_bytes
+
 Rules = dict[tuple[Any, ...], list[RuleSet]]
 
 # What a pickle of parsed rules refers to besides Textual's and Rich's own classes: enum
@@ -53,9 +55,8 @@ def _textual_made() -> tuple[int, ...]:
     """When and how large the modules of the pickled classes are: another Textual (an
     upgrade rewrites them) has other files. (`textual.__version__` reads the package's
     metadata: ~10 ms at start.)"""
-    return tuple(n for module in (model, styles)
-                 for n in (os.stat(module.__file__ or "").st_mtime_ns,
-                           os.stat(module.__file__ or "").st_size))
+    stats = [os.stat(module.__file__ or "") for module in (model, styles)]
+    return tuple(n for stat in stats for n in (stat.st_mtime_ns, stat.st_size))
 
 
 class KeptRules:
@@ -80,16 +81,11 @@ class KeptRules:
         return rules if isinstance(rules, dict) else {}
 
     def write(self, rules: Rules) -> None:
-        """Write `rules` to the file, atomically: a reader sees the old file or the new one."""
-        data = pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL)
+        """Write `rules` to the file, atomically (0600, in 0700 folders), as the cache writes
+        its files; not fsynced: a lost file is only parsed again."""
         try:
-            for folder in (self.path.parent.parent, self.path.parent):  # agentdesk/css
-                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, self.path)
+            atomic_write_bytes(self.path, pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL),
+                               durable=False)
         except OSError:
             pass  # a read-only home: the next start parses again, as it would without this
 
