@@ -17,7 +17,7 @@ from agentdesk.ui.app import AgentDesk
 from agentdesk.ui.lean_output import SgrRewriter, lean
 
 SIZE = (120, 35)
-_TOKEN = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|\x1b.|\n|[^\x1b\n]")
+_TOKEN = re.compile(r"\x1b\[([0-9;:?]*)([A-Za-z])|\x1b\][^\x07]*\x07|\x1b.|\n|[^\x1b\n]")
 
 
 def cells(stream: str) -> dict[tuple[int, int], tuple[str, tuple]]:
@@ -28,7 +28,8 @@ def cells(stream: str) -> dict[tuple[int, int], tuple[str, tuple]]:
     for match in _TOKEN.finditer(stream):
         text = match.group(0)
         if match.group(2) == "m":
-            codes = [int(c) if c else 0 for c in (match.group(1) or "0").split(";")]
+            # A code with colons ("4:3" a curly underline) counts as its first number.
+            codes = [int(c.split(":")[0] or 0) for c in (match.group(1) or "0").split(";")]
             i = 0
             while i < len(codes):
                 code = codes[i]
@@ -103,6 +104,7 @@ async def test_every_cell_keeps_its_style_in_fewer_bytes(
     "\x1b[38;5;9mA\x1b[58;5;1mB\x1b[0mC\x1b[4mD",  # an underline colour it does not read
     "\x1b[44m  \x1b[0m\x1b[2K\x1b[44m\x1b[0m\n\x1b[2;1Hz",  # an erase uses the background in force
     "start \x1b[1m",  # a style left on at the end of a write stays on
+    "\x1b[0mX\x1b[4:3mA\x1b[0m\x1b[31mB",  # a style it does not read (colons), then a reset
 ])
 def test_sequences_it_must_not_get_wrong(stream: str) -> None:
     for pieces in range(1, len(stream) + 1):

@@ -12,7 +12,8 @@ select-graphic-rendition sequences of what Textual writes, keeping the style eve
 * a style equal to the one in force is dropped.
 
 Everything else passes through as written. A sequence it does not understand (an unknown
-attribute, one cut between two writes) makes it write the next style whole, as Textual does.
+attribute, one cut between two writes, any escape sequence but a cursor move) makes it write
+the next style whole, as Textual does.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ class SgrRewriter:
                     append(whole(wanted) if shown is None else change(shown, wanted))
                     shown, wanted = wanted, None
                 append(text)
+                if "\x1b" in text and "\x1b" in _MOVES.sub("", text):
+                    shown = None  # another sequence (a style written with colons, a reset...)
             if i + 1 == len(parts):
                 break
             params = parts[i + 1]
