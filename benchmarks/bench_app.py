@@ -107,13 +107,7 @@ async def bench_open(app: BenchDesk, rounds: int, warmup: int) -> dict[str, Any]
             gc.collect()
             await asyncio.sleep(0.02)
             before = app.screen
-            painted = paint_waiter(
-                app,
-                lambda s, cid=cid, before=before: isinstance(s, ProfileScreen)
-                and s is not before
-                and s.customer_id == cid
-                and s.profile is not None,
-            )
+            painted = paint_waiter(app, bench_queue.opened(cid, before))
             t0 = perf()
             app.open_customer(cid)
             t_call = perf()

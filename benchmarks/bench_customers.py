@@ -24,7 +24,7 @@ from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.cache.packed import PackedStrings
 from agentdesk.ui.customers import CustomersScreen
 from agentdesk.ui.customers_grid import CustomerGrid
-from agentdesk.ui.profile import ProfileScreen
+from bench_queue import opened
 
 perf = time.perf_counter
 QUERIES = ("tag:vip", "status:churned", "channel:sms last-contact:<30d", "ada",
@@ -73,9 +73,7 @@ async def bench_customers(app: Any, paint_waiter: Any, rounds: int, warmup: int,
                     out["first"].append(took_first)
                     out["whole"].append(took_whole)
             else:
-                painted = paint_waiter(app, lambda s, before=before: (
-                    isinstance(s, ProfileScreen) and s is not before and s.profile is not None
-                    and s.customer_id == profile_id))
+                painted = paint_waiter(app, opened(profile_id, before))
                 start = perf()
                 app.open_customer(profile_id)
                 took = await asyncio.wait_for(painted, 60) - start

@@ -29,6 +29,13 @@ from agentdesk.ui.timeline import TimelineView
 perf = time.perf_counter
 
 
+def opened(customer_id: str, before: Any) -> Any:
+    """What `paint_waiter` waits for when a customer is opened: a new profile screen (not
+    `before`), of that customer, its profile loaded. The profile-open benchmarks share it."""
+    return lambda s: (isinstance(s, ProfileScreen) and s is not before and s.profile is not None
+                      and s.customer_id == customer_id)
+
+
 def _at_start(screen: ProfileScreen, conversation_id: str) -> bool:
     view = screen.query_one(TimelineView)
     if screen.timeline is None or conversation_id not in screen.timeline.summary.starts:
@@ -80,15 +87,12 @@ async def bench_queue(app: Any, paint_waiter: Any, rounds: int, warmup: int,
                 if row is None:  # at the end of the queue: from the start again
                     app.work.current = None
                     row = app.work.next_row(clock.now())
-                painted = paint_waiter(app, lambda s, before=before, row=row: (
-                    isinstance(s, ProfileScreen) and s is not before and s.profile is not None
-                    and s.customer_id == row.customer_id and _at_start(s, row.conversation_id)))
+                painted = paint_waiter(app, lambda s, shown=opened(row.customer_id, before), row=row:
+                                       shown(s) and _at_start(s, row.conversation_id))
                 start = perf()
                 app.action_next_in_queue()
             else:
-                painted = paint_waiter(app, lambda s, before=before: (
-                    isinstance(s, ProfileScreen) and s is not before and s.profile is not None
-                    and s.customer_id == profile_id))
+                painted = paint_waiter(app, opened(profile_id, before))
                 start = perf()
                 app.open_customer(profile_id)
             took = await asyncio.wait_for(painted, 60) - start
