@@ -176,3 +176,24 @@ async def test_a_long_newest_entry_cut_again_from_its_end_shows_whole_from_its_f
             shown = rows(view)
             assert shown[1].lstrip().startswith(ARROWS), shown[:3]  # its first line, under the heading
             assert any("enter shows all" in r for r in shown)
+
+
+async def test_a_theme_chosen_while_open_redraws_the_entries_in_its_colours(
+        demo_cache: Cache, config: Config) -> None:
+    """The entries already drawn are drawn again: the same lines, styled as a desk started in
+    that theme styles them (the timeline's component styles are worked out after the change)."""
+    light = Config(path=config.path, author=config.author, keymap={}, theme="textual-light")
+    drawn = {}
+    for name, started_in, switch in (("switched", config, True), ("started", light, False)):
+        app = AgentDesk(demo_cache, started_in, customer_id="cus_000000")
+        async with app.run_test(size=(120, 35)) as pilot:
+            await pilot.pause()
+            view = timeline(app)
+            if switch:
+                dark = [row_styles(view, y) for y in range(1, 12)]
+                app.theme = "textual-light"
+                await pilot.pause()
+                await pilot.pause()
+            drawn[name] = [row_styles(view, y) for y in range(1, 12)]
+    assert drawn["switched"] == drawn["started"]
+    assert drawn["switched"] != dark

@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+from agentdesk.ui.component_styles import StylesOnDemand
+
 
 # Binding ids by importance; the others come after these, and the last go first when the line
 # is too narrow for every hint.
@@ -48,7 +50,7 @@ def _rank(binding: Binding) -> int:
         return len(PRIORITY)
 
 
-class KeyBar(Widget):
+class KeyBar(StylesOnDemand, Widget):
     """Bindings of the focused widget and its ancestors that ask to be shown (`show=True`)."""
 
     ALLOW_SELECT = False

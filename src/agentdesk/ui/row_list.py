@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from agentdesk.ui.component_styles import StylesOnDemand
 from agentdesk.ui.row import Row
 
 
@@ -38,7 +39,7 @@ class Option:
         self.disabled = self.disabled or self.heading
 
 
-class RowList(ScrollView, can_focus=True):
+class RowList(StylesOnDemand, ScrollView, can_focus=True):
     """Options (a `Row` each), a highlight the keys and the mouse move, Enter to select."""
 
     DEFAULT_CSS = """

@@ -27,6 +27,7 @@ from textual.strip import Strip
 from agentdesk.cache.cache import Timeline
 from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
+from agentdesk.ui.component_styles import StylesOnDemand
 from agentdesk.ui import clock, timeline_draw as draw, timeline_jumps, timeline_long
 from agentdesk.ui.timeline_actions import ENTRY_BINDINGS, TimelineActions
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
@@ -34,7 +35,7 @@ from agentdesk.ui.timeline_styles import entry_styles
 from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
 
 
-class TimelineView(TimelineActions, ScrollView, can_focus=True):
+class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
     """Draws a `Timeline` one line at a time."""
 
     HELP_GROUP = "Timeline"
