@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentdesk import __version__
-from agentdesk.cli import open_cache, parser
+from agentdesk.cli import COMMANDS, open_cache, parse, parser
 from agentdesk.config import load_config
 from agentdesk.model import demo
 from support.cache_reading import cache_digest, timeline_of
@@ -29,6 +30,35 @@ def test_version_and_help() -> None:
     assert help_.returncode == 0
     for option in ("--demo", "--cache", "--customer", "AGENTDESK_CACHE"):
         assert option in help_.stdout
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["--demo"], ["--cache", "/tmp/x", "--customer", "cus_1", "--remote", "http://h"],
+    ["--customer=--demo"], ["--customer", "open"], ["sync", "--repair"],
+    ["open", "--demo", "ada@example.com"], ["export", "-q", "tag:vip", "--format", "json"],
+])
+def test_the_desks_own_arguments_read_as_the_whole_parser_reads_them(argv: list[str]) -> None:
+    """The desk's arguments are parsed without building every command's parser (start-up):
+    the same namespace, whatever the arguments."""
+    assert vars(parse(argv)) == vars(parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [["--nope"], ["stray"], ["--customer"], ["--cache"]])
+def test_a_wrong_desk_argument_gets_the_whole_parsers_error(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as fast:
+        parse(argv)
+    said = capsys.readouterr().err
+    with pytest.raises(SystemExit) as whole:
+        parser().parse_args(argv)
+    assert fast.value.code == whole.value.code == 2
+    assert said == capsys.readouterr().err and "COMMAND" in said  # the whole usage line
+
+
+def test_every_command_is_known_to_the_fast_path() -> None:
+    """A command missing from COMMANDS would be taken for a stray argument by the fast path."""
+    subparsers = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    assert set(COMMANDS) == set(subparsers.choices)
 
 
 def test_demo_syncs_from_its_own_store_into_its_own_folder(tmp_path: Path) -> None:
