@@ -31,10 +31,11 @@ customers except the index shards (1/256 of them each).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+
+from agentdesk.model.sha256 import sha256
 
 PROFILE_SUFFIX = ".json"
 CHUNKS_SUFFIX = ".entries"  # a suffix no profile file has: ids may contain dots
@@ -43,14 +44,14 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 @lru_cache(maxsize=1 << 16)  # a first sync asks several times per customer
 def shard_of(customer_id: str) -> str:
-    return hashlib.sha256(customer_id.encode()).hexdigest()[:2]
+    return sha256(customer_id.encode()).hexdigest()[:2]
 
 
 def file_name(customer_id: str) -> str:
     """A file-system-safe name for any id (ids come from remote stores)."""
     if _SAFE_ID.fullmatch(customer_id):
         return customer_id
-    return "~" + hashlib.sha256(customer_id.encode()).hexdigest()
+    return "~" + sha256(customer_id.encode()).hexdigest()
 
 
 @lru_cache(maxsize=1024)

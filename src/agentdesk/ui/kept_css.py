@@ -15,7 +15,6 @@ failure to read or write it costs only the parse it would have saved.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import pickle
@@ -28,6 +27,7 @@ from textual.css.model import RuleSet
 from textual.css.stylesheet import Stylesheet
 
 from agentdesk.cache.files import atomic_write_bytes
+from agentdesk.model.sha256 import sha256
 
 Rules = dict[tuple[Any, ...], list[RuleSet]]
 
@@ -64,7 +64,7 @@ class KeptRules:
 
     def __init__(self, folder: Path, variables: dict[str, str]) -> None:
         made = repr((_textual_made(), sorted(variables.items())))
-        digest = hashlib.sha256(made.encode()).hexdigest()[:20]
+        digest = sha256(made.encode()).hexdigest()[:20]
         self.path = folder / f"rules-{digest}.pickle"
         self.rules: Rules = self._read()
         self.added = False  # a source was parsed that the file did not hold
