@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from agentdesk.ui.component_styles import StylesOnDemand
+from agentdesk.ui.component_styles import StylesByName, StylesOnDemand
 from agentdesk.ui.row import Row
 
 
@@ -100,7 +100,7 @@ class RowList(StylesOnDemand, ScrollView, can_focus=True):
         self._starts: list[int] = [0]  # first line of each option, then the total
         self._width = -1  # the width `_starts` was worked out for
         self._strips: dict[tuple[int, str], list[Strip]] = {}  # (option, state) at _width
-        self._styles: dict[str, Style] | None = None
+        self._styles: StylesByName | None = None
         self._hover: int | None = None
         # The highlight before the options were replaced, (id, index): put back once refilled.
         self._keep: tuple[str | None, int] | None = None
@@ -209,14 +209,12 @@ class RowList(StylesOnDemand, ScrollView, can_focus=True):
         self._styles = None  # focus or theme changed: the highlight's colours too
         self._strips.clear()
 
-    def _state_styles(self) -> dict[str, Style]:
+    def _state_styles(self) -> StylesByName:
         if self._styles is None:
             # Whole styles, not partial ones: a partial style drops a colour with alpha
             # (the disabled rows' $text-disabled), which needs the background to blend with.
-            self._styles = {"": self.rich_style} | {
-                state: self.get_component_rich_style(f"row-list--{state}")
-                for state in ("highlighted", "disabled", "heading", "hover")
-            }
+            self._styles = StylesByName(lambda state: self.get_component_rich_style(
+                f"row-list--{state}") if state else self.rich_style)
         return self._styles
 
     def render_line(self, y: int) -> Strip:

@@ -255,10 +255,15 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
         # again only if the entries' styles changed (a theme), not for each of those (a 1 MB
         # entry shown in full is 20,000 lines to draw again).
         old, self._styles = self._styles, None
-        if old is not None and self.is_mounted and self._line_styles() != old:
+        if old is not None and self.is_mounted and self._styles_changed(old):
             self._drawn.clear()
             self._sticky.clear()
             self._layouts.clear()
+
+    def _styles_changed(self, old: dict[str, Style]) -> bool:
+        """Whether any of the styles drawn with so far is not what it was."""
+        new = self._line_styles()
+        return any(new[name] != style for name, style in list(old.items()))
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,

@@ -5,15 +5,18 @@ from __future__ import annotations
 from rich.style import Style
 from textual.widget import Widget
 
-from agentdesk.ui import timeline_draw as draw
+from agentdesk.ui.component_styles import StylesByName
 
 
-def entry_styles(view: Widget) -> dict[str, Style]:
-    """Each `timeline--*` component's style (`draw.STYLE_NAMES`), and the mark's tint."""
-    styles = {name: _style(view, f"timeline--{name}") for name in draw.STYLE_NAMES}
+def entry_styles(view: Widget) -> StylesByName:
+    """Each `timeline--*` component's style (`timeline_draw.STYLE_NAMES`), and the mark's tint,
+    as they are drawn with."""
+    return StylesByName(lambda name: _mark(view) if name == "mark" else _style(view, f"timeline--{name}"))
+
+
+def _mark(view: Widget) -> Style:
     # A tint: its colour is blended with the background, which a partial style skips.
-    styles["mark"] = Style(bgcolor=view.get_component_rich_style("timeline--mark").bgcolor)
-    return styles
+    return Style(bgcolor=view.get_component_rich_style("timeline--mark").bgcolor)
 
 
 def _style(view: Widget, name: str) -> Style:
