@@ -6,6 +6,7 @@ import weakref
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -130,9 +131,13 @@ class ProfileScreen(ProfileEdits, Screen):
         self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
         self.desk.index_loaded.unsubscribe(self)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Shown, or back from another profile or a form: the customer may have been edited
         there; and this is the customer viewed last (going back is viewing too)."""
+        if not self._shown_once:
+            # Just pushed: each widget was styled as it mounted. Textual's own handler (after
+            # this one) would style the whole screen again, for nothing on a first showing.
+            event.refresh_styles = False
         if self._shown_once and self.profile is not None:
             fresh = self._read()
             if fresh is None:  # erased here, or removed by a sync: not "viewed" any more
