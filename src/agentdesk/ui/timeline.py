@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -25,14 +26,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from agentdesk.cache.cache import Timeline
-from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui.component_styles import StylesOnDemand
 from agentdesk.ui import clock, timeline_draw as draw, timeline_jumps, timeline_long
 from agentdesk.ui.timeline_actions import ENTRY_BINDINGS, TimelineActions
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
 from agentdesk.ui.timeline_styles import entry_styles
-from agentdesk.ui.timeline_filter import Filtering, Scanned, heading, open_panel
+from agentdesk.ui.timeline_filtering import Filtering, Scanned, heading
+
+if TYPE_CHECKING:
+    from agentdesk.cache.timeline_scan import TimelineScan
+    from agentdesk.ui.timeline_find import Finder
 
 
 class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
@@ -60,8 +64,6 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        from agentdesk.ui.timeline_find import Finder  # (it imports this module)
-
         self._timeline: Timeline | None = None
         self._conversations: StoredRecords = StoredRecords("conversation", [])
         self._conversation_at: dict[str, int] = {}
@@ -86,13 +88,22 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
         self.open_at: str | None = None  # the conversation the first layout shows (the queue's)
         self._pattern = None
         self.filtering = Filtering(self)
-        self.finder = Finder(self)
+        self._finder: Finder | None = None  # made when find is first used (`finder`)
 
     # -- data ------------------------------------------------------------------------------
 
+    @property
+    def finder(self) -> Finder:
+        """Find in the timeline (ctrl+f), loaded when first used: not for the first frame."""
+        if self._finder is None:
+            from agentdesk.ui.timeline_find import Finder  # (it imports this module)
+
+            self._finder = Finder(self)
+        return self._finder
+
     def show(self, timeline: Timeline, conversations: StoredRecords, customer: Stored | None = None) -> None:
         """Show a timeline, scrolled to its newest entries."""
-        previous = self.scan if self._timeline is not None else None  # what it read is kept
+        previous = self.filtering.made_scan  # what it read is kept
         self._timeline = timeline
         self._conversations = conversations  # views made for the headers drawn, not all
         self._conversation_at = {cid: i for i, cid in enumerate(conversations.field("id"))}
@@ -109,7 +120,8 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
             self._relayout(self._content_width())
         else:  # not laid out yet: the first render lays out at the real width, once
             self._width = 0
-        self.finder.timeline_changed()
+        if self._finder is not None:
+            self._finder.timeline_changed()
         self.update_title()
         self.refresh()
 
@@ -232,7 +244,8 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
         else:
             self.scroll_to(y=self.top_for(self.blocks.shown_near(anchor[0])), animate=False,
                            immediate=True)
-        self.finder.filter_changed()
+        if self._finder is not None:
+            self._finder.filter_changed()
         self.update_title()
         self.refresh()
 
@@ -494,6 +507,8 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
 
     def action_filter(self) -> None:
         if self._timeline is not None:
+            from agentdesk.ui.timeline_filter import open_panel  # the panel: loaded when opened
+
             open_panel(self)
 
     def action_expand(self) -> None:  # a long entry shown in full, or cut again

@@ -41,7 +41,7 @@ class TimelineActions(_Base):
 
     def action_kind(self, index: int) -> None:
         """Show or hide one group of kinds (1 Conversations ... 6 Feedback)."""
-        from agentdesk.ui.timeline_filter import GROUPS
+        from agentdesk.ui.timeline_filtering import GROUPS
 
         if self._timeline is not None:
             self.filtering.toggle_group(GROUPS[index])

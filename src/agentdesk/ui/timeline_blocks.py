@@ -14,13 +14,16 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from textual.strip import Strip
 
 from agentdesk.cache.cache import Timeline
-from agentdesk.cache.timeline_scan import TimelineScan
 from agentdesk.model.views import Stored
 from agentdesk.ui import timeline_draw as draw
+
+if TYPE_CHECKING:
+    from agentdesk.cache.timeline_scan import TimelineScan
 
 BLOCK = 10  # entries laid out at a time in the newest files: opening lays out little more
 # than a screen

@@ -5,9 +5,10 @@ so that `N` on any profile opens the one after it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentdesk.ui.queue_order import QueueFilter, after, in_order, sort_key, visible
+if TYPE_CHECKING:
+    from agentdesk.ui.queue_order import QueueFilter
 
 
 class WorkQueue:
@@ -15,15 +16,31 @@ class WorkQueue:
         self.me = me  # the agent's name as the store knows it ("" until known)
         self.my_name = ""  # and as customers read it ({agent.name} in a reply)
         self.rows: list[Any] | None = None  # None until loaded
-        self.filter = QueueFilter()
+        self._filter: QueueFilter | None = None
         self.current: str | None = None  # the conversation worked on
         self._current_key: tuple | None = None
         self._ordered: tuple[tuple[int, QueueFilter, str, int], list[Any]] | None = None
+
+    @property
+    def filter(self) -> QueueFilter:
+        """The filters chosen on the queue screen (the queue's modules load when first used:
+        not at start-up, before the queue itself)."""
+        if self._filter is None:
+            from agentdesk.ui.queue_order import QueueFilter
+
+            self._filter = QueueFilter()
+        return self._filter
+
+    @filter.setter
+    def filter(self, chosen: QueueFilter) -> None:
+        self._filter = chosen
 
     def set_rows(self, rows: list[Any], me: str | None = None, my_name: str = "", *,
                  in_queue_order: bool = False) -> None:
         """The queue's rows, sorted here unless they come `in_queue_order` for this `me`
         (the desk sorts them in the thread that loads them)."""
+        from agentdesk.ui.queue_order import in_order
+
         if me is not None:
             self.me = me
         self.rows = rows if in_queue_order else in_order(rows, self.me)
@@ -33,6 +50,8 @@ class WorkQueue:
     def ordered(self, now: datetime) -> list[Any]:
         """The rows the filter shows, in queue order (filtered once per change of rows, filter
         or minute: the screen and `N` ask for it often)."""
+        from agentdesk.ui.queue_order import visible
+
         if self.rows is None:
             return []
         key = (id(self.rows), self.filter, self.me, int(now.timestamp() // 60))
@@ -41,8 +60,12 @@ class WorkQueue:
         return self._ordered[1]
 
     def working_on(self, row: Any) -> None:
+        from agentdesk.ui.queue_order import sort_key
+
         self.current = row.conversation_id
         self._current_key = sort_key(row, self.me)
 
     def next_row(self, now: datetime) -> Any | None:
+        from agentdesk.ui.queue_order import after
+
         return after(self.ordered(now), self.me, self.current, self._current_key)
