@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from agentdesk.model.customer_stats import Day, Series
+from agentdesk.ui.component_styles import StylesOnDemand
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 CUSTOMERS, ACTIVE = "customers", "active"
@@ -131,7 +132,7 @@ def _dates(series: Series, width: int) -> str:
     return line
 
 
-class CustomerChart(Widget):
+class CustomerChart(StylesOnDemand, Widget):
     """The chart of a `Series` (none yet: a line saying it is being counted)."""
 
     COMPONENT_CLASSES = {"chart--reachable", "chart--unreachable", "chart--active",

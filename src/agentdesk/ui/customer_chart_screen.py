@@ -25,6 +25,7 @@ from textual.widgets import Static
 from agentdesk.model.customer_stats import CHANNELS, Facts, Period, Series, facts_of, period_of, series
 from agentdesk.ui import clock
 from agentdesk.ui.customer_chart import ACTIVE, CUSTOMERS, CustomerChart
+from agentdesk.ui.first_showing import StyledOnceWhenShown
 from agentdesk.ui.keybar import KeyBar
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def _read_facts(cache: Cache) -> list[Facts]:
             gc.enable()
 
 
-class CustomerChartScreen(Screen):
+class CustomerChartScreen(StyledOnceWhenShown, Screen):
     """The chart, its figures, the keys."""
 
     HELP_GROUP = "Customers over time"

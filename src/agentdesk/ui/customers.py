@@ -32,6 +32,7 @@ from agentdesk.model.customer_query import Query, QueryError, parse
 from agentdesk.model.sanitize import clean_line
 from agentdesk.ui import clock
 from agentdesk.ui.customers_grid import CustomerGrid, columns_of
+from agentdesk.ui.first_showing import StyledOnceWhenShown
 from agentdesk.ui.keybar import KeyBar
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ FIRST_PAGE = 500  # rows shown while the rest of the index is read (a few shards
 FIRST_PAINT_WAIT = 1.0  # seconds the reading waits for the first page's frame, at the most
 
 
-class CustomersScreen(Screen):
+class CustomersScreen(StyledOnceWhenShown, Screen):
     """The query on top, the table, the keys."""
 
     HELP_GROUP = "Customers"

@@ -21,13 +21,14 @@ from textual.strip import Strip
 from agentdesk.cache.customer_columns import Column, column_of
 from agentdesk.cache.customer_table import CustomerTable
 from agentdesk.model.sanitize import clean_line
+from agentdesk.ui.component_styles import StylesOnDemand
 from agentdesk.ui.cursor_rows import CursorRows
 from agentdesk.ui.fit import LONGEST, columns
 
 SORT_MARK = {False: " ↑", True: " ↓"}
 
 
-class CustomerGrid(CursorRows, can_focus=True):
+class CustomerGrid(StylesOnDemand, CursorRows, can_focus=True):
     """Rows of the current view under a heading line; a cursor row and a focused column."""
 
     HELP_GROUP = "Customers table"

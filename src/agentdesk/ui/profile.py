@@ -6,7 +6,6 @@ import weakref
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -27,6 +26,7 @@ from agentdesk.ui.details import (
     NoteList,
     SectionList,
 )
+from agentdesk.ui.first_showing import StyledOnceWhenShown
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.profile_edits import ProfileEdits
 from agentdesk.ui.row_list import RowList
@@ -57,7 +57,7 @@ class TimelineUnreadable(Message):
         self.error = error
 
 
-class ProfileScreen(ProfileEdits, Screen):
+class ProfileScreen(StyledOnceWhenShown, ProfileEdits, Screen):
     HELP_GROUP = "Customer profile"
     # The timeline has the focus when a profile opens: given it at once, not after Textual's
     # auto-focus gave it to the first list (each change of focus restyles the panes).
@@ -131,13 +131,9 @@ class ProfileScreen(ProfileEdits, Screen):
         self.desk.sync_applied.unsubscribe(self)  # see SyncBar.on_unmount
         self.desk.index_loaded.unsubscribe(self)
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
+    def on_screen_resume(self) -> None:
         """Shown, or back from another profile or a form: the customer may have been edited
         there; and this is the customer viewed last (going back is viewing too)."""
-        if not self._shown_once:
-            # Just pushed: each widget was styled as it mounted. Textual's own handler (after
-            # this one) would style the whole screen again, for nothing on a first showing.
-            event.refresh_styles = False
         if self._shown_once and self.profile is not None:
             fresh = self._read()
             if fresh is None:  # erased here, or removed by a sync: not "viewed" any more

@@ -24,7 +24,9 @@ from textual.widgets import Input, Static
 from agentdesk.model.kinds import Channel
 from agentdesk.model.sanitize import clean_line
 from agentdesk.ui import clock
+from agentdesk.ui.component_styles import StylesOnDemand
 from agentdesk.ui.cursor_rows import CursorRows
+from agentdesk.ui.first_showing import StyledOnceWhenShown
 from agentdesk.ui.fit import columns
 from agentdesk.ui.keybar import KeyBar
 from agentdesk.ui.queue_order import STATUSES, QueueFilter, value, waited, when
@@ -50,7 +52,7 @@ def layout(width: int) -> tuple[tuple[str, int], ...]:
     return next(columns for least, columns in LAYOUTS if width >= least)
 
 
-class QueueList(CursorRows, can_focus=True):
+class QueueList(StylesOnDemand, CursorRows, can_focus=True):
     """The queue's rows, a line each, under a heading line that stays on top."""
 
     HELP_GROUP = "Queue"
@@ -142,7 +144,7 @@ class QueueList(CursorRows, can_focus=True):
         return Strip(columns(cells, width, base)).adjust_cell_length(width, base)
 
 
-class QueueScreen(Screen):
+class QueueScreen(StyledOnceWhenShown, Screen):
     """The queue: filters on top, the rows, the keys."""
 
     HELP_GROUP = "Queue"

@@ -21,6 +21,8 @@ from textual.widgets import Input, Static
 from agentdesk.cache.cache import IndexRow
 from agentdesk.model.sanitize import clean_line
 from agentdesk.cache.search import CustomerIndex, SearchResult, matched_field, span_of
+from agentdesk.ui.component_styles import StylesOnDemand
+from agentdesk.ui.first_showing import StyledOnceWhenShown
 from agentdesk.ui.fit import columns
 from agentdesk.ui.keybar import KeyBar
 
@@ -28,7 +30,7 @@ if TYPE_CHECKING:  # the app imports this module
     from agentdesk.ui.app import AgentDesk
 
 
-class ResultList(ScrollView, can_focus=True):
+class ResultList(StylesOnDemand, ScrollView, can_focus=True):
     """Rows drawn one line at a time: replacing 200 results costs nothing per keystroke."""
 
     HELP_GROUP = "Search results"
@@ -117,7 +119,7 @@ class ResultList(ScrollView, can_focus=True):
         return Strip(columns(cells, width, base)).adjust_cell_length(width, base)
 
 
-class SearchScreen(Screen):
+class SearchScreen(StyledOnceWhenShown, Screen):
     """Type to search; ↑/↓ to choose; Enter to open; Esc to go back."""
 
     HELP_GROUP = "Customer search"
