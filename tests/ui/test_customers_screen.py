@@ -253,6 +253,26 @@ async def test_the_first_rows_show_before_the_whole_index_is_read(
         assert grid.cursor == 0
 
 
+async def test_the_screens_first_frame_already_shows_rows(
+        demo_cache: Cache, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first page is read as the screen opens, not by the worker after an empty frame."""
+    monkeypatch.setattr(customers_module, "FIRST_PAGE", 10)
+    first_frames: list[int] = []
+
+    class Desk(AgentDesk):
+        def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
+            super()._display(screen, renderable)
+            if renderable is not None and isinstance(screen, CustomersScreen) and not first_frames:
+                first_frames.append(len(screen.query_one(CustomerGrid).view))
+
+    app = Desk(demo_cache, config, customer_id=START)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.index is not None, pilot)
+        await pilot.press("C")
+        await wait_for(lambda: bool(first_frames), pilot)
+        assert first_frames == [10]
+
+
 def _export_rows(demo_cache: Cache, query: str) -> list:  # type: ignore[type-arg]
     return by_name(select(demo_cache.index_rows(), parse(query), now()))
 
