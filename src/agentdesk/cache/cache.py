@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentdesk.cache.collector import collector_paused
 from agentdesk.cache.database import changing, flush, open_db, put_single, single
 from agentdesk.cache.directory import StoreDirectory
 from agentdesk.cache.drafts import Drafts
@@ -274,13 +275,14 @@ class Cache(ProfileDataEdits, EntryEdits, StoreDirectory, QueueKeeping):
         and its timeline (entries not read yet), from one small file read. DamagedProfile if
         the file cannot be read back (the customer is then rebuilt at the next sync)."""
         try:
-            raw = self._profile_tables(customer_id)
-            if raw is None:
-                return None
-            view = StoredProfile(profile_doc(raw))
-            for name in ("started", "ended"):  # converted when drawn: fail here if they would
-                view.conversations.field(name)
-            return view, self._timeline(customer_id, raw)
+            with collector_paused():
+                raw = self._profile_tables(customer_id)
+                if raw is None:
+                    return None
+                view = StoredProfile(profile_doc(raw))
+                for name in ("started", "ended"):  # converted when drawn: fail here instead
+                    view.conversations.field(name)
+                return view, self._timeline(customer_id, raw)
         except READ_ERRORS as error:
             raise self._damaged(customer_id, error) from None
 
