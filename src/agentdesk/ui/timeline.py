@@ -88,18 +88,9 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
         self.open_at: str | None = None  # the conversation the first layout shows (the queue's)
         self._pattern = None
         self.filtering = Filtering(self)
-        self._finder: Finder | None = None  # made when find is first used (`finder`)
+        self._finder: Finder | None = None  # made when find is first used (TimelineActions)
 
     # -- data ------------------------------------------------------------------------------
-
-    @property
-    def finder(self) -> Finder:
-        """Find in the timeline (ctrl+f), loaded when first used: not for the first frame."""
-        if self._finder is None:
-            from agentdesk.ui.timeline_find import Finder  # (it imports this module)
-
-            self._finder = Finder(self)
-        return self._finder
 
     def show(self, timeline: Timeline, conversations: StoredRecords, customer: Stored | None = None) -> None:
         """Show a timeline, scrolled to its newest entries."""
@@ -120,8 +111,8 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
             self._relayout(self._content_width())
         else:  # not laid out yet: the first render lays out at the real width, once
             self._width = 0
-        if self._finder is not None:
-            self._finder.timeline_changed()
+        if self.finder_made is not None:
+            self.finder_made.timeline_changed()
         self.update_title()
         self.refresh()
 
@@ -244,8 +235,8 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
         else:
             self.scroll_to(y=self.top_for(self.blocks.shown_near(anchor[0])), animate=False,
                            immediate=True)
-        if self._finder is not None:
-            self._finder.filter_changed()
+        if self.finder_made is not None:
+            self.finder_made.filter_changed()
         self.update_title()
         self.refresh()
 
@@ -276,7 +267,7 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
     def _styles_changed(self, old: dict[str, Style]) -> bool:
         """Whether any of the styles drawn with so far is not what it was."""
         new = self._line_styles()
-        return any(new[name] != style for name, style in list(old.items()))
+        return any(new[name] != style for name, style in old.items())
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
@@ -498,18 +489,6 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
     def action_bottom(self) -> None:
         if self.blocks.heights:
             self._scroll_to_end()
-
-    def action_find(self) -> None:
-        self.finder.open_bar()
-
-    def action_match(self, step: int) -> None:
-        self.finder.step(step)
-
-    def action_filter(self) -> None:
-        if self._timeline is not None:
-            from agentdesk.ui.timeline_filter import open_panel  # the panel: loaded when opened
-
-            open_panel(self)
 
     def action_expand(self) -> None:  # a long entry shown in full, or cut again
         timeline_long.toggle(self)

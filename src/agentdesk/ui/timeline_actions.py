@@ -1,6 +1,7 @@
-"""The timeline's actions on entries of every kind, apart from its drawing (`timeline`):
-keys 1-6 and 0 for the kind filter, Responses and Survey outbox, feedback assigned to another
-customer or unlinked, and going to one entry, marked and expanded (from a list of them)."""
+"""The timeline's actions, apart from its drawing (`timeline`): find (ctrl+f, made on first
+use), the filter's panel (f) and keys 1-6 and 0 for the kind filter, Responses and Survey
+outbox, feedback assigned to another customer or unlinked, and going to one entry, marked and
+expanded (from a list of them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from agentdesk.model.views import Stored
 
 if TYPE_CHECKING:
     from agentdesk.ui.timeline import TimelineView
+    from agentdesk.ui.timeline_find import Finder
 
     _Base = TimelineView
 else:
@@ -38,6 +40,32 @@ ENTRY_BINDINGS = [
 
 class TimelineActions(_Base):
     """Mixed into `TimelineView` (which holds the bindings)."""
+
+    @property
+    def finder(self) -> Finder:
+        """Find in the timeline, loaded when first used: not for the first frame."""
+        if self._finder is None:
+            from agentdesk.ui.timeline_find import Finder  # (it imports the timeline)
+
+            self._finder = Finder(self)
+        return self._finder
+
+    @property
+    def finder_made(self) -> Finder | None:
+        """The finder if find was used: what a new timeline, filter or scan is told to."""
+        return self._finder
+
+    def action_find(self) -> None:
+        self.finder.open_bar()
+
+    def action_match(self, step: int) -> None:
+        self.finder.step(step)
+
+    def action_filter(self) -> None:
+        if self._timeline is not None:
+            from agentdesk.ui.timeline_filter import open_panel  # the panel: loaded when opened
+
+            open_panel(self)
 
     def action_kind(self, index: int) -> None:
         """Show or hide one group of kinds (1 Conversations ... 6 Feedback)."""

@@ -156,8 +156,8 @@ class Filtering:
             return
         if scan.complete and self.wanted != self.filter:
             self.set(self.wanted)
-        if self.view._finder is not None:  # noqa: SLF001 (find not used yet: nothing to tell)
-            self.view._finder.scanned()  # noqa: SLF001
+        if self.view.finder_made is not None:  # (find not used yet: nothing to tell)
+            self.view.finder_made.scanned()
         self.changed.publish(scan)
 
     def set(self, wanted: TimelineFilter) -> None:
