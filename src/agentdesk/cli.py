@@ -64,6 +64,9 @@ def _desk_parser(*, exit_on_error: bool = True) -> argparse.ArgumentParser:
     return p
 
 
+COMMANDS = ("open", "sync", "serve", "config", "export", "stats")
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The desk's own arguments are parsed without building every command's parser (~3 ms of
     the agent's wait at start-up); anything else, help and errors go to the whole parser, so
@@ -72,15 +75,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if not any(arg in COMMANDS or arg in ("-h", "--help") for arg in argv):
         try:
             args, rest = _desk_parser(exit_on_error=False).parse_known_args(argv)
+            if not rest:
+                args.command = None
+                return args
         except argparse.ArgumentError:
-            rest = ["(the whole parser says what is wrong)"]
-        if not rest:
-            args.command = None
-            return args
+            pass  # the whole parser says what is wrong
     return parser().parse_args(argv)
-
-
-COMMANDS = ("open", "sync", "serve", "config", "export", "stats")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -65,4 +65,3 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-

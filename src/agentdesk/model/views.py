@@ -175,8 +175,9 @@ class StoredRecords(Sequence[Stored]):
 
     def field(self, name: str) -> list[Any]:
         """One field of every record, converted, without making the views: what sorting or
-        grouping them needs, at a tenth of the cost of making every view. Kept: opening a
-        customer asks for the conversations' start times twice (checked, then grouped)."""
+        grouping them needs, at a tenth of the cost of making every view. Kept, and shared
+        (not to be changed): opening a customer asks for the conversations' start times twice
+        (checked, then grouped)."""
         if name in self._fields:
             return self._fields[name]
         convert = CONVERTERS[self._kind].get(name)

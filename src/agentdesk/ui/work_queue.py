@@ -5,10 +5,18 @@ so that `N` on any profile opens the one after it."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentdesk.ui.queue_order import QueueFilter
+
+
+def _order() -> ModuleType:
+    """The queue's order and filters (`queue_order`), loaded with the queue, not at start-up."""
+    from agentdesk.ui import queue_order
+
+    return queue_order
 
 
 class WorkQueue:
@@ -23,12 +31,9 @@ class WorkQueue:
 
     @property
     def filter(self) -> QueueFilter:
-        """The filters chosen on the queue screen (the queue's modules load when first used:
-        not at start-up, before the queue itself)."""
+        """The filters chosen on the queue screen."""
         if self._filter is None:
-            from agentdesk.ui.queue_order import QueueFilter
-
-            self._filter = QueueFilter()
+            self._filter = _order().QueueFilter()
         return self._filter
 
     @filter.setter
@@ -39,33 +44,25 @@ class WorkQueue:
                  in_queue_order: bool = False) -> None:
         """The queue's rows, sorted here unless they come `in_queue_order` for this `me`
         (the desk sorts them in the thread that loads them)."""
-        from agentdesk.ui.queue_order import in_order
-
         if me is not None:
             self.me = me
-        self.rows = rows if in_queue_order else in_order(rows, self.me)
+        self.rows = rows if in_queue_order else _order().in_order(rows, self.me)
         self.my_name = my_name or self.my_name
         self._ordered = None
 
     def ordered(self, now: datetime) -> list[Any]:
         """The rows the filter shows, in queue order (filtered once per change of rows, filter
         or minute: the screen and `N` ask for it often)."""
-        from agentdesk.ui.queue_order import visible
-
         if self.rows is None:
             return []
         key = (id(self.rows), self.filter, self.me, int(now.timestamp() // 60))
         if self._ordered is None or self._ordered[0] != key:
-            self._ordered = (key, visible(self.rows, self.me, self.filter, now))
+            self._ordered = (key, _order().visible(self.rows, self.me, self.filter, now))
         return self._ordered[1]
 
     def working_on(self, row: Any) -> None:
-        from agentdesk.ui.queue_order import sort_key
-
         self.current = row.conversation_id
-        self._current_key = sort_key(row, self.me)
+        self._current_key = _order().sort_key(row, self.me)
 
     def next_row(self, now: datetime) -> Any | None:
-        from agentdesk.ui.queue_order import after
-
-        return after(self.ordered(now), self.me, self.current, self._current_key)
+        return _order().after(self.ordered(now), self.me, self.current, self._current_key)
