@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk import __version__
+from agentdesk import __version__, cli
 from agentdesk.cli import COMMANDS, open_cache, parse, parser
 from agentdesk.config import load_config
 from agentdesk.model import demo
@@ -41,6 +41,17 @@ def test_the_desks_own_arguments_read_as_the_whole_parser_reads_them(argv: list[
     """The desk's arguments are parsed without building every command's parser (start-up):
     the same namespace, whatever the arguments."""
     assert vars(parse(argv)) == vars(parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [[], ["--demo"], ["--cache", "/tmp/x", "--customer", "cus_1"]])
+def test_the_desks_own_arguments_build_no_commands_parser(
+        argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the fast path is for: starting the desk does not build every command's parser."""
+    def whole_parser() -> argparse.ArgumentParser:
+        raise AssertionError("the whole parser was built")
+
+    monkeypatch.setattr(cli, "parser", whole_parser)
+    assert parse(argv).command is None
 
 
 @pytest.mark.parametrize("argv", [["--nope"], ["stray"], ["--customer"], ["--cache"]])
