@@ -23,9 +23,11 @@ else:
 
 
 class StyledOnceWhenShown(_Base):
-    _shown_before = False
+    # Set by the first showing, after the screen's own `on_screen_resume` (Textual calls the
+    # handlers down the bases in order): a screen's handler sees False when first shown.
+    shown_before = False
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        if not self._shown_before:
-            self._shown_before = True
+        if not self.shown_before:
+            self.shown_before = True
             event.refresh_styles = False

@@ -102,7 +102,6 @@ class ProfileScreen(StyledOnceWhenShown, ProfileEdits, Screen):
         self.from_queue = from_queue  # opened from the queue (`N` replaces it)
         self.profile: StoredProfile | None = None  # what is shown; edits load the models
         self.timeline: Timeline | None = None
-        self._shown_once = False
         self.damaged = False  # its files did not read back: shown again after the next sync
         self.changes_since_open = 0  # shown on the sync line
 
@@ -134,13 +133,12 @@ class ProfileScreen(StyledOnceWhenShown, ProfileEdits, Screen):
     def on_screen_resume(self) -> None:
         """Shown, or back from another profile or a form: the customer may have been edited
         there; and this is the customer viewed last (going back is viewing too)."""
-        if self._shown_once and self.profile is not None:
+        if self.shown_before and self.profile is not None:
             fresh = self._read()
             if fresh is None:  # erased here, or removed by a sync: not "viewed" any more
                 return
             self.profile = fresh
             self._show_profile()
-        self._shown_once = True
         if self.profile is not None:
             self.desk.viewed(self.customer_id)
 
