@@ -55,6 +55,24 @@ def _time(value: str | None) -> datetime | None:
     raise ValueError(f"a stored time out of range: {value[:40]}")
 
 
+_fromisoformat = datetime.fromisoformat
+
+
+def _times(values: list[str | None]) -> list[datetime | None]:
+    """`_time` of a whole column, checked in bulk: opening a customer converts the start
+    and end of each of up to thousands of conversations. Any doubt, and each value is
+    converted again by `_time`, which names the one at fault."""
+    whens = [None if value is None else _fromisoformat(value) for value in values]
+    try:
+        present = [when for when in whens if when is not None] if None in whens else whens
+        # min/max compare in C; a time without its zone cannot be compared with one with.
+        if present and (min(present) < _EARLIEST or max(present) > _LATEST):  # type: ignore[type-var]
+            raise ValueError("out of range")
+    except (TypeError, ValueError, OverflowError):
+        return [_time(value) for value in values]
+    return whens
+
+
 def _member(enum: type[StrEnum]) -> Callable[[str], Any]:
     """The member of a stored value: a dict lookup (calling the enum is several times dearer,
     and a customer with thousands of conversations has thousands of such fields)."""
@@ -187,7 +205,9 @@ class StoredRecords(Sequence[Stored]):
                       for doc in self._docs]
         else:
             values = [doc.get(name) for doc in self._docs]
-            if convert:
+            if convert is _time:
+                values = _times(values)
+            elif convert:
                 values = [convert(v) for v in values]
         self._fields[name] = values
         return values

@@ -6,7 +6,6 @@ label; only notes wrap, as text does."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -164,18 +163,18 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         assert profile is not None
         conversations = self.query_one("#conversations", SectionList)
         conversations.clear_options()
-        # Grouped and sorted on two fields, without a view of every conversation.
+        # Grouped and sorted on two fields, without a view of every conversation: one sort,
+        # newest first, then grouped in that order, so each topic's list is newest first and
+        # the topics come in the order of their newest conversation.
         records = profile.conversations
-        started = records.field("started")
-        by_topic: defaultdict[str, list[int]] = defaultdict(list)
-        for index, topic in enumerate(records.field("topic")):
-            by_topic[topic].append(index)
-        topics = sorted(by_topic.items(), key=lambda item: max(started[i] for i in item[1]), reverse=True)
+        topic_of = records.field("topic")
+        by_topic: dict[str, list[int]] = {}
+        for index in sorted(range(len(records)), key=records.field("started").__getitem__, reverse=True):
+            by_topic.setdefault(topic_of[index], []).append(index)
         options: list[Option] = []
-        for topic, convs in topics:
+        for topic, convs in by_topic.items():
             title = Row(cut=True).data(topic, "bold").text(f"  {len(convs)}", "dim")
             options.append(Option(title, heading=True))
-            convs.sort(key=lambda i: started[i], reverse=True)
             shown = convs if topic in self.expanded else convs[:PER_TOPIC]
             for conv in (records[i] for i in shown):
                 prompt = (Row(cut=True).text("  ")
