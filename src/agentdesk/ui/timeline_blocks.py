@@ -13,8 +13,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
-from typing import TYPE_CHECKING
+from itertools import accumulate, repeat
+from operator import sub
+from typing import TYPE_CHECKING, overload
 
 from textual.strip import Strip
 
@@ -47,6 +48,28 @@ class BlockLayout:
         return self.entry_lines[i + 1] if i + 1 < len(self.entry_lines) else len(self.lines)
 
 
+class Spans(Sequence[tuple[int, int, int]]):
+    """Per block, (file, start, end) in the file: three lists of numbers, a tuple made only
+    for the block asked for."""
+
+    def __init__(self, files: list[int], starts: list[int], ends: list[int]) -> None:
+        self.files, self.starts, self.ends = files, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    @overload
+    def __getitem__(self, block: int) -> tuple[int, int, int]: ...
+
+    @overload
+    def __getitem__(self, block: slice) -> list[tuple[int, int, int]]: ...
+
+    def __getitem__(self, block: int | slice) -> tuple[int, int, int] | list[tuple[int, int, int]]:
+        if isinstance(block, slice):
+            return list(zip(self.files[block], self.starts[block], self.ends[block], strict=True))
+        return self.files[block], self.starts[block], self.ends[block]
+
+
 class Blocks:
     """The blocks of one timeline at one width, and what the filter shows of them."""
 
@@ -54,8 +77,9 @@ class Blocks:
         self.timeline: Timeline | None = None
         self.starts: list[int] = []  # positions where a conversation starts, in order
         self.start_of: dict[int, str] = {}  # entry position -> conversation starting there
-        self.spans: list[tuple[int, int, int]] = []  # per block: (file, start, end) in the file
+        self.spans = Spans([], [], [])  # per block: (file, start, end) in the file
         self.first: list[int] = [0]  # per block: position of its first entry, then the total
+        self._sizes: list[int] = []  # per block: its entries
         self.heights: list[int] = []
         self.exact: list[bool] = []
         self.offsets: list[int] = [0]  # per block: its first line, then the number of lines
@@ -85,24 +109,34 @@ class Blocks:
         self.offsets = [0, *accumulate(self.heights)]
 
     def _cut(self, width: int) -> None:
-        """Comprehensions, not a loop with a call per block: opening 100,000 entries cuts
-        4,000 blocks, and a Python loop over them cost a tenth of the open."""
+        """Whole lists made per file, not a tuple or a loop step per block: opening 100,000
+        entries cuts 4,000 blocks, a Python loop over them cost a tenth of the open, and a
+        tuple per block was 4,000 more objects for the garbage collector to look at."""
         summary = self.timeline.summary if self.timeline else None
         sizes = summary.chunk_sizes if summary else []
         newest = len(sizes) - 2
-        self.spans = [(chunk, start, start + step if start + step < size else size)
-                      for chunk, size in enumerate(sizes)
-                      for step in (BLOCK if chunk >= newest else OLD_BLOCK,)
-                      for start in range(0, size, step)]
-        self.first = [0, *accumulate(end - start for _, start, end in self.spans)]
+        files: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        for chunk, size in enumerate(sizes):
+            if size:
+                step = BLOCK if chunk >= newest else OLD_BLOCK
+                begun = range(0, size, step)
+                files += [chunk] * len(begun)
+                starts += begun
+                ends += range(step, size, step)
+                ends.append(size)
+        self.spans = Spans(files, starts, ends)
+        self._sizes = list(map(sub, ends, starts))
+        self.first = [0, *accumulate(self._sizes)]
         body_width = max(1, width - draw.INDENT)
         texts = summary.chunk_text if summary else []
         per_entry = [((texts[c][0] + texts[c][1] // body_width) if c < len(texts) else size) / max(1, size)
                      for c, size in enumerate(sizes)]
-        self._text = [per_entry[chunk] for chunk, _, _ in self.spans]
-        counts = [0] * len(self.spans)  # conversations starting in each block
-        for position in self.starts:
-            counts[bisect_right(self.first, position) - 1] += 1
+        self._text = list(map(per_entry.__getitem__, files))
+        counts = [0] * len(files)  # conversations starting in each block
+        for block in map(bisect_right, repeat(self.first), self.starts):
+            counts[block - 1] += 1
         self._heading_count = counts
         self._made_for = (width, self.timeline)
 
@@ -111,15 +145,15 @@ class Blocks:
         file's text (a long entry counted as cut), two per heading."""
         cap = limit + 1
         if self.masks is None:
-            shown = [end - start for _, start, end in self.spans]
+            shown = self._sizes
         else:
             # Filtered: each block's share of what its file shows (a count per file, not per
             # block: half the cost of a toggle on 100,000 entries), at least one entry in a file
             # that shows any, so no block that may show something is taken for empty.
             per_file = [m.count(1) for m in self.masks]
             sizes = [len(m) or 1 for m in self.masks]
-            shown = [(max(1, per_file[c] * (end - start) // sizes[c]) if per_file[c] else 0)
-                     for c, start, end in self.spans]
+            shown = [(max(1, per_file[c] * n // sizes[c]) if per_file[c] else 0)
+                     for c, n in zip(self.spans.files, self._sizes, strict=True)]
         return [0 if not n else (h if h < n else n) * 2 + n * 2 + (int(t * n) if t < cap else n * cap)
                 for n, h, t in zip(shown, self._heading_count, self._text, strict=True)]
 
@@ -276,7 +310,7 @@ class Blocks:
         filtered, where the entries shown pass to another conversation."""
         first = self.first[block]
         if self.masks is None:
-            size = self.spans[block][2] - self.spans[block][1]
+            size = self._sizes[block]
             starts = self.starts[bisect_left(self.starts, first):bisect_left(self.starts, first + size)]
             return self._activity_edges(block, starts)
         headings = self._headings.get(block)
