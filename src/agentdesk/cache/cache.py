@@ -282,7 +282,10 @@ class Cache(ProfileDataEdits, EntryEdits, StoreDirectory, QueueKeeping):
                 view = StoredProfile(profile_doc(raw))
                 for name in ("started", "ended"):  # converted when drawn: fail here instead
                     view.conversations.field(name)
-                return view, self._timeline(customer_id, raw)
+                timeline = self._timeline(customer_id, raw)
+                del raw  # what was copied out of it goes before the collector resumes: a
+                # collection right after would look at each of its thousands of lists
+                return view, timeline
         except READ_ERRORS as error:
             raise self._damaged(customer_id, error) from None
 
