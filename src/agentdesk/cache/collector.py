@@ -65,3 +65,29 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+class Hold:
+    """The collector held off by one owner until it lets go, and only if it was running. The
+    desk holds it while a profile opens, until that profile's first frame: the open makes
+    tens of thousands of objects that live on (a long history's parsed file, its timeline
+    blocks, the new screen's widgets), which young collections looked at again and again
+    while the agent waited (3-8 ms of an open). Let go, the collector looks at them once,
+    after the frame. As the command does for its start-up (ui.startup)."""
+
+    def __init__(self) -> None:
+        self._holding = False
+
+    def hold(self) -> bool:
+        """Pause collection; False (and nothing done) if already held or paused by another."""
+        if self._holding or not gc.isenabled():
+            return False
+        gc.disable()
+        self._holding = True
+        return True
+
+    def release(self) -> None:
+        """Resume collection if this hold paused it (again: nothing)."""
+        if self._holding:
+            self._holding = False
+            gc.enable()

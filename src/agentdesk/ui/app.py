@@ -16,7 +16,7 @@ from textual.signal import Signal
 
 from agentdesk.config import Config, Remote
 from agentdesk.cache.cache import Cache, IndexRow
-from agentdesk.cache.collector import collector_eased
+from agentdesk.cache.collector import Hold, collector_eased
 from agentdesk.ui.kept_css import KeptStylesheet
 from agentdesk.ui.lean_output import lean
 from agentdesk.ui.startup import resume_gc
@@ -121,6 +121,7 @@ class AgentDesk(DeskSync, App):
             self.theme = config.theme
         self._quit_keys = set((self._keymap.get(QUIT_ID) or "q").split(","))
         self.screen_pop: DeskScreenPop | None = None  # `agentdesk open` reaches the desk through it
+        self._opening = Hold()  # the collector, while a profile opens (open_customer)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -140,6 +141,7 @@ class AgentDesk(DeskSync, App):
         self.run_worker(self.screen_pop.start(), group="screen-pop")
 
     async def on_unmount(self) -> None:
+        self._opening.release()
         self.kept_styles.keep()  # the styles of the screens opened since the first frame
         if self.screen_pop is not None:
             await self.screen_pop.close()
@@ -293,12 +295,16 @@ class AgentDesk(DeskSync, App):
         """Open a profile on top of the current one (Escape comes back), at the start of
         `conversation_id` if given. Working through the queue (`N`), the profile opened from
         the queue is replaced, not stacked: Escape goes back to where the agent came from."""
+        held = self._opening.hold()  # no collection until the profile is on the terminal
         screen = ProfileScreen(self.cache, customer_id, conversation_id=conversation_id,
                                from_queue=from_queue)
         if from_queue and isinstance(self.screen, ProfileScreen) and self.screen.from_queue:
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
+        if held:
+            screen.call_after_refresh(self._opening.release)
+            self.set_timer(1, self._opening.release)  # should it never be painted
 
     # -- the queue ---------------------------------------------------------------------------
 
