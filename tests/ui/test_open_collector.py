@@ -51,12 +51,16 @@ async def settle(pilot: Any, condition: Any, timeout: float = 10.0) -> None:
     raise AssertionError("condition not reached")
 
 
+async def started(pilot: Any, app: FramesDesk) -> None:
+    """The first profile painted, and the collector let go after it."""
+    await settle(pilot, lambda: demo.HOSTILE_ID in app.first_frames)
+    await settle(pilot, gc.isenabled)
+
+
 async def test_no_collection_from_the_open_to_the_first_frame(demo_cache: Cache, config: Config) -> None:
     app = FramesDesk(demo_cache, config, customer_id=demo.HOSTILE_ID)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: demo.HOSTILE_ID in app.first_frames)
-        await pilot.pause()
-        assert gc.isenabled()
+        await started(pilot, app)
         app.open_customer(demo.BIG_ID)  # 10,000 entries, 120 conversations
         assert not gc.isenabled()
         await settle(pilot, lambda: demo.BIG_ID in app.first_frames)
@@ -67,8 +71,7 @@ async def test_no_collection_from_the_open_to_the_first_frame(demo_cache: Cache,
 async def test_a_profile_never_painted_does_not_leave_it_paused(demo_cache: Cache, config: Config) -> None:
     app = FramesDesk(demo_cache, config, customer_id=demo.HOSTILE_ID)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: demo.HOSTILE_ID in app.first_frames)
-        await settle(pilot, gc.isenabled)
+        await started(pilot, app)
         app.open_customer(demo.BIG_ID)
         app.open_customer("cus_000000")  # on top, before any frame
         await asyncio.sleep(1.1)
@@ -87,8 +90,7 @@ class QuitAtFirstFrame(FramesDesk):
 async def test_quitting_while_it_is_held_resumes_it(demo_cache: Cache, config: Config) -> None:
     app = QuitAtFirstFrame(demo_cache, config, customer_id=demo.HOSTILE_ID)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: demo.HOSTILE_ID in app.first_frames)
-        await settle(pilot, gc.isenabled)
+        await started(pilot, app)
         app.open_customer(demo.BIG_ID)
         await settle(pilot, lambda: demo.BIG_ID in app.first_frames)
     assert app.first_frames[demo.BIG_ID] is False
@@ -98,8 +100,7 @@ async def test_quitting_while_it_is_held_resumes_it(demo_cache: Cache, config: C
 async def test_a_collector_paused_by_another_stays_paused(demo_cache: Cache, config: Config) -> None:
     app = FramesDesk(demo_cache, config, customer_id=demo.HOSTILE_ID)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: demo.HOSTILE_ID in app.first_frames)
-        await settle(pilot, gc.isenabled)  # the start's own open let go
+        await started(pilot, app)
         gc.disable()  # as the command's start-up does until its first frame (ui.startup)
         app.open_customer(demo.BIG_ID)
         await settle(pilot, lambda: demo.BIG_ID in app.first_frames)
