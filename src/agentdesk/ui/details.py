@@ -6,7 +6,6 @@ label; only notes wrap, as text does."""
 
 from __future__ import annotations
 
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
