@@ -485,3 +485,19 @@ async def test_the_timeline_keeps_its_width_whether_or_not_it_scrolls(demo_cache
         long = timeline(app)
         assert long.show_vertical_scrollbar
         assert long.scrollable_content_region.width == width
+
+
+async def test_a_profile_closed_before_it_mounts_is_no_crash(demo_cache: Cache, config: Config) -> None:
+    """Opened and closed in the same moment (a screen-pop, then Esc or q before the desk
+    drew anything): the screen is gone before its mount, which then has nothing to fill."""
+    app = AgentDesk(demo_cache, config, customer_id=demo.HOSTILE_ID)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: showing(app, 7), pilot)
+        app.open_customer(demo.BIG_ID)
+        app.pop_screen()
+        await pilot.pause()
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ProfileScreen) and app.screen.customer_id == demo.HOSTILE_ID
+        app.open_customer(demo.BIG_ID)
+        app.exit()
+    assert app.return_code in (0, None)

@@ -118,7 +118,15 @@ class ProfileScreen(StyledOnceWhenShown, ProfileEdits, Screen):
         yield SyncBar()
         yield KeyBar()
 
+    @property
+    def closed_before_mount(self) -> bool:
+        """Removed before it was mounted (opened and left at once: a screen-pop, then Esc or
+        q): its widgets are gone, and its mount and resize have nothing to fill."""
+        return not self.query(TimelineView)
+
     def on_mount(self) -> None:
+        if self.closed_before_mount:
+            return
         self.query_one(TimelineView).open_at = self.start_conversation
         self.reload()
         self.query_one(TimelineView).focus()
@@ -311,7 +319,8 @@ class ProfileScreen(StyledOnceWhenShown, ProfileEdits, Screen):
     # -- layout ----------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._apply_width(self.size.width)
+        if not self.closed_before_mount:
+            self._apply_width(self.size.width)
 
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
