@@ -10,7 +10,6 @@ in a worker too: the screen keeps answering keys while 100,000 customers are cou
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -22,6 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
+from agentdesk.cache.collector import collector_paused
 from agentdesk.model.customer_stats import CHANNELS, Facts, Period, Series, facts_of, period_of, series
 from agentdesk.ui import clock
 from agentdesk.ui.customer_chart import ACTIVE, CUSTOMERS, CustomerChart
@@ -45,13 +45,8 @@ def _read_facts(cache: Cache) -> list[Facts]:
     """The chart's facts of every customer. The cyclic collector is paused meanwhile: the
     100,000 parsed rows and their facts hold no cycles, and a collection of the desk's whole
     heap every few thousand of them was most of the time taken."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return facts_of(cache.search_index.docs())
-    finally:
-        if paused:
-            gc.enable()
 
 
 class CustomerChartScreen(StyledOnceWhenShown, Screen):
