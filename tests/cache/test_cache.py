@@ -72,7 +72,7 @@ def test_open_creates_meta_with_the_current_schema(tmp_path: Path, permissive_um
     with Cache.open(root) as cache:
         assert not cache.read_only
         meta = json.loads((root / "meta.json").read_text())["meta"]["1"]
-        assert meta["schema"] == SCHEMA == 10
+        assert meta["schema"] == SCHEMA == 11
         assert "created" in meta
         assert _mode(root / "meta.json") == 0o600
         assert _mode(root) == 0o700

@@ -13,6 +13,7 @@ from agentdesk.cache.cache import Cache
 from agentdesk.cache.database import single
 from agentdesk.cache.files import read_json
 from agentdesk.cache.profile_file import TABLE_OF, docs
+from agentdesk.cache import long_bodies
 from agentdesk.cache.timeline import Timeline, TimelineSummary, chunk_docs, inline_docs
 from agentdesk.model.digest import digest
 from agentdesk.model.records import Profile, TimelineEntry, from_stored
@@ -56,7 +57,8 @@ def cache_records(cache: Cache) -> Iterator[tuple[str, str, str, dict[str, Any]]
         folder = cache.timeline_dir(customer_id)
         inline = inline_docs(tables)
         for index in range(len(summary.chunk_sizes)):
-            for entry in chunk_docs(folder, summary.file(index), inline):
+            # Whole: a long body's rest is in a file of its own (`long_bodies`).
+            for entry in long_bodies.whole(folder, chunk_docs(folder, summary.file(index), inline)):
                 yield "entry", entry["id"], customer_id, entry
 
 

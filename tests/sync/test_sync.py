@@ -172,7 +172,9 @@ def test_a_sync_after_a_killed_one_sweeps_its_temporary_files(synced: World) -> 
     w = synced
     profile = w.cache.profile_path(CID)
     leftovers = [profile.with_name(f".{profile.name}.4242-1.tmp"),
-                 w.cache.timeline_dir(BIG) / ".entries-abc.json.4242-1.tmp"]
+                 w.cache.timeline_dir(BIG) / ".entries-abc.json.4242-1.tmp",
+                 w.cache.timeline_dir(BIG) / "bodies" / ".0123abcd.json.4242-1.tmp"]
+    leftovers[-1].parent.mkdir()  # where long bodies are kept (cache.long_bodies)
     for path in leftovers:
         path.write_bytes(b'{"half": "writ')
     w.sync()  # finished runs leave no marker: nothing is swept (nothing should be left)

@@ -32,7 +32,7 @@ from agentdesk.cache.files import (
     make_private_dir,
     read_json,
 )
-from agentdesk.cache import layout
+from agentdesk.cache import layout, long_bodies
 from agentdesk.cache.layout import customer_files, is_temp
 from agentdesk.cache.outbox import Outbox
 from agentdesk.cache.profile_file import ProfileFile, profile_doc
@@ -428,6 +428,7 @@ class Cache(ProfileDataEdits, EntryEdits, StoreDirectory, QueueKeeping):
         customers = self.root / "customers"
         with self.write_lock:  # not the temporary file of an edit being saved now
             leftovers = [*customers.glob("*/.*.tmp"), *customers.glob("*/*.entries/.*.tmp"),
+                         *customers.glob(f"*/*.entries/{long_bodies.FOLDER}/.*.tmp"),
                          *(self.root / "queue").glob(".*.tmp")]
             for path in leftovers:
                 path.unlink(missing_ok=True)
@@ -473,7 +474,12 @@ class Cache(ProfileDataEdits, EntryEdits, StoreDirectory, QueueKeeping):
             if written is not None:
                 stored.set_timeline(*written)
         if written is not None and written[0].chunk_files in ([], [INLINE]):
-            shutil.rmtree(timeline_dir, ignore_errors=True)  # files the profile no longer names
+            # Files the profile no longer names: the chunks (its long bodies stay, if any).
+            if long_bodies.files_named(written[1]):
+                for old in timeline_dir.glob("entries-*.json"):
+                    old.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(timeline_dir, ignore_errors=True)
 
 
 def sync_state_at(root: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from agentdesk.cache.database import single
 from agentdesk.cache.files import CacheError, read_json
 from agentdesk.cache.layout import PROFILE_SUFFIX, file_name
 from agentdesk.cache.profile_file import TABLE_OF, docs
+from agentdesk.cache import long_bodies
 from agentdesk.cache.timeline import TimelineSummary, chunk_docs, inline_docs
 from agentdesk.model.changes import BadRecord, Rec, validate
 
@@ -43,6 +44,7 @@ def problem(cache: Cache, customer_id: str) -> str | None:
             entries = chunk_docs(folder, summary.file(index), inline)
             if len(entries) != size:
                 return f"timeline chunk {index} holds {len(entries)} entries, not {size}"
+            entries = long_bodies.whole(folder, entries)  # and the long bodies' files
             for doc in entries:
                 _check("entry", doc, customer_id)
         cache.view_profile(customer_id)  # and the way the desk opens it

@@ -21,7 +21,7 @@ from agentdesk.cache.files import (
 )
 from agentdesk.cache.layout import CHUNKS_SUFFIX, PROFILE_SUFFIX, is_temp
 
-SCHEMA = 10
+SCHEMA = 11
 
 
 def meta_of(data: Any) -> dict[str, Any]:
@@ -215,6 +215,12 @@ def count_entry_kinds(root: Path) -> None:
             atomic_write_json(path, tables)
 
 
+def long_bodies_aside(root: Path) -> None:
+    """Schema 10 -> 11: a body longer than 64k characters is written to a file of its own
+    and the entry keeps its head (`cache.long_bodies`). Nothing is rewritten: an entry
+    holding its whole body reads as before, and its body moves aside when the file holding
+    it is next written. The version moves so that an older desk, which would draw a head as
+    the whole text, refuses this cache instead of misreading it."""
 
 
 # {old version: the step to the next}; add an entry when the layout changes.
@@ -224,7 +230,8 @@ MIGRATIONS: dict[int, Callable[[Path], None]] = {1: _migrate_1_to_2, 2: _migrate
                                                  6: count_entry_kinds,
                                                  7: index_customer_facets,
                                                  8: index_customer_chart_facts,
-                                                 9: index_customer_fields}
+                                                 9: index_customer_fields,
+                                                 10: long_bodies_aside}
 
 
 def upgrade(root: Path, data: Any, *, read_only: bool) -> None:

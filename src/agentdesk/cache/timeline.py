@@ -9,6 +9,10 @@ never renames the files after it.
 A timeline written as a single chunk (most customers: a few dozen entries) is kept inside the
 profile file, in its `entries` table, and named INLINE in the summary: one file per customer
 instead of a folder and two files, which is most of what a first sync costs the file system.
+
+A body longer than 64k characters is kept in a file of its own beside the chunks, the entry
+holding its head (`cache.long_bodies`): the view draws from what the chunk holds; finding,
+editing and checking read entries whole (`Timeline.chunk_docs`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentdesk.cache import long_bodies
 from agentdesk.cache.files import AtomicJSONStorage, make_private_dir, read_json
 from agentdesk.model.views import Stored, StoredRecords
 
@@ -153,6 +158,7 @@ class Timeline:
         self.summary = summary
         self._inline = inline or []
         self._chunks: OrderedDict[int, Sequence[Stored]] = OrderedDict()
+        self._bodies: OrderedDict[tuple[str, str], str] = OrderedDict()
         # Makes the error kept when a chunk does not read back (the cache's DamagedProfile,
         # which also asks for the customer's rebuild).
         self._on_damage = on_damage
@@ -168,25 +174,53 @@ class Timeline:
         return self.summary.total
 
     def chunk_docs(self, index: int) -> list[dict[str, Any]]:
-        """The stored entries of one chunk, as the file holds them (placeholders if it does
-        not read back: see `damage`)."""
+        """The entries of one chunk, whole, as they arrived (long bodies read back from their
+        files): for finding and editing them. Placeholders if they do not read back (see
+        `damage`)."""
         try:
-            docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
-            if not isinstance(docs, list) or len(docs) != self.summary.chunk_sizes[index]:
-                raise ValueError(f"chunk {index} holds {len(docs)} entries, not "
-                                 f"{self.summary.chunk_sizes[index]}")
-            if not all(isinstance(d, dict) for d in docs):
-                raise ValueError(f"chunk {index} holds something other than entries")
-            return docs
+            return long_bodies.whole(self.folder, self._stored(index))
         except DAMAGE as error:
             return self._placeholders(index, error)
+
+    def _stored(self, index: int) -> list[dict[str, Any]]:
+        """The entries of one chunk as the file holds them (long bodies cut to their head)."""
+        docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
+        if not isinstance(docs, list) or len(docs) != self.summary.chunk_sizes[index]:
+            raise ValueError(f"chunk {index} holds {len(docs)} entries, not "
+                             f"{self.summary.chunk_sizes[index]}")
+        if not all(isinstance(d, dict) for d in docs):
+            raise ValueError(f"chunk {index} holds something other than entries")
+        return docs
+
+    def body_of(self, entry: Stored) -> str:
+        """An entry's whole body (read from its file when it was put aside; the last few kept:
+        an entry shown in full is drawn more than once). If that file does not read back, the
+        head, saying so (and the customer is fetched again: see `damage`)."""
+        aside = entry.__dict__.get(long_bodies.ASIDE)
+        if aside is None:
+            return str(entry.body or "")
+        key = (entry.id, str(aside.get("file")) if isinstance(aside, dict) else "")
+        if key in self._bodies:
+            self._bodies.move_to_end(key)
+            return self._bodies[key]
+        try:
+            text = long_bodies.read_body(self.folder, {"id": entry.id, "body": entry.body,
+                                                       long_bodies.ASIDE: aside})
+        except DAMAGE as error:
+            self._damaged(error)
+            return f"{entry.body}\n\n[The rest of this text is not readable from the cache: " \
+                   "fetched again from the store at the next sync.]"
+        self._bodies[key] = text
+        if len(self._bodies) > 4:
+            self._bodies.popitem(last=False)
+        return text
 
     def chunk(self, index: int) -> Sequence[Stored]:
         if index in self._chunks:
             self._chunks.move_to_end(index)
             return self._chunks[index]
         try:
-            entries = StoredRecords("entry", self.chunk_docs(index))
+            entries = StoredRecords("entry", self._stored(index))
             for name in ENTRY_FIELDS:  # a field missing or not converting: here, not mid-draw
                 entries.field(name)
         except DAMAGE as error:
@@ -198,16 +232,19 @@ class Timeline:
 
     def _placeholders(self, index: int, error: BaseException) -> list[dict[str, Any]]:
         """As many entries as the chunk held, saying it could not be read, at its last time."""
-        if self.damage is None:
-            self.damage = error if self._on_damage is None else self._on_damage(error)  # type: ignore[assignment]
-            if self.on_damaged is not None:
-                self.on_damaged(self.damage)
+        self._damaged(error)
         last = self.summary.chunk_last[index][0] if index < len(self.summary.chunk_last) else None
         at = last if isinstance(last, str) else "1970-01-01T00:00:00+00:00"
         return [{"id": f"unreadable-{index:05d}-{k:03d}", "conversation_id": "", "at": at,
                  "channel": "note", "direction": "internal", "author": "agentdesk", "subject": "",
                  "body": "Not readable from the cache: fetched again from the store at the next sync."}
                 for k in range(self.summary.chunk_sizes[index])]
+
+    def _damaged(self, error: BaseException) -> None:
+        if self.damage is None:
+            self.damage = error if self._on_damage is None else self._on_damage(error)  # type: ignore[assignment]
+            if self.on_damaged is not None:
+                self.on_damaged(self.damage)
 
     def position_of(self, at: datetime, entry_id: str) -> int:
         """Where an entry (by time and id) is now, or where it would be: to keep the agent's
@@ -262,6 +299,9 @@ def _chunk_facts(docs: list[dict[str, Any]]
                  ) -> tuple[tuple[int, int], tuple[str, str], dict[str, int], dict[str, int]]:
     text = (sum(str(d.get("body", "")).count("\n") + 1 for d in docs),
             sum(len(str(d.get("body", ""))) for d in docs))
+    if any(long_bodies.ASIDE in d for d in docs):  # counted whole, not their heads
+        sizes = [long_bodies.text_size(d) for d in docs]
+        text = (sum(lines for lines, _ in sizes), sum(chars for _, chars in sizes))
     last = docs[-1]
     convs: dict[str, int] = {}
     kinds: dict[str, int] = {}
@@ -284,25 +324,40 @@ def write_all(folder: Path, entries: Iterable[TimelineEntry],
               durable: bool) -> tuple[TimelineSummary, list[dict[str, Any]]]:
     """Write a customer's whole timeline (bulk import, demo data): its summary, and the
     entries to keep in the profile file (all of them, when they fit one chunk; the caller
-    then removes `folder`, once the profile no longer names what it holds)."""
+    then removes the chunk files, once the profile no longer names them). Long bodies go to
+    files of their own (`long_bodies`); those of an earlier import that it does not name are
+    removed."""
     ordered = sorted(entries, key=lambda e: (e.at, e.id))
     summary = TimelineSummary()
+    named: set[str] = set()
     if len(ordered) <= CHUNK:
-        docs = [e.model_dump(mode="json") for e in ordered]
+        docs = long_bodies.put_aside(folder, (e.model_dump(mode="json") for e in ordered), durable)
         if docs:
             summary.add_chunk(INLINE, docs)
         summary.recompute_starts()
+        _drop_bodies_but(folder, long_bodies.files_named(docs))
         return summary, docs
     make_private_dir(folder)
     for old in folder.glob("entries-*.json"):
         old.unlink()
     for number, start in enumerate(range(0, len(ordered), CHUNK)):
-        docs = [e.model_dump(mode="json") for e in ordered[start : start + CHUNK]]
+        docs = long_bodies.put_aside(
+            folder, (e.model_dump(mode="json") for e in ordered[start : start + CHUNK]), durable)
         name = default_file(number)
         _write_chunk(folder / name, docs, durable)
         summary.add_chunk(name, docs)
+        named |= long_bodies.files_named(docs)
     summary.recompute_starts()
+    _drop_bodies_but(folder, named)
     return summary, []
+
+
+def _drop_bodies_but(folder: Path, named: set[str]) -> None:
+    bodies = folder / long_bodies.FOLDER
+    if bodies.exists():
+        for path in bodies.iterdir():
+            if path.name not in named:
+                path.unlink()
 
 
 def completed(folder: Path, summary: TimelineSummary,
@@ -339,7 +394,11 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
     names them (or before it deleted the files they replaced). Nothing else writes to the
     folder meanwhile (the caller holds the cache's write lock), so they are garbage; without
     this, every crash mid-page would leave them for ever.
+
+    Long bodies of `upserts` are written to their files first (`long_bodies`); those that the
+    rewritten chunks named and no longer do are obsolete too.
     """
+    upserts = long_bodies.put_aside(folder, upserts, durable)
     summary = completed(folder, summary, inline)
     named = set(summary.chunk_files)
     strays: list[Path] = []
@@ -348,6 +407,7 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
         strays += folder.glob(".*.tmp")
     lasts = [(_time(at), entry_id) for at, entry_id in summary.chunk_last]
     loaded: dict[int, dict[str, dict[str, Any]]] = {}
+    bodies: set[str] = set()  # the body files the chunks rewritten named
     appended: dict[str, dict[str, Any]] = {}  # entries for a timeline with no chunks yet
 
     def chunk_for(doc: dict[str, Any]) -> int | None:
@@ -356,6 +416,8 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
         index = min(bisect_left(lasts, _key(doc)), len(lasts) - 1)
         if index not in loaded:
             docs = chunk_docs(folder, summary.file(index), inline)
+            bodies.update(long_bodies.files_named(docs))
+            docs = long_bodies.put_aside(folder, docs, durable, stored=True)
             loaded[index] = {d["id"]: d for d in docs}
         return index
 
@@ -380,6 +442,9 @@ def apply(folder: Path, summary: TimelineSummary, inline: list[dict[str, Any]],
     obsolete = [folder / name for name in gone if name != INLINE] + strays
     kept = [i for i in range(count) if i not in pieces_of]
     new_pieces = [docs for pieces in pieces_of.values() for docs in pieces]
+    if bodies:
+        bodies -= {name for docs in new_pieces for name in long_bodies.files_named(docs)}
+        obsolete += [folder / long_bodies.FOLDER / name for name in sorted(bodies)]
 
     new = TimelineSummary()
     if not kept and len(new_pieces) == 1:  # one chunk, rewritten: into the profile file

@@ -271,7 +271,9 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
 
     def _drawing(self) -> draw.Drawing:
         return draw.Drawing(self._width, self._line_styles(), clock.now(), self.customer_zone,
-                            self._limit, self.pending)
+                            self._limit, self.pending,
+                            self._timeline.body_of if self._timeline is not None else
+                            draw.Drawing.body_of)
 
     def set_pending(self, entry_ids: frozenset[str]) -> None:
         """Mark these entries as not confirmed by the store yet (and unmark the others)."""

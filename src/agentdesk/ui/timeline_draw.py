@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 from datetime import datetime, tzinfo
@@ -20,6 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from agentdesk.cache.long_bodies import ASIDE
 from agentdesk.model.kinds import Direction, EntryKind
 from agentdesk.model.sanitize import clean_line, clean_text
 from agentdesk.model.views import Stored
@@ -89,38 +90,51 @@ def _wrap_ascii(paragraph: str, width: int, out: list[str], limit: int | None) -
     out.append(paragraph[start:])
 
 
-def wrap_head(text: str, width: int, limit: int, line: bool = False) -> tuple[list[str], int]:
+class HeadTooShort(Exception):
+    """The head of a long text (`wrap_head`'s `size`) does not fill the lines asked for."""
+
+
+def wrap_head(text: str, width: int, limit: int, line: bool = False,
+              size: int | None = None) -> tuple[list[str], int]:
     """The first `limit` wrapped lines of `text` (made inert; one line if `line`), and about
     how many lines more the whole text takes (0: it fits). Only a prefix of the text is
-    cleaned and wrapped: enough for `limit` lines, and more only if that was not enough."""
+    cleaned and wrapped: enough for `limit` lines, and more only if that was not enough.
+
+    `text` may be the head of a longer one, of `size` characters (a body kept in a file of
+    its own: `cache.long_bodies`); HeadTooShort if it does not hold `limit` lines (a very wide
+    screen, or a head the cleaning takes most of)."""
     clean = clean_line if line else clean_text
+    size = len(text) if size is None else size
     budget = (limit + 2) * (max(1, width) + 1) * 2
     while True:
         head = text[:budget]
-        whole = len(head) == len(text)
+        whole = len(head) == size
         lines = wrap(clean(head), width, None if whole else limit + 1)
         # From a prefix, the last line may hold half a word: trust lines before it only.
         if whole or len(lines) > limit + 1:
             break
+        if len(head) == len(text):
+            raise HeadTooShort
         budget *= 4
     if len(lines) <= limit:
         return lines, 0
-    return lines[:limit], max(1, _lines_about(text, width, line) - limit)
+    return lines[:limit], max(1, _lines_about(text, width, line, size) - limit)
 
 
 SAMPLE = 1 << 16  # characters of a long text measured for the estimate of its lines
 
 
-def _lines_about(text: str, width: int, line: bool) -> int:
-    """About how many lines `text` wraps to: its paragraphs' lines of `width`, counted in its
-    first SAMPLE characters and scaled (counting a 1 MB body's all took a third of drawing
-    it cut)."""
+def _lines_about(text: str, width: int, line: bool, size: int | None = None) -> int:
+    """About how many lines `text` (or the text of `size` characters it is the head of)
+    wraps to: its paragraphs' lines of `width`, counted in its first SAMPLE characters and
+    scaled (counting a 1 MB body's all took a third of drawing it cut)."""
     width = max(1, width)
+    size = len(text) if size is None else size
     if line:
-        return len(text) // width + 1
+        return size // width + 1
     sample = text[:SAMPLE]
     lines = sum(len(p) // width + 1 for p in sample.split("\n"))
-    return lines if len(text) <= SAMPLE else lines * len(text) // len(sample)
+    return lines if size <= len(sample) else lines * size // len(sample)
 
 
 RUN = 64  # wrapped lines of one part from which they are made strips only when drawn
@@ -199,6 +213,8 @@ class Drawing:
     zone: tzinfo | None  # the customer's, when known
     limit: int  # lines of text an entry shows before it is cut
     pending: frozenset[str] = frozenset()  # entries (replies) the store has not confirmed yet
+    # An entry's whole body, where the timeline keeps only its head (`Timeline.body_of`).
+    body_of: Callable[[Stored], str] = lambda item: str(item.body or "")
 
 
 def header(conversation: Stored | None, conversation_id: str, channel: str, d: Drawing) -> Strip:
@@ -268,16 +284,21 @@ def entry(item: Stored, d: Drawing, expanded: bool = False) -> tuple[Lines, bool
             limit = max(0, limit - len(shown))
         parts.append((shown, styles["subject"]))
     whole = True  # shown in full, if expanded
+    aside = item.__dict__.get(ASIDE)  # only the body's head is here: its size is in `aside`
+    size = aside["chars"] if aside else None
     if item.body and (limit is None or (limit > 0 and not more)):
         if limit is None:
-            shown = wrap(clean_text(item.body), inner, MOST)
+            shown = wrap(clean_text(d.body_of(item) if aside else item.body), inner, MOST)
             whole = len(shown) <= MOST
             shown = shown[:MOST]
         else:
-            shown, more = wrap_head(item.body, inner, limit)
+            try:
+                shown, more = wrap_head(item.body, inner, limit, size=size)
+            except HeadTooShort:
+                shown, more = wrap_head(d.body_of(item), inner, limit)
         parts.append((shown, body_style))
     elif item.body and limit is not None:
-        more += _lines_about(item.body, inner, False) + 1
+        more += _lines_about(item.body, inner, False, size) + 1
     count = 0
     for shown, style in parts:
         if len(shown) > RUN:
