@@ -148,3 +148,20 @@ def test_a_schema_10_cache_reads_the_same_and_moves_long_bodies_aside_when_next_
         _, timeline = cache.view_profile("cus_long")
         assert timeline.chunk(0)[2].body == LOG[:HEAD]
         assert timeline.chunk_docs(0)[2]["body"] == LOG
+
+
+@pytest.mark.parametrize("aside", [None, "x", {"file": 3, "chars": 9, "lines": 1},
+                                   {"file": "a" * 32 + ".json", "chars": "9", "lines": 1},
+                                   {"file": "a" * 32 + ".json", "chars": 2, "lines": 1}])
+def test_a_chunk_saying_badly_where_a_body_is_reads_as_damaged_not_mid_draw(
+        tmp_path: Path, aside: Any) -> None:
+    with Cache.open(tmp_path / "cache") as cache:
+        put_history(cache, "cus_long", 6, conversations=2, body=body)
+        path = cache.profile_path("cus_long")
+        tables = read_json(path)
+        tables["entries"]["3"][ASIDE] = aside  # the entry of LOG
+        path.write_text(json.dumps(tables))
+        _, timeline = cache.view_profile("cus_long")
+        shown = timeline.chunk(0)
+        assert all("Not readable from the cache" in e.body for e in shown)
+        assert timeline.damage is not None and "cus_long" in cache.repair_requests()

@@ -41,7 +41,7 @@ def test_a_long_body_arrives_changes_and_goes_with_its_file(synced: World, custo
     assert whole_entry(w, customer_id, "ent_log")["body"] == LOG
     timeline = timeline_of(w.cache, customer_id)
     assert (timeline.summary.chunk_files == [INLINE]) == (customer_id == CID)
-    stored = timeline._stored(len(timeline.summary.chunk_sizes) - 1)[-1]  # noqa: SLF001
+    stored = timeline.stored_docs(len(timeline.summary.chunk_sizes) - 1)[-1]
     assert stored["body"] == LOG[:HEAD] and stored[ASIDE]["chars"] == len(LOG)
 
     changed = LOG + "\nand one line more"

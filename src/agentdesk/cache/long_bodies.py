@@ -66,6 +66,19 @@ def put_aside(folder: Path, docs: Iterable[dict[str, Any]], durable: bool, *,
     return out
 
 
+def check(docs: list[dict[str, Any]]) -> None:
+    """ValueError if a stored entry's ASIDE is not what `put_aside` writes: found when its
+    chunk is read, not in the middle of drawing it."""
+    for doc in docs:
+        if ASIDE not in doc:
+            continue
+        aside = doc[ASIDE]
+        if not (isinstance(aside, dict) and isinstance(aside.get("file"), str)
+                and type(aside.get("chars")) is int and type(aside.get("lines")) is int
+                and isinstance(doc.get("body"), str) and aside["chars"] >= len(doc["body"])):
+            raise ValueError(f"entry {str(doc.get('id'))[:40]} says badly where its body is")
+
+
 def files_named(docs: Iterable[dict[str, Any]]) -> set[str]:
     """The body files these stored entries name."""
     return {aside["file"] for d in docs if isinstance(aside := d.get(ASIDE), dict)

@@ -178,11 +178,11 @@ class Timeline:
         files): for finding and editing them. Placeholders if they do not read back (see
         `damage`)."""
         try:
-            return long_bodies.whole(self.folder, self._stored(index))
+            return long_bodies.whole(self.folder, self.stored_docs(index))
         except DAMAGE as error:
             return self._placeholders(index, error)
 
-    def _stored(self, index: int) -> list[dict[str, Any]]:
+    def stored_docs(self, index: int) -> list[dict[str, Any]]:
         """The entries of one chunk as the file holds them (long bodies cut to their head)."""
         docs = chunk_docs(self.folder, self.summary.file(index), self._inline)
         if not isinstance(docs, list) or len(docs) != self.summary.chunk_sizes[index]:
@@ -220,7 +220,10 @@ class Timeline:
             self._chunks.move_to_end(index)
             return self._chunks[index]
         try:
-            entries = StoredRecords("entry", self._stored(index))
+            docs = self.stored_docs(index)
+            if any(long_bodies.ASIDE in d for d in docs):
+                long_bodies.check(docs)
+            entries = StoredRecords("entry", docs)
             for name in ENTRY_FIELDS:  # a field missing or not converting: here, not mid-draw
                 entries.field(name)
         except DAMAGE as error:
