@@ -18,7 +18,6 @@ after the file that named it was replaced by one that does not (`timeline.apply`
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from agentdesk.cache.database import single
 from agentdesk.cache.files import AtomicJSONStorage, read_json
+from agentdesk.model.sha256 import sha256  # not hashlib: this is imported before the first frame
 
 HEAD = 1 << 16  # characters kept in the entry: what drawing it cut reads (timeline_draw.SAMPLE)
 FOLDER = "bodies"
@@ -34,7 +34,7 @@ _NAME = re.compile(r"[0-9a-f]{32}\.json")
 
 
 def name_of(entry_id: str, body: str) -> str:
-    digest = hashlib.sha256(f"{entry_id}\0{body}".encode("utf-8", "surrogatepass"))
+    digest = sha256(f"{entry_id}\0{body}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32] + ".json"
 
 
