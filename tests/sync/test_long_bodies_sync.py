@@ -78,3 +78,20 @@ def test_an_entry_the_store_sends_naming_a_body_file_shows_its_own_text(synced: 
         assert newest.id == "ent_sneaky" and newest.body == "short"
         assert view.body_of(newest) == "short" and view.damage is None
         assert shown[-1].body == "short"
+
+
+def test_a_first_sync_keeps_long_bodies_aside_either_way(world: World, first_sync_way: str) -> None:
+    """The first sync files new customers in-process or in the helper process: both put a
+    long body in its file, and the desk reads it back whole."""
+    w, store = world, world.store
+    last = max(e["at"] for e in w.server_records(CID, RecordType.ENTRY))
+    entry = TimelineEntry(id="ent_log", conversation_id="conv_log", at=at(last, minutes=1),
+                          channel="email", direction="inbound", body=LOG)
+    store.upsert(RecordType.ENTRY, entry.model_dump(mode="json"), CID)
+    w.sync()
+    w.assert_in_sync()
+    assert files(w, CID) == {long_bodies.name_of("ent_log", LOG)}
+    view = w.cache.view_profile(CID)[1]
+    newest = view.chunk(0)[-1]
+    assert newest.id == "ent_log" and newest.body == LOG[:HEAD]
+    assert view.body_of(newest) == LOG
