@@ -19,6 +19,7 @@ from agentdesk.cache.cache import Cache
 from agentdesk.cache.files import read_json
 from agentdesk.cache.health import problem
 from agentdesk.cache.long_bodies import ASIDE, FOLDER, HEAD
+from agentdesk.cache.schema import long_bodies_aside
 from agentdesk.cache.timeline import CHUNK
 
 # A log with lines, a paragraph of wide characters, and one just over the head: each kept aside.
@@ -112,42 +113,68 @@ def test_an_aside_field_that_came_with_an_entry_is_dropped() -> None:
 
 
 def _as_schema_10(root: Path, customer_id: str, cache: Cache) -> None:
-    """Put the long bodies back into the profile file, as schema 10 kept them."""
-    path = cache.profile_path(customer_id)
-    tables: dict[str, Any] = read_json(path)
-    for doc in tables["entries"].values():
-        if ASIDE in doc:
-            doc["body"] = long_bodies.read_body(cache.timeline_dir(customer_id), doc)
-            del doc[ASIDE]
-    path.write_text(json.dumps(tables))
-    for p in (cache.timeline_dir(customer_id) / FOLDER).iterdir():
+    """Put the long bodies back into the profile file or chunk files, as schema 10 kept them."""
+    folder = cache.timeline_dir(customer_id)
+    for path in [cache.profile_path(customer_id), *folder.glob("entries-*.json")]:
+        tables: dict[str, Any] = read_json(path)
+        for doc in (tables.get("entries") or {}).values():
+            if ASIDE in doc:
+                doc["body"] = long_bodies.read_body(folder, doc)
+                del doc[ASIDE]
+        path.write_text(json.dumps(tables))
+    for p in (folder / FOLDER).iterdir():
         p.unlink()
     meta = read_json(root / "meta.json")
     meta["meta"]["1"]["schema"] = 10
     (root / "meta.json").write_text(json.dumps(meta))
 
 
-def test_a_schema_10_cache_reads_the_same_and_moves_long_bodies_aside_when_next_written(
+def test_a_schema_10_cache_has_the_long_bodies_of_its_profile_files_moved_aside_on_open(
         tmp_path: Path) -> None:
     root = tmp_path / "cache"
     with Cache.open(root) as cache:
         put_history(cache, "cus_long", 6, conversations=2, body=body)
+        put_history(cache, "cus_short", 6, conversations=2)
+        digest = cache_digest(cache)
+    _as_schema_10(root, "cus_long", cache)
+    short = cache.profile_path("cus_short").read_bytes()
+    assert cache.profile_path("cus_long").stat().st_size > 2 * len(LOG)
+    with Cache.open(root) as cache:
+        assert read_json(root / "meta.json")["meta"]["1"]["schema"] == 11
+        assert cache_digest(cache) == digest  # the same records, nothing misread
+        assert len(body_files(cache, "cus_long")) == 3
+        assert cache.profile_path("cus_long").stat().st_size < 4 * HEAD * 3
+        _, timeline = cache.view_profile("cus_long")
+        assert timeline.chunk(0)[2].body == LOG[:HEAD]
+        assert timeline.chunk_docs(0)[2]["body"] == LOG
+        assert cache.profile_path("cus_short").read_bytes() == short  # not rewritten
+        assert problem(cache, "cus_long") is None
+        done = cache.profile_path("cus_long").read_bytes()
+    long_bodies_aside(root)  # run again (a crash before the version moved): nothing to do
+    assert cache.profile_path("cus_long").read_bytes() == done
+
+
+def test_long_bodies_in_chunk_files_of_schema_10_move_aside_when_their_file_is_next_written(
+        tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    with Cache.open(root) as cache:
+        put_history(cache, "cus_long", 3 * CHUNK, conversations=2, body=body)
         digest = cache_digest(cache)
     _as_schema_10(root, "cus_long", cache)
     with Cache.open(root) as cache:
-        assert read_json(root / "meta.json")["meta"]["1"]["schema"] == 11
-        assert cache_digest(cache) == digest  # nothing rewritten, nothing misread
+        assert cache_digest(cache) == digest
         _, timeline = cache.view_profile("cus_long")
         assert timeline.chunk(0)[2].body == LOG  # whole, where schema 10 kept it
         assert not body_files(cache, "cus_long")
 
-        newer = dict(timeline.chunk_docs(0)[5], id="e000099", body="a reply")
+        newer = dict(timeline.chunk_docs(0)[5], id="e000005a", body="a reply")
         with cache.change_profile("cus_long") as profile:  # as a sync files an entry
             profile.file_entries([newer], [])
         assert len(body_files(cache, "cus_long")) == 3
         _, timeline = cache.view_profile("cus_long")
         assert timeline.chunk(0)[2].body == LOG[:HEAD]
         assert timeline.chunk_docs(0)[2]["body"] == LOG
+        assert problem(cache, "cus_long") is None
 
 
 @pytest.mark.parametrize("aside", [None, "x", {"file": 3, "chars": 9, "lines": 1},

@@ -217,10 +217,45 @@ def count_entry_kinds(root: Path) -> None:
 
 def long_bodies_aside(root: Path) -> None:
     """Schema 10 -> 11: a body longer than 64k characters is written to a file of its own
-    and the entry keeps its head (`cache.long_bodies`). Nothing is rewritten: an entry
-    holding its whole body reads as before, and its body moves aside when the file holding
-    it is next written. The version moves so that an older desk, which would draw a head as
-    the whole text, refuses this cache instead of misreading it."""
+    and the entry keeps its head (`cache.long_bodies`). The version moves so that an older
+    desk, which would draw a head as the whole text, refuses this cache instead of misreading
+    it.
+
+    Profile files holding a long body (a timeline kept in the profile file: most customers')
+    are rewritten with it aside; a long body makes its file larger than HEAD bytes, so the
+    others cost a stat, not a read. Bodies in chunk files move when those are next written
+    (an open reads the newest one only; reading every chunk of a large cache here would be
+    the agent's wait). Run again after a crash, it finishes the files it had not rewritten:
+    body files are written before the profile naming them, and one done holds no long body."""
+    import os
+
+    from agentdesk.cache import long_bodies
+    from agentdesk.cache.database import single
+    from agentdesk.cache.layout import timeline_dir
+    from agentdesk.cache.timeline import entries_table, inline_docs
+
+    def whole_and_long(doc: Any) -> bool:
+        return (isinstance(doc, dict) and long_bodies.ASIDE not in doc
+                and isinstance(doc.get("body"), str) and len(doc["body"]) > long_bodies.HEAD)
+
+    for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
+        with os.scandir(shard) as found:
+            candidates = [Path(e.path) for e in found
+                          if e.name.endswith(PROFILE_SUFFIX) and not e.name.startswith(".")
+                          and e.is_file() and e.stat().st_size > long_bodies.HEAD]
+        for path in candidates:
+            try:
+                tables = read_json(path) or {}
+                inline = inline_docs(tables)
+                customer = (single(tables, "customer") or {}).get("id")
+                if not isinstance(customer, str) or not any(whole_and_long(d) for d in inline):
+                    continue  # nothing long, or records waiting for their customer
+                kept = long_bodies.put_aside(timeline_dir(root, customer), inline, durable=True,
+                                             stored=True)
+            except (ValueError, TypeError, KeyError, AttributeError, OSError):
+                continue  # unreadable: the desk names it damaged and the sync fetches it again
+            tables["entries"] = entries_table(kept)
+            atomic_write_json(path, tables)
 
 
 # {old version: the step to the next}; add an entry when the layout changes.
