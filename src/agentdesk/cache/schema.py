@@ -234,10 +234,6 @@ def long_bodies_aside(root: Path) -> None:
     from agentdesk.cache.layout import timeline_dir
     from agentdesk.cache.timeline import entries_table, inline_docs
 
-    def whole_and_long(doc: Any) -> bool:
-        return (isinstance(doc, dict) and long_bodies.ASIDE not in doc
-                and isinstance(doc.get("body"), str) and len(doc["body"]) > long_bodies.HEAD)
-
     for shard in sorted((root / "customers").glob("[0-9a-f][0-9a-f]")):
         with os.scandir(shard) as found:
             candidates = [Path(e.path) for e in found
@@ -248,10 +244,12 @@ def long_bodies_aside(root: Path) -> None:
                 tables = read_json(path) or {}
                 inline = inline_docs(tables)
                 customer = (single(tables, "customer") or {}).get("id")
-                if not isinstance(customer, str) or not any(whole_and_long(d) for d in inline):
-                    continue  # nothing long, or records waiting for their customer
+                if not isinstance(customer, str):
+                    continue  # records waiting for their customer: filed when it comes
                 kept = long_bodies.put_aside(timeline_dir(root, customer), inline, durable=True,
                                              stored=True)
+                if kept == inline:
+                    continue  # no long body held whole
             except (ValueError, TypeError, KeyError, AttributeError, OSError):
                 continue  # unreadable: the desk names it damaged and the sync fetches it again
             tables["entries"] = entries_table(kept)
