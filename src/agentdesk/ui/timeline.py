@@ -28,7 +28,7 @@ from textual.strip import Strip
 from agentdesk.cache.cache import Timeline
 from agentdesk.model.views import Stored, StoredRecords
 from agentdesk.ui.component_styles import StylesOnDemand
-from agentdesk.ui import clock, timeline_draw as draw, timeline_jumps, timeline_long
+from agentdesk.ui import clock, timeline_draw as draw
 from agentdesk.ui.timeline_actions import ENTRY_BINDINGS, TimelineActions
 from agentdesk.ui.timeline_blocks import BlockLayout, Blocks
 from agentdesk.ui.timeline_styles import entry_styles
@@ -468,32 +468,6 @@ class TimelineView(StylesOnDemand, TimelineActions, ScrollView, can_focus=True):
         block = self.blocks.at_line(line)
         heading = line - self.blocks.offsets[block] in self._layout(block).header_lines
         return line if heading else max(0, line - 1)
-
-    def go_to(self, position: int, *, if_hidden: bool = False) -> None:
-        timeline_jumps.go_to(self, position, if_hidden=if_hidden)
-
-    def scroll_to_conversation(self, conversation_id: str) -> bool:
-        return timeline_jumps.to_conversation(self, conversation_id)
-
-    def action_conversation(self, step: int) -> None:
-        timeline_jumps.next_conversation(self, step)
-
-    def action_scroll_lines(self, step: int) -> None:
-        self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
-
-    def action_half_page(self, direction: int) -> None:
-        step = max(1, self.scrollable_content_region.height // 2)
-        self.scroll_to(y=self.scroll_offset.y + direction * step, animate=False, immediate=True)
-
-    def action_top(self) -> None:
-        self.scroll_to(y=0, animate=False, immediate=True)
-
-    def action_bottom(self) -> None:
-        if self.blocks.heights:
-            self._scroll_to_end()
-
-    def action_expand(self) -> None:  # a long entry shown in full, or cut again
-        timeline_long.toggle(self)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -1,4 +1,5 @@
-"""The timeline's actions, apart from its drawing (`timeline`): find (ctrl+f, made on first
+"""The timeline's actions, apart from its drawing (`timeline`): moving through it (lines,
+half pages, ends, conversations, a long entry shown in full), find (ctrl+f, made on first
 use), the filter's panel (f) and keys 1-6 and 0 for the kind filter, Responses and Survey
 outbox, feedback assigned to another customer or unlinked, and going to one entry, marked and
 expanded (from a list of them)."""
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 
 from agentdesk.model.views import Stored
+from agentdesk.ui import timeline_jumps, timeline_long
 
 if TYPE_CHECKING:
     from agentdesk.ui.timeline import TimelineView
@@ -40,6 +42,36 @@ ENTRY_BINDINGS = [
 
 class TimelineActions(_Base):
     """Mixed into `TimelineView` (which holds the bindings)."""
+
+    # -- moving through it -----------------------------------------------------------------
+
+    def go_to(self, position: int, *, if_hidden: bool = False) -> None:
+        timeline_jumps.go_to(self, position, if_hidden=if_hidden)
+
+    def scroll_to_conversation(self, conversation_id: str) -> bool:
+        return timeline_jumps.to_conversation(self, conversation_id)
+
+    def action_conversation(self, step: int) -> None:
+        timeline_jumps.next_conversation(self, step)
+
+    def action_scroll_lines(self, step: int) -> None:
+        self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
+
+    def action_half_page(self, direction: int) -> None:
+        step = max(1, self.scrollable_content_region.height // 2)
+        self.scroll_to(y=self.scroll_offset.y + direction * step, animate=False, immediate=True)
+
+    def action_top(self) -> None:
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_bottom(self) -> None:
+        if self.blocks.heights:
+            self._scroll_to_end()
+
+    def action_expand(self) -> None:  # a long entry shown in full, or cut again
+        timeline_long.toggle(self)
+
+    # -- find, filter, kinds, entries ------------------------------------------------------
 
     @property
     def finder(self) -> Finder:
