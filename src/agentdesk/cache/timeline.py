@@ -204,8 +204,7 @@ class Timeline:
             self._bodies.move_to_end(key)
             return self._bodies[key]
         try:
-            text = long_bodies.read_body(self.folder, {"id": entry.id, "body": entry.body,
-                                                       long_bodies.ASIDE: aside})
+            text = long_bodies.read_body(self.folder, entry.__dict__)  # its stored fields
         except DAMAGE as error:
             self._damaged(error)
             return f"{entry.body}\n\n[The rest of this text is not readable from the cache: " \
